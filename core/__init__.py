@@ -1,0 +1,1 @@
+"""Turnout's core domain: events, signups, people and devices on one DynamoDB table."""

@@ -1,0 +1,37 @@
+"""Configuration: read once from the environment, with local defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    region: str
+    # None means botocore's own resolution (AWS, or AWS_ENDPOINT_URL_DYNAMODB).
+    dynamodb_endpoint: str | None
+    pairing_code_minutes: int
+    pairing_max_misses: int
+    pairing_lock_minutes: int
+    check_in_opens_minutes: int
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def load() -> Settings:
+    return Settings(
+        table_name=os.environ.get("TURNOUT_TABLE", "turnout"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        dynamodb_endpoint=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
+        pairing_code_minutes=_int("TURNOUT_PAIRING_CODE_MINUTES", 10),
+        pairing_max_misses=_int("TURNOUT_PAIRING_MAX_MISSES", 5),
+        pairing_lock_minutes=_int("TURNOUT_PAIRING_LOCK_MINUTES", 15),
+        check_in_opens_minutes=_int("TURNOUT_CHECK_IN_OPENS_MINUTES", 120),
+    )
+
+
+settings = load()

@@ -1,0 +1,102 @@
+"""Core: the typed domain errors every entry point maps once, to HTTP, speech or a device result."""
+from __future__ import annotations
+
+
+class TurnoutError(Exception):
+    """Base of every error the core raises on purpose. `code` is stable; the message is for people."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+
+class InvalidInput(TurnoutError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, **({"field": field} if field else {}))
+        self.field = field
+
+
+class InvalidCursor(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("The cursor is not one this list handed out.", field="cursor")
+
+
+class NotFound(TurnoutError):
+    pass
+
+
+class EventNotFound(NotFound):
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"No event with id {event_id!r}.", event_id=event_id)
+
+
+class NotSignedUp(NotFound):
+    def __init__(self, event_id: str, person: str) -> None:
+        super().__init__(f"{person} is not signed up for this event.", event_id=event_id, person=person)
+
+
+class DeviceNotFound(NotFound):
+    def __init__(self, serial: str) -> None:
+        super().__init__(f"No button with serial {serial!r} is bound.", serial=serial)
+
+
+class NoUpcomingEvent(NotFound):
+    def __init__(self) -> None:
+        super().__init__("There is no upcoming event.")
+
+
+class Conflict(TurnoutError):
+    pass
+
+
+class EventFull(Conflict):
+    def __init__(self, event_id: str) -> None:
+        super().__init__("The event is full and no waitlist place was asked for.", event_id=event_id)
+
+
+class EventOver(Conflict):
+    def __init__(self, event_id: str) -> None:
+        super().__init__("The event is over; its list is closed.", event_id=event_id)
+
+
+class NotGoing(Conflict):
+    def __init__(self, event_id: str, person: str) -> None:
+        super().__init__(f"{person} is on the waitlist, not going, so cannot check in.", event_id=event_id, person=person)
+
+
+class CheckInNotOpen(Conflict):
+    def __init__(self, event_id: str, opens_at: str) -> None:
+        super().__init__(f"Check-in opens at {opens_at}.", event_id=event_id, opens_at=opens_at)
+
+
+class CapacityBelowTaken(Conflict):
+    def __init__(self, taken: int) -> None:
+        super().__init__(f"{taken} places are already taken; capacity cannot go below that.", taken=taken)
+
+
+class PairingCodeInvalid(TurnoutError):
+    def __init__(self) -> None:
+        super().__init__("That pairing code is wrong or has expired.")
+
+
+class PairingLocked(TurnoutError):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("Too many wrong pairing codes; try again later.", retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class NotLinked(TurnoutError):
+    def __init__(self) -> None:
+        super().__init__("This Alexa user is not linked to a person yet.")
+
+
+class Busy(TurnoutError):
+    """The table stayed contended or throttled after every retry: a real infrastructure condition."""
+
+    def __init__(self) -> None:
+        super().__init__("The service is busy; try again shortly.")

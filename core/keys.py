@@ -1,0 +1,69 @@
+"""Core: every key of the one table is built here and nowhere else."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+# Sort order inside an event's partition on the `by_status` index: going signups,
+# then the event item itself, then the waitlist by ticket. One query reads the
+# whole list in order, and one query from EVENT_ORDER reads the counts and the
+# head of the waitlist together.
+GOING_PREFIX = "B#"
+EVENT_ORDER = "C"
+WAITLIST_PREFIX = "D#"
+AFTER_WAITLIST = "D$"
+EVENTS_PARTITION = "EVENTS"
+UNLIMITED_SEATS = 10**15
+
+
+def utc(moment: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order (conditions and sort keys rely on it)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def event(event_id: str) -> tuple[str, str]:
+    return f"EVENT#{event_id}", "EVENT"
+
+
+def event_partition(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def signup(event_id: str, person: str) -> tuple[str, str]:
+    return f"EVENT#{event_id}", f"SIGNUP#{person}"
+
+
+def going_order(went_at: datetime, person: str) -> str:
+    return f"{GOING_PREFIX}{utc(went_at)}#{person}"
+
+
+def waitlist_order(ticket: int) -> str:
+    return f"{WAITLIST_PREFIX}{ticket:015d}"
+
+
+def event_start_order(starts_at: datetime, event_id: str) -> str:
+    return f"{utc(starts_at)}#{event_id}"
+
+
+def device(serial: str) -> tuple[str, str]:
+    return f"DEVICE#{serial}", "DEVICE"
+
+
+def pairing_code(code: str) -> tuple[str, str]:
+    return f"CODE#{code}", "CODE"
+
+
+def alexa_link(alexa_user_id: str) -> tuple[str, str]:
+    return f"ALEXA#{alexa_user_id}", "LINK"
+
+
+def pairing_misses(scope: str) -> tuple[str, str]:
+    """Wrong-code counter; scope is an Alexa user id or a person handle."""
+    return f"MISSES#{scope}", "MISSES"
+
+
+def request(request_id: str) -> tuple[str, str]:
+    return f"REQUEST#{request_id}", "REQUEST"

@@ -1,0 +1,125 @@
+"""Core: the rules every input must pass before it reaches the table, shared by all entry points."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import InvalidInput
+
+HANDLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+SERIAL = re.compile(r"[A-Za-z0-9_-]{1,64}")
+EVENT_ID = re.compile(r"[a-z0-9]{1,32}")
+ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
+
+NAME_MAX = 120
+LOCATION_MAX = 200
+DESCRIPTION_MAX = 2000
+PERSON_NAME_MAX = 80
+CAPACITY_MAX = 100_000
+GUESTS_MAX = 20
+EVENT_LENGTH_MAX = timedelta(days=14)
+PAGE_MAX = 100
+
+
+def handle(value: object, field: str = "person") -> str:
+    if not isinstance(value, str) or not HANDLE.fullmatch(value):
+        raise InvalidInput(
+            "A person is a handle of 1 to 40 lowercase letters, digits and '-', not starting or ending with '-'.",
+            field,
+        )
+    return value
+
+
+def serial(value: object) -> str:
+    if not isinstance(value, str) or not SERIAL.fullmatch(value):
+        raise InvalidInput("A button serial is 1 to 64 letters, digits, '_' or '-'.", "serial")
+    return value
+
+
+def event_id(value: object) -> str:
+    if not isinstance(value, str) or not EVENT_ID.fullmatch(value):
+        raise InvalidInput("An event id is 1 to 32 lowercase letters and digits.", "event_id")
+    return value
+
+
+def text(value: object, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str | None:
+    """Normalise free text to NFC, trim it, and refuse control characters and overlong values."""
+    if value is None:
+        if required:
+            raise InvalidInput(f"{field} is required.", field)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string.", field)
+    cleaned = unicodedata.normalize("NFC", value).strip()
+    allowed = {"\n", "\t"} if multiline else set()
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in cleaned):
+        raise InvalidInput(f"{field} must not contain control characters.", field)
+    if not cleaned:
+        if required:
+            raise InvalidInput(f"{field} must not be empty.", field)
+        return None
+    if len(cleaned) > max_length:
+        raise InvalidInput(f"{field} is at most {max_length} characters.", field)
+    return cleaned
+
+
+def timezone(value: object) -> str:
+    message = "timezone must be an IANA time zone such as 'Europe/Oslo' or 'UTC'."
+    if not isinstance(value, str) or not ZONE_NAME.fullmatch(value):
+        raise InvalidInput(message, "timezone")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidInput(message, "timezone") from None
+    return value
+
+
+def instant(value: object, field: str, tz: str) -> datetime:
+    """An ISO 8601 time; one written without an offset is read in the event's own time zone."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise InvalidInput(f"{field} must be an ISO 8601 time such as 2026-12-04T07:00:00+01:00.", field)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be an ISO 8601 time such as 2026-12-04T07:00:00+01:00.", field) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+    return parsed.astimezone(ZoneInfo(tz))
+
+
+def capacity(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= CAPACITY_MAX:
+        raise InvalidInput(f"capacity is a whole number from 1 to {CAPACITY_MAX}, or null for unlimited.", "capacity")
+    return value
+
+
+def guests(value: object) -> int:
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= GUESTS_MAX:
+        raise InvalidInput(f"guests is a whole number from 0 to {GUESTS_MAX}.", "guests")
+    return value
+
+
+def page_size(value: object, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= PAGE_MAX:
+        raise InvalidInput(f"limit is a whole number from 1 to {PAGE_MAX}.", "limit")
+    return value
+
+
+def event_times(starts_at: datetime, ends_at: datetime | None) -> None:
+    if ends_at is None:
+        return
+    if ends_at <= starts_at:
+        raise InvalidInput("ends_at must be after starts_at.", "ends_at")
+    if ends_at - starts_at > EVENT_LENGTH_MAX:
+        raise InvalidInput("An event lasts at most 14 days.", "ends_at")
+
