@@ -1,0 +1,56 @@
+"""The pynamodb models and template.yaml describe the same table."""
+from __future__ import annotations
+
+from core.table import TurnoutItem
+from local.tables import table_properties
+
+
+def _schema(key_schema):
+    return {entry["KeyType"]: entry["AttributeName"] for entry in key_schema}
+
+
+def test_primary_key_matches_template():
+    props = table_properties()
+    assert _schema(props["KeySchema"]) == {
+        "HASH": TurnoutItem._hash_key_attribute().attr_name,
+        "RANGE": TurnoutItem._range_key_attribute().attr_name,
+    }
+
+
+def test_indexes_match_template():
+    props = table_properties()
+    template_indexes = {
+        index["IndexName"]: (_schema(index["KeySchema"]), index["Projection"]["ProjectionType"])
+        for index in props["LocalSecondaryIndexes"] + props["GlobalSecondaryIndexes"]
+    }
+    model_indexes = {}
+    for index in (TurnoutItem.by_status, TurnoutItem.by_start):
+        keys = {}
+        for attr in index.Meta.attributes.values():
+            if attr.is_hash_key:
+                keys["HASH"] = attr.attr_name
+            if attr.is_range_key:
+                keys["RANGE"] = attr.attr_name
+        model_indexes[index.Meta.index_name] = (keys, index.Meta.projection.projection_type)
+    assert model_indexes == template_indexes
+
+
+def test_local_index_is_local_and_global_is_global():
+    props = table_properties()
+    assert [i["IndexName"] for i in props["LocalSecondaryIndexes"]] == [TurnoutItem.by_status.Meta.index_name]
+    assert [i["IndexName"] for i in props["GlobalSecondaryIndexes"]] == [TurnoutItem.by_start.Meta.index_name]
+
+
+def test_ttl_attribute_matches_model():
+    props = table_properties()
+    assert props["TimeToLiveSpecification"] == {
+        "AttributeName": TurnoutItem.expires.attr_name,
+        "Enabled": True,
+    }
+
+
+def test_table_builds_on_moto(table):
+    description = table.describe_table(TableName=TurnoutItem.Meta.table_name)["Table"]
+    assert {i["IndexName"] for i in description["LocalSecondaryIndexes"]} == {"by_status"}
+    ttl = table.describe_time_to_live(TableName=TurnoutItem.Meta.table_name)["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires_at_epoch"
