@@ -1,99 +1,283 @@
 """Core services: the one entry every edge calls. Plain arguments in, domain values or typed errors out."""
 from __future__ import annotations
 
-from datetime import datetime
+import re
+import secrets
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from core.values import Cancellation, Device, Event, Page, PairingCode, Signup, SignupOutcome, SignupPage
+from core import cursor as cursors
+from core import errors, keys, repository
+from core import validation as valid
+from core.config import settings
+from core.values import SOURCES, Cancellation, Device, Event, Page, PairingCode, Signup, SignupOutcome, SignupPage
+
+EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity"})
+ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+CODE = re.compile(r"\d{6}")
+EVENTS_PAGE = 20
+SIGNUPS_PAGE = 50
+STATUS_RANGES = {
+    None: (keys.GOING_PREFIX, keys.AFTER_WAITLIST),
+    "going": (keys.GOING_PREFIX, keys.GOING_PREFIX[0] + "$"),
+    "waitlisted": (keys.WAITLIST_PREFIX, keys.AFTER_WAITLIST),
+}
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(timezone.utc)
+
+
+def _new_event_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(10))
+
+
+# --- events -------------------------------------------------------------------------------------
 
 
 def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timezone: str = "UTC",
                  location: str | None = None, description: str | None = None, capacity: int | None = None,
                  now: datetime | None = None) -> Event:
     """starts_at / ends_at are ISO 8601 text (no offset = the event's own time zone). Raises InvalidInput."""
-    raise NotImplementedError
+    tz = valid.timezone(timezone)
+    start = valid.instant(starts_at, "starts_at", tz)
+    end = valid.instant(ends_at, "ends_at", tz) if ends_at is not None else None
+    valid.event_times(start, end)
+    cap = valid.capacity(capacity)
+    event = Event(
+        event_id=_new_event_id(),
+        name=valid.text(name, "name", max_length=valid.NAME_MAX, required=True),
+        starts_at=start,
+        ends_at=end,
+        timezone=tz,
+        location=valid.text(location, "location", max_length=valid.LOCATION_MAX),
+        description=valid.text(description, "description", max_length=valid.DESCRIPTION_MAX, multiline=True),
+        capacity=cap,
+        going=0,
+        waitlisted=0,
+        spots_left=cap,
+        created_at=_now(now).astimezone(start.tzinfo),
+    )
+    if event.closes_at <= _now(now):
+        raise errors.InvalidInput("The event would already be over.", "starts_at")
+    return repository.put_event(event)
 
 
 def list_events(*, limit: int | str | None = None, cursor: str | None = None, now: datetime | None = None) -> Page[Event]:
     """Events not yet over, soonest first. Raises InvalidInput / InvalidCursor."""
-    raise NotImplementedError
+    size = valid.page_size(limit, EVENTS_PAGE)
+    after = cursors.text_field(cursors.decode(cursor, "events"), "after") if cursor is not None else None
+    events, last = repository.upcoming_events(_now(now), size, after, valid.EVENT_LENGTH_MAX + timedelta(days=1))
+    return Page(events, cursors.encode("events", {"after": last}) if last else None)
 
 
 def next_event(*, now: datetime | None = None) -> Event:
     """The soonest event not yet over. Raises NoUpcomingEvent."""
-    raise NotImplementedError
+    events, _ = repository.upcoming_events(_now(now), 1, None, valid.EVENT_LENGTH_MAX + timedelta(days=1))
+    if not events:
+        raise errors.NoUpcomingEvent()
+    return events[0]
 
 
 def get_event(event_id: str) -> Event:
     """Raises EventNotFound."""
-    raise NotImplementedError
+    return repository.get_event(valid.event_id(event_id))
 
 
 def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -> Event:
     """changes: any of the create_event fields (None clears an optional one). Raises InvalidInput,
     EventNotFound, CapacityBelowTaken. Raising capacity promotes from the waitlist."""
-    raise NotImplementedError
+    valid.event_id(event_id)
+    if not isinstance(changes, dict):
+        raise errors.InvalidInput("The changes must be a JSON object.")
+    unknown = sorted(set(changes) - EVENT_FIELDS)
+    if unknown:
+        raise errors.InvalidInput(f"Unknown field {unknown[0]!r}.", unknown[0])
+    if "name" in changes:
+        valid.text(changes["name"], "name", max_length=valid.NAME_MAX, required=True)
+    if "capacity" in changes:
+        valid.capacity(changes["capacity"])
+
+    def apply(before: Event) -> Event:
+        tz = valid.timezone(changes["timezone"]) if changes.get("timezone") is not None else before.timezone
+        fields: dict[str, Any] = {"timezone": tz}
+        start = valid.instant(changes["starts_at"], "starts_at", tz) if "starts_at" in changes else before.starts_at
+        if "ends_at" in changes:
+            end = valid.instant(changes["ends_at"], "ends_at", tz) if changes["ends_at"] is not None else None
+        else:
+            end = before.ends_at
+        valid.event_times(start, end)
+        fields["starts_at"] = start.astimezone(ZoneInfo(tz))
+        fields["ends_at"] = end.astimezone(ZoneInfo(tz)) if end else None
+        if "name" in changes:
+            fields["name"] = valid.text(changes["name"], "name", max_length=valid.NAME_MAX, required=True)
+        if "location" in changes:
+            fields["location"] = valid.text(changes["location"], "location", max_length=valid.LOCATION_MAX)
+        if "description" in changes:
+            fields["description"] = valid.text(
+                changes["description"], "description", max_length=valid.DESCRIPTION_MAX, multiline=True
+            )
+        if "capacity" in changes:
+            fields["capacity"] = valid.capacity(changes["capacity"])
+        return replace(before, **fields)
+
+    return repository.update_event(event_id, apply, _now(now))
 
 
 def delete_event(event_id: str) -> None:
     """Removes the event and its signups. Raises EventNotFound."""
-    raise NotImplementedError
+    repository.delete_event(valid.event_id(event_id))
+
+
+# --- signups ------------------------------------------------------------------------------------
+
+
+def _request_id(request_id: str | None) -> str | None:
+    if request_id is None:
+        return None
+    if not isinstance(request_id, str) or not 1 <= len(request_id) <= 200:
+        raise errors.InvalidInput("request_id is 1 to 200 characters.", "request_id")
+    return request_id
 
 
 def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int | None = 0, source: str = "api",
             waitlist: bool = True, request_id: str | None = None, now: datetime | None = None) -> SignupOutcome:
     """Idempotent: signing up again returns the existing signup with created=False. request_id makes a
     retried delivery return the first outcome. Raises InvalidInput, EventNotFound, EventOver, EventFull."""
-    raise NotImplementedError
+    if source not in SOURCES:
+        raise errors.InvalidInput(f"source is one of {', '.join(SOURCES)}.", "source")
+    if not isinstance(waitlist, bool):
+        raise errors.InvalidInput("waitlist must be true or false.", "waitlist")
+    return repository.sign_up(
+        valid.event_id(event_id),
+        valid.handle(person),
+        name=valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
+        guests=valid.guests(guests),
+        source=source,
+        waitlist=waitlist,
+        request_id=_request_id(request_id),
+        now=_now(now),
+    )
 
 
 def cancel_signup(event_id: str, person: str, *, request_id: str | None = None,
                   now: datetime | None = None) -> Cancellation:
     """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
-    raise NotImplementedError
+    return repository.cancel_signup(
+        valid.event_id(event_id), valid.handle(person), request_id=_request_id(request_id), now=_now(now)
+    )
 
 
 def check_in(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Signup:
-    """Idempotent. Raises NotSignedUp, NotGoing, CheckInNotOpen, EventOver."""
-    raise NotImplementedError
+    """Idempotent (a repeated check-in, with or without request_id, returns the first one unchanged).
+    Raises NotSignedUp, NotGoing, CheckInNotOpen, EventOver."""
+    _request_id(request_id)
+    return repository.check_in(
+        valid.event_id(event_id),
+        valid.handle(person),
+        now=_now(now),
+        opens_before=timedelta(minutes=settings.check_in_opens_minutes),
+    )
 
 
 def get_signup(event_id: str, person: str) -> Signup:
     """Raises NotSignedUp."""
-    raise NotImplementedError
+    return repository.get_signup(valid.event_id(event_id), valid.handle(person))
 
 
 def list_signups(event_id: str, *, status: str | None = None, limit: int | str | None = None,
                  cursor: str | None = None) -> SignupPage:
     """Going first, then the waitlist in order. Raises EventNotFound, InvalidInput, InvalidCursor."""
-    raise NotImplementedError
+    valid.event_id(event_id)
+    if status not in STATUS_RANGES:
+        raise errors.InvalidInput("status is 'going' or 'waitlisted'.", "status")
+    size = valid.page_size(limit, SIGNUPS_PAGE)
+    scope = f"signups:{event_id}:{status or 'all'}"
+    after: tuple[str, str] | None = None
+    seen_waiting = 0
+    if cursor is not None:
+        position = cursors.decode(cursor, scope)
+        low, high = STATUS_RANGES[status]
+        order = cursors.text_field(position, "order")
+        if not low <= order <= high:
+            raise errors.InvalidCursor()
+        after = (order, cursors.text_field(position, "sk", "SIGNUP#"))
+        seen_waiting = cursors.count_field(position, "waiting")
+    low, high = STATUS_RANGES[status]
+    event, items, more = repository.list_signups(event_id, prefix_from=low, prefix_to=high, limit=size, after=after)
+    signups: list[Signup] = []
+    for item in items:
+        position_in_line = None
+        if item.status == "waitlisted":
+            seen_waiting += 1
+            position_in_line = seen_waiting
+        signups.append(repository.signup_value(item, position_in_line))
+    next_cursor = None
+    if more and items:
+        last = items[-1]
+        next_cursor = cursors.encode(scope, {"order": last.status_order, "sk": last.sk, "waiting": seen_waiting})
+    return SignupPage(signups, event.going, event.waitlisted, next_cursor)
+
+
+# --- devices ------------------------------------------------------------------------------------
 
 
 def bind_device(serial: str, person: str, event_id: str | None = None, *, now: datetime | None = None) -> Device:
     """Binds a button to a person and optionally one event (which must exist)."""
-    raise NotImplementedError
+    valid.serial(serial)
+    valid.handle(person)
+    if event_id is not None:
+        repository.get_event(valid.event_id(event_id))
+    return repository.put_device(Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now)))
 
 
 def get_device(serial: str) -> Device:
     """Raises DeviceNotFound."""
-    raise NotImplementedError
+    return repository.get_device(valid.serial(serial))
 
 
 def unbind_device(serial: str) -> None:
     """Raises DeviceNotFound."""
-    raise NotImplementedError
+    repository.delete_device(valid.serial(serial))
+
+
+# --- Alexa pairing ------------------------------------------------------------------------------
 
 
 def issue_pairing_code(person: str, *, now: datetime | None = None) -> PairingCode:
     """A six-digit single-use code, valid for a few minutes."""
-    raise NotImplementedError
+    valid.handle(person)
+    valid_until = _now(now) + timedelta(minutes=settings.pairing_code_minutes)
+    for _ in range(20):
+        issued = repository.put_pairing_code(person, f"{secrets.randbelow(10**6):06d}", valid_until)
+        if issued is not None:
+            return issued
+    raise errors.Busy()
 
 
 def redeem_pairing_code(alexa_user_id: str, code: str, *, now: datetime | None = None) -> str:
     """Links the Alexa user to the code's person and returns the handle. Raises PairingCodeInvalid,
-    PairingLocked (after repeated misses, per Alexa user and per person)."""
-    raise NotImplementedError
+    PairingLocked (after repeated misses by the same Alexa user)."""
+    if not isinstance(alexa_user_id, str) or not 1 <= len(alexa_user_id) <= 512:
+        raise errors.InvalidInput("An Alexa user id is required.", "alexa_user_id")
+    moment = _now(now)
+    locked_until = repository.pairing_locked_until([alexa_user_id], moment)
+    if locked_until is not None:
+        raise errors.PairingLocked(max(1, int((locked_until - moment).total_seconds())))
+    person = repository.redeem_pairing_code(alexa_user_id, code, moment) if isinstance(code, str) and CODE.fullmatch(code) else None
+    if person is None:
+        repository.note_pairing_miss(
+            alexa_user_id, moment, settings.pairing_max_misses, timedelta(minutes=settings.pairing_lock_minutes)
+        )
+        raise errors.PairingCodeInvalid()
+    return person
 
 
 def linked_person(alexa_user_id: str) -> str:
     """Raises NotLinked."""
-    raise NotImplementedError
+    person = repository.linked_person(alexa_user_id) if isinstance(alexa_user_id, str) and alexa_user_id else None
+    if person is None:
+        raise errors.NotLinked()
+    return person

@@ -53,12 +53,14 @@ class Signup:
 class SignupOutcome:
     signup: Signup
     created: bool  # False: this person was already signed up, nothing changed
+    replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
 
 
 @dataclass(frozen=True)
 class Cancellation:
     cancelled: Signup
     promoted: Signup | None
+    replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
 
 
 @dataclass(frozen=True)
