@@ -1,0 +1,1 @@
+"""Turnout's Alexa skill: ask-sdk-core handlers over the core services."""
