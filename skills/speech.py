@@ -1,0 +1,263 @@
+"""Skill, last step before Alexa: every sentence the skill speaks, built from plain values and safe inside SSML."""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from core.errors import (
+    Busy,
+    EventFull,
+    EventNotFound,
+    EventOver,
+    NoUpcomingEvent,
+    NotSignedUp,
+    PairingCodeInvalid,
+    PairingLocked,
+    TurnoutError,
+)
+from core.values import Event, Signup, SignupOutcome
+from skills.whens import When
+
+# A listener keeps about three names in mind; the rest become "and N others".
+NAMES_SPOKEN = 3
+EVENTS_SPOKEN = 3
+
+# Characters Alexa would read out as words ("skis", "party popper") or that XML forbids:
+# symbols and emoji, their modifiers, joiners and variation selectors, controls, unassigned.
+_UNSPOKEN_CATEGORIES = frozenset({"So", "Sk", "Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+_SSML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+# --- Text people typed, made fit to speak -------------------------------------------------
+
+def escape(text: str) -> str:
+    """Typed text as SSML character data: no emoji or control characters, `& < > " '` escaped."""
+    kept = _VARIATION_SELECTORS.sub("", unicodedata.normalize("NFC", text))
+    kept = "".join(" " if ch.isspace() else ch for ch in kept
+                   if ch.isspace() or unicodedata.category(ch) not in _UNSPOKEN_CATEGORIES)
+    return "".join(_SSML_ENTITIES.get(ch, ch) for ch in " ".join(kept.split()))
+
+
+def title(event: Event) -> str:
+    return escape(event.name) or "that event"
+
+
+def person(signup: Signup) -> str:
+    return escape(signup.name or "") or handle(signup.person)
+
+
+def handle(person_handle: str) -> str:
+    # Handles are lowercase letters, digits and "-": "melvin-moose" is said "Melvin Moose".
+    return escape(person_handle.replace("-", " ").title())
+
+
+def names(spoken: Sequence[str], total: int) -> str:
+    """ "A", "A and B", "A, B and C", "A, B, C and 4 others"."""
+    others = total - len(spoken)
+    if others > 0:
+        return f"{', '.join(spoken)} and {_count(others, 'other', 'others')}"
+    if len(spoken) == 1:
+        return spoken[0]
+    return f"{', '.join(spoken[:-1])} and {spoken[-1]}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"1 {one}" if n == 1 else f"{n} {many}"
+
+
+# --- Times, as people say them -------------------------------------------------------------
+
+def clock(local) -> str:
+    """ "7 pm", "7:30 am", "noon", "midnight"."""
+    if local.minute == 0 and local.hour == 12:
+        return "noon"
+    if local.minute == 0 and local.hour == 0:
+        return "midnight"
+    hour = local.hour % 12 or 12
+    half = "am" if local.hour < 12 else "pm"
+    return f"{hour} {half}" if local.minute == 0 else f"{hour}:{local.minute:02d} {half}"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def when(moment: When) -> str:
+    """ "tomorrow at 7 pm", "on Saturday at 9 am", "on Saturday, December 5th at 6 pm"."""
+    local = moment.local
+    at = f"at {clock(local)}"
+    if moment.day in ("today", "tonight", "tomorrow", "yesterday"):
+        return f"{moment.day} {at}"
+    weekday = WEEKDAYS[local.weekday()]
+    if moment.day == "weekday":
+        return f"on {weekday} {at}"
+    date = f"{MONTHS[local.month - 1]} {ordinal(local.day)}"
+    if moment.with_year:
+        date += f", {local.year}"
+    return f"on {weekday}, {date} {at}"
+
+
+# --- Conversation ----------------------------------------------------------------------------
+
+LAUNCH = ("Welcome to Turnout. You can ask who is going to an event, what's coming up, "
+          "or say: sign me up. What would you like?")
+LAUNCH_REPROMPT = "You can ask: who is going to the next event?"
+HELP = ("You can ask who is going to an event, how many are going, what's coming up, "
+        "or when and where an event is. You can also say: sign me up for an event, "
+        "or cancel my signup. To link your account, say: link my account with code, "
+        "and your six-digit code. What would you like?")
+HELP_REPROMPT = "What would you like to know?"
+FALLBACK = ("Turnout can't help with that. You can ask who is going, or what's coming up. "
+            "What would you like?")
+FALLBACK_REPROMPT = "You can ask: what's coming up?"
+GOODBYE = "Goodbye."
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+# --- Events and who is going -----------------------------------------------------------------
+
+NO_EVENTS = "There are no upcoming events right now."
+WHICH_REPROMPT = "Which event do you mean?"
+
+
+def no_such_event(spoken: str) -> str:
+    return f"I couldn't find an event called {escape(spoken)}. You can ask what's coming up."
+
+
+def which_one(options: Sequence[tuple[Event, When]]) -> str:
+    described = [f"{title(event)}, {when(moment)}" for event, moment in options[:EVENTS_SPOKEN]]
+    return f"Which one: {', '.join(described[:-1])}, or {described[-1]}?"
+
+
+def who_is_going(event: Event, going: Sequence[Signup], going_total: int, waitlisted: int) -> str:
+    if going_total == 0:
+        sentence = f"Nobody is going to {title(event)} yet."
+    else:
+        spoken = [person(signup) for signup in going[:NAMES_SPOKEN]]
+        verb = "is" if going_total == 1 else "are"
+        sentence = f"{names(spoken, going_total)} {verb} going to {title(event)}."
+    return sentence + _waitlist(waitlisted)
+
+
+def _waitlist(waitlisted: int) -> str:
+    if waitlisted == 0:
+        return ""
+    if waitlisted == 1:
+        return " 1 more is on the waitlist."
+    return f" {waitlisted} more are on the waitlist."
+
+
+def how_many(event: Event) -> str:
+    if event.going == 0:
+        sentence = f"Nobody is going to {title(event)} yet."
+    else:
+        verb = "is" if event.going == 1 else "are"
+        sentence = f"{_count(event.going, 'person', 'people')} {verb} going to {title(event)}."
+    if event.spots_left == 0:
+        sentence += " It's full."
+    elif event.spots_left is not None:
+        sentence += f" {_count(event.spots_left, 'spot', 'spots')} left."
+    return sentence + _waitlist(event.waitlisted)
+
+
+def coming_up(upcoming: Sequence[tuple[Event, When]], more: bool) -> str:
+    if not upcoming:
+        return NO_EVENTS
+    first, *rest = [f"{title(event)}, {when(moment)}." for event, moment in upcoming[:EVENTS_SPOKEN]]
+    sentences = [f"Next up: {first}"] + [f"Then {line}" for line in rest]
+    if more or len(upcoming) > EVENTS_SPOKEN:
+        sentences.append("And more after that.")
+    return " ".join(sentences)
+
+
+def when_is(event: Event, moment: When) -> str:
+    verb = "started" if moment.started else "is"
+    return f"{title(event)} {verb} {when(moment)}."
+
+
+def where_is(event: Event) -> str:
+    place = escape(event.location or "")
+    if not place:
+        return f"{title(event)} has no place set yet."
+    return f"{title(event)} is at {place}."
+
+
+# --- Signing up and cancelling ---------------------------------------------------------------
+
+def signed_up(event: Event, outcome: SignupOutcome, moment: When) -> str:
+    signup = outcome.signup
+    if signup.status == "waitlisted":
+        if not outcome.created:
+            return f"You're already on the waitlist for {title(event)}, number {signup.position}."
+        return (f"{title(event)} is full, so you're number {signup.position} on the waitlist. "
+                "You'll move up if someone cancels.")
+    if not outcome.created:
+        return f"You're already going to {title(event)}, {when(moment)}."
+    return f"You're going to {title(event)}, {when(moment)}. See you there!"
+
+
+def cancelled(event: Event) -> str:
+    return f"Done. You're off the list for {title(event)}."
+
+
+# --- Knowing who is speaking -----------------------------------------------------------------
+
+NOT_LINKED = ("I don't know who you are yet. First get a six-digit pairing code from the Turnout "
+              "API, at people, slash your handle, slash alexa code. Then say: link my account with "
+              "code, and the six digits.")
+NOT_LINKED_CARD_TITLE = "Link Turnout to Alexa"
+NOT_LINKED_CARD = ("1. Get a pairing code: POST /people/{your-handle}/alexa-code\n"
+                   "2. Say: \"Alexa, ask Turnout to link my account with code\" and the six digits.\n"
+                   "The code works once, for a few minutes.")
+ASK_CODE = "What's your six-digit pairing code?"
+ASK_CODE_REPROMPT = "Say the six digits of your pairing code."
+
+
+def linked(person_handle: str) -> str:
+    return f"Thanks, you're linked as {handle(person_handle)}. Now you can say: sign me up."
+
+
+# --- Domain errors, each family said once ----------------------------------------------------
+
+NO_SIGNUP = "You weren't signed up for that event, so there's nothing to cancel."
+EVENT_GONE = "I can't find that event any more."
+LIST_CLOSED = "That event is over, so its list is closed."
+EVENT_FULL = "That event is full."
+CODE_INVALID = ("That code didn't work. A code works once and only for a few minutes, "
+                "so get a fresh one and try again.")
+BUSY = "Turnout is busy right now. Please try again in a moment."
+NOT_DONE = "Sorry, I couldn't do that."
+
+
+def code_locked(retry_after_seconds: int) -> str:
+    minutes = max(1, math.ceil(retry_after_seconds / 60))
+    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    return f"Too many wrong codes. Please try again in {wait}."
+
+
+def for_error(error: TurnoutError) -> str:
+    if isinstance(error, NoUpcomingEvent):
+        return NO_EVENTS
+    if isinstance(error, EventNotFound):
+        return EVENT_GONE
+    if isinstance(error, NotSignedUp):
+        return NO_SIGNUP
+    if isinstance(error, EventOver):
+        return LIST_CLOSED
+    if isinstance(error, EventFull):
+        return EVENT_FULL
+    if isinstance(error, PairingLocked):
+        return code_locked(error.retry_after_seconds)
+    if isinstance(error, PairingCodeInvalid):
+        return CODE_INVALID
+    if isinstance(error, Busy):
+        return BUSY
+    return NOT_DONE
