@@ -1,0 +1,287 @@
+"""Local stack: the DynamoDB endpoint core talks to - moto's server on loopback, one request at a time, kept on disk."""
+from __future__ import annotations
+
+import base64
+import fcntl
+import io
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+from local.tables import create_table
+
+HOST = "127.0.0.1"
+log = logging.getLogger(__name__)
+
+# Operations that cannot change data. Anything else - including operations this list does not know -
+# counts as a write, which at worst costs one snapshot too many.
+READ_ONLY = frozenset({
+    "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeLimits", "DescribeTable",
+    "DescribeTimeToLive", "GetItem", "ListTables", "ListTagsOfResource", "Query", "Scan", "TransactGetItems",
+})
+
+SNAPSHOT_FORMAT = "turnout-dynamodb-snapshot/1"
+
+_STOPPED = json.dumps({
+    "__type": "com.amazonaws.dynamodb.v20120810#ServiceUnavailableException",
+    "message": "The local DynamoDB endpoint is stopping.",
+}).encode()
+
+
+class SerializedApp:
+    """WSGI middleware that lets exactly one request at a time into moto.
+
+    moto is not thread-safe: measured, 64 concurrent clients overbooked a 50-seat event and lost stored
+    items unless every request was serialized. The same lock lets a snapshot see the table between two
+    requests, never in the middle of a transaction.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self._app = app
+        self.lock = threading.Lock()
+        self.writes = 0  # requests that may have changed data; read and written only under the lock
+        self.closed = False  # set with the final snapshot: nothing acknowledged afterwards could be saved
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        # Read the request before taking the lock, so one slow client never holds up the others.
+        environ["wsgi.input"] = io.BytesIO(_request_body(environ))
+        operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        with self.lock:
+            if self.closed:
+                start_response("503 Service Unavailable", [("Content-Type", "application/x-amz-json-1.0")])
+                return [_STOPPED]
+            chunks = self._app(environ, start_response)
+            try:
+                # Drain inside the lock: moto may build the body lazily from shared state.
+                body = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            if operation not in READ_ONLY:
+                self.writes += 1
+        return [body]
+
+
+def _request_body(environ: dict[str, Any]) -> bytes:
+    stream = environ["wsgi.input"]
+    if environ.get("wsgi.input_terminated"):  # chunked: werkzeug has de-chunked it and marks the end
+        return stream.read()
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return stream.read(length) if length > 0 else b""
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without a log line per DynamoDB call: core makes several per API request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class Snapshots:
+    """One table's items in one file, as DynamoDB JSON, replaced atomically so a crash never leaves half a file."""
+
+    def __init__(self, data_dir: Path, table_name: str):
+        self.path = data_dir / f"{table_name}.dynamodb.json"
+        self.table_name = table_name
+
+    def load(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        # A file we cannot read is a loud error: starting empty would look like data loss.
+        snapshot = json.loads(self.path.read_text())
+        if snapshot.get("format") != SNAPSHOT_FORMAT or snapshot.get("table") != self.table_name:
+            raise ValueError(f"{self.path} is not a snapshot of table {self.table_name!r}")
+        return snapshot["items"]
+
+    def render(self, items: list[dict[str, Any]]) -> str:
+        return json.dumps(
+            {"format": SNAPSHOT_FORMAT, "table": self.table_name, "saved_at": time.time(), "items": items},
+            separators=(",", ":"), default=_binary,
+        )
+
+    def write(self, text: str) -> None:
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with open(temporary, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.path)
+
+
+def _binary(value: object) -> str:
+    # moto hands some nested binary values over as bytes; DynamoDB JSON carries them as base64 text.
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"cannot store {type(value).__name__} in a snapshot")
+
+
+class MotoServer:
+    """moto's WSGI app behind SerializedApp, served by werkzeug on loopback; binds on construction."""
+
+    def __init__(self, port: int = 0):
+        self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(HOST, port, self.app, threaded=True, request_handler=_QuietRequestHandler)
+        self.port = self._server.server_port
+        self.url = f"http://{HOST}:{self.port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        # A short poll interval: shutdown() waits for the next poll, and restarts should be quick.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="dynamodb-server",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:  # shutdown() would wait forever for a loop that never ran
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def client(self, region: str) -> Any:
+        """A boto3 client for this server, with credentials that can never reach AWS."""
+        return boto3.client("dynamodb", endpoint_url=self.url, region_name=region,
+                            aws_access_key_id="local", aws_secret_access_key="local")
+
+
+class DynamoDBEndpoint:
+    """The stack's DynamoDB component: the table from template.yaml on a MotoServer, kept on disk.
+
+    Persistence: whenever a write happened, the table's items are snapshotted to the data folder, at most
+    every `snapshot_every` seconds, and once more on stop; start-up loads the last snapshot. A kill -9
+    therefore loses at most the writes of the last `snapshot_every` seconds plus one snapshot's write time.
+    """
+
+    name = "dynamodb"
+
+    def __init__(self, server: MotoServer, *, data_dir: Path, table_name: str, region: str,
+                 snapshot_every: float = 0.5):
+        self.server = server
+        self.data_dir = Path(data_dir)
+        self.table_name = table_name
+        self.region = region
+        self.snapshot_every = snapshot_every
+        self._snapshots = Snapshots(self.data_dir, table_name)
+        self._restored = False  # until then the table in memory is not the whole truth: never save it
+        self._saved_writes = 0
+        self._save_lock = threading.Lock()  # the snapshot thread and stop() never write the file at once
+        self._stopping = threading.Event()
+        self._snapshotter: threading.Thread | None = None
+        self._data_dir_lock: int | None = None
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._claim_data_dir()
+        items = self._snapshots.load()
+        self.server.start()
+        client = self.server.client(self.region)
+        create_table(client, self.table_name)
+        if self._table() is None:
+            raise RuntimeError(f"moto keeps {self.table_name!r} where snapshots cannot see it (MOTO_ACCOUNT_ID?)")
+        _restore(client, self.table_name, items)
+        with self.server.app.lock:
+            self._saved_writes = self.server.app.writes  # everything so far is already on disk
+            self._restored = True
+        self._snapshotter = threading.Thread(target=self._keep_snapshots, name="dynamodb-snapshots", daemon=True)
+        self._snapshotter.start()
+        log.info("DynamoDB on %s: %d items restored from %s", self.server.url, len(items), self._snapshots.path)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        try:
+            if self._snapshotter is not None:
+                self._snapshotter.join(timeout=5)
+            self.save(final=True)
+        finally:
+            self._restored = False
+            self.server.stop()
+            if self._data_dir_lock is not None:
+                os.close(self._data_dir_lock)
+                self._data_dir_lock = None
+
+    def ready(self) -> bool:
+        return self._restored
+
+    def describe(self) -> str:
+        return f"DynamoDB (moto)   {self.server.url}   table {self.table_name}, data in {self.data_dir}/"
+
+    def save(self, *, final: bool = False) -> bool:
+        """Writes a snapshot if anything changed since the last one; True if it wrote."""
+        with self._save_lock:
+            app = self.server.app
+            with app.lock:
+                writes = app.writes
+                changed = self._restored and writes != self._saved_writes
+                if changed:
+                    # Rendered under the lock: moto changes items in place.
+                    text = self._snapshots.render(self._items())
+                if final:
+                    app.closed = True
+            if changed:
+                self._snapshots.write(text)
+                self._saved_writes = writes
+            return changed
+
+    def _keep_snapshots(self) -> None:
+        while not self._stopping.wait(self.snapshot_every):
+            try:
+                self.save()
+            except Exception:
+                # Keep trying: a full disk may free up, and stop() makes one last attempt anyway.
+                log.exception("Could not save the DynamoDB snapshot to %s", self._snapshots.path)
+
+    def _items(self) -> list[dict[str, Any]]:
+        table = self._table()
+        return [item.to_json()["Attributes"] for item in table.all_items()] if table is not None else []
+
+    def _table(self) -> Any:
+        # moto files tables by account and region; fake credentials map to its default account.
+        account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
+        return dynamodb_backends[account][self.region].tables.get(self.table_name)
+
+    def _claim_data_dir(self) -> None:
+        # Two stacks snapshotting into one folder would overwrite each other's data.
+        fd = os.open(self.data_dir / "stack.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(f"another local stack is using {self.data_dir}/") from None
+        self._data_dir_lock = fd
+
+
+def _restore(client: Any, table_name: str, items: list[dict[str, Any]]) -> None:
+    for start in range(0, len(items), 25):  # BatchWriteItem takes at most 25 items
+        batch = [{"PutRequest": {"Item": _for_boto3(item)}} for item in items[start:start + 25]]
+        requests = {table_name: batch}
+        while requests:
+            requests = client.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+
+
+def _for_boto3(attributes: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB JSON as boto3 takes it: binary as bytes, which it base64-encodes itself (else twice)."""
+    return {name: _value_for_boto3(value) for name, value in attributes.items()}
+
+
+def _value_for_boto3(value: dict[str, Any]) -> dict[str, Any]:
+    (kind, inner), = value.items()
+    if kind == "B":
+        return {kind: base64.b64decode(inner)}
+    if kind == "BS":
+        return {kind: [base64.b64decode(one) for one in inner]}
+    if kind == "M":
+        return {kind: _for_boto3(inner)}
+    if kind == "L":
+        return {kind: [_value_for_boto3(one) for one in inner]}
+    return value
