@@ -1,0 +1,423 @@
+"""Local stack: API Gateway's stand-in - a real HTTP request in, the Lambda event AWS would deliver to the handler, HTTP out."""
+from __future__ import annotations
+
+import base64
+import importlib
+import importlib.util
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from local.tables import load_template
+
+HOST = "127.0.0.1"
+MAX_BODY = 1024 * 1024
+ACCOUNT_ID = "123456789012"
+API_ID = "local"
+log = logging.getLogger(__name__)
+
+# API Gateway HTTP APIs hand these bodies over as text; every other body, and one without a content type,
+# arrives base64-encoded (verified against AWS by others: even form-encoded bodies, which curl -d sends).
+TEXT_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
+
+_INTERNAL_ERROR = (500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}')
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BadRequest(Exception):
+    pass
+
+
+def build_event(*, method: str, target: str, protocol: str, headers: list[tuple[str, str]], body: bytes,
+                source_ip: str, server_port: int, request_id: str, now: float) -> dict[str, Any]:
+    """The API Gateway HTTP API (payload format 2.0) event for one request; `headers` as received, in order."""
+    raw_path, _, raw_query = target.partition("?")
+    raw_path = raw_path.split("#", 1)[0]
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        name = name.lower()
+        if name == "cookie":  # format 2.0 moves cookies out of the headers into their own list
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+        else:
+            joined[name] = f"{joined[name]},{value}" if name in joined else value
+    # What API Gateway adds on its way in.
+    forwarded_for = joined.get("x-forwarded-for")
+    joined["x-forwarded-for"] = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
+    joined["x-forwarded-port"] = str(server_port)
+    joined["x-forwarded-proto"] = "http"
+    joined.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{secrets.token_hex(12)}")
+    # HTTP APIs hand over the path percent-decoded, the raw query string as sent, and its values decoded.
+    path = unquote(raw_path) or "/"
+    domain = urlsplit("//" + joined.get("host", "")).hostname or HOST
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": joined,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": API_ID,
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": protocol,
+                "sourceIp": source_ip,
+                "userAgent": joined.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if raw_query:
+        parameters: dict[str, str] = {}
+        for name, value in parse_qsl(raw_query, keep_blank_values=True):
+            parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
+        event["queryStringParameters"] = parameters
+    if body:
+        if _is_text(joined.get("content-type", "")):
+            try:
+                event["body"] = body.decode("utf-8")
+            except UnicodeDecodeError:
+                event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+        else:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    return event
+
+
+def _is_text(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type.startswith("text/") or media_type in TEXT_TYPES
+
+
+def http_response(result: object) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The HTTP answer API Gateway makes of a handler's result (format 2.0); ValueError for a malformed one."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # Format 2.0: a result without statusCode is taken as the JSON body of a 200.
+        return 200, [("content-type", "application/json")], json.dumps(result).encode()
+    status = result["statusCode"]
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise ValueError(f"statusCode must be an HTTP status, got {status!r}")
+    headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.extend((str(name), str(value)) for value in values)
+    headers.extend(("set-cookie", str(cookie)) for cookie in result.get("cookies") or [])
+    body = result.get("body")
+    if body is None:
+        body = ""
+    if not isinstance(body, str):
+        raise ValueError(f"body must be a string, got {type(body).__name__}")
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    return status, headers, data
+
+
+class LambdaContext:
+    """What the Lambda runtime passes as `context`, for one invocation."""
+
+    def __init__(self, function_name: str, *, timeout_seconds: float, memory_mb: int):
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:local:{ACCOUNT_ID}:function:{function_name}"
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LambdaFunction:
+    """A Lambda entry point imported on first use: its module may need the stack's endpoint set first,
+    and a handler that is not there yet must not keep the rest of the stack down."""
+
+    def __init__(self, name: str, handler: str, *, timeout_seconds: float, memory_mb: int):
+        self.name = name
+        self.module, _, self.attribute = handler.rpartition(".")
+        self.timeout_seconds = timeout_seconds
+        self.memory_mb = memory_mb
+        self.problem: str | None = None  # why it could not be loaded, for /health and describe()
+        self._handler: Callable[[Any, Any], Any] | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_template(cls, logical_id: str, default_handler: str) -> LambdaFunction:
+        """The function as template.yaml declares it (handler, timeout, memory), so local matches deployed."""
+        template = load_template()
+        defaults = template.get("Globals", {}).get("Function", {})
+        properties = template["Resources"].get(logical_id, {}).get("Properties", {})
+        return cls(
+            logical_id,
+            properties.get("Handler", default_handler),
+            timeout_seconds=float(properties.get("Timeout", defaults.get("Timeout", 3))),
+            memory_mb=int(properties.get("MemorySize", defaults.get("MemorySize", 128))),
+        )
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def load(self) -> Callable[[Any, Any], Any]:
+        with self._lock:
+            if self._handler is None:
+                try:
+                    self._handler = getattr(importlib.import_module(self.module), self.attribute)
+                except Exception as err:
+                    self.problem = f"{self.module}.{self.attribute} failed to load: {err!r}"
+                    raise
+                self.problem = None
+            return self._handler
+
+    def loaded(self) -> bool:
+        return self._handler is not None
+
+    def invoke(self, event: object) -> object:
+        handler = self.load()
+        context = LambdaContext(f"turnout-local-{self.name}", timeout_seconds=self.timeout_seconds,
+                                memory_mb=self.memory_mb)
+        return handler(event, context)
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    return status, [("content-type", "application/json")], body
+
+
+class Gateway:
+    """The stack's HTTP component: the JSON API and, at POST /alexa, the Alexa skill, on one loopback port.
+
+    `waiting_for` is the stack's readiness: the names of components not ready yet. In AWS the API handler
+    answers GET /health itself; here the gateway answers 503 until every component is ready.
+    """
+
+    name = "http"
+
+    def __init__(self, *, port: int, api: LambdaFunction, alexa: LambdaFunction,
+                 waiting_for: Callable[[], list[str]] = list):
+        self.api = api
+        self.alexa = alexa
+        self.waiting_for = waiting_for
+        self._server = ThreadingHTTPServer((HOST, port), _RequestHandler)
+        self._server.daemon_threads = True
+        self._server.gateway = self  # type: ignore[attr-defined]
+        self.port = self._server.server_port
+        self.url = f"http://{HOST}:{self.port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        try:
+            self.api.load()
+        except Exception:
+            # Reported by ready() and /health; the gateway still serves, so the reason is visible.
+            log.exception("The API handler could not be loaded")
+        if self.alexa.installed():
+            try:
+                self.alexa.load()
+            except Exception:
+                log.exception("The Alexa skill handler could not be loaded")
+        # A short poll interval: shutdown() waits for the next poll, and restarts should be quick.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def ready(self) -> bool:
+        # A skill that is not in the tree yet is not part of the stack; one that fails to load is not ready.
+        return self._thread is not None and self.api.loaded() and (self.alexa.loaded() or not self.alexa.installed())
+
+    def describe(self) -> str:
+        alexa = "" if self.alexa.installed() else " (no skills/handler.py yet)"
+        return f"JSON API          {self.url}   and the Alexa skill at POST {self.url}/alexa{alexa}"
+
+    def not_ready(self) -> list[str]:
+        """What keeps /health at 503, with the reason where the gateway knows one."""
+        waiting = []
+        for name in self.waiting_for():
+            if name == self.name:
+                problems = [f.problem for f in (self.api, self.alexa) if f.problem]
+                waiting.append(f"{name} ({'; '.join(problems)})" if problems else name)
+            else:
+                waiting.append(name)
+        return waiting
+
+    def serve(self, method: str, target: str, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        path = event["rawPath"]
+        if path == "/health":
+            waiting = self.not_ready()
+            if waiting:
+                return _error(503, "NotReady", "Not ready yet: " + ", ".join(waiting))
+        if path == "/alexa" and method == "POST":
+            return self._serve_alexa(event)
+        try:
+            return http_response(self.api.invoke(event))
+        except Exception:
+            # What API Gateway answers when the function fails or returns something it cannot use.
+            log.exception("The API handler failed on %s %s", method, target)
+            return _INTERNAL_ERROR
+
+    def _serve_alexa(self, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        raw = event.get("body", "")
+        try:
+            request = json.loads(base64.b64decode(raw) if event["isBase64Encoded"] else raw)
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            return _error(400, "InvalidInput", "The Alexa request must be a JSON object.")
+        if not self.alexa.installed():
+            return _error(503, "NotInstalled", "The Alexa skill handler (skills/handler.py) is not there yet.")
+        try:
+            answer = self.alexa.invoke(request)
+            body = json.dumps(answer).encode()
+        except Exception:
+            # Alexa would see a failed invocation; the log says why.
+            log.exception("The Alexa skill handler failed")
+            return _error(500, "InternalError", "The skill failed to handle the request.")
+        return 200, [("content-type", "application/json")], body
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway offers
+    # Buffered, so head and body leave in one write: two small writes on a kept-alive connection meet
+    # Nagle's algorithm and delayed ACKs, and each answer would wait ~40 ms.
+    wbufsize = -1
+
+    def version_string(self) -> str:
+        return "turnout-local"
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def handle_expect_100(self) -> bool:
+        # Refuse before the client sends the body at all (curl asks first for bodies over 1 MiB).
+        if self._declared_length() > MAX_BODY:
+            self._refuse_too_large()
+            return False
+        return super().handle_expect_100()
+
+    def _handle(self) -> None:
+        started = time.time()
+        try:
+            body = self._read_body()
+        except BodyTooLarge:
+            self._refuse_too_large()
+            return
+        except BadRequest as err:
+            self.close_connection = True
+            self._send(*_error(400, "BadRequest", str(err)), request_id=_request_id())
+            return
+        gateway: Gateway = self.server.gateway  # type: ignore[attr-defined]
+        request_id = _request_id()
+        event = build_event(
+            method=self.command, target=self.path, protocol=self.request_version,
+            headers=list(self.headers.items()), body=body, source_ip=self.client_address[0],
+            server_port=self.server.server_port, request_id=request_id, now=started,
+        )
+        self._send(*gateway.serve(self.command, self.path, event), request_id=request_id)
+
+    def _declared_length(self) -> int:
+        try:
+            return int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return 0
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        raw_length = self.headers.get("Content-Length")
+        if raw_length is None:
+            return b""
+        try:
+            length = int(raw_length)
+        except ValueError:
+            raise BadRequest("Content-Length is not a number.") from None
+        if length < 0:
+            raise BadRequest("Content-Length is negative.")
+        if length > MAX_BODY:
+            raise BodyTooLarge
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise BadRequest("Malformed chunked body.") from None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY:
+                raise BodyTooLarge
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)  # the CRLF after each chunk
+
+    def _refuse_too_large(self) -> None:
+        self.close_connection = True
+        self._send(*_error(413, "PayloadTooLarge", f"The request body is larger than {MAX_BODY} bytes."),
+                   request_id=_request_id())
+        # The unread body is still arriving. Closing now would reset the connection, and the client could
+        # lose the 413 before reading it; so stop writing, then discard what comes, for a moment only.
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(1.0)
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline and self.connection.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, *, request_id: str) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            # Framing is this server's business, and send_response has sent Date and Server already.
+            if name.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+                self.send_header(name, value)
+        self.send_header("apigw-requestid", request_id)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.client_address[0], format % args)
+
+
+def _request_id() -> str:
+    # The shape of API Gateway's request ids, e.g. "JKJcRmPLvHcEPwQ=".
+    return base64.b64encode(secrets.token_bytes(11)).decode()
+
