@@ -1,0 +1,78 @@
+"""Local stack, entry: `python -m local` (what `make run` runs) starts the whole of Turnout on loopback until Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+
+from local.stack import Stack, StackSettings, build_stack
+
+READY_WITHIN_SECONDS = 30
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=(
+        "Run Turnout on this machine: DynamoDB (moto), the JSON API and the Alexa endpoint on "
+        "TURNOUT_HTTP_PORT (3000), the MQTT broker on TURNOUT_MQTT_PORT (1883), data in TURNOUT_DATA_DIR (.turnout/)."))
+    parser.add_argument("--demo", action="store_true", help="seed a sample event (same as TURNOUT_DEMO=1)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Quiet libraries that log every call at INFO: the access log of the gateway is the one worth reading.
+    for noisy in ("botocore", "pynamodb", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    settings = StackSettings.from_environ()
+    stopping = threading.Event()
+    # Installed before anything starts, so a Ctrl-C during start-up still ends in a clean stop.
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    try:
+        stack = build_stack(settings)
+        stack.start()
+    except Exception as err:
+        logging.getLogger("local").exception("The local stack could not start")
+        print(f"turnout: the local stack could not start: {err}", file=sys.stderr)
+        return 1
+    try:
+        curl = _seed_demo() if settings.demo or args.demo else None
+        _announce(stack, curl)
+        stopping.wait()
+    finally:
+        print("turnout: stopping, saving data ...", flush=True)
+        stack.stop()
+        print(f"turnout: stopped; data kept in {settings.data_dir}/", flush=True)
+    return 0
+
+
+def _seed_demo() -> str | None:
+    from local import demo  # imports core: only after build_stack has pointed it at the local endpoint
+
+    event = demo.seed()
+    if event is None:
+        print("turnout: --demo: there are upcoming events already, nothing seeded", flush=True)
+        return None
+    print(f"turnout: --demo: seeded {event.name!r} on {event.starts_at:%A %d %B %H:%M} ({event.timezone}), "
+          f"{event.capacity} seats, id {event.event_id}", flush=True)
+    return f"curl -X PUT {{url}}/events/{event.event_id}/signups/melvin"
+
+
+def _announce(stack: Stack, curl: str | None) -> None:
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    while stack.waiting_for() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = ["", "Turnout runs on this machine (loopback only):"]
+    lines += [f"  {line}" for line in stack.describe()]
+    waiting = stack.waiting_for()
+    if waiting:
+        lines.append(f"  NOT READY after {READY_WITHIN_SECONDS} s: {', '.join(waiting)} - see the log above")
+    try_line = (curl or "curl {url}/events").format(url=stack.url)
+    lines += ["", f"Try:  {try_line}", "Stop with Ctrl-C.", ""]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Local stack: the components that make up Turnout on one machine, started in order and stopped in reverse.
+
+Plugging in a component
+-----------------------
+A component is any object with the `Component` shape below. The MQTT broker joins the stack from
+`local/broker.py`, which must expose
+
+    def build_component(settings: StackSettings) -> Component
+
+It is called after the DynamoDB endpoint exists and AWS_ENDPOINT_URL_DYNAMODB points at it, so code that
+imports core may run; it must not bind anything yet (start() does, on settings.host - loopback - and
+settings.mqtt_port). The component's name ("broker") is what GET /health reports while it is not ready,
+so ready() should be True only once the broker listens and its topic rule is subscribed. Without
+local/broker.py the stack runs without a broker; a local/broker.py that fails to import stops start-up.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from local.dynamodb import DynamoDBEndpoint, MotoServer
+from local.gateway import Gateway, LambdaFunction
+
+log = logging.getLogger(__name__)
+
+# Optional components, by module: each module exposes build_component(settings) as described above.
+PLUG_INS = ("local.broker",)
+
+
+class Component(Protocol):
+    name: str
+
+    def start(self) -> None:
+        """Binds and starts serving; returns once it can take requests (or raises)."""
+
+    def stop(self) -> None:
+        """Stops serving and releases everything; safe to call after a failed start()."""
+
+    def ready(self) -> bool:
+        """True once the component does its whole job."""
+
+    def describe(self) -> str:
+        """One line: what listens where."""
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """The local stack's configuration, read from the environment once, with local defaults."""
+
+    http_port: int = 3000
+    mqtt_port: int = 1883
+    dynamodb_port: int = 0  # 0: any free port; core finds it through AWS_ENDPOINT_URL_DYNAMODB
+    data_dir: Path = Path(".turnout")
+    demo: bool = False
+    host: str = "127.0.0.1"  # not configurable: nothing in the stack listens beyond this machine
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> StackSettings:
+        return cls(
+            http_port=_port(environ, "TURNOUT_HTTP_PORT", cls.http_port),
+            mqtt_port=_port(environ, "TURNOUT_MQTT_PORT", cls.mqtt_port),
+            dynamodb_port=_port(environ, "TURNOUT_DYNAMODB_PORT", cls.dynamodb_port),
+            data_dir=Path(environ.get("TURNOUT_DATA_DIR") or cls.data_dir),
+            demo=environ.get("TURNOUT_DEMO", "").lower() in ("1", "true", "yes"),
+        )
+
+
+def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a port number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"{name} must be a port number, got {raw!r}")
+    return port
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.components: list[Component] = []
+        self.url = ""  # where the JSON API answers
+        self._started: list[Component] = []
+
+    def add(self, component: Component) -> None:
+        self.components.append(component)
+
+    def start(self) -> None:
+        for component in self.components:
+            try:
+                component.start()
+            except BaseException:
+                log.error("%s failed to start; stopping the rest", component.name)
+                self._started.append(component)  # its stop() releases what it did get hold of
+                self.stop()
+                raise
+            self._started.append(component)
+
+    def stop(self) -> None:
+        while self._started:
+            component = self._started.pop()
+            try:
+                component.stop()
+            except Exception:
+                # One component failing to stop must not keep the others (the DynamoDB snapshot) from stopping.
+                log.exception("%s failed to stop cleanly", component.name)
+
+    def waiting_for(self) -> list[str]:
+        """The names of the components that are not ready; empty once the whole stack is."""
+        return [component.name for component in self.components if not component.ready()]
+
+    def describe(self) -> list[str]:
+        return [component.describe() for component in self.components]
+
+
+def use_local_aws() -> None:
+    """Fake credentials for every AWS client in this process: nothing here may ever reach AWS."""
+    os.environ["AWS_ACCESS_KEY_ID"] = "local"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "local"
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def build_stack(settings: StackSettings) -> Stack:
+    """Binds the DynamoDB endpoint, points core at it, and assembles the stack; nothing serves yet."""
+    use_local_aws()
+    server = MotoServer(settings.dynamodb_port)
+    # core reads its configuration once, at import: the endpoint must be in the environment first.
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url
+    from core.config import settings as core_settings
+
+    if core_settings.dynamodb_endpoint != server.url:
+        raise RuntimeError("core was imported before the local stack set AWS_ENDPOINT_URL_DYNAMODB")
+    stack = Stack()
+    stack.add(DynamoDBEndpoint(server, data_dir=settings.data_dir, table_name=core_settings.table_name,
+                               region=core_settings.region))
+    gateway = Gateway(
+        port=settings.http_port,
+        api=LambdaFunction.from_template("ApiFunction", "api.handler.lambda_handler"),
+        alexa=LambdaFunction.from_template("SkillFunction", "skills.handler.lambda_handler"),
+        waiting_for=stack.waiting_for,
+    )
+    stack.add(gateway)
+    stack.url = gateway.url
+    for module in PLUG_INS:
+        if importlib.util.find_spec(module) is None:
+            log.info("%s is not there: the stack runs without it", module)
+            continue
+        stack.add(importlib.import_module(module).build_component(settings))
+    return stack
