@@ -1,0 +1,255 @@
+"""Skill entry point: an Alexa request envelope in, one core call, spoken answer out (ask-sdk-core)."""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timezone
+
+from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_core.utils import get_request_type, get_user_id, is_intent_name, is_request_type
+from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
+from ask_sdk_model.dialog import ElicitSlotDirective
+from ask_sdk_model.ui import SimpleCard
+
+from core import services
+from core.errors import NotLinked, TurnoutError
+from core.values import Event
+from skills import speech
+from skills.matching import match_event
+from skills.whens import when
+
+log = logging.getLogger(__name__)
+
+# The skill id is this entry point's only setting. Deployed, it is required, so the function
+# can never answer for another skill; locally it is checked only when set.
+SKILL_ID = os.environ.get("TURNOUT_SKILL_ID") or None
+if SKILL_ID is None and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    raise RuntimeError("TURNOUT_SKILL_ID must be set in AWS: the skill refuses to run unverified.")
+
+# How many upcoming events a spoken name is matched against: one query's worth.
+MATCH_WINDOW = 50
+
+skill_builder = SkillBuilder()
+skill_builder.skill_id = SKILL_ID
+
+# Every intent this skill answers, with the slots its handler reads. The interaction model in
+# skill-package/ is checked against this table by tests/unit/test_skill_model.py.
+INTENT_SLOTS: dict[str, tuple[str, ...]] = {}
+
+
+def intent(*names: str, slots: tuple[str, ...] = ()):
+    """Registers a handler for these intents, declaring the slots it may read."""
+    for name in names:
+        INTENT_SLOTS[name] = slots
+    return skill_builder.request_handler(
+        can_handle_func=lambda handler_input: any(is_intent_name(name)(handler_input) for name in names))
+
+
+# --- Reading the request ---------------------------------------------------------------------
+
+def _slot(handler_input, name: str) -> str | None:
+    """What the user said for a slot; None when unfilled or not understood ("?")."""
+    request = handler_input.request_envelope.request
+    if name not in INTENT_SLOTS.get(request.intent.name, ()):
+        # A handler reading a slot it did not declare would drift from the model unnoticed.
+        raise LookupError(f"{request.intent.name} does not declare slot {name!r}")
+    slot = (request.intent.slots or {}).get(name)
+    value = (slot.value or "").strip() if slot else ""
+    return value if value and value != "?" else None
+
+
+def _now(handler_input) -> datetime:
+    # Reads and phrasing use the moment the person spoke, which Alexa stamps on the request;
+    # writes leave the clock to core, which decides whether a list is still open.
+    stamp = handler_input.request_envelope.request.timestamp
+    if stamp is None:
+        return datetime.now(timezone.utc)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def _user(handler_input) -> str:
+    return get_user_id(handler_input) or ""
+
+
+def _request_id(handler_input) -> str | None:
+    return handler_input.request_envelope.request.request_id
+
+
+# --- Answering -------------------------------------------------------------------------------
+
+def _tell(handler_input, text: str):
+    return handler_input.response_builder.speak(text).set_should_end_session(True).response
+
+
+def _ask(handler_input, text: str, reprompt: str):
+    return handler_input.response_builder.speak(text).ask(reprompt).response
+
+
+def _elicit(handler_input, slot: str, text: str, reprompt: str):
+    """Asks for one slot of the current intent, so the bare answer comes back to the same handler."""
+    name = handler_input.request_envelope.request.intent.name
+    updated = Intent(
+        name=name,
+        confirmation_status=IntentConfirmationStatus.NONE,
+        slots={s: Slot(name=s, confirmation_status=SlotConfirmationStatus.NONE) for s in INTENT_SLOTS[name]},
+    )
+    return (handler_input.response_builder.speak(text).ask(reprompt)
+            .add_directive(ElicitSlotDirective(updated_intent=updated, slot_to_elicit=slot)).response)
+
+
+def _event_for(handler_input):
+    """The event the user means, or the response that asks or explains when there is no single one."""
+    spoken = _slot(handler_input, "event")
+    now = _now(handler_input)
+    events = services.list_events(limit=MATCH_WINDOW, now=now).items
+    match = match_event(spoken, events)
+    if match.event is not None:
+        return match.event
+    if match.choices:
+        options = [(event, when(event.starts_at, now)) for event in match.choices]
+        return _elicit(handler_input, "event", speech.which_one(options), speech.WHICH_REPROMPT)
+    if not events:
+        return _tell(handler_input, speech.NO_EVENTS)
+    return _tell(handler_input, speech.no_such_event(spoken or ""))
+
+
+# --- Requests and intents --------------------------------------------------------------------
+
+@skill_builder.request_handler(can_handle_func=is_request_type("LaunchRequest"))
+def launch(handler_input):
+    return _ask(handler_input, speech.LAUNCH, speech.LAUNCH_REPROMPT)
+
+
+@intent("WhoIsGoing", slots=("event",))
+def who_is_going(handler_input):
+    event = _event_for(handler_input)
+    if not isinstance(event, Event):
+        return event
+    page = services.list_signups(event.event_id, status="going", limit=speech.NAMES_SPOKEN)
+    return _tell(handler_input, speech.who_is_going(event, page.signups, page.going, page.waitlisted))
+
+
+@intent("HowManyGoing", slots=("event",))
+def how_many_going(handler_input):
+    event = _event_for(handler_input)
+    if not isinstance(event, Event):
+        return event
+    return _tell(handler_input, speech.how_many(event))
+
+
+@intent("WhatsComingUp")
+def whats_coming_up(handler_input):
+    now = _now(handler_input)
+    page = services.list_events(limit=speech.EVENTS_SPOKEN, now=now)
+    upcoming = [(event, when(event.starts_at, now)) for event in page.items]
+    return _tell(handler_input, speech.coming_up(upcoming, more=page.next_cursor is not None))
+
+
+@intent("WhenIsEvent", slots=("event",))
+def when_is_event(handler_input):
+    event = _event_for(handler_input)
+    if not isinstance(event, Event):
+        return event
+    return _tell(handler_input, speech.when_is(event, when(event.starts_at, _now(handler_input))))
+
+
+@intent("WhereIsEvent", slots=("event",))
+def where_is_event(handler_input):
+    event = _event_for(handler_input)
+    if not isinstance(event, Event):
+        return event
+    return _tell(handler_input, speech.where_is(event))
+
+
+@intent("SignUp", slots=("event",))
+def sign_up(handler_input):
+    # Who is speaking comes first: an unlinked user hears how to link before anything else.
+    person = services.linked_person(_user(handler_input))
+    event = _event_for(handler_input)
+    if not isinstance(event, Event):
+        return event
+    outcome = services.sign_up(event.event_id, person, source="alexa", request_id=_request_id(handler_input))
+    return _tell(handler_input, speech.signed_up(event, outcome, when(event.starts_at, _now(handler_input))))
+
+
+@intent("CancelSignup", slots=("event",))
+def cancel_signup(handler_input):
+    person = services.linked_person(_user(handler_input))
+    event = _event_for(handler_input)
+    if not isinstance(event, Event):
+        return event
+    services.cancel_signup(event.event_id, person, request_id=_request_id(handler_input))
+    return _tell(handler_input, speech.cancelled(event))
+
+
+@intent("LinkAccount", slots=("code",))
+def link_account(handler_input):
+    code = _pairing_code(_slot(handler_input, "code"))
+    if code is None:
+        return _elicit(handler_input, "code", speech.ASK_CODE, speech.ASK_CODE_REPROMPT)
+    person = services.redeem_pairing_code(_user(handler_input), code)
+    return _tell(handler_input, speech.linked(person))
+
+
+def _pairing_code(spoken: str | None) -> str | None:
+    digits = "".join(ch for ch in spoken or "" if ch.isdigit())
+    if not digits:
+        return None
+    # AMAZON.NUMBER drops leading zeros ("oh four eight..." arrives as 48...), and codes have six digits.
+    return digits.zfill(6)
+
+
+@intent("AMAZON.HelpIntent")
+def help_(handler_input):
+    return _ask(handler_input, speech.HELP, speech.HELP_REPROMPT)
+
+
+@intent("AMAZON.FallbackIntent")
+def fallback(handler_input):
+    return _ask(handler_input, speech.FALLBACK, speech.FALLBACK_REPROMPT)
+
+
+@intent("AMAZON.StopIntent", "AMAZON.CancelIntent")
+def stop(handler_input):
+    return _tell(handler_input, speech.GOODBYE)
+
+
+@intent("AMAZON.NavigateHomeIntent")
+def navigate_home(handler_input):
+    # On screen devices "go home" leaves the skill; nothing needs saying.
+    return handler_input.response_builder.set_should_end_session(True).response
+
+
+@skill_builder.request_handler(can_handle_func=is_request_type("SessionEndedRequest"))
+def session_ended(handler_input):
+    request = handler_input.request_envelope.request
+    if request.error is not None:
+        log.warning("session ended with error: %s %s", request.error.object_type, request.error.message)
+    # Alexa accepts no speech in answer to SessionEndedRequest.
+    return handler_input.response_builder.response
+
+
+# --- Errors: each family turned into speech once ---------------------------------------------
+
+@skill_builder.exception_handler(can_handle_func=lambda handler_input, error: isinstance(error, NotLinked))
+def not_linked(handler_input, error):
+    handler_input.response_builder.set_card(SimpleCard(title=speech.NOT_LINKED_CARD_TITLE,
+                                                       content=speech.NOT_LINKED_CARD))
+    return _tell(handler_input, speech.NOT_LINKED)
+
+
+@skill_builder.exception_handler(can_handle_func=lambda handler_input, error: isinstance(error, TurnoutError))
+def domain_error(handler_input, error):
+    log.info("domain error %s: %s", error.code, error.message)
+    return _tell(handler_input, speech.for_error(error))
+
+
+@skill_builder.exception_handler(can_handle_func=lambda handler_input, error: True)
+def unexpected(handler_input, error):
+    log.exception("unexpected error answering %s", get_request_type(handler_input))
+    if is_request_type("SessionEndedRequest")(handler_input):
+        return handler_input.response_builder.response
+    return _tell(handler_input, speech.APOLOGY)
+
+
+lambda_handler = skill_builder.lambda_handler()
