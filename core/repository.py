@@ -299,8 +299,7 @@ def update_event(event_id: str, apply: Callable[[Event], Event], now: datetime) 
         return _event(item)
 
     updated = _with_retries(attempt)
-    if updated.waitlisted and (updated.spots_left or 0) > 0:
-        fill_from_waitlist(event_id, now)
+    if updated.waitlisted and _fill_if_room(event_id, now):
         return get_event(event_id)
     return updated
 
@@ -419,6 +418,10 @@ def sign_up(
             latest = _get_event_item(event_id)
             if latest.closes_at <= keys.utc(now):
                 raise errors.EventOver(event_id) from None
+            if latest.capacity is not None and seats > int(latest.capacity):
+                raise errors.InvalidInput(
+                    f"The event has {int(latest.capacity)} places; a party of {seats} cannot fit.", "guests"
+                ) from None
             known["event"] = latest
             raise _Retry() from None
         return SignupOutcome(signup, created=True)
@@ -482,6 +485,8 @@ def _promoted_value(head: SignupItem, now: datetime) -> Signup:
 def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime) -> Cancellation:
     """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat."""
     pk, sk = keys.signup(event_id, person)
+    # Seats can stay free behind a head of the line too big for them; then the line is re-checked.
+    leftover = {"seats": False}
 
     def attempt() -> Cancellation:
         try:
@@ -498,6 +503,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
         promoted: Signup | None = None
         if mine.status == "waitlisted":
             ops = [delete, _update("event", event_key, [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]
+            leftover["seats"] = int(event.seats_left) > 0
         elif head is not None and _seats(int(head.guests)) <= int(event.seats_left) + freed:
             need = _seats(int(head.guests))
             ops = [delete] + _promotion_ops(event, head, now) + [
@@ -509,7 +515,9 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                 )
             ]
             promoted = _promoted_value(head, now)
+            leftover["seats"] = freed > need
         else:
+            leftover["seats"] = head is not None
             # Nobody takes the seat: valid only while the waitlist is exactly as it was read.
             still = (
                 (EventItem.waitlisted == 0)
@@ -529,8 +537,10 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
         return Cancellation(cancelled_value, promoted)
 
     cancellation = _with_retries(attempt)
-    if cancellation.promoted is None or cancellation.cancelled.guests:
-        _fill_if_room(event_id, now)
+    if leftover["seats"] and not cancellation.replayed:
+        filled = _fill_if_room(event_id, now)
+        if filled and cancellation.promoted is None:
+            return Cancellation(cancellation.cancelled, filled[0])
     return cancellation
 
 
@@ -549,10 +559,11 @@ def _stored_outcome(request_id: str, kind: str) -> dict[str, Any] | None:
     return outcome
 
 
-def _fill_if_room(event_id: str, now: datetime) -> None:
+def _fill_if_room(event_id: str, now: datetime) -> list[Signup]:
     event = _get_event_item(event_id)
     if int(event.waitlisted) > 0 and int(event.seats_left) > 0:
-        fill_from_waitlist(event_id, now)
+        return fill_from_waitlist(event_id, now)
+    return []
 
 
 def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:

@@ -1,0 +1,150 @@
+"""Core event services on moto in-process: creation rules, listing, paging, changes and removal."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from core import errors, services
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+def make(name="Ski trip", days=3, **fields):
+    fields.setdefault("timezone", "Europe/Oslo")
+    starts = (NOW + timedelta(days=days)).isoformat()
+    return services.create_event(name=name, starts_at=starts, now=NOW, **fields)
+
+
+def test_create_event_reads_times_in_its_own_zone(table):
+    event = services.create_event(name="Ski trip", starts_at="2026-12-04T07:00", timezone="Europe/Oslo", now=NOW)
+    assert event.starts_at.isoformat() == "2026-12-04T07:00:00+01:00"
+    assert event.going == 0 and event.waitlisted == 0 and event.capacity is None and event.spots_left is None
+    assert services.get_event(event.event_id) == event
+
+
+def test_offset_times_are_shown_in_the_event_zone(table):
+    event = services.create_event(name="Ski trip", starts_at="2026-12-04T06:00:00Z", timezone="Europe/Oslo", now=NOW)
+    assert event.starts_at.isoformat() == "2026-12-04T07:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 121}, "name"),
+        ({"name": "bell\x07"}, "name"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": "../etc/passwd"}, "timezone"),
+        ({"starts_at": "next friday"}, "starts_at"),
+        ({"starts_at": "2026-12-04T07:00", "ends_at": "2026-12-04T06:00"}, "ends_at"),
+        ({"starts_at": "2026-12-04T07:00", "ends_at": "2026-12-30T06:00"}, "ends_at"),
+        ({"capacity": 0}, "capacity"),
+        ({"capacity": True}, "capacity"),
+        ({"capacity": 100_001}, "capacity"),
+        ({"starts_at": "2020-01-01T10:00:00Z"}, "starts_at"),
+    ],
+)
+def test_create_event_refuses_bad_input(table, fields, field):
+    base = {"name": "Ski trip", "starts_at": "2026-12-04T07:00", "timezone": "Europe/Oslo"}
+    with pytest.raises(errors.InvalidInput) as caught:
+        services.create_event(**{**base, **fields}, now=NOW)
+    assert caught.value.field == field
+
+
+def test_names_are_normalised(table):
+    event = make(name="  Cafe\u0301 night ")
+    assert event.name == "Caf\u00e9 night"
+
+
+def test_get_unknown_event(table):
+    with pytest.raises(errors.EventNotFound):
+        services.get_event("nosuchevent")
+    with pytest.raises(errors.InvalidInput):
+        services.get_event("NOT AN ID")
+
+
+def test_list_events_soonest_first_and_pages(table):
+    made = [make(name=f"Event {days}", days=days) for days in (5, 1, 3, 2, 4)]
+    first = services.list_events(limit=2, now=NOW)
+    assert [e.name for e in first.items] == ["Event 1", "Event 2"]
+    second = services.list_events(limit=2, cursor=first.next_cursor, now=NOW)
+    assert [e.name for e in second.items] == ["Event 3", "Event 4"]
+    third = services.list_events(limit=2, cursor=second.next_cursor, now=NOW)
+    assert [e.name for e in third.items] == ["Event 5"] and third.next_cursor is None
+    assert len(made) == 5
+
+
+def test_list_events_leaves_out_events_that_are_over(table):
+    make(name="Soon", days=1)
+    later = NOW + timedelta(days=3)
+    assert [e.name for e in services.list_events(now=later).items] == []
+    assert services.next_event(now=NOW).name == "Soon"
+    with pytest.raises(errors.NoUpcomingEvent):
+        services.next_event(now=later)
+
+
+def test_an_event_still_lists_while_it_runs(table):
+    event = services.create_event(
+        name="Lodge", starts_at="2026-12-01T09:00:00Z", ends_at="2026-12-01T17:00:00Z", now=NOW
+    )
+    during = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    assert services.next_event(now=during).event_id == event.event_id
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "", "eyJ2IjoxfQ", "x" * 600, "eyJ2IjoxLCJzY29wZSI6ImV2ZW50cyJ9"])
+def test_garbled_cursor_is_invalid_input(table, cursor):
+    with pytest.raises(errors.InvalidCursor):
+        services.list_events(cursor=cursor, now=NOW)
+
+
+def test_update_event_changes_fields_and_clears_optional_ones(table):
+    event = make(location="Hemsedal", description="Bring skis")
+    updated = services.update_event(event.event_id, {"name": "Ski weekend", "location": None, "capacity": 10}, now=NOW)
+    assert (updated.name, updated.location, updated.description, updated.capacity) == ("Ski weekend", None, "Bring skis", 10)
+    assert updated.spots_left == 10
+    assert services.get_event(event.event_id) == updated
+
+
+def test_update_event_refuses_unknown_fields_and_capacity_below_taken(table):
+    event = make(capacity=3)
+    for person in ("ann", "bob"):
+        services.sign_up(event.event_id, person, now=NOW)
+    with pytest.raises(errors.InvalidInput):
+        services.update_event(event.event_id, {"going": 99}, now=NOW)
+    with pytest.raises(errors.CapacityBelowTaken) as caught:
+        services.update_event(event.event_id, {"capacity": 1}, now=NOW)
+    assert caught.value.details["taken"] == 2
+    assert services.update_event(event.event_id, {"capacity": 2}, now=NOW).spots_left == 0
+
+
+def test_raising_capacity_promotes_the_waitlist_in_order(table):
+    event = make(capacity=1)
+    for person in ("ann", "bob", "cat", "dan"):
+        services.sign_up(event.event_id, person, now=NOW)
+    updated = services.update_event(event.event_id, {"capacity": 3}, now=NOW)
+    assert (updated.going, updated.waitlisted, updated.spots_left) == (3, 1, 0)
+    page = services.list_signups(event.event_id)
+    assert [(s.person, s.status, s.position) for s in page.signups] == [
+        ("ann", "going", None), ("bob", "going", None), ("cat", "going", None), ("dan", "waitlisted", 1),
+    ]
+
+
+def test_making_an_event_unlimited_frees_everyone(table):
+    event = make(capacity=1)
+    for person in ("ann", "bob"):
+        services.sign_up(event.event_id, person, now=NOW)
+    updated = services.update_event(event.event_id, {"capacity": None}, now=NOW)
+    assert (updated.going, updated.waitlisted, updated.spots_left) == (2, 0, None)
+
+
+def test_delete_event_removes_it_and_its_signups(table):
+    event = make()
+    services.sign_up(event.event_id, "ann", now=NOW)
+    services.delete_event(event.event_id)
+    with pytest.raises(errors.EventNotFound):
+        services.get_event(event.event_id)
+    with pytest.raises(errors.NotSignedUp):
+        services.get_signup(event.event_id, "ann")
+    with pytest.raises(errors.EventNotFound):
+        services.delete_event(event.event_id)

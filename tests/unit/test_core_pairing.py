@@ -1,0 +1,53 @@
+"""Core Alexa pairing: codes are single use, expire, and repeated misses lock the Alexa user out."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from core import errors, services
+from core.config import settings
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+USER = "amzn1.ask.account.TESTUSER"
+
+
+def test_a_code_links_once(table):
+    code = services.issue_pairing_code("melvin", now=NOW)
+    assert len(code.code) == 6 and code.code.isdigit()
+    assert code.expires_at == NOW + timedelta(minutes=settings.pairing_code_minutes)
+    with pytest.raises(errors.NotLinked):
+        services.linked_person(USER)
+    assert services.redeem_pairing_code(USER, code.code, now=NOW) == "melvin"
+    assert services.linked_person(USER) == "melvin"
+    with pytest.raises(errors.PairingCodeInvalid):
+        services.redeem_pairing_code("amzn1.ask.account.OTHER", code.code, now=NOW)
+
+
+def test_a_code_expires(table):
+    code = services.issue_pairing_code("melvin", now=NOW)
+    later = NOW + timedelta(minutes=settings.pairing_code_minutes, seconds=1)
+    with pytest.raises(errors.PairingCodeInvalid):
+        services.redeem_pairing_code(USER, code.code, now=later)
+
+
+def test_repeated_misses_lock_the_user_for_a_while(table):
+    code = services.issue_pairing_code("melvin", now=NOW)
+    wrong = f"{(int(code.code) + 1) % 10**6:06d}"
+    for _ in range(settings.pairing_max_misses):
+        with pytest.raises(errors.PairingCodeInvalid):
+            services.redeem_pairing_code(USER, wrong, now=NOW)
+    with pytest.raises(errors.PairingLocked) as caught:
+        services.redeem_pairing_code(USER, code.code, now=NOW)
+    assert 0 < caught.value.retry_after_seconds <= settings.pairing_lock_minutes * 60
+    with pytest.raises(errors.NotLinked):
+        services.linked_person(USER)
+    after_lock = NOW + timedelta(minutes=settings.pairing_lock_minutes, seconds=1)
+    fresh = services.issue_pairing_code("melvin", now=after_lock)
+    assert services.redeem_pairing_code(USER, fresh.code, now=after_lock) == "melvin"
+
+
+@pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "", None])
+def test_malformed_codes_are_misses(table, code):
+    with pytest.raises(errors.PairingCodeInvalid):
+        services.redeem_pairing_code(USER, code, now=NOW)

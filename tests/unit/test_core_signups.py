@@ -1,0 +1,235 @@
+"""Core signup services on moto in-process: seats, the waitlist, promotion, check-in and replays."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from core import errors, services
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+STARTS = NOW + timedelta(days=3)
+
+
+def make(capacity=None, **fields):
+    return services.create_event(
+        name="Ski trip", starts_at=STARTS.isoformat(), timezone="Europe/Oslo", capacity=capacity, now=NOW, **fields
+    )
+
+
+def people(event, page_size=100):
+    page = services.list_signups(event.event_id, limit=page_size)
+    return [(s.person, s.status, s.position) for s in page.signups]
+
+
+def test_first_come_go_then_wait_in_line(table):
+    event = make(capacity=2)
+    statuses = [services.sign_up(event.event_id, p, now=NOW).signup for p in ("ann", "bob", "cat", "dan")]
+    assert [(s.status, s.position) for s in statuses] == [("going", None), ("going", None), ("waitlisted", 1), ("waitlisted", 2)]
+    fresh = services.get_event(event.event_id)
+    assert (fresh.going, fresh.waitlisted, fresh.spots_left) == (2, 2, 0)
+    assert people(event) == [("ann", "going", None), ("bob", "going", None), ("cat", "waitlisted", 1), ("dan", "waitlisted", 2)]
+
+
+def test_signing_up_twice_changes_nothing(table):
+    event = make(capacity=1)
+    first = services.sign_up(event.event_id, "ann", name="Ann", now=NOW)
+    again = services.sign_up(event.event_id, "ann", name="Someone else", guests=3, now=NOW + timedelta(hours=1))
+    assert first.created and not again.created
+    assert again.signup == first.signup
+    assert services.get_event(event.event_id).going == 1
+
+
+def test_a_repeat_on_the_waitlist_keeps_its_place(table):
+    event = make(capacity=1)
+    for person in ("ann", "bob", "cat"):
+        services.sign_up(event.event_id, person, now=NOW)
+    again = services.sign_up(event.event_id, "cat", now=NOW)
+    assert (again.created, again.signup.status, again.signup.position) == (False, "waitlisted", 2)
+
+
+def test_no_waitlist_wanted_on_a_full_event(table):
+    event = make(capacity=1)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    with pytest.raises(errors.EventFull):
+        services.sign_up(event.event_id, "bob", waitlist=False, now=NOW)
+    assert services.get_event(event.event_id).waitlisted == 0
+
+
+def test_guests_take_seats(table):
+    event = make(capacity=3)
+    assert services.sign_up(event.event_id, "ann", guests=2, now=NOW).signup.status == "going"
+    assert services.sign_up(event.event_id, "bob", guests=1, now=NOW).signup.status == "waitlisted"
+    assert services.sign_up(event.event_id, "cat", now=NOW).signup.status == "waitlisted"
+    assert services.get_event(event.event_id).spots_left == 0
+    # Ann's three seats free up: Bob (two seats) and then Cat (one) fit, in line order.
+    result = services.cancel_signup(event.event_id, "ann", now=NOW)
+    assert result.promoted.person == "bob"
+    assert people(event) == [("bob", "going", None), ("cat", "going", None)]
+    assert services.get_event(event.event_id).spots_left == 0
+
+
+def test_the_head_of_the_line_is_never_skipped(table):
+    event = make(capacity=2)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    services.sign_up(event.event_id, "cat", guests=1, now=NOW)
+    services.sign_up(event.event_id, "dan", now=NOW)
+    result = services.cancel_signup(event.event_id, "ann", now=NOW)
+    # One seat is free but Cat needs two: Dan waits behind Cat, nobody jumps the line.
+    assert result.promoted is None
+    assert services.sign_up(event.event_id, "eve", now=NOW).signup.status == "waitlisted"
+    assert people(event) == [("bob", "going", None), ("cat", "waitlisted", 1), ("dan", "waitlisted", 2), ("eve", "waitlisted", 3)]
+
+
+def test_cancel_promotes_the_first_in_line(table):
+    event = make(capacity=2)
+    for person in ("ann", "bob", "cat", "dan"):
+        services.sign_up(event.event_id, person, now=NOW)
+    result = services.cancel_signup(event.event_id, "bob", now=NOW)
+    assert result.cancelled.person == "bob" and result.cancelled.status == "going"
+    assert result.promoted.person == "cat" and result.promoted.status == "going"
+    fresh = services.get_event(event.event_id)
+    assert (fresh.going, fresh.waitlisted) == (2, 1)
+    assert services.get_signup(event.event_id, "dan").position == 1
+
+
+def test_cancel_from_the_waitlist_promotes_nobody(table):
+    event = make(capacity=1)
+    for person in ("ann", "bob", "cat"):
+        services.sign_up(event.event_id, person, now=NOW)
+    result = services.cancel_signup(event.event_id, "bob", now=NOW)
+    assert result.promoted is None and result.cancelled.status == "waitlisted"
+    assert people(event) == [("ann", "going", None), ("cat", "waitlisted", 1)]
+
+
+def test_cancel_with_nobody_waiting_frees_the_seat(table):
+    event = make(capacity=1)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    assert services.cancel_signup(event.event_id, "ann", now=NOW).promoted is None
+    assert services.get_event(event.event_id).spots_left == 1
+    assert services.sign_up(event.event_id, "bob", now=NOW).signup.status == "going"
+
+
+def test_cancel_unknown_signup(table):
+    event = make()
+    with pytest.raises(errors.NotSignedUp):
+        services.cancel_signup(event.event_id, "ann", now=NOW)
+    with pytest.raises(errors.EventNotFound):
+        services.sign_up("nosuchevent", "ann", now=NOW)
+
+
+def test_signups_close_when_the_event_is_over(table):
+    event = make()
+    with pytest.raises(errors.EventOver):
+        services.sign_up(event.event_id, "ann", now=STARTS + timedelta(days=2))
+
+
+@pytest.mark.parametrize("person", ["", "Ann", "ann smith", "-ann", "a" * 41, "ann_", None, 7])
+def test_person_must_be_a_handle(table, person):
+    event = make()
+    with pytest.raises(errors.InvalidInput) as caught:
+        services.sign_up(event.event_id, person, now=NOW)
+    assert caught.value.field == "person"
+
+
+def test_check_in_rules(table):
+    event = make(capacity=1)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    with pytest.raises(errors.CheckInNotOpen):
+        services.check_in(event.event_id, "ann", now=NOW)
+    at_the_lodge = STARTS - timedelta(minutes=30)
+    first = services.check_in(event.event_id, "ann", now=at_the_lodge)
+    assert first.checked_in_at == at_the_lodge
+    again = services.check_in(event.event_id, "ann", now=at_the_lodge + timedelta(minutes=5))
+    assert again.checked_in_at == at_the_lodge
+    with pytest.raises(errors.NotGoing):
+        services.check_in(event.event_id, "bob", now=at_the_lodge)
+    with pytest.raises(errors.NotSignedUp):
+        services.check_in(event.event_id, "cat", now=at_the_lodge)
+    with pytest.raises(errors.EventOver):
+        services.check_in(event.event_id, "ann", now=STARTS + timedelta(days=2))
+
+
+def test_a_repeated_request_has_no_second_effect(table):
+    event = make(capacity=1)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    first = services.sign_up(event.event_id, "bob", request_id="click-1", now=NOW)
+    services.cancel_signup(event.event_id, "bob", now=NOW)
+    replayed = services.sign_up(event.event_id, "bob", request_id="click-1", now=NOW)
+    assert replayed.replayed and replayed.signup == first.signup
+    assert services.get_event(event.event_id).waitlisted == 0
+
+
+def test_a_repeated_cancel_returns_the_first_outcome(table):
+    event = make(capacity=1)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    first = services.cancel_signup(event.event_id, "ann", request_id="click-2", now=NOW)
+    services.sign_up(event.event_id, "ann", now=NOW)  # Ann signs up again, now behind Bob
+    again = services.cancel_signup(event.event_id, "ann", request_id="click-2", now=NOW)
+    assert again.replayed and again.cancelled == first.cancelled and again.promoted == first.promoted
+    assert people(event) == [("bob", "going", None), ("ann", "waitlisted", 1)]
+
+
+def test_a_request_id_is_bound_to_one_kind_of_action(table):
+    event = make()
+    services.sign_up(event.event_id, "ann", request_id="r", now=NOW)
+    with pytest.raises(errors.InvalidInput):
+        services.cancel_signup(event.event_id, "bob", request_id="r", now=NOW)
+
+
+def test_listing_pages_keep_order_and_positions(table):
+    event = make(capacity=3)
+    names = [f"p{n:02d}" for n in range(9)]
+    for person in names:
+        services.sign_up(event.event_id, person, now=NOW)
+    seen, cursor = [], None
+    while True:
+        page = services.list_signups(event.event_id, limit=2, cursor=cursor)
+        assert (page.going, page.waitlisted) == (3, 6)
+        seen += [(s.person, s.position) for s in page.signups]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [(p, None) for p in names[:3]] + [(p, n + 1) for n, p in enumerate(names[3:])]
+    waiting = services.list_signups(event.event_id, status="waitlisted", limit=4)
+    assert [s.position for s in waiting.signups] == [1, 2, 3, 4]
+    more = services.list_signups(event.event_id, status="waitlisted", limit=4, cursor=waiting.next_cursor)
+    assert [s.position for s in more.signups] == [5, 6] and more.next_cursor is None
+
+
+def test_a_cursor_cannot_cross_to_another_list(table):
+    one, two = make(capacity=1), make(capacity=1)
+    for event in (one, two):
+        for person in ("ann", "bob", "cat"):
+            services.sign_up(event.event_id, person, now=NOW)
+    page = services.list_signups(one.event_id, limit=1)
+    with pytest.raises(errors.InvalidCursor):
+        services.list_signups(two.event_id, limit=1, cursor=page.next_cursor)
+    with pytest.raises(errors.InvalidCursor):
+        services.list_signups(one.event_id, status="going", limit=1, cursor=page.next_cursor)
+    with pytest.raises(errors.InvalidInput):
+        services.list_signups(one.event_id, status="maybe")
+
+
+def test_devices_bind_to_a_person_and_an_event(table):
+    event = make()
+    device = services.bind_device("G030JF0000000001", "melvin", event.event_id, now=NOW)
+    assert services.get_device("G030JF0000000001") == device
+    with pytest.raises(errors.EventNotFound):
+        services.bind_device("G030JF0000000002", "melvin", "nosuchevent", now=NOW)
+    services.unbind_device("G030JF0000000001")
+    with pytest.raises(errors.DeviceNotFound):
+        services.get_device("G030JF0000000001")
+    with pytest.raises(errors.InvalidInput):
+        services.bind_device("bad serial!", "melvin")
+
+
+def test_a_party_larger_than_the_event_is_refused(table):
+    event = make(capacity=2)
+    with pytest.raises(errors.InvalidInput) as caught:
+        services.sign_up(event.event_id, "ann", guests=2, now=NOW)
+    assert caught.value.field == "guests"
+    assert services.get_event(event.event_id).waitlisted == 0

@@ -1,0 +1,133 @@
+"""Sign up, cancel and check in, driven at random by hypothesis, always agree with a simple model."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import boto3
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from moto import mock_aws
+
+from core import errors, services
+from core.config import settings as config
+from local.tables import create_table
+
+STARTS = datetime(2026, 12, 4, 7, 0, tzinfo=timezone.utc)
+NOW = STARTS - timedelta(minutes=10)
+PEOPLE = st.sampled_from(["ann", "bob", "cat", "dan", "eve", "fay"])
+
+
+class SignupModel:
+    """What Turnout promises: seats by headcount, a strict first-come line, one signup per person."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.going: dict[str, int] = {}  # person -> guests
+        self.line: list[tuple[str, int]] = []
+        self.checked_in: set[str] = set()
+
+    def seats_left(self) -> int:
+        return self.capacity - sum(1 + g for g in self.going.values())
+
+    def signed_up(self, person: str) -> bool:
+        return person in self.going or any(p == person for p, _ in self.line)
+
+    def sign_up(self, person: str, guests: int) -> str:
+        if self.signed_up(person):
+            return "existing"
+        if 1 + guests > self.capacity:
+            return "too_big"
+        if not self.line and self.seats_left() >= 1 + guests:
+            self.going[person] = guests
+            return "going"
+        self.line.append((person, guests))
+        return "waitlisted"
+
+    def cancel(self, person: str) -> str | None:
+        self.checked_in.discard(person)
+        if person in self.going:
+            del self.going[person]
+        else:
+            self.line = [(p, g) for p, g in self.line if p != person]
+        promoted = None
+        while self.line and 1 + self.line[0][1] <= self.seats_left():
+            head, guests = self.line.pop(0)
+            self.going[head] = guests
+            promoted = promoted or head
+        return promoted
+
+
+class SignupMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.aws = mock_aws()
+        self.aws.start()
+        create_table(boto3.client("dynamodb", region_name=config.region), config.table_name)
+
+    def teardown(self) -> None:
+        self.aws.stop()
+
+    @initialize(capacity=st.integers(min_value=1, max_value=4))
+    def create(self, capacity: int) -> None:
+        self.model = SignupModel(capacity)
+        self.event = services.create_event(name="Ski trip", starts_at=STARTS.isoformat(), capacity=capacity, now=NOW)
+
+    @rule(person=PEOPLE, guests=st.sampled_from([0, 0, 0, 1, 2]))
+    def sign_up(self, person: str, guests: int) -> None:
+        expected = self.model.sign_up(person, guests)
+        try:
+            outcome = services.sign_up(self.event.event_id, person, guests=guests, now=NOW)
+        except errors.InvalidInput as refused:
+            assert expected == "too_big" and refused.field == "guests"
+            return
+        if expected == "existing":
+            assert not outcome.created
+        else:
+            assert outcome.created and outcome.signup.status == expected
+
+    @rule(person=PEOPLE)
+    def cancel(self, person: str) -> None:
+        if not self.model.signed_up(person):
+            try:
+                services.cancel_signup(self.event.event_id, person, now=NOW)
+            except errors.NotSignedUp:
+                return
+            raise AssertionError("cancelled a signup that does not exist")
+        expected_first = self.model.cancel(person)
+        result = services.cancel_signup(self.event.event_id, person, now=NOW)
+        assert result.cancelled.person == person
+        assert (result.promoted.person if result.promoted else None) == expected_first
+
+    @rule(person=PEOPLE)
+    def check_in(self, person: str) -> None:
+        try:
+            signup = services.check_in(self.event.event_id, person, now=NOW)
+        except errors.NotSignedUp:
+            assert not self.model.signed_up(person)
+        except errors.NotGoing:
+            assert any(p == person for p, _ in self.model.line)
+        else:
+            assert person in self.model.going and signup.checked_in_at is not None
+            self.model.checked_in.add(person)
+
+    @invariant()
+    def table_matches_model(self) -> None:
+        if not hasattr(self, "event"):
+            return
+        event = services.get_event(self.event.event_id)
+        page = services.list_signups(self.event.event_id, limit=100)
+        going = {s.person: s.guests for s in page.signups if s.status == "going"}
+        line = [(s.person, s.guests) for s in page.signups if s.status == "waitlisted"]
+        assert going == self.model.going
+        assert line == self.model.line
+        assert [s.position for s in page.signups if s.status == "waitlisted"] == list(range(1, len(line) + 1))
+        assert {s.person for s in page.signups if s.checked_in_at} == self.model.checked_in
+        assert (event.going, event.waitlisted) == (len(going), len(line))
+        assert event.spots_left == self.model.seats_left() >= 0
+        assert len({s.person for s in page.signups}) == len(page.signups)
+
+
+SignupMachine.TestCase.settings = settings(
+    max_examples=20, stateful_step_count=12, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+TestSignupMachine = SignupMachine.TestCase
