@@ -1,0 +1,69 @@
+"""How many DynamoDB calls each user action costs: the table design's promise, kept by a test."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import botocore.client
+import pytest
+
+from core import services
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def calls(table, monkeypatch):
+    seen: Counter[str] = Counter()
+    real = botocore.client.BaseClient._make_api_call
+
+    def counting(client, operation, params):
+        if client.meta.service_model.service_name == "dynamodb":
+            seen[operation] += 1
+        return real(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return seen
+
+
+def event_with(capacity, *persons):
+    event = services.create_event(name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=capacity, now=NOW)
+    for person in persons:
+        services.sign_up(event.event_id, person, now=NOW)
+    return event
+
+
+def test_sign_up_with_a_free_seat_is_one_transaction(calls):
+    event = event_with(10)
+    calls.clear()
+    services.sign_up(event.event_id, "melvin", now=NOW)
+    assert calls == Counter({"TransactWriteItems": 1})
+
+
+def test_signing_up_again_is_one_call(calls):
+    event = event_with(10, "melvin")
+    calls.clear()
+    assert not services.sign_up(event.event_id, "melvin", now=NOW).created
+    assert calls == Counter({"TransactWriteItems": 1})
+
+
+def test_counts_and_the_first_page_are_two_reads(calls):
+    event = event_with(2, "ann", "bob", "cat")
+    calls.clear()
+    page = services.list_signups(event.event_id)
+    assert (page.going, page.waitlisted, len(page.signups)) == (2, 1, 3)
+    assert calls == Counter({"GetItem": 1, "Query": 1})
+
+
+def test_one_event_with_its_counts_is_one_read(calls):
+    event = event_with(2, "ann")
+    calls.clear()
+    assert services.get_event(event.event_id).going == 1
+    assert calls == Counter({"GetItem": 1})
+
+
+def test_cancel_with_promotion_reads_twice_and_writes_once(calls):
+    event = event_with(1, "ann", "bob")
+    calls.clear()
+    assert services.cancel_signup(event.event_id, "ann", now=NOW).promoted.person == "bob"
+    assert calls == Counter({"GetItem": 1, "Query": 1, "TransactWriteItems": 1})
