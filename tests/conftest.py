@@ -20,10 +20,34 @@ from core.config import settings  # noqa: E402
 from local.tables import create_table  # noqa: E402
 
 
-@pytest.fixture
-def table():
-    """An empty table on moto in-process, built from template.yaml; yields the boto3 client."""
+@pytest.fixture(scope="session")
+def _moto():
+    """moto in-process for the whole session: starting it per test costs more than the tests."""
     with mock_aws():
-        client = boto3.client("dynamodb", region_name=settings.region)
+        yield boto3.client("dynamodb", region_name=settings.region)
+
+
+def _empty(client) -> None:
+    try:
+        client.describe_table(TableName=settings.table_name)
+    except client.exceptions.ResourceNotFoundException:
         create_table(client, settings.table_name)
-        yield client
+        return
+    pages = client.get_paginator("scan").paginate(TableName=settings.table_name, ProjectionExpression="pk, sk")
+    keys = [{"pk": item["pk"], "sk": item["sk"]} for page in pages for item in page["Items"]]
+    for start in range(0, len(keys), 25):
+        chunk = keys[start : start + 25]
+        client.batch_write_item(RequestItems={settings.table_name: [{"DeleteRequest": {"Key": k}} for k in chunk]})
+
+
+@pytest.fixture
+def reset_table(_moto):
+    """Empties the table (creating it from template.yaml if needed); for tests that need several fresh starts."""
+    return lambda: _empty(_moto)
+
+
+@pytest.fixture
+def table(_moto, reset_table):
+    """An empty table on moto in-process, built from template.yaml; yields the boto3 client."""
+    reset_table()
+    return _moto

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import boto3
+from typing import Callable
+
 from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from moto import mock_aws
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from core import errors, services
-from core.config import settings as config
-from local.tables import create_table
 
 STARTS = datetime(2026, 12, 4, 7, 0, tzinfo=timezone.utc)
 NOW = STARTS - timedelta(minutes=10)
@@ -58,14 +56,11 @@ class SignupModel:
 
 
 class SignupMachine(RuleBasedStateMachine):
+    reset_table: Callable[[], None]
+
     def __init__(self) -> None:
         super().__init__()
-        self.aws = mock_aws()
-        self.aws.start()
-        create_table(boto3.client("dynamodb", region_name=config.region), config.table_name)
-
-    def teardown(self) -> None:
-        self.aws.stop()
+        self.reset_table()
 
     @initialize(capacity=st.integers(min_value=1, max_value=4))
     def create(self, capacity: int) -> None:
@@ -127,7 +122,11 @@ class SignupMachine(RuleBasedStateMachine):
         assert len({s.person for s in page.signups}) == len(page.signups)
 
 
-SignupMachine.TestCase.settings = settings(
-    max_examples=20, stateful_step_count=12, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-TestSignupMachine = SignupMachine.TestCase
+def test_signups_always_agree_with_the_model(reset_table):
+    SignupMachine.reset_table = staticmethod(reset_table)
+    run_state_machine_as_test(
+        SignupMachine,
+        settings=settings(
+            max_examples=20, stateful_step_count=12, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        ),
+    )
