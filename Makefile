@@ -1,19 +1,24 @@
 # Two commands a new user needs: `make run` and `make test`. Both set up .venv first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
+QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .PHONY: run test unit integration clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[skill,device,local,dev]'
+	$(BIN)/pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
+	$(BIN)/pip install --quiet -e '.[skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot"
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m local
+	$(BIN)/python -m local $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
