@@ -1,0 +1,38 @@
+"""API edge, entry: the Lambda function API Gateway invokes; it routes, serves, and maps every failure once."""
+from __future__ import annotations
+
+import logging
+
+from api import render, request, routes
+from core.errors import TurnoutError
+
+log = logging.getLogger(__name__)
+
+
+def lambda_handler(event: dict, context: object) -> dict:
+    try:
+        return _serve(event)
+    except (TurnoutError, request.RequestRejected) as err:
+        status = render.status_of(type(err))
+        if status is None:
+            # A typed error nobody gave a status is a bug here, not the caller's fault.
+            log.error("Unmapped error %s for request %s", err.code, _request_id(event), exc_info=err)
+            return render.internal_error()
+        if status >= 500:
+            log.warning("%s for request %s: %s", err.code, _request_id(event), err.message)
+        return render.error(err, status)
+    except Exception:
+        log.exception("Unhandled error for request %s", _request_id(event))
+        return render.internal_error()
+
+
+def _serve(event: dict) -> dict:
+    chosen, params = routes.match(request.method_of(event), request.path_of(event))
+    query = request.query(event, chosen.query)
+    body = request.json_body(event, chosen.body) if chosen.body else {}
+    return chosen.serve(params, query, body)
+
+
+def _request_id(event: object) -> str | None:
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    return context.get("requestId") if isinstance(context, dict) else None

@@ -1,0 +1,260 @@
+"""API edge, self-description: the OpenAPI 3.1 document, built from the very route table and checks the handler uses."""
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from api import render
+from api.request import (
+    BODY_LIMIT,
+    STATUSES,
+    Field,
+    InvalidJson,
+    PayloadTooLarge,
+)
+from api.routes import PATH_PARAMS, ROUTES, Route
+from core import errors, validation
+from core.values import SOURCES
+
+SERVERS = [{"url": "http://127.0.0.1:3000", "description": "The local stack (`make run`)."}]
+
+_TIME = {"type": "string", "format": "date-time"}
+_MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_COUNT = {"type": "integer", "minimum": 0}
+_CURSOR = {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page."}
+
+
+def _anchored(pattern: str) -> str:
+    return f"^{pattern}$"
+
+
+_PATH_PARAM_SCHEMAS = {
+    "event_id": {"type": "string", "pattern": _anchored(validation.EVENT_ID.pattern)},
+    "person": {"type": "string", "maxLength": 40, "pattern": _anchored(validation.HANDLE.pattern),
+               "description": "A handle: 1 to 40 lowercase letters, digits and '-', not starting or ending with '-'."},
+    "serial": {"type": "string", "pattern": _anchored(validation.SERIAL.pattern)},
+}
+
+_QUERY_PARAMS = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": validation.PAGE_MAX,
+              "description": "Page size; the service picks one when left out."},
+    "cursor": {"type": "string",
+               "description": "The `next_cursor` of the previous page, as it was handed out; anything else is 400 InvalidCursor."},
+    "status": {"type": "string", "enum": list(STATUSES), "description": "Only signups with this status."},
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _closed(properties: dict, description: str | None = None) -> dict:
+    """An object whose every property is always present and nothing else is."""
+    schema = {"type": "object", "required": list(properties), "additionalProperties": False,
+              "properties": properties}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+SCHEMAS = {
+    "Event": _closed({
+        "event_id": _PATH_PARAM_SCHEMAS["event_id"],
+        "name": {"type": "string"},
+        "starts_at": _TIME,
+        "ends_at": _MAYBE_TIME,
+        "timezone": {"type": "string", "description": "IANA time zone; times are given in it."},
+        "location": {"type": ["string", "null"]},
+        "description": {"type": ["string", "null"]},
+        "capacity": {"type": ["integer", "null"], "minimum": 1, "description": "null is unlimited."},
+        "going": _COUNT,
+        "waitlisted": _COUNT,
+        "spots_left": {"type": ["integer", "null"], "minimum": 0, "description": "null when unlimited."},
+        "created_at": _TIME,
+    }),
+    "Signup": _closed({
+        "event_id": _PATH_PARAM_SCHEMAS["event_id"],
+        "person": _PATH_PARAM_SCHEMAS["person"],
+        "name": {"type": ["string", "null"]},
+        "guests": {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX},
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "position": {"type": ["integer", "null"], "minimum": 1, "description": "Place on the waitlist; null when going."},
+        "source": {"type": "string", "enum": list(SOURCES)},
+        "signed_up_at": _TIME,
+        "checked_in_at": _MAYBE_TIME,
+    }),
+    "Cancellation": _closed({
+        "cancelled": _ref("Signup"),
+        "promoted": {"anyOf": [_ref("Signup"), {"type": "null"}],
+                     "description": "Who moved up from the waitlist in the same step, if anyone."},
+    }),
+    "Device": _closed({
+        "serial": _PATH_PARAM_SCHEMAS["serial"],
+        "person": _PATH_PARAM_SCHEMAS["person"],
+        "event_id": {"type": ["string", "null"], "pattern": _anchored(validation.EVENT_ID.pattern),
+                     "description": "The event the button signs up for; null means the next upcoming one."},
+        "bound_at": _TIME,
+    }),
+    "Unbound": _closed({"serial": _PATH_PARAM_SCHEMAS["serial"], "unbound": {"const": True}}),
+    "PairingCode": _closed({"code": {"type": "string", "pattern": "^[0-9]{6}$"}, "expires_at": _TIME}),
+    "EventPage": _closed({"events": {"type": "array", "items": _ref("Event")}, "next_cursor": _CURSOR}),
+    "SignupPage": _closed({
+        "signups": {"type": "array", "items": _ref("Signup")},
+        "going": _COUNT,
+        "waitlisted": _COUNT,
+        "next_cursor": _CURSOR,
+    }),
+    "Health": _closed({"status": {"const": "ok"}}),
+    "OpenApi": {"type": "object", "required": ["openapi", "paths"]},
+}
+
+
+def _field_schema(name: str, spec: Field) -> dict:
+    if spec.kind == "text":
+        schema = {"type": "string", "maxLength": spec.max_length,
+                  "description": "Trimmed; no control characters" + (" except newline and tab." if spec.multiline else ".")}
+        if not spec.nullable:
+            schema["minLength"] = 1
+    elif spec.kind == "time":
+        schema = {"type": "string", "maxLength": 40, "examples": ["2026-12-04T07:00:00+01:00"],
+                  "description": "ISO 8601; a time without an offset is read in the event's own time zone."}
+    elif spec.kind == "timezone":
+        schema = {"type": "string", "pattern": _anchored(validation.ZONE_NAME.pattern), "default": "UTC",
+                  "description": "An IANA time zone such as Europe/Oslo."}
+    elif spec.kind == "capacity":
+        schema = {"type": "integer", "minimum": 1, "maximum": validation.CAPACITY_MAX,
+                  "description": "People including guests, written as a whole number (12, not 12.0); null is unlimited."}
+    elif spec.kind == "guests":
+        schema = {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX, "default": 0,
+                  "description": "People coming along, written as a whole number (1, not 1.0)."}
+    elif spec.kind == "flag":
+        schema = {"type": "boolean"}
+    else:
+        schema = dict(_PATH_PARAM_SCHEMAS["person" if spec.kind == "handle" else spec.kind])
+    if spec.nullable:
+        schema["type"] = [schema["type"], "null"]
+    return schema
+
+
+_FIELD_NOTES = {
+    "waitlist": "false refuses a waitlist place: a full event answers 409 EventFull instead.",
+    "event_id": "null: the button signs up for the next upcoming event.",
+}
+
+
+def _request_body(route: Route) -> dict:
+    body = route.body
+    properties = {}
+    for name, spec in body.fields.items():
+        properties[name] = _field_schema(name, spec)
+        if name in _FIELD_NOTES:
+            properties[name]["description"] = _FIELD_NOTES[name]
+    schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    required = [name for name, spec in body.fields.items() if spec.required]
+    if required:
+        schema["required"] = required
+    if body.at_least_one:
+        schema["minProperties"] = 1
+    return {
+        "required": not body.optional,
+        "description": f"A JSON object of at most {BODY_LIMIT} bytes; unknown fields are refused.",
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+def _error_codes(route: Route) -> list[type[Exception] | str]:
+    """Every error this route can answer with, as the handler really produces them."""
+    raised: list[type[Exception] | str] = []
+    if "{" in route.template or route.query or route.body:
+        raised.append(errors.InvalidInput)
+    if "cursor" in route.query:
+        raised.append(errors.InvalidCursor)
+    if route.body:
+        raised += [InvalidJson, PayloadTooLarge]
+    raised += route.raises
+    if route.uses_table:
+        raised += [errors.Busy, "InternalError"]
+    else:
+        raised.append("InternalError")
+    return raised
+
+
+def _error_responses(route: Route) -> dict:
+    by_status: dict[int, list[str]] = {}
+    for raised in _error_codes(route):
+        if isinstance(raised, str):
+            by_status.setdefault(500, []).append(raised)
+        else:
+            by_status.setdefault(render.status_of(raised), []).append(raised.__name__)
+    responses = {}
+    for status, codes in sorted(by_status.items()):
+        detail = {"code": {"type": "string", "enum": codes}, "message": {"type": "string"},
+                  "field": {"type": "string", "description": "The input at fault, when there is one."}}
+        schema = {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
+            "error": {"type": "object", "required": ["code", "message"], "additionalProperties": False,
+                      "properties": detail}}}
+        response = {"description": " or ".join(codes), "content": {"application/json": {"schema": schema}}}
+        if status == 503:
+            response["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                                   "schema": {"type": "integer"}}}
+        responses[str(status)] = response
+    return responses
+
+
+def _operation(route: Route) -> dict:
+    operation = {"operationId": route.serve.__name__, "summary": route.summary,
+                 "tags": [route.template.split("/")[1]]}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": _PATH_PARAM_SCHEMAS[name]}
+                  for name in PATH_PARAMS if "{" + name + "}" in route.template]
+    parameters += [{"name": name, "in": "query", "required": False, "schema": _QUERY_PARAMS[name]}
+                   for name in route.query]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body:
+        operation["requestBody"] = _request_body(route)
+    responses = {}
+    for status, (schema, description) in route.ok.items():
+        response = {"description": description}
+        if schema:
+            response["content"] = {"application/json": {"schema": _ref(schema)}}
+        if route.serve.__name__ == "create_event":
+            response["headers"] = {"Location": {"description": "The new event's path.",
+                                                "schema": {"type": "string"}}}
+        responses[str(status)] = response
+    responses.update(_error_responses(route))
+    operation["responses"] = responses
+    return operation
+
+
+_DESCRIPTION = f"""Sign up for events by button, by voice or by curl.
+
+Every error is `{{"error": {{"code": "...", "message": "..."}}}}` (plus `field` when one input is at fault)
+with a 4xx status; a 5xx only for infrastructure failures: 503 `Busy` with `Retry-After`, or 500
+`InternalError`. A path no route serves answers 404 `RouteNotFound`; a method a path does not take
+answers 405 `MethodNotAllowed` with an `Allow` header. Bodies are read as JSON whatever their
+content type, at most {BODY_LIMIT} bytes (413 `PayloadTooLarge`), and unknown fields or query
+parameters are refused with 400 `InvalidInput` naming them. Times are ISO 8601 with offset."""
+
+
+@cache
+def document() -> dict:
+    paths: dict[str, dict] = {}
+    for each in ROUTES:
+        paths.setdefault(each.template, {})[each.method.lower()] = _operation(each)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Turnout", "version": "1.0.0", "description": _DESCRIPTION},
+        "servers": SERVERS,
+        "paths": paths,
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+@cache
+def _body() -> str:
+    return json.dumps(document(), ensure_ascii=False, separators=(",", ":"))
+
+
+def response() -> dict:
+    return {"statusCode": 200, "headers": {"content-type": render.JSON_TYPE}, "body": _body(),
+            "isBase64Encoded": False}

@@ -1,0 +1,122 @@
+"""API edge, last step: domain values and errors become API Gateway HTTP API (payload 2.0) responses."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
+from core import errors
+from core.values import Cancellation, Device, Event, PairingCode, Signup
+
+JSON_TYPE = "application/json; charset=utf-8"
+BUSY_RETRY_SECONDS = 1
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+# The one place an error becomes an HTTP status. Looked up along the class's MRO, so a family
+# (NotFound, Conflict) maps all its members and InvalidCursor answers as the InvalidInput it is.
+ERROR_STATUS: dict[type[Exception], int] = {
+    errors.InvalidInput: 400,
+    errors.PairingCodeInvalid: 400,
+    InvalidJson: 400,
+    errors.NotLinked: 403,
+    errors.NotFound: 404,
+    RouteNotFound: 404,
+    MethodNotAllowed: 405,
+    errors.Conflict: 409,
+    PayloadTooLarge: 413,
+    errors.PairingLocked: 429,
+    errors.Busy: 503,
+}
+
+
+def status_of(error_class: type[Exception]) -> int | None:
+    for cls in error_class.__mro__:
+        status = ERROR_STATUS.get(cls)
+        if status is not None:
+            return status
+    return None
+
+
+def respond(status: int, payload: object, headers: dict[str, str] | None = None) -> dict:
+    all_headers = {"content-type": JSON_TYPE}
+    if headers:
+        all_headers.update(headers)
+    return {"statusCode": status, "headers": all_headers, "body": _encode(payload), "isBase64Encoded": False}
+
+
+def no_content() -> dict:
+    return {"statusCode": 204, "headers": {}, "body": "", "isBase64Encoded": False}
+
+
+def error(err: errors.TurnoutError | RequestRejected, status: int) -> dict:
+    detail = {"code": err.code, "message": err.message}
+    field = getattr(err, "field", None)
+    if field:
+        detail["field"] = field
+    headers = None
+    if isinstance(err, errors.PairingLocked):
+        headers = {"retry-after": str(err.retry_after_seconds)}
+    elif isinstance(err, errors.Busy):
+        headers = {"retry-after": str(BUSY_RETRY_SECONDS)}
+    elif isinstance(err, MethodNotAllowed):
+        headers = {"allow": ", ".join(err.allowed)}
+    return respond(status, {"error": detail}, headers)
+
+
+def internal_error() -> dict:
+    return respond(500, {"error": {"code": "InternalError", "message": "Something went wrong on our side; it has been logged."}})
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def event(value: Event) -> dict:
+    return {
+        "event_id": value.event_id,
+        "name": value.name,
+        "starts_at": value.starts_at.isoformat(),
+        "ends_at": _time(value.ends_at),
+        "timezone": value.timezone,
+        "location": value.location,
+        "description": value.description,
+        "capacity": value.capacity,
+        "going": value.going,
+        "waitlisted": value.waitlisted,
+        "spots_left": value.spots_left,
+        "created_at": value.created_at.isoformat(),
+    }
+
+
+def signup(value: Signup) -> dict:
+    return {
+        "event_id": value.event_id,
+        "person": value.person,
+        "name": value.name,
+        "guests": value.guests,
+        "status": value.status,
+        "position": value.position,
+        "source": value.source,
+        "signed_up_at": value.signed_up_at.isoformat(),
+        "checked_in_at": _time(value.checked_in_at),
+    }
+
+
+def cancellation(value: Cancellation) -> dict:
+    return {
+        "cancelled": signup(value.cancelled),
+        "promoted": None if value.promoted is None else signup(value.promoted),
+    }
+
+
+def device(value: Device) -> dict:
+    return {
+        "serial": value.serial,
+        "person": value.person,
+        "event_id": value.event_id,
+        "bound_at": value.bound_at.isoformat(),
+    }
+
+
+def pairing_code(value: PairingCode) -> dict:
+    return {"code": value.code, "expires_at": value.expires_at.isoformat()}

@@ -1,0 +1,221 @@
+"""API edge, step two: the route table; each route takes checked inputs, calls one core service, renders the result."""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+from urllib.parse import unquote
+
+from api import render
+from api.request import Body, Field, MethodNotAllowed, RouteNotFound, cursor, limit, status
+from core import errors, services, validation
+
+Serve = Callable[[dict, dict, dict], dict]
+
+
+class Route(NamedTuple):
+    """One method on one path, with everything api.openapi needs to describe it truthfully."""
+
+    method: str
+    template: str
+    serve: Serve
+    summary: str
+    ok: dict[int, tuple[str | None, str]]  # success status -> (response schema, description)
+    raises: tuple[type[Exception], ...]  # what the service may raise; the edge's own are derived
+    query: tuple[str, ...]
+    body: Body | None
+    uses_table: bool
+
+
+ROUTES: list[Route] = []
+
+# Path parameters are checked by name wherever they appear, so one name has one meaning.
+PATH_PARAMS: dict[str, Callable[[str], str]] = {
+    "event_id": validation.event_id,
+    "person": validation.handle,
+    "serial": validation.serial,
+}
+
+
+def route(method: str, template: str, *, summary: str, ok: dict[int, tuple[str | None, str]],
+          raises: tuple[type[Exception], ...] = (), query: tuple[str, ...] = (), body: Body | None = None,
+          uses_table: bool = True) -> Callable[[Serve], Serve]:
+    def register(serve: Serve) -> Serve:
+        ROUTES.append(Route(method, template, serve, summary, ok, raises, query, body, uses_table))
+        return serve
+    return register
+
+
+EVENT_FIELDS = {
+    "name": Field("text", required=True, nullable=False, max_length=validation.NAME_MAX),
+    "starts_at": Field("time", required=True, nullable=False),
+    "ends_at": Field("time"),
+    "timezone": Field("timezone", nullable=False),
+    "location": Field("text", max_length=validation.LOCATION_MAX),
+    "description": Field("text", max_length=validation.DESCRIPTION_MAX, multiline=True),
+    "capacity": Field("capacity"),
+}
+NEW_EVENT = Body(EVENT_FIELDS)
+EVENT_CHANGES = Body({name: Field(spec.kind, nullable=spec.nullable, max_length=spec.max_length,
+                                  multiline=spec.multiline) for name, spec in EVENT_FIELDS.items()},
+                     at_least_one=True)
+SIGNUP = Body({
+    "name": Field("text", max_length=validation.PERSON_NAME_MAX),
+    "guests": Field("guests", nullable=False),
+    "waitlist": Field("flag", nullable=False),
+}, optional=True)
+BINDING = Body({
+    "person": Field("handle", required=True, nullable=False),
+    "event_id": Field("event_id"),
+})
+
+
+@route("GET", "/health", summary="Liveness.", ok={200: ("Health", "The function is up.")}, uses_table=False)
+def health(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(200, {"status": "ok"})
+
+
+@route("GET", "/openapi.json", summary="This document.", ok={200: ("OpenApi", "The OpenAPI 3.1 document.")},
+       uses_table=False)
+def openapi_document(params: dict, query: dict, body: dict) -> dict:
+    # Imported on first use: most containers never serve the document, so none pays to build it at start.
+    from api import openapi
+    return openapi.response()
+
+
+@route("POST", "/events", summary="Create an event.", body=NEW_EVENT,
+       ok={201: ("Event", "The event, with a Location header naming it.")})
+def create_event(params: dict, query: dict, body: dict) -> dict:
+    event = services.create_event(**body)
+    return render.respond(201, render.event(event), {"location": f"/events/{event.event_id}"})
+
+
+@route("GET", "/events", summary="Upcoming events, soonest first.", query=("limit", "cursor"),
+       ok={200: ("EventPage", "One page of events.")})
+def list_events(params: dict, query: dict, body: dict) -> dict:
+    page = services.list_events(limit=limit(query), cursor=cursor(query))
+    return render.respond(200, {"events": [render.event(event) for event in page.items],
+                                "next_cursor": page.next_cursor})
+
+
+@route("GET", "/events/{event_id}", summary="One event with its going and waitlisted counts.",
+       raises=(errors.EventNotFound,), ok={200: ("Event", "The event.")})
+def get_event(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(200, render.event(services.get_event(params["event_id"])))
+
+
+@route("PATCH", "/events/{event_id}", summary="Change an event; null clears an optional field.",
+       body=EVENT_CHANGES, raises=(errors.EventNotFound, errors.CapacityBelowTaken),
+       ok={200: ("Event", "The changed event.")})
+def update_event(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(200, render.event(services.update_event(params["event_id"], body)))
+
+
+@route("DELETE", "/events/{event_id}", summary="Remove an event and its signups.",
+       raises=(errors.EventNotFound,), ok={204: (None, "The event is gone.")})
+def delete_event(params: dict, query: dict, body: dict) -> dict:
+    services.delete_event(params["event_id"])
+    return render.no_content()
+
+
+@route("GET", "/events/{event_id}/signups", summary="Who is going, then the waitlist in order.",
+       query=("status", "limit", "cursor"), raises=(errors.EventNotFound,),
+       ok={200: ("SignupPage", "One page of signups and the event's counts.")})
+def list_signups(params: dict, query: dict, body: dict) -> dict:
+    page = services.list_signups(params["event_id"], status=status(query), limit=limit(query), cursor=cursor(query))
+    return render.respond(200, {"signups": [render.signup(signup) for signup in page.signups],
+                                "going": page.going, "waitlisted": page.waitlisted,
+                                "next_cursor": page.next_cursor})
+
+
+@route("PUT", "/events/{event_id}/signups/{person}", summary="Sign a person up (idempotent).", body=SIGNUP,
+       raises=(errors.EventNotFound, errors.EventOver, errors.EventFull),
+       ok={201: ("Signup", "Signed up now: going, or on the waitlist."),
+           200: ("Signup", "Already signed up; nothing changed.")})
+def sign_up(params: dict, query: dict, body: dict) -> dict:
+    outcome = services.sign_up(params["event_id"], params["person"], source="api", **body)
+    return render.respond(201 if outcome.created else 200, render.signup(outcome.signup))
+
+
+@route("GET", "/events/{event_id}/signups/{person}", summary="One signup.",
+       raises=(errors.NotSignedUp,), ok={200: ("Signup", "The signup.")})
+def get_signup(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(200, render.signup(services.get_signup(params["event_id"], params["person"])))
+
+
+@route("DELETE", "/events/{event_id}/signups/{person}",
+       summary="Cancel a signup; the first on the waitlist is promoted in the same step.",
+       raises=(errors.NotSignedUp, errors.EventNotFound),
+       ok={200: ("Cancellation", "The cancelled signup and whoever was promoted.")})
+def cancel_signup(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(200, render.cancellation(services.cancel_signup(params["event_id"], params["person"])))
+
+
+@route("POST", "/events/{event_id}/signups/{person}/check-in", summary="Check in at the event (going only).",
+       raises=(errors.EventNotFound, errors.NotSignedUp, errors.NotGoing, errors.CheckInNotOpen, errors.EventOver),
+       ok={200: ("Signup", "The signup, checked in.")})
+def check_in(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(200, render.signup(services.check_in(params["event_id"], params["person"])))
+
+
+@route("PUT", "/devices/{serial}", summary="Bind a button to a person and optionally one event.", body=BINDING,
+       raises=(errors.EventNotFound,), ok={200: ("Device", "The binding.")})
+def bind_device(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(200, render.device(services.bind_device(params["serial"], **body)))
+
+
+@route("GET", "/devices/{serial}", summary="A button's binding.", raises=(errors.DeviceNotFound,),
+       ok={200: ("Device", "The binding.")})
+def get_device(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(200, render.device(services.get_device(params["serial"])))
+
+
+@route("DELETE", "/devices/{serial}", summary="Unbind a button.", raises=(errors.DeviceNotFound,),
+       ok={200: ("Unbound", "The button is no longer bound.")})
+def unbind_device(params: dict, query: dict, body: dict) -> dict:
+    services.unbind_device(params["serial"])
+    return render.respond(200, {"serial": params["serial"], "unbound": True})
+
+
+@route("POST", "/people/{person}/alexa-code", summary="A short-lived code that links an Alexa user to this person.",
+       ok={201: ("PairingCode", "The code and when it expires.")})
+def issue_alexa_code(params: dict, query: dict, body: dict) -> dict:
+    return render.respond(201, render.pairing_code(services.issue_pairing_code(params["person"])))
+
+
+def _table() -> list[tuple[tuple[str, ...], dict[str, Route]]]:
+    # Templates are kept as segments, not compiled to regular expressions: compiling them cost about
+    # half a millisecond of every cold start, and comparing a handful of segments is just as fast.
+    by_template: dict[str, dict[str, Route]] = {}
+    for each in ROUTES:
+        by_template.setdefault(each.template, {})[each.method] = each
+    return [(tuple(template.split("/")), methods) for template, methods in by_template.items()]
+
+
+_TABLE = _table()
+
+
+def find(method: str, path: str) -> tuple[Route, dict[str, str]]:
+    """The route for this request and its path parameters as they appear in the path."""
+    parts = path.split("/")
+    for template, methods in _TABLE:
+        if len(template) != len(parts):
+            continue
+        raw = {}
+        for expected, actual in zip(template, parts):
+            if expected[:1] == "{":
+                if not actual:
+                    break
+                raw[expected[1:-1]] = actual
+            elif expected != actual:
+                break
+        else:
+            chosen = methods.get(method)
+            if chosen is None:
+                raise MethodNotAllowed(method, tuple(methods))
+            return chosen, raw
+    raise RouteNotFound(path)
+
+
+def match(method: str, path: str) -> tuple[Route, dict[str, str]]:
+    """The route for this request and its path parameters, percent-decoded and checked."""
+    chosen, raw = find(method, path)
+    return chosen, {name: PATH_PARAMS[name](unquote(value)) for name, value in raw.items()}
