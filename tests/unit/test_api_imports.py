@@ -1,0 +1,64 @@
+"""Import directions at the API edge: api/ reaches the table only through core's services, and core never reaches api/."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STORAGE = {"pynamodb", "boto3", "botocore"}
+# What an entry point may take from core: services to call, and the values, errors and checks they speak in.
+CORE_FOR_EDGES = {"core.services", "core.values", "core.errors", "core.validation"}
+
+
+def imported(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function, as full dotted names."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            # `from core import services` imports the module core.services.
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def api_modules() -> list[Path]:
+    found = sorted((ROOT / "api").glob("*.py"))
+    assert {path.name for path in found} >= {"__init__.py", "handler.py", "routes.py", "request.py", "render.py",
+                                             "openapi.py"}
+    return found
+
+
+def test_the_collector_sees_imports_inside_functions(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("def later():\n    import boto3\n    from pynamodb.models import Model\n")
+    assert {"boto3", "pynamodb.models"} <= imported(sample)
+
+
+def test_api_imports_neither_pynamodb_nor_boto3():
+    for path in api_modules():
+        storage = {name for name in imported(path) if name.split(".")[0] in STORAGE}
+        assert not storage, f"{path.name} imports {storage}"
+
+
+def test_api_takes_from_core_only_services_values_errors_and_validation():
+    for path in api_modules():
+        # core's modules sit one level down, so `core.errors.TurnoutError` counts as core.errors.
+        core_modules = {".".join(name.split(".")[:2]) for name in imported(path) if name.startswith("core.")}
+        assert core_modules <= CORE_FOR_EDGES, f"{path.name} imports {core_modules - CORE_FOR_EDGES}"
+
+
+def test_core_never_imports_an_entry_point():
+    for path in sorted((ROOT / "core").glob("*.py")):
+        edges = {name for name in imported(path) if name.split(".")[0] in {"api", "skills", "iot", "local"}}
+        assert not edges, f"{path.name} imports {edges}"
+
+
+def test_a_fresh_import_of_the_handler_loads_no_boto3_and_no_openapi_document():
+    # boto3 would add its own import time to every cold start; the document is built only when asked for.
+    probe = "import sys, api.handler; print(sorted(m for m in ('boto3', 'api.openapi') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
