@@ -218,4 +218,6 @@ def find(method: str, path: str) -> tuple[Route, dict[str, str]]:
 def match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     """The route for this request and its path parameters, percent-decoded and checked."""
     chosen, raw = find(method, path)
+    # HTTP APIs hand rawPath over already decoded, Function URLs and hand-made events do not. Decoding
+    # again is harmless: every parameter must then match a pattern that has no '%' in it.
     return chosen, {name: PATH_PARAMS[name](unquote(value)) for name, value in raw.items()}
