@@ -5,13 +5,7 @@ import json
 from functools import cache
 
 from api import render
-from api.request import (
-    BODY_LIMIT,
-    STATUSES,
-    Field,
-    InvalidJson,
-    PayloadTooLarge,
-)
+from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
 from api.routes import PATH_PARAMS, ROUTES, Route
 from core import errors, validation
 from core.values import SOURCES
@@ -109,7 +103,7 @@ SCHEMAS = {
 }
 
 
-def _field_schema(name: str, spec: Field) -> dict:
+def _field_schema(spec: Field) -> dict:
     if spec.kind == "text":
         schema = {"type": "string", "maxLength": spec.max_length,
                   "description": "Trimmed; no control characters" + (" except newline and tab." if spec.multiline else ".")}
@@ -146,7 +140,7 @@ def _request_body(route: Route) -> dict:
     body = route.body
     properties = {}
     for name, spec in body.fields.items():
-        properties[name] = _field_schema(name, spec)
+        properties[name] = _field_schema(spec)
         if name in _FIELD_NOTES:
             properties[name]["description"] = _FIELD_NOTES[name]
     schema = {"type": "object", "additionalProperties": False, "properties": properties}
@@ -217,7 +211,7 @@ def _operation(route: Route) -> dict:
         response = {"description": description}
         if schema:
             response["content"] = {"application/json": {"schema": _ref(schema)}}
-        if route.serve.__name__ == "create_event":
+        if status == 201 and route.location:
             response["headers"] = {"Location": {"description": "The new event's path.",
                                                 "schema": {"type": "string"}}}
         responses[str(status)] = response

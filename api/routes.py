@@ -23,6 +23,7 @@ class Route(NamedTuple):
     query: tuple[str, ...]
     body: Body | None
     uses_table: bool
+    location: bool  # its 201 names the new resource in a Location header
 
 
 ROUTES: list[Route] = []
@@ -37,9 +38,9 @@ PATH_PARAMS: dict[str, Callable[[str], str]] = {
 
 def route(method: str, template: str, *, summary: str, ok: dict[int, tuple[str | None, str]],
           raises: tuple[type[Exception], ...] = (), query: tuple[str, ...] = (), body: Body | None = None,
-          uses_table: bool = True) -> Callable[[Serve], Serve]:
+          uses_table: bool = True, location: bool = False) -> Callable[[Serve], Serve]:
     def register(serve: Serve) -> Serve:
-        ROUTES.append(Route(method, template, serve, summary, ok, raises, query, body, uses_table))
+        ROUTES.append(Route(method, template, serve, summary, ok, raises, query, body, uses_table, location))
         return serve
     return register
 
@@ -54,9 +55,7 @@ EVENT_FIELDS = {
     "capacity": Field("capacity"),
 }
 NEW_EVENT = Body(EVENT_FIELDS)
-EVENT_CHANGES = Body({name: Field(spec.kind, nullable=spec.nullable, max_length=spec.max_length,
-                                  multiline=spec.multiline) for name, spec in EVENT_FIELDS.items()},
-                     at_least_one=True)
+EVENT_CHANGES = Body({name: spec._replace(required=False) for name, spec in EVENT_FIELDS.items()}, at_least_one=True)
 SIGNUP = Body({
     "name": Field("text", max_length=validation.PERSON_NAME_MAX),
     "guests": Field("guests", nullable=False),
@@ -81,8 +80,8 @@ def openapi_document(params: dict, query: dict, body: dict) -> dict:
     return openapi.response()
 
 
-@route("POST", "/events", summary="Create an event.", body=NEW_EVENT,
-       ok={201: ("Event", "The event, with a Location header naming it.")})
+@route("POST", "/events", summary="Create an event.", body=NEW_EVENT, location=True,
+       ok={201: ("Event", "The new event.")})
 def create_event(params: dict, query: dict, body: dict) -> dict:
     event = services.create_event(**body)
     return render.respond(201, render.event(event), {"location": f"/events/{event.event_id}"})

@@ -116,6 +116,8 @@ def _check_documented(event: dict, answer: Answer) -> None:
     document = openapi.document()
     responses = document["paths"][route.template][route.method.lower()]["responses"]
     assert str(answer.status) in responses, f"{route.method} {route.template} answered an undocumented {answer.status}"
+    for header in responses[str(answer.status)].get("headers", {}):
+        assert header.lower() in answer.headers, f"documented header {header} missing"
     content = responses[str(answer.status)].get("content")
     if content is None:
         assert answer.text == ""
