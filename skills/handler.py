@@ -8,8 +8,6 @@ from datetime import datetime, timezone
 from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_core.utils import get_request_type, get_user_id, is_intent_name, is_request_type
 from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
-from ask_sdk_model.dialog import ElicitSlotDirective
-from ask_sdk_model.ui import SimpleCard
 
 from core import services
 from core.errors import NotLinked, TurnoutError
@@ -41,8 +39,9 @@ def intent(*names: str, slots: tuple[str, ...] = ()):
     """Registers a handler for these intents, declaring the slots it may read."""
     for name in names:
         INTENT_SLOTS[name] = slots
+    matchers = [is_intent_name(name) for name in names]
     return skill_builder.request_handler(
-        can_handle_func=lambda handler_input: any(is_intent_name(name)(handler_input) for name in names))
+        can_handle_func=lambda handler_input: any(matches(handler_input) for matches in matchers))
 
 
 # --- Reading the request ---------------------------------------------------------------------
@@ -87,6 +86,9 @@ def _ask(handler_input, text: str, reprompt: str):
 
 def _elicit(handler_input, slot: str, text: str, reprompt: str):
     """Asks for one slot of the current intent, so the bare answer comes back to the same handler."""
+    # Imported on first use: few requests ask back, and ask_sdk_model.dialog costs cold start ~10 ms.
+    from ask_sdk_model.dialog import ElicitSlotDirective
+
     name = handler_input.request_envelope.request.intent.name
     updated = Intent(
         name=name,
@@ -233,6 +235,9 @@ def session_ended(handler_input):
 
 @skill_builder.exception_handler(can_handle_func=lambda handler_input, error: isinstance(error, NotLinked))
 def not_linked(handler_input, error):
+    # Imported on first use, like ElicitSlotDirective: ask_sdk_model.ui is a package of its own.
+    from ask_sdk_model.ui import SimpleCard
+
     handler_input.response_builder.set_card(SimpleCard(title=speech.NOT_LINKED_CARD_TITLE,
                                                        content=speech.NOT_LINKED_CARD))
     return _tell(handler_input, speech.NOT_LINKED)
