@@ -57,13 +57,10 @@ def _slot(handler_input, name: str) -> str | None:
     return value if value and value != "?" else None
 
 
-def _now(handler_input) -> datetime:
-    # Reads and phrasing use the moment the person spoke, which Alexa stamps on the request;
-    # writes leave the clock to core, which decides whether a list is still open.
-    stamp = handler_input.request_envelope.request.timestamp
-    if stamp is None:
-        return datetime.now(timezone.utc)
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+def _now() -> datetime:
+    # One clock, the server's, as core uses: the request's own timestamp is only as fresh as the
+    # envelope, and a saved one (curl, a replay) would answer about the day it was recorded.
+    return datetime.now(timezone.utc)
 
 
 def _user(handler_input) -> str:
@@ -102,7 +99,7 @@ def _elicit(handler_input, slot: str, text: str, reprompt: str):
 def _event_for(handler_input):
     """The event the user means, or the response that asks or explains when there is no single one."""
     spoken = _slot(handler_input, "event")
-    now = _now(handler_input)
+    now = _now()
     events = services.list_events(limit=MATCH_WINDOW, now=now).items
     match = match_event(spoken, events)
     if match.event is not None:
@@ -141,7 +138,7 @@ def how_many_going(handler_input):
 
 @intent("WhatsComingUp")
 def whats_coming_up(handler_input):
-    now = _now(handler_input)
+    now = _now()
     page = services.list_events(limit=speech.EVENTS_SPOKEN, now=now)
     upcoming = [(event, when(event.starts_at, now)) for event in page.items]
     return _tell(handler_input, speech.coming_up(upcoming, more=page.next_cursor is not None))
@@ -152,7 +149,7 @@ def when_is_event(handler_input):
     event = _event_for(handler_input)
     if not isinstance(event, Event):
         return event
-    return _tell(handler_input, speech.when_is(event, when(event.starts_at, _now(handler_input))))
+    return _tell(handler_input, speech.when_is(event, when(event.starts_at, _now())))
 
 
 @intent("WhereIsEvent", slots=("event",))
@@ -171,7 +168,7 @@ def sign_up(handler_input):
     if not isinstance(event, Event):
         return event
     outcome = services.sign_up(event.event_id, person, source="alexa", request_id=_request_id(handler_input))
-    return _tell(handler_input, speech.signed_up(event, outcome, when(event.starts_at, _now(handler_input))))
+    return _tell(handler_input, speech.signed_up(event, outcome, when(event.starts_at, _now())))
 
 
 @intent("CancelSignup", slots=("event",))
