@@ -6,7 +6,7 @@ import os
 from datetime import datetime, timezone
 
 from ask_sdk_core.skill_builder import SkillBuilder
-from ask_sdk_core.utils import get_request_type, get_user_id, is_intent_name, is_request_type
+from ask_sdk_core.utils import get_user_id, is_intent_name, is_request_type
 from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
 
 from core import services
@@ -248,8 +248,10 @@ def domain_error(handler_input, error):
 
 @skill_builder.exception_handler(can_handle_func=lambda handler_input, error: True)
 def unexpected(handler_input, error):
-    log.exception("unexpected error answering %s", get_request_type(handler_input))
-    if is_request_type("SessionEndedRequest")(handler_input):
+    # The last resort must not fail itself, even on an envelope with no request in it.
+    request_type = getattr(handler_input.request_envelope.request, "object_type", None)
+    log.exception("unexpected error answering %s", request_type)
+    if request_type == "SessionEndedRequest":
         return handler_input.response_builder.response
     return _tell(handler_input, speech.APOLOGY)
 

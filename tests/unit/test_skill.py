@@ -343,3 +343,22 @@ def test_every_fixture_is_answered_in_well_formed_ssml_never_an_apology(table, n
         if speech_field:
             ElementTree.fromstring(speech_field["ssml"])
             assert speech.APOLOGY not in speech_field["ssml"]
+
+
+@pytest.mark.parametrize("body", [
+    {},
+    {"version": "1.0"},
+    {"version": "1.0", "request": {"type": "IntentRequest", "requestId": "r", "locale": "en-US"}},
+    {"version": "1.0", "request": {"type": "Alexa.Presentation.APL.UserEvent", "requestId": "r"}},
+])
+def test_an_envelope_that_deserializes_is_answered_even_when_it_makes_no_sense(table, monkeypatch, body):
+    monkeypatch.setattr(handler.skill_builder, "skill_id", None)
+    assert handler.lambda_handler(body, CONTEXT)["response"]["outputSpeech"]["ssml"] == \
+        f"<speak>{speech.APOLOGY}</speak>"
+
+
+def test_a_body_the_sdk_cannot_read_is_raised_for_the_caller_to_refuse(table):
+    from ask_sdk_core.exceptions import SerializationException
+
+    with pytest.raises(SerializationException):
+        handler.lambda_handler({"version": "1.0", "request": {"type": "NoSuchRequestType"}}, CONTEXT)
