@@ -1,0 +1,209 @@
+"""IoT edge, on the device: a button press published over MQTT with awsiotsdk/awscrt, and Turnout's answer in words.
+
+    python -m iot.device press SERIAL single|double|long                    # the local stack's broker
+    python -m iot.device press SERIAL long --device-dir .turnout/devices/SERIAL  # AWS IoT Core, mutual TLS
+
+Never imported by the Lambda handler: awscrt is for devices only (and makes every botocore import slower)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from awscrt import io, mqtt
+from awsiot import mqtt_connection_builder
+
+CLICKS = {"single": "SINGLE", "double": "DOUBLE", "long": "LONG"}
+DEFAULT_TIMEOUT_SECONDS = 10.0
+KEEP_ALIVE_SECONDS = 30
+EXIT_ANSWERED, EXIT_REFUSED, EXIT_NO_ANSWER = 0, 1, 3
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a button connects: the local broker over plain TCP, or AWS IoT Core with its certificate."""
+
+    host: str
+    port: int
+    client_id: str
+    cert: str | None = None  # with key: mutual TLS to AWS IoT Core
+    key: str | None = None
+    ca: str | None = None  # None: the system's trust store (which carries Amazon Root CA 1)
+
+    @classmethod
+    def local(cls, serial: str, host: str = "127.0.0.1", port: int | None = None) -> Target:
+        port = port if port is not None else int(os.environ.get("TURNOUT_MQTT_PORT") or 1883)
+        # A fixed client id per button is what lets the broker keep its persistent session between presses.
+        return cls(host=host, port=port, client_id=f"turnout-button-{serial}")
+
+    @classmethod
+    def aws(cls, device_dir: Path) -> tuple[Target, str]:
+        """(target, serial) from the device.json that `python -m iot.onboard` wrote."""
+        config = json.loads((device_dir / "device.json").read_text())
+        ca = config.get("ca")
+        return cls(
+            host=config["endpoint"],
+            port=int(config.get("port", 8883)),
+            client_id=config["thing_name"],  # the policy lets a certificate connect only as its own thing
+            cert=str(device_dir / config["certificate"]),
+            key=str(device_dir / config["private_key"]),
+            ca=str(device_dir / ca) if ca else None,
+        ), config["serial"]
+
+
+class NoAnswer(Exception):
+    pass
+
+
+def connect(target: Target) -> mqtt.Connection:
+    """A persistent-session (clean_session=False) connection; QoS 1 messages survive a dropped link."""
+
+    def resumed(connection: mqtt.Connection, return_code: Any, session_present: bool, **kwargs: Any) -> None:
+        if not session_present:
+            # The broker forgot us (a local broker restarted): subscribe again so the answer still arrives.
+            connection.resubscribe_existing_topics()
+
+    common: dict[str, Any] = dict(
+        client_id=target.client_id,
+        clean_session=False,
+        keep_alive_secs=KEEP_ALIVE_SECONDS,
+        reconnect_min_timeout_secs=1,
+        reconnect_max_timeout_secs=4,
+        on_connection_resumed=resumed,
+    )
+    if target.cert is not None:
+        return mqtt_connection_builder.mtls_from_path(
+            endpoint=target.host, port=target.port, cert_filepath=target.cert, pri_key_filepath=target.key,
+            ca_filepath=target.ca, enable_metrics_collection=False, **common)
+    # The awsiot builders always wrap the socket in TLS; the local broker speaks plain TCP on loopback,
+    # so this is awscrt's own connection on a client without a TLS context.
+    client = mqtt.Client(io.ClientBootstrap.get_or_create_static_default(), None)
+    return mqtt.Connection(client=client, host_name=target.host, port=target.port, disable_metrics=True, **common)
+
+
+def press(target: Target, serial: str, click_type: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """Publishes one click (the classic button payload with a fresh clickId) and returns Turnout's answer.
+    Keeps trying to reach the broker until the deadline, so a press made while it is briefly down is
+    delivered when it is back. Raises NoAnswer when nothing came back in time."""
+    deadline = time.monotonic() + timeout
+    click_id = uuid.uuid4().hex
+    answered = threading.Event()
+    answer: dict[str, Any] = {}
+
+    def on_result(topic: str, payload: bytes, **kwargs: Any) -> None:
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            return
+        # A persistent session may also hand over answers to earlier presses: only this click's counts.
+        if isinstance(message, dict) and message.get("click_id") == click_id:
+            answer.update(message)
+            answered.set()
+
+    connection = _connect_until(target, deadline, on_result)
+    try:
+        subscribed, _ = connection.subscribe(f"iotbutton/{serial}/result", mqtt.QoS.AT_LEAST_ONCE)
+        subscribed.result(_left(deadline))
+        payload = json.dumps({"serialNumber": serial, "clickType": click_type, "clickId": click_id})
+        connection.publish(f"iotbutton/{serial}", payload, mqtt.QoS.AT_LEAST_ONCE)
+        if not answered.wait(_left(deadline)):
+            raise NoAnswer(f"no answer on iotbutton/{serial}/result within {timeout:g} s")
+        return answer
+    except TimeoutError:
+        raise NoAnswer(f"the broker at {target.host}:{target.port} did not acknowledge in time") from None
+    finally:
+        try:
+            connection.disconnect().result(2)
+        except Exception:
+            pass  # the answer (or its absence) is what matters; the broker drops the link either way
+
+
+def _connect_until(target: Target, deadline: float, on_message: Callable[..., None]) -> mqtt.Connection:
+    backoff = 0.2
+    while True:
+        connection = connect(target)
+        # Set before connecting: a resumed session hands over what waited for it before any subscribe.
+        connection.on_message(on_message)
+        try:
+            connection.connect().result(_left(deadline))
+            return connection
+        except Exception as err:
+            if time.monotonic() + backoff >= deadline:
+                raise NoAnswer(f"could not reach the broker at {target.host}:{target.port}: {err}") from None
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
+
+
+def words(result: dict[str, Any]) -> str:
+    """What a device with a small screen (or a person at a terminal) is told."""
+    name = result.get("event_name") or "the event"
+    when = _when(result.get("starts_at"))
+    event = f"{name}{f' ({when})' if when else ''}"
+    position = result.get("position")
+    outcome = result.get("outcome")
+    if outcome == "signed_up":
+        return f"You're going to {event}."
+    if outcome == "waitlisted":
+        return f"{event} is full: you're number {position} on the waitlist."
+    if outcome == "already_signed_up":
+        if result.get("status") == "waitlisted":
+            return f"You're already on the waitlist for {event}, number {position}."
+        return f"You were already going to {event}."
+    if outcome == "cancelled":
+        return f"Cancelled: you're no longer signed up for {event}."
+    if outcome == "checked_in":
+        return f"Checked in at {event}. Have fun!"
+    error = result.get("error") or {}
+    return f"Nothing changed: {error.get('message', 'the button was refused')}"
+
+
+def _when(starts_at: Any) -> str | None:
+    try:
+        return datetime.fromisoformat(starts_at).strftime("%a %d %b %H:%M")
+    except (TypeError, ValueError):
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m iot.device", description="Press a Turnout button.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    pressing = commands.add_parser("press", help="press a button and print Turnout's answer")
+    pressing.add_argument("serial", help="the button's serial, as bound with PUT /devices/{serial}")
+    pressing.add_argument("click", choices=sorted(CLICKS), help="single: sign up, double: cancel, long: check in")
+    pressing.add_argument("--host", default="127.0.0.1", help="the local broker's host (plain TCP)")
+    pressing.add_argument("--port", type=int, default=None, help="the local broker's port (TURNOUT_MQTT_PORT, 1883)")
+    pressing.add_argument("--device-dir", type=Path, default=None,
+                          help="talk to AWS IoT Core with the files `python -m iot.onboard` wrote there")
+    pressing.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the answer")
+    pressing.add_argument("--json", action="store_true", help="print the answer as JSON instead of words")
+    args = parser.parse_args(argv)
+
+    if args.device_dir is not None:
+        target, onboarded = Target.aws(args.device_dir)
+        if onboarded != args.serial:
+            parser.error(f"{args.device_dir} holds the certificate of button {onboarded}, not {args.serial}")
+    else:
+        target = Target.local(args.serial, args.host, args.port)
+    try:
+        result = press(target, args.serial, CLICKS[args.click], timeout=args.timeout)
+    except NoAnswer as silence:
+        print(f"No answer: {silence}", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    print(json.dumps(result) if args.json else words(result))
+    return EXIT_REFUSED if result.get("outcome") == "error" else EXIT_ANSWERED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
