@@ -11,10 +11,12 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ask_sdk_runtime.exceptions import AskSdkException
 
 from core import errors, services
-from core.config import settings
+from core.config import settings as config
 from skills import handler, speech
 from tests.fixtures.alexa import NAMES, SKILL_ID, USER_ID, envelope
 from tests.fixtures.alexa import speech as spoken
@@ -255,10 +257,10 @@ def test_repeated_wrong_codes_lock_linking_even_with_the_right_code(table, now):
     ski_trip(now)
     code = services.issue_pairing_code("melvin-moose").code
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    for _ in range(settings.pairing_max_misses):
+    for _ in range(config.pairing_max_misses):
         assert said("link_account", slots={"code": wrong}) == speech.CODE_INVALID
     locked = said("link_account", slots={"code": code})
-    assert locked == speech.code_locked(settings.pairing_lock_minutes * 60)
+    assert locked == speech.code_locked(config.pairing_lock_minutes * 60)
     assert said("sign_up") == speech.NOT_LINKED
 
 
@@ -362,3 +364,22 @@ def test_a_body_the_sdk_cannot_read_is_raised_for_the_caller_to_refuse(table):
 
     with pytest.raises(SerializationException):
         handler.lambda_handler({"version": "1.0", "request": {"type": "NoSuchRequestType"}}, CONTEXT)
+
+
+SLOTTED = sorted((intent, slot) for intent, slots in handler.INTENT_SLOTS.items() for slot in slots)
+FIXTURE_FOR = {"WhoIsGoing": "who_is_going", "HowManyGoing": "how_many_going", "WhenIsEvent": "when_is_event",
+               "WhereIsEvent": "where_is_event", "SignUp": "sign_up", "CancelSignup": "cancel_signup",
+               "LinkAccount": "link_account"}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(target=st.sampled_from(SLOTTED), value=st.one_of(st.none(), st.text(max_size=50)))
+def test_whatever_is_said_in_a_slot_the_answer_is_well_formed(table, now, target, value):
+    if not services.list_events(now=now).items:
+        ski_trip(now)
+        services.create_event(name="Ski lessons <&>", starts_at=local_time(now, 2, 9), timezone="America/Denver")
+        link("melvin-moose")  # so sign-up and cancel go past "who are you"
+    intent, slot = target
+    response = ask(FIXTURE_FOR[intent], slots={slot: value})["response"]
+    ElementTree.fromstring(response["outputSpeech"]["ssml"])
+    assert speech.APOLOGY not in response["outputSpeech"]["ssml"]
