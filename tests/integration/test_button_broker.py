@@ -1,0 +1,210 @@
+"""The broker component over real MQTT, in-process on moto: the awsiotsdk device client presses, the rule invokes
+the real handler, the answer comes back; plus a broker that is briefly down, retries, garbage and duplicates."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from awscrt import mqtt
+
+from core import services
+from iot import device, handler, results
+from local.broker import BrokerComponent
+from local.gateway import LambdaFunction
+
+pytestmark = pytest.mark.integration
+
+SERIAL = "G030JF055364XVRB"
+
+
+def button_function() -> LambdaFunction:
+    return LambdaFunction("ButtonFunction", "iot.handler.lambda_handler", timeout_seconds=10, memory_mb=512)
+
+
+@pytest.fixture
+def local_results(monkeypatch):
+    """Results go through the broker, as under `python -m local` (this test process imported iot for AWS)."""
+    monkeypatch.setattr(results, "MODE", "local")
+    monkeypatch.setattr(results, "_publisher", None)
+
+
+@pytest.fixture
+def ski_trip(table):
+    event = services.create_event(name="Ski trip", starts_at=(datetime.now(timezone.utc) + timedelta(days=2)).isoformat())
+    services.bind_device(SERIAL, "melvin", event.event_id)
+    return event
+
+
+@pytest.fixture
+def broker(table, local_results):
+    component = BrokerComponent(host="127.0.0.1", port=0, function=button_function(), retry_delays=(0.05, 0.1))
+    component.start()
+    yield component
+    component.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Listener:
+    """A second MQTT client on a button's result topic, to count what the broker sends."""
+
+    def __init__(self, port: int, serial: str, client_id: str = "listener", clean: bool = True):
+        self.messages: list[dict] = []
+        self.connection = device.connect(device.Target("127.0.0.1", port, client_id))
+        self.connection.clean_session = clean
+        self.connection.on_message(self._on)
+        self.connection.connect().result(5)
+        subscribed, _ = self.connection.subscribe(f"iotbutton/{serial}/result", mqtt.QoS.AT_LEAST_ONCE)
+        subscribed.result(5)
+
+    def _on(self, topic, payload, **kwargs):
+        self.messages.append(json.loads(payload))
+
+    def publish(self, topic: str, payload: bytes | str) -> None:
+        published, _ = self.connection.publish(topic, payload, mqtt.QoS.AT_LEAST_ONCE)
+        published.result(5)
+
+    def wait_for(self, count: int, seconds: float = 5.0) -> list[dict]:
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+    def close(self) -> None:
+        self.connection.disconnect().result(5)
+
+
+def test_a_press_signs_up_and_the_device_hears_back(ski_trip, broker):
+    assert broker.ready()
+
+    answer = device.press(device.Target.local(SERIAL, port=broker.port), SERIAL, "SINGLE", timeout=10)
+
+    assert (answer["outcome"], answer["event_name"]) == ("signed_up", "Ski trip")
+    assert device.words(answer).startswith("You're going to Ski trip")
+    assert services.get_signup(ski_trip.event_id, "melvin").source == "iot"
+
+
+def test_a_press_made_while_the_broker_is_down_is_delivered_when_it_returns(ski_trip, local_results):
+    port = free_port()
+    answers: list[dict] = []
+    pressing = threading.Thread(target=lambda: answers.append(
+        device.press(device.Target.local(SERIAL, port=port), SERIAL, "SINGLE", timeout=15)))
+    pressing.start()
+    time.sleep(1.0)  # the device is trying to connect to nothing
+    component = BrokerComponent(host="127.0.0.1", port=port, function=button_function())
+    component.start()
+    try:
+        pressing.join(15)
+    finally:
+        component.stop()
+
+    assert [answer["outcome"] for answer in answers] == ["signed_up"]
+    assert services.get_signup(ski_trip.event_id, "melvin").status == "going"
+
+
+def test_an_answer_sent_while_the_device_was_away_waits_in_its_persistent_session(ski_trip, broker):
+    away = Listener(broker.port, SERIAL, client_id=f"turnout-button-{SERIAL}", clean=False)
+    away.close()
+    presser = Listener(broker.port, "someone-else")
+    presser.publish(f"iotbutton/{SERIAL}", json.dumps({"serialNumber": SERIAL, "clickType": "SINGLE", "clickId": "k1"}))
+    deadline = time.monotonic() + 5
+    while not broker.rule.delivered and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    back = Listener(broker.port, SERIAL, client_id=f"turnout-button-{SERIAL}", clean=False)
+
+    assert [message["click_id"] for message in back.wait_for(1)] == ["k1"]
+    back.close()
+    presser.close()
+
+
+def test_the_same_click_delivered_three_times_is_one_signup_and_one_answer(ski_trip, broker):
+    listener = Listener(broker.port, SERIAL)
+    click = json.dumps({"serialNumber": SERIAL, "clickType": "SINGLE", "clickId": "same-click"})
+    for _ in range(3):
+        listener.publish(f"iotbutton/{SERIAL}", click)
+    deadline = time.monotonic() + 5
+    while broker.rule.delivered < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # a second answer, if one were sent, would arrive by now
+
+    assert [message["outcome"] for message in listener.messages] == ["signed_up"]
+    assert services.get_event(ski_trip.event_id).going == 1
+    listener.close()
+
+
+def test_a_failed_invocation_is_retried_like_lambda_and_answered_once(ski_trip, broker, monkeypatch):
+    real = services.get_device
+    attempts = []
+
+    def flaky(serial):
+        attempts.append(serial)
+        if len(attempts) == 1:
+            raise ConnectionError("DynamoDB endpoint went away for a moment")
+        return real(serial)
+
+    monkeypatch.setattr(services, "get_device", flaky)
+
+    answer = device.press(device.Target.local(SERIAL, port=broker.port), SERIAL, "SINGLE", timeout=10)
+
+    assert answer["outcome"] == "signed_up" and len(attempts) == 2
+    assert broker.rule.failed == 0
+
+
+def test_garbage_never_takes_the_broker_down(ski_trip, broker):
+    calls = []
+
+    def always_failing(event, context):
+        calls.append(context.aws_request_id)
+        raise RuntimeError("handler bug")
+
+    listener = Listener(broker.port, SERIAL)
+    # Not MQTT at all.
+    with socket.create_connection(("127.0.0.1", broker.port)) as raw:
+        raw.sendall(b"\x10\xff\xff\xff\xff\x7fGET / HTTP/1.1\r\n\r\n")
+    # MQTT, but payloads the rule cannot use.
+    for payload in (b"\x00\xff not json", b"[1, 2]", b'"SINGLE"', b"{"):
+        listener.publish(f"iotbutton/{SERIAL}", payload)
+    # A message whose every invocation fails: two retries with the same request id, then dropped.
+    real, broker.rule.function._handler = broker.rule.function._handler, always_failing
+    try:
+        listener.publish(f"iotbutton/{SERIAL}", json.dumps({"serialNumber": SERIAL, "clickType": "SINGLE"}))
+        deadline = time.monotonic() + 5
+        while not broker.rule.failed and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        broker.rule.function._handler = real
+    assert len(calls) == 3 and len(set(calls)) == 1
+    listener.close()
+
+    assert broker.ready()
+    answer = device.press(device.Target.local(SERIAL, port=broker.port), SERIAL, "SINGLE", timeout=10)
+    assert answer["outcome"] == "signed_up"
+
+
+def test_the_device_gives_up_with_no_answer_when_nothing_listens():
+    with pytest.raises(device.NoAnswer, match="could not reach the broker"):
+        device.press(device.Target.local(SERIAL, port=free_port()), SERIAL, "SINGLE", timeout=1)
+
+
+def test_the_handler_is_the_one_the_rule_invokes(broker):
+    assert broker.rule.function.load() is handler.lambda_handler
+
+
+def test_a_taken_port_fails_start_loudly_and_stop_still_cleans_up(local_results):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        component = BrokerComponent(host="127.0.0.1", port=taken.getsockname()[1], function=button_function())
+        with pytest.raises(Exception, match="can't be started"):
+            component.start()
+        component.stop()
+    assert not component.ready()
