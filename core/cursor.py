@@ -35,9 +35,3 @@ def text_field(position: dict[str, Any], name: str, prefix: str = "") -> str:
         raise InvalidCursor()
     return value
 
-
-def count_field(position: dict[str, Any], name: str) -> int:
-    value = position.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 10**9:
-        raise InvalidCursor()
-    return value

@@ -6,11 +6,12 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, TypeVar
+from functools import wraps
+from typing import Any, Callable, Iterable, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from pynamodb.constants import ALL_OLD
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from core import errors, keys
@@ -28,6 +29,7 @@ from core.table import (
 from core.values import Cancellation, Device, Event, PairingCode, Signup, SignupOutcome
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 ATTEMPTS = 12
 REQUEST_TTL = timedelta(days=2)
@@ -129,6 +131,21 @@ def _with_retries(attempt: Callable[[], T]) -> T:
     raise errors.Busy()
 
 
+def _faults_as_busy(operation: Callable[P, T]) -> Callable[P, T]:
+    """Throttling, DynamoDB's own 5xx and lost connections reach the edges as Busy, never as a raw error."""
+
+    @wraps(operation)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return operation(*args, **kwargs)
+        except PynamoDBException as exc:
+            if exc.cause_response_code is None or exc.cause_response_code in RETRYABLE_CODES:
+                raise errors.Busy() from exc
+            raise
+
+    return guarded
+
+
 # --- conversions --------------------------------------------------------------------------------
 
 
@@ -223,6 +240,7 @@ def _event_item(event: Event) -> EventItem:
     )
 
 
+@_faults_as_busy
 def put_event(event: Event) -> Event:
     item = _event_item(event)
     try:
@@ -241,10 +259,12 @@ def _get_event_item(event_id: str) -> EventItem:
         raise errors.EventNotFound(event_id) from None
 
 
+@_faults_as_busy
 def get_event(event_id: str) -> Event:
     return _event(_get_event_item(event_id))
 
 
+@_faults_as_busy
 def upcoming_events(now: datetime, limit: int, after: str | None, longest: timedelta) -> tuple[list[Event], str | None]:
     """Events whose list has not closed, by start; `after` is the start order of the last one seen."""
     earliest = keys.event_start_order(now - longest, "")
@@ -261,6 +281,7 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
     return [_event(item) for item in items], (items[-1].start_order if more and items else None)
 
 
+@_faults_as_busy
 def update_event(event_id: str, apply: Callable[[Event], Event], now: datetime) -> Event:
     """Changes an event under an optimistic check of what the change was computed from."""
 
@@ -308,6 +329,7 @@ def _capacity_room(capacity: int | None) -> int:
     return capacity if capacity is not None else keys.UNLIMITED_SEATS
 
 
+@_faults_as_busy
 def delete_event(event_id: str) -> None:
     pk, sk = keys.event(event_id)
     try:
@@ -350,6 +372,7 @@ def _with_request(ops: list[_Op], request_id: str | None, outcome: dict[str, Any
     return ops + [_put("request", item, RequestItem.pk.does_not_exist(), want_old=True)]
 
 
+@_faults_as_busy
 def sign_up(
     event_id: str,
     person: str,
@@ -430,16 +453,20 @@ def sign_up(
 
 
 def _with_position(item: SignupItem) -> Signup:
-    if item.status != "waitlisted":
-        return _signup(item)
-    ahead = TurnoutItem.by_status.count(
+    return _signup(item, place_in_line(item) if item.status == "waitlisted" else None)
+
+
+@_faults_as_busy
+def place_in_line(item: SignupItem) -> int:
+    """1-based place of a waitlisted signup: one count over the line up to it."""
+    return TurnoutItem.by_status.count(
         item.pk,
         TurnoutItem.status_order.between(keys.WAITLIST_PREFIX, item.status_order),
         consistent_read=True,
     )
-    return _signup(item, ahead)
 
 
+@_faults_as_busy
 def get_signup(event_id: str, person: str) -> Signup:
     try:
         item = SignupItem.get(*keys.signup(event_id, person), consistent_read=True)
@@ -482,6 +509,7 @@ def _promoted_value(head: SignupItem, now: datetime) -> Signup:
     return _signup(head)
 
 
+@_faults_as_busy
 def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime) -> Cancellation:
     """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat."""
     pk, sk = keys.signup(event_id, person)
@@ -566,6 +594,7 @@ def _fill_if_room(event_id: str, now: datetime) -> list[Signup]:
     return []
 
 
+@_faults_as_busy
 def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
     """Promotes waitlisted people in order for as long as the head fits in the free seats."""
     promoted: list[Signup] = []
@@ -594,6 +623,7 @@ def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
     return promoted
 
 
+@_faults_as_busy
 def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedelta) -> Signup:
     """Idempotent by its condition: a second check-in returns the first one unchanged."""
     event = _get_event_item(event_id)
@@ -621,6 +651,7 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
     return _signup(item)
 
 
+@_faults_as_busy
 def list_signups(
     event_id: str, *, prefix_from: str, prefix_to: str, limit: int, after: tuple[str, str] | None
 ) -> tuple[Event, list[SignupItem], bool]:
@@ -657,6 +688,7 @@ def _device(item: DeviceItem) -> Device:
     return Device(serial=item.serial, person=item.person, event_id=item.event_id, bound_at=keys.from_utc(item.bound_at))
 
 
+@_faults_as_busy
 def put_device(device: Device) -> Device:
     pk, sk = keys.device(device.serial)
     item = DeviceItem(pk, sk, serial=device.serial, person=device.person, event_id=device.event_id, bound_at=keys.utc(device.bound_at))
@@ -664,6 +696,7 @@ def put_device(device: Device) -> Device:
     return _device(item)
 
 
+@_faults_as_busy
 def get_device(serial: str) -> Device:
     try:
         return _device(DeviceItem.get(*keys.device(serial), consistent_read=True))
@@ -671,6 +704,7 @@ def get_device(serial: str) -> Device:
         raise errors.DeviceNotFound(serial) from None
 
 
+@_faults_as_busy
 def delete_device(serial: str) -> None:
     try:
         DeviceItem(*keys.device(serial)).delete(condition=DeviceItem.pk.exists())
@@ -683,6 +717,7 @@ def delete_device(serial: str) -> None:
 # --- pairing codes and Alexa links ---------------------------------------------------------------
 
 
+@_faults_as_busy
 def put_pairing_code(person: str, code: str, valid_until: datetime) -> PairingCode | None:
     """Stores a fresh code; None when that code is already out for someone (the caller draws again)."""
     pk, sk = keys.pairing_code(code)
@@ -696,6 +731,7 @@ def put_pairing_code(person: str, code: str, valid_until: datetime) -> PairingCo
     return PairingCode(person=person, code=code, expires_at=valid_until)
 
 
+@_faults_as_busy
 def pairing_locked_until(scopes: Iterable[str], now: datetime) -> datetime | None:
     latest: datetime | None = None
     for scope in scopes:
@@ -709,6 +745,7 @@ def pairing_locked_until(scopes: Iterable[str], now: datetime) -> datetime | Non
     return latest
 
 
+@_faults_as_busy
 def note_pairing_miss(scope: str, now: datetime, max_misses: int, lock_for: timedelta) -> None:
     """Counts a wrong code; the max-th miss in a row locks the scope for a while."""
     pk, sk = keys.pairing_misses(scope)
@@ -718,6 +755,7 @@ def note_pairing_miss(scope: str, now: datetime, max_misses: int, lock_for: time
         item.update(actions=[PairingMissesItem.locked_until.set(keys.utc(now + lock_for)), PairingMissesItem.misses.set(0)])
 
 
+@_faults_as_busy
 def redeem_pairing_code(alexa_user_id: str, code: str, now: datetime) -> str | None:
     """Consumes the code and links the Alexa user in one transaction; None when the code is not valid."""
     try:
@@ -742,6 +780,7 @@ def redeem_pairing_code(alexa_user_id: str, code: str, now: datetime) -> str | N
     return item.person
 
 
+@_faults_as_busy
 def linked_person(alexa_user_id: str) -> str | None:
     try:
         return AlexaLinkItem.get(*keys.alexa_link(alexa_user_id), consistent_read=True).person

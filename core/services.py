@@ -195,29 +195,26 @@ def list_signups(event_id: str, *, status: str | None = None, limit: int | str |
         raise errors.InvalidInput("status is 'going' or 'waitlisted'.", "status")
     size = valid.page_size(limit, SIGNUPS_PAGE)
     scope = f"signups:{event_id}:{status or 'all'}"
+    low, high = STATUS_RANGES[status]
     after: tuple[str, str] | None = None
-    seen_waiting = 0
     if cursor is not None:
         position = cursors.decode(cursor, scope)
-        low, high = STATUS_RANGES[status]
         order = cursors.text_field(position, "order")
         if not low <= order <= high:
             raise errors.InvalidCursor()
         after = (order, cursors.text_field(position, "sk", "SIGNUP#"))
-        seen_waiting = cursors.count_field(position, "waiting")
-    low, high = STATUS_RANGES[status]
     event, items, more = repository.list_signups(event_id, prefix_from=low, prefix_to=high, limit=size, after=after)
-    signups: list[Signup] = []
-    for item in items:
-        position_in_line = None
-        if item.status == "waitlisted":
-            seen_waiting += 1
-            position_in_line = seen_waiting
-        signups.append(repository.signup_value(item, position_in_line))
+    # Places in line are counted by the table, never carried in the cursor, so a cursor cannot fake them;
+    # a page that starts before the line needs no count at all.
+    waiting = [item for item in items if item.status == "waitlisted"]
+    starts_in_line = after is not None and after[0] >= keys.WAITLIST_PREFIX
+    first_place = repository.place_in_line(waiting[0]) if waiting and starts_in_line else 1
+    places = {item.person: first_place + n for n, item in enumerate(waiting)}
+    signups = [repository.signup_value(item, places.get(item.person)) for item in items]
     next_cursor = None
     if more and items:
         last = items[-1]
-        next_cursor = cursors.encode(scope, {"order": last.status_order, "sk": last.sk, "waiting": seen_waiting})
+        next_cursor = cursors.encode(scope, {"order": last.status_order, "sk": last.sk})
     return SignupPage(signups, event.going, event.waitlisted, next_cursor)
 
 

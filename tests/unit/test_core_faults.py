@@ -1,0 +1,59 @@
+"""Faults in DynamoDB reach the edges as the typed Busy error, and a forged cursor cannot fake places in line."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from core import cursor, errors, keys, services
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def throttled(table, monkeypatch):
+    """Every DynamoDB call of the named operations answers ThrottlingException."""
+    real = botocore.client.BaseClient._make_api_call
+    failing: set[str] = set()
+
+    def call(client, operation, params):
+        if operation in failing:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, operation)
+        return real(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    return failing
+
+
+def make(capacity=1):
+    return services.create_event(name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=capacity, now=NOW)
+
+
+def test_throttled_read_is_busy(throttled):
+    event = make()
+    throttled.add("GetItem")
+    with pytest.raises(errors.Busy):
+        services.get_event(event.event_id)
+
+
+def test_throttled_transaction_is_busy_and_changes_nothing(throttled):
+    event = make()
+    throttled.add("TransactWriteItems")
+    with pytest.raises(errors.Busy):
+        services.sign_up(event.event_id, "ann", now=NOW)
+    throttled.clear()
+    assert services.get_event(event.event_id).going == 0
+
+
+def test_a_hand_made_cursor_cannot_fake_places_in_line(table):
+    event = make(capacity=1)
+    for person in ("ann", "bob", "cat", "dan"):
+        services.sign_up(event.event_id, person, now=NOW)
+    # Point a cursor just after Bob's ticket, the way a page boundary would.
+    forged = cursor.encode(
+        f"signups:{event.event_id}:all", {"order": keys.waitlist_order(1), "sk": "SIGNUP#bob", "waiting": 500}
+    )
+    page = services.list_signups(event.event_id, cursor=forged)
+    assert [(s.person, s.position) for s in page.signups] == [("cat", 2), ("dan", 3)]
