@@ -110,6 +110,34 @@ def test_a_press_made_while_the_broker_is_down_is_delivered_when_it_returns(ski_
     assert services.get_signup(ski_trip.event_id, "melvin").status == "going"
 
 
+def test_a_click_sent_while_the_broker_restarts_is_delivered_and_answered_when_it_is_back(ski_trip, local_results):
+    port = free_port()
+    first = BrokerComponent(host="127.0.0.1", port=port, function=button_function())
+    first.start()
+    answers: list[dict] = []
+    connection = device.connect(device.Target.local(SERIAL, port=port))
+    connection.on_message(lambda topic, payload, **kwargs: answers.append(json.loads(payload)))
+    connection.connect().result(5)
+    connection.subscribe(f"iotbutton/{SERIAL}/result", mqtt.QoS.AT_LEAST_ONCE)[0].result(5)
+    first.stop()  # the broker goes away, and with it every session it kept
+
+    click = json.dumps({"serialNumber": SERIAL, "clickType": "SINGLE", "clickId": "pressed-offline"})
+    delivered, _ = connection.publish(f"iotbutton/{SERIAL}", click, mqtt.QoS.AT_LEAST_ONCE)
+    second = BrokerComponent(host="127.0.0.1", port=port, function=button_function())
+    second.start()
+    try:
+        delivered.result(15)  # the client's offline queue sent it after reconnecting
+        deadline = time.monotonic() + 10
+        while not answers and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        connection.disconnect().result(5)
+        second.stop()
+
+    assert [answer["click_id"] for answer in answers] == ["pressed-offline"]
+    assert services.get_signup(ski_trip.event_id, "melvin").status == "going"
+
+
 def test_an_answer_sent_while_the_device_was_away_waits_in_its_persistent_session(ski_trip, broker):
     away = Listener(broker.port, SERIAL, client_id=f"turnout-button-{SERIAL}", clean=False)
     away.close()
