@@ -1,4 +1,4 @@
-"""Skill entry point: an Alexa request envelope in, one core call, spoken answer out (ask-sdk-core)."""
+"""Skill entry point: an Alexa envelope in, the spoken event name resolved, one core action, speech out."""
 from __future__ import annotations
 
 import logging
