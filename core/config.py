@@ -15,6 +15,10 @@ class Settings:
     pairing_max_misses: int
     pairing_lock_minutes: int
     check_in_opens_minutes: int
+    # The Alexa skill allowed to call the skill function; None locally means "don't check".
+    skill_id: str | None
+    # Inside AWS Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME), where some settings become required.
+    in_lambda: bool
 
 
 def _int(name: str, default: int) -> int:
@@ -31,6 +35,8 @@ def load() -> Settings:
         pairing_max_misses=_int("TURNOUT_PAIRING_MAX_MISSES", 5),
         pairing_lock_minutes=_int("TURNOUT_PAIRING_LOCK_MINUTES", 15),
         check_in_opens_minutes=_int("TURNOUT_CHECK_IN_OPENS_MINUTES", 120),
+        skill_id=os.environ.get("TURNOUT_SKILL_ID") or None,
+        in_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")),
     )
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timezone
 
 from ask_sdk_core.skill_builder import SkillBuilder
@@ -10,6 +9,7 @@ from ask_sdk_core.utils import get_user_id, is_intent_name, is_request_type
 from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
 
 from core import services
+from core.config import settings
 from core.errors import NotLinked, TurnoutError
 from core.values import Event
 from skills import speech
@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 
 # The skill id is this entry point's only setting. Deployed, it is required, so the function
 # can never answer for another skill; locally it is checked only when set.
-SKILL_ID = os.environ.get("TURNOUT_SKILL_ID") or None
-if SKILL_ID is None and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+SKILL_ID = settings.skill_id
+if SKILL_ID is None and settings.in_lambda:
     raise RuntimeError("TURNOUT_SKILL_ID must be set in AWS: the skill refuses to run unverified.")
 
 # How many upcoming events a spoken name is matched against: one query's worth.

@@ -93,22 +93,3 @@ def test_the_dialog_model_matches_the_language_model_and_speaks_speech_py():
     assert ("LinkAccount", "code") in elicited
     assert {(name, "event") for name, slots in INTENT_SLOTS.items() if "event" in slots} <= elicited
     assert MODEL["dialog"]["delegationStrategy"] == "SKILL_RESPONSE"
-
-
-def test_the_skill_reaches_the_table_only_through_core_services():
-    import ast
-
-    allowed_core = {"core.services", "core.errors", "core.values"}
-    for path in (PACKAGE.parent / "skills").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module == "core":
-                modules = [f"core.{alias.name}" for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                modules = [node.module]
-            else:
-                continue
-            for module in modules:
-                assert not module.startswith(("pynamodb", "boto3", "botocore", "api", "iot", "local")), (path, module)
-                assert not module.startswith("core") or module in allowed_core, (path, module)
