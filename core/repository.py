@@ -17,6 +17,7 @@ from pynamodb.expressions.condition import Condition
 from core import errors, keys
 from core.table import (
     AlexaLinkItem,
+    AnswerItem,
     DeviceItem,
     EventItem,
     PairingCodeItem,
@@ -786,3 +787,34 @@ def linked_person(alexa_user_id: str) -> str | None:
         return AlexaLinkItem.get(*keys.alexa_link(alexa_user_id), consistent_read=True).person
     except DoesNotExist:
         return None
+
+
+# --- answers to requests ------------------------------------------------------------------------
+
+
+@_faults_as_busy
+def claim_answer(request_id: str, now: datetime, hold: timedelta) -> bool:
+    pk, sk = keys.request_answer(request_id)
+    item = AnswerItem(pk, sk, held_until=keys.utc(now + hold), expires=now + REQUEST_TTL)
+    try:
+        item.save(condition=AnswerItem.pk.does_not_exist()
+                  | (AnswerItem.answered_at.does_not_exist() & (AnswerItem.held_until < keys.utc(now))))
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+@_faults_as_busy
+def settle_answer(request_id: str, now: datetime, answered: bool) -> None:
+    pk, sk = keys.request_answer(request_id)
+    if answered:
+        # A whole item, whatever happened to the hold meanwhile: answered is final.
+        AnswerItem(pk, sk, held_until=keys.utc(now), answered_at=keys.utc(now), expires=now + REQUEST_TTL).save()
+        return
+    try:
+        AnswerItem(pk, sk).delete(condition=AnswerItem.answered_at.does_not_exist())
+    except DeleteError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise

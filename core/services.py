@@ -182,6 +182,21 @@ def check_in(event_id: str, person: str, *, request_id: str | None = None, now: 
     )
 
 
+def claim_answer(request_id: str, *, hold_seconds: float = 30.0, now: datetime | None = None) -> bool:
+    """Lets one delivery of a request send its answer (a button's result message). True: this caller
+    answers now and settles with settle_answer. False: it was answered already, or another delivery holds
+    it. A hold lapses after hold_seconds, so a delivery that died half-way is answered by a later retry."""
+    if not 0 < hold_seconds <= 900:
+        raise errors.InvalidInput("hold_seconds is more than 0 and at most 900.", "hold_seconds")
+    return repository.claim_answer(_request_id(request_id), _now(now), timedelta(seconds=hold_seconds))
+
+
+def settle_answer(request_id: str, *, answered: bool, now: datetime | None = None) -> None:
+    """After claim_answer: answered=True, the answer went out and every later delivery stays silent;
+    answered=False, it did not, and the hold is released at once so a retry may answer."""
+    repository.settle_answer(_request_id(request_id), _now(now), answered)
+
+
 def get_signup(event_id: str, person: str) -> Signup:
     """Raises NotSignedUp."""
     return repository.get_signup(valid.event_id(event_id), valid.handle(person))

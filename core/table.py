@@ -112,6 +112,13 @@ class RequestItem(TurnoutItem, discriminator="request"):
     outcome = UnicodeAttribute()
 
 
+class AnswerItem(TurnoutItem, discriminator="request_answer"):
+    """The answer to a request (a button's result message): held by one delivery until it is sent."""
+
+    held_until = UnicodeAttribute()  # UTC, keys.utc format; another delivery may claim it after this
+    answered_at = UnicodeAttribute(null=True)  # set once the answer went out: every later delivery is silent
+
+
 connection = Connection(
     region=settings.region,
     host=settings.dynamodb_endpoint,
