@@ -17,6 +17,9 @@ class Settings:
     check_in_opens_minutes: int
     # The Alexa skill allowed to call the skill function; None locally means "don't check".
     skill_id: str | None
+    # Where button results go: "iot-data" (AWS IoT Core's data plane) or "local" (the local broker).
+    result_publisher: str
+    iot_data_endpoint: str | None
     # Inside AWS Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME), where some settings become required.
     in_lambda: bool
 
@@ -36,6 +39,8 @@ def load() -> Settings:
         pairing_lock_minutes=_int("TURNOUT_PAIRING_LOCK_MINUTES", 15),
         check_in_opens_minutes=_int("TURNOUT_CHECK_IN_OPENS_MINUTES", 120),
         skill_id=os.environ.get("TURNOUT_SKILL_ID") or None,
+        result_publisher=os.environ.get("TURNOUT_RESULT_PUBLISHER", "iot-data"),
+        iot_data_endpoint=os.environ.get("TURNOUT_IOT_DATA_ENDPOINT") or None,
         in_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")),
     )
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Callable
 
+from core.config import settings
 from core.errors import TurnoutError
 from core.values import Cancellation, Event, Signup, SignupOutcome
 
@@ -13,7 +13,7 @@ Publisher = Callable[[str, bytes], None]
 # One setting picks where results go. "iot-data" (the default, what Lambda uses): AWS IoT Core's data
 # plane through boto3. "local": whatever the embedding process installs with use_local_publisher()
 # (the local stack's broker), so the local stack never builds an AWS client at all.
-MODE = os.environ.get("TURNOUT_RESULT_PUBLISHER", "iot-data")
+MODE = settings.result_publisher
 if MODE not in ("iot-data", "local"):
     raise RuntimeError(f"TURNOUT_RESULT_PUBLISHER is 'iot-data' or 'local', not {MODE!r}")
 
@@ -22,7 +22,7 @@ if MODE == "iot-data":
 
     # Built once per container, at import, like every expensive client. The endpoint is botocore's
     # data-ats default unless the account's own endpoint is given.
-    _iot_data = boto3.client("iot-data", endpoint_url=os.environ.get("TURNOUT_IOT_DATA_ENDPOINT") or None)
+    _iot_data = boto3.client("iot-data", endpoint_url=settings.iot_data_endpoint)
 
     def _publish_iot_data(topic: str, payload: bytes) -> None:
         _iot_data.publish(topic=topic, qos=1, payload=payload)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -207,8 +206,6 @@ class BrokerComponent:
 
 def build_component(settings: Any) -> BrokerComponent:
     """What local/stack.py calls; binds nothing until start()."""
-    # The IoT handler answers buttons through this broker, never through AWS (see iot/results.py).
-    os.environ["TURNOUT_RESULT_PUBLISHER"] = "local"
     # amqtt logs every connection and state change at INFO; the rule's own lines are the ones worth reading.
     for noisy in ("amqtt", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

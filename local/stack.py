@@ -128,6 +128,8 @@ def use_local_aws() -> None:
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    # Button results go through the local broker, never through AWS IoT Core's data plane.
+    os.environ["TURNOUT_RESULT_PUBLISHER"] = "local"
 
 
 def build_stack(settings: StackSettings) -> Stack:
