@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test unit integration clean
+.PHONY: run test unit integration package clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
+
+# The three Lambda zips template.yaml deploys, built offline for python3.13 on arm64 (docs/DEPLOY.md).
+package: $(STAMP)
+	$(BIN)/python -m deploy.package
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .hypothesis

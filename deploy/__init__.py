@@ -1,0 +1,1 @@
+"""Deployment: builds the Lambda artifacts template.yaml names (python -m deploy.package)."""
