@@ -1,0 +1,361 @@
+"""template.yaml, read and transformed by samtranslator offline: the shape production depends on, function by function."""
+from __future__ import annotations
+
+import copy
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+
+from core.table import TurnoutItem
+from deploy import package
+from local.broker import RULE_SQL
+from local.tables import load_template, table_properties
+
+ROOT = Path(__file__).resolve().parents[2]
+SKILL_ID = "amzn1.ask.skill.5f1c7d2e-3b8a-4f6e-9c1d-2a7b8e4f6c30"
+ARTIFACT_BUCKET = "turnout-artifacts"
+FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction")
+# From when Lambda blocks updates to functions on each Python runtime (its runtime table); an unlisted one is refused.
+PYTHON_RUNTIMES_BLOCKED_FROM = {
+    "python2.7": date(2021, 9, 30),
+    "python3.6": date(2022, 8, 29),
+    "python3.7": date(2024, 2, 28),
+    "python3.8": date(2025, 2, 28),
+    "python3.9": date(2026, 3, 9),
+    "python3.10": date(2027, 1, 15),
+    "python3.11": date(2027, 8, 31),
+    "python3.12": date(2029, 1, 10),
+    "python3.13": date(2029, 8, 31),
+    "python3.14": date(2029, 8, 31),
+}
+# The DynamoDB actions each function's code performs on the table itself (core/repository.py, through the
+# services each edge calls); every function also queries the indexes. tests/unit/test_template_permissions.py
+# records what each handler really calls on moto and compares.
+TABLE_ACTIONS = {
+    "ApiFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "Query"},
+    "SkillFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+    "ButtonFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+}
+INDEX_ACTIONS = {"Query"}
+
+
+class _NoManagedPolicies:
+    """samtranslator asks for managed policy ARNs only for policies named by name; this template names none."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def source() -> dict[str, Any]:
+    return load_template()
+
+
+@cache
+def _transformed() -> dict[str, Any]:
+    from samtranslator.yaml_helper import yaml_parse
+
+    template = yaml_parse((ROOT / "template.yaml").read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            # What `sam deploy` does to a local CodeUri: upload it and put its S3 location in its place.
+            resource["Properties"]["CodeUri"] = f"s3://{ARTIFACT_BUCKET}/{resource['Properties']['CodeUri']}"
+    return transform(template, {"SkillId": SKILL_ID}, _NoManagedPolicies())
+
+
+def transformed() -> dict[str, Any]:
+    """The plain CloudFormation template SAM would deploy (a fresh copy each call)."""
+    return copy.deepcopy(_transformed())
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def role_statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = []
+    for policy in template["Resources"][role]["Properties"].get("Policies", []):
+        statements += policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def granted(template: dict[str, Any], function: str) -> set[tuple[str, str]]:
+    """(action, 'table' | 'index') pairs the function's role allows on the table."""
+    pairs = set()
+    for statement in role_statements(template, function):
+        assert statement["Effect"] == "Allow"
+        for resource in _as_list(statement["Resource"]):
+            if resource == {"Fn::GetAtt": ["Table", "Arn"]}:
+                target = "table"
+            elif resource == {"Fn::Sub": "${Table.Arn}/index/*"}:
+                target = "index"
+            else:
+                continue
+            for action in _as_list(statement["Action"]):
+                service, _, name = action.partition(":")
+                assert service == "dynamodb", action
+                pairs.add((name, target))
+    return pairs
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+
+def test_exactly_one_table_and_it_is_the_one_local_tables_builds():
+    tables = of_type(source(), "AWS::DynamoDB::Table")
+    assert list(tables) == ["Table"]
+    assert tables["Table"]["Properties"] == table_properties()
+    assert list(of_type(transformed(), "AWS::DynamoDB::Table")) == ["Table"]
+
+
+def test_table_is_on_demand_recoverable_protected_and_encrypted():
+    table = source()["Resources"]["Table"]
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in props
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_table_ttl_is_the_models_expiry_attribute():
+    assert table_properties()["TimeToLiveSpecification"] == {
+        "AttributeName": TurnoutItem.expires.attr_name, "Enabled": True}
+
+
+# --- functions -----------------------------------------------------------------------------------
+
+
+def test_three_functions_with_the_expected_handlers():
+    functions = of_type(source(), "AWS::Serverless::Function")
+    assert {name: f["Properties"]["Handler"] for name, f in functions.items()} == {
+        "ApiFunction": "api.handler.lambda_handler",
+        "SkillFunction": "skills.handler.lambda_handler",
+        "ButtonFunction": "iot.handler.lambda_handler",
+    }
+
+
+def test_every_function_runs_python_3_13_on_arm64():
+    functions = of_type(transformed(), "AWS::Lambda::Function")
+    assert sorted(functions) == sorted(FUNCTIONS)
+    for name, function in functions.items():
+        assert function["Properties"]["Runtime"] == "python3.13", name
+        assert function["Properties"]["Architectures"] == ["arm64"], name
+
+
+def test_no_function_runtime_is_deprecated_or_close_to_it():
+    for name, function in of_type(transformed(), "AWS::Lambda::Function").items():
+        runtime = function["Properties"]["Runtime"]
+        assert runtime in PYTHON_RUNTIMES_BLOCKED_FROM, f"{name}: {runtime} is not a known Python runtime"
+        blocked = PYTHON_RUNTIMES_BLOCKED_FROM[runtime]
+        assert (blocked - date.today()).days > 365, f"{name}: AWS blocks updates to {runtime} from {blocked}"
+
+
+def test_each_code_uri_is_the_zip_make_package_builds():
+    built = {f.name: f for f in package.functions()}
+    for name, function in of_type(source(), "AWS::Serverless::Function").items():
+        code_uri = function["Properties"]["CodeUri"]
+        package_name = function["Properties"]["Handler"].split(".")[0]
+        assert code_uri == f"build/lambda/{package_name}.zip", name
+        assert built[name].artifact == ROOT / code_uri
+        assert built[name].requirements.is_file(), f"{package_name}/requirements.txt is missing"
+
+
+def _read_by_code(variable: str, package_name: str) -> bool:
+    for folder in ("core", package_name):
+        for path in (ROOT / folder).rglob("*.py"):
+            if re.search(rf"""["']{variable}["']""", path.read_text()):
+                return True
+    return False
+
+
+def test_every_environment_variable_set_is_read_by_that_functions_code():
+    template = transformed()
+    for name, function in of_type(template, "AWS::Lambda::Function").items():
+        package_name = function["Properties"]["Handler"].split(".")[0]
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["TURNOUT_TABLE"] == {"Ref": "Table"}
+        for variable in variables:
+            assert _read_by_code(variable, package_name), f"{name} sets {variable}, which nothing in it reads"
+
+
+def test_every_function_has_a_log_group_with_retention():
+    groups = of_type(source(), "AWS::Logs::LogGroup")
+    named = {g["Properties"].get("LogGroupName", {}).get("Sub"): g for g in groups.values()}
+    for name in FUNCTIONS:
+        group = named.get(f"/aws/lambda/${{{name}}}")
+        assert group is not None, f"{name} has no log group"
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert int(source()["Parameters"]["LogRetentionDays"]["Default"]) > 0
+
+
+def test_logs_are_json_at_the_chosen_level():
+    for name, function in of_type(transformed(), "AWS::Lambda::Function").items():
+        assert function["Properties"]["LoggingConfig"] == {
+            "LogFormat": "JSON", "ApplicationLogLevel": {"Ref": "LogLevel"}, "SystemLogLevel": "WARN"}, name
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+def test_each_function_may_do_only_its_own_table_actions():
+    template = transformed()
+    for name, actions in TABLE_ACTIONS.items():
+        expected = {(action, "table") for action in actions} | {(action, "index") for action in INDEX_ACTIONS}
+        assert granted(template, name) == expected, name
+
+
+def test_no_statement_uses_a_wildcard_action_or_resource():
+    template = transformed()
+    for name in FUNCTIONS:
+        for statement in role_statements(template, name):
+            for action in _as_list(statement["Action"]):
+                assert "*" not in action, f"{name}: {action}"
+            for resource in _as_list(statement["Resource"]):
+                assert resource != "*", f"{name}: {statement}"
+
+
+def test_only_the_button_publishes_and_only_to_result_topics():
+    template = transformed()
+    result_topics = {"Fn::Sub": "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/iotbutton/*/result"}
+    for name in FUNCTIONS:
+        iot = [s for s in role_statements(template, name) if any(a.startswith("iot:") for a in _as_list(s["Action"]))]
+        if name == "ButtonFunction":
+            assert [(s["Action"], s["Resource"]) for s in iot] == [("iot:Publish", result_topics)]
+        else:
+            assert iot == [], name
+
+
+def test_only_the_failure_queue_is_written_to_besides_table_and_topics():
+    template = transformed()
+    extra = [s for name in FUNCTIONS for s in role_statements(template, name)
+             if not any(a.startswith(("dynamodb:", "iot:")) for a in _as_list(s["Action"]))]
+    assert extra == [{"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": ["ButtonFailures", "Arn"]}}]
+
+
+# --- triggers ------------------------------------------------------------------------------------
+
+
+def test_the_api_takes_every_route_with_throttling_and_access_logs():
+    template = transformed()
+    api = source()["Resources"]["HttpApi"]["Properties"]
+    assert source()["Resources"]["ApiFunction"]["Properties"]["Events"]["Any"]["Properties"] == {
+        "ApiId": {"Ref": "HttpApi"}, "Path": "/{proxy+}", "Method": "ANY"}
+    (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    throttling = stage["Properties"]["DefaultRouteSettings"]
+    assert throttling == {"ThrottlingRateLimit": {"Ref": "ApiThrottleRate"}, "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"}}
+    logs = stage["Properties"]["AccessLogSettings"]
+    assert logs["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogs", "Arn"]}
+    assert '"requestId":"$context.requestId"' in logs["Format"] and '"status":"$context.status"' in logs["Format"]
+    assert source()["Resources"]["HttpApiAccessLogs"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert api["FailOnWarnings"] is True
+
+
+def test_the_skill_answers_only_its_own_skill_id():
+    function = source()["Resources"]["SkillFunction"]["Properties"]
+    assert function["Events"]["Alexa"] == {"Type": "AlexaSkill", "Properties": {"SkillId": {"Ref": "SkillId"}}}
+    assert function["Environment"]["Variables"]["TURNOUT_SKILL_ID"] == {"Ref": "SkillId"}
+    permissions = [p["Properties"] for p in of_type(transformed(), "AWS::Lambda::Permission").values()
+                   if p["Properties"]["Principal"] == "alexa-appkit.amazon.com"]
+    assert permissions == [{"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "SkillFunctionAliaslive"},
+                            "Principal": "alexa-appkit.amazon.com", "EventSourceToken": {"Ref": "SkillId"}}]
+    assert re.fullmatch(source()["Parameters"]["SkillId"]["AllowedPattern"], SKILL_ID)
+    assert not re.fullmatch(source()["Parameters"]["SkillId"]["AllowedPattern"], "")
+
+
+def test_the_topic_rule_is_the_one_the_local_broker_runs():
+    (rule,) = of_type(transformed(), "AWS::IoT::TopicRule").values()
+    payload = rule["Properties"]["TopicRulePayload"]
+    assert payload["Sql"] == RULE_SQL
+    assert payload["AwsIotSqlVersion"] == "2016-03-23"
+    assert payload["Actions"] == [{"Lambda": {"FunctionArn": {"Ref": "ButtonFunctionAliaslive"}}}]
+
+
+def test_async_invocations_retry_at_most_twice_then_land_in_the_failure_queue():
+    template = transformed()
+    configs = of_type(template, "AWS::Lambda::EventInvokeConfig")
+    assert configs, "the button function needs an EventInvokeConfig"
+    for config in configs.values():
+        props = config["Properties"]
+        assert 0 <= props["MaximumRetryAttempts"] <= 2
+        destination = props["DestinationConfig"]["OnFailure"]["Destination"]
+        assert template["Resources"][destination["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
+    assert {c["Properties"]["FunctionName"]["Ref"] for c in configs.values()} == {"ButtonFunction"}
+
+
+def test_the_failure_queue_is_encrypted_and_keeps_messages_two_weeks():
+    queue = source()["Resources"]["ButtonFailures"]["Properties"]
+    assert queue == {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 1209600}
+
+
+# --- SnapStart and provisioned concurrency ---------------------------------------------------------
+
+
+def test_snapstart_and_provisioned_concurrency_are_off_by_default():
+    parameters = source()["Parameters"]
+    assert parameters["EnableSnapStart"]["Default"] == "false"
+    assert parameters["ProvisionedConcurrency"]["Default"] == 0
+    conditions = source()["Conditions"]
+    assert conditions["UseSnapStart"] == {"Equals": [{"Ref": "EnableSnapStart"}, "true"]}
+    assert conditions["UseProvisionedConcurrency"] == {"Not": [{"Equals": [{"Ref": "ProvisionedConcurrency"}, "0"]}]}
+
+
+def test_snapstart_applies_to_published_versions_only_when_enabled():
+    for name, function in of_type(transformed(), "AWS::Lambda::Function").items():
+        assert function["Properties"]["SnapStart"] == {
+            "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}}, name
+
+
+def test_provisioned_concurrency_sits_on_the_alias_of_the_interactive_functions():
+    aliases = of_type(transformed(), "AWS::Lambda::Alias")
+    assert {a["Properties"]["FunctionName"]["Ref"]: a["Properties"]["Name"] for a in aliases.values()} == {
+        name: "live" for name in FUNCTIONS}
+    with_concurrency = {a["Properties"]["FunctionName"]["Ref"] for a in aliases.values()
+                        if "ProvisionedConcurrencyConfig" in a["Properties"]}
+    assert with_concurrency == {"ApiFunction", "SkillFunction"}
+    for alias in aliases.values():
+        if "ProvisionedConcurrencyConfig" in alias["Properties"]:
+            condition, when_on, when_off = alias["Properties"]["ProvisionedConcurrencyConfig"]["Fn::If"]
+            assert condition == "UseProvisionedConcurrency"
+            assert when_on == {"ProvisionedConcurrentExecutions": {"Ref": "ProvisionedConcurrency"}}
+            assert when_off == {"Ref": "AWS::NoValue"}
+
+
+def test_snapstart_and_provisioned_concurrency_are_refused_together():
+    rule = source()["Rules"]["SnapStartOrProvisionedConcurrency"]
+    assert rule["RuleCondition"] == {"Equals": [{"Ref": "EnableSnapStart"}, "true"]}
+    assert rule["Assertions"][0]["Assert"] == {"Equals": [{"Ref": "ProvisionedConcurrency"}, "0"]}
+    assert transformed()["Rules"] == {"SnapStartOrProvisionedConcurrency": {
+        "RuleCondition": {"Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]},
+        "Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "ProvisionedConcurrency"}, "0"]},
+                        "AssertDescription": rule["Assertions"][0]["AssertDescription"]}]}}
+
+
+# --- outputs -------------------------------------------------------------------------------------
+
+
+def test_outputs_give_a_user_what_they_need():
+    outputs = transformed()["Outputs"]
+    assert outputs["ApiUrl"]["Value"] == {"Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert outputs["TableName"]["Value"] == {"Ref": "Table"}
+    # The alias, which the Alexa permission is on: an endpoint without it would be refused.
+    assert outputs["SkillFunctionArn"]["Value"] == {"Ref": "SkillFunctionAliaslive"}
+    assert outputs["ButtonTopic"]["Value"] == "iotbutton/{serial}"
+    assert outputs["ButtonResultTopic"]["Value"] == "iotbutton/{serial}/result"
+    assert RULE_SQL.endswith("FROM 'iotbutton/+'")
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_functions_inherit_timeout_and_memory_explicitly(name):
+    props = of_type(transformed(), "AWS::Lambda::Function")[name]["Properties"]
+    assert (props["Timeout"], props["MemorySize"]) == (10, 512)

@@ -1,0 +1,206 @@
+"""The transformed template deployed into moto's CloudFormation: the table it creates is the one core/ expects.
+
+moto's CloudFormation creates only some resource types. What it cannot create (the HTTP API and its stage,
+the topic rule, aliases, the event invoke config) is left out, together with whatever refers to it, and the
+test names what was left out. Of what it creates, moto does not apply the table's TimeToLiveSpecification,
+PointInTimeRecoverySpecification or SSESpecification (CloudFormation's SSEEnabled spelling) nor a function's
+Architectures: tests/unit/test_template.py checks those in the transformed template. The stack is created in
+its own region so the unit tests' table is never touched."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import warnings
+import zipfile
+from typing import Any
+
+import boto3
+import pytest
+from moto.cloudformation.parsing import get_model_map
+
+from core.table import TurnoutItem
+from tests.unit.test_template import ARTIFACT_BUCKET, SKILL_ID, source, transformed
+
+REGION = "eu-west-1"
+STACK = "turnout-template-test"
+# What moto 5.2.5's CloudFormation cannot create, and what goes with it because it points there.
+EXPECTED_LEFT_OUT = {
+    "HttpApi": "AWS::ApiGatewayV2::Api",
+    "HttpApiApiGatewayDefaultStage": "AWS::ApiGatewayV2::Stage",
+    "ButtonFunctionClick": "AWS::IoT::TopicRule",
+    "ApiFunctionAliaslive": "AWS::Lambda::Alias",
+    "SkillFunctionAliaslive": "AWS::Lambda::Alias",
+    "ButtonFunctionAliaslive": "AWS::Lambda::Alias",
+    "ButtonFunctionEventInvokeConfig": "AWS::Lambda::EventInvokeConfig",
+    # Permissions are supported, but these three are granted on the aliases.
+    "ApiFunctionAnyPermission": "AWS::Lambda::Permission",
+    "SkillFunctionAlexaPermission": "AWS::Lambda::Permission",
+    "ButtonFunctionClickPermission": "AWS::Lambda::Permission",
+}
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids a template fragment points at: Ref, Fn::GetAtt and ${...} inside Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                found.add(inner[0] if isinstance(inner, list) else inner.split(".")[0])
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+            found |= _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _references(inner)
+    return found
+
+
+def deployable(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The template without what moto cannot create, and {logical id: type} of what was left out."""
+    supported = get_model_map()
+    resources = template["Resources"]
+    left_out = {name: r["Type"] for name, r in resources.items() if r["Type"] not in supported}
+    changed = True
+    while changed:
+        changed = False
+        for name, resource in resources.items():
+            if name in left_out:
+                continue
+            points_at = _references(resource) | set(resource.get("DependsOn", []))
+            if points_at & set(left_out):
+                left_out[name] = resource["Type"]
+                changed = True
+    template["Resources"] = {n: r for n, r in resources.items() if n not in left_out}
+    template["Outputs"] = {n: o for n, o in template.get("Outputs", {}).items() if not _references(o) & set(left_out)}
+    return template, left_out
+
+
+@pytest.fixture(scope="module")
+def stack(_moto):
+    """The stack, created once in moto (the session's mock_aws is active through _moto)."""
+    template, left_out = deployable(transformed())
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("placeholder.py", "")
+    for resource in source()["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            s3.put_object(Bucket=ARTIFACT_BUCKET, Key=resource["Properties"]["CodeUri"], Body=code.getvalue())
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cloudformation.create_stack(
+            StackName=STACK, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"],
+            Parameters=[{"ParameterKey": "SkillId", "ParameterValue": SKILL_ID}],
+        )
+    description = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    summaries = cloudformation.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+    yield {
+        "status": description["StackStatus"],
+        "outputs": {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])},
+        "physical": {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in summaries},
+        "types": {r["LogicalResourceId"]: r["ResourceType"] for r in summaries},
+        "left_out": left_out,
+        "unsupported_warnings": [str(w.message) for w in caught if "not supported by moto" in str(w.message)],
+        "template": template,
+    }
+
+
+def test_the_stack_is_created(stack):
+    assert stack["status"] == "CREATE_COMPLETE"
+    assert set(stack["physical"]) == set(stack["template"]["Resources"])
+    assert stack["unsupported_warnings"] == []
+
+
+def test_only_what_moto_cannot_create_is_left_out(stack):
+    assert stack["left_out"] == EXPECTED_LEFT_OUT
+    created = sorted(set(stack["types"].values()))
+    assert created == sorted({
+        "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Lambda::Version",
+        "AWS::Logs::LogGroup", "AWS::SQS::Queue",
+    })
+
+
+def _keys(schema: list[dict]) -> dict[str, str]:
+    return {entry["KeyType"]: entry["AttributeName"] for entry in schema}
+
+
+def _model_index_keys(index) -> dict[str, str]:
+    keys = {}
+    for attribute in index.Meta.attributes.values():
+        if attribute.is_hash_key:
+            keys["HASH"] = attribute.attr_name
+        if attribute.is_range_key:
+            keys["RANGE"] = attribute.attr_name
+    return keys
+
+
+@pytest.fixture(scope="module")
+def table(stack):
+    client = boto3.client("dynamodb", region_name=REGION)
+    return client.describe_table(TableName=stack["physical"]["Table"])["Table"]
+
+
+def test_the_created_table_has_the_models_keys(table):
+    assert _keys(table["KeySchema"]) == {
+        "HASH": TurnoutItem._hash_key_attribute().attr_name,
+        "RANGE": TurnoutItem._range_key_attribute().attr_name,
+    }
+
+
+def test_the_created_table_has_the_models_indexes(table):
+    created = {
+        index["IndexName"]: (_keys(index["KeySchema"]), index["Projection"]["ProjectionType"])
+        for index in table["LocalSecondaryIndexes"] + table["GlobalSecondaryIndexes"]
+    }
+    expected = {
+        index.Meta.index_name: (_model_index_keys(index), index.Meta.projection.projection_type)
+        for index in (TurnoutItem.by_status, TurnoutItem.by_start)
+    }
+    assert created == expected
+    assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == [TurnoutItem.by_status.Meta.index_name]
+
+
+def test_the_created_table_is_on_demand_and_protected(table):
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["DeletionProtectionEnabled"] is True
+
+
+def test_the_ttl_the_stack_declares_is_the_models(stack):
+    # moto's CloudFormation does not apply TimeToLiveSpecification, so the deployed stack's own template is
+    # what says which attribute expires items.
+    deployed = boto3.client("cloudformation", region_name=REGION).get_template(StackName=STACK)["TemplateBody"]
+    body = deployed if isinstance(deployed, dict) else json.loads(deployed)
+    assert body["Resources"]["Table"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": TurnoutItem.expires.attr_name, "Enabled": True}
+
+
+def test_each_function_is_created_pointing_at_the_created_table(stack):
+    client = boto3.client("lambda", region_name=REGION)
+    table_name = stack["physical"]["Table"]
+    for name, handler in (("ApiFunction", "api.handler.lambda_handler"),
+                          ("SkillFunction", "skills.handler.lambda_handler"),
+                          ("ButtonFunction", "iot.handler.lambda_handler")):
+        config = client.get_function_configuration(FunctionName=stack["physical"][name])
+        assert config["Handler"] == handler
+        assert config["Runtime"] == "python3.13"
+        assert config["Environment"]["Variables"]["TURNOUT_TABLE"] == table_name
+    skill = client.get_function_configuration(FunctionName=stack["physical"]["SkillFunction"])
+    assert skill["Environment"]["Variables"]["TURNOUT_SKILL_ID"] == SKILL_ID
+
+
+def test_each_function_log_group_is_named_after_the_created_function(stack):
+    logs = boto3.client("logs", region_name=REGION)
+    groups = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
+    for name in ("ApiFunction", "SkillFunction", "ButtonFunction"):
+        assert groups[f"/aws/lambda/{stack['physical'][name]}"] == 30
+
+
+def test_the_outputs_moto_can_resolve_name_the_created_resources(stack):
+    assert stack["outputs"]["TableName"] == stack["physical"]["Table"]
+    assert stack["outputs"]["ButtonTopic"] == "iotbutton/{serial}"
