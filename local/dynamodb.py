@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import fcntl
 import io
 import json
@@ -14,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import moto.dynamodb.models as moto_dynamodb
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
@@ -131,6 +135,7 @@ class MotoServer:
     """moto's WSGI app behind SerializedApp, served by werkzeug on loopback; binds on construction."""
 
     def __init__(self, port: int = 0):
+        roll_back_items_not_tables()
         self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(HOST, port, self.app, threaded=True, request_handler=_QuietRequestHandler)
         self.port = self._server.server_port
@@ -259,6 +264,73 @@ class DynamoDBEndpoint:
             os.close(fd)
             raise RuntimeError(f"another local stack is using {self.data_dir}/") from None
         self._data_dir_lock = fd
+
+
+# --- transactions ---------------------------------------------------------------------------------
+#
+# moto rolls a cancelled TransactWriteItems back by deep-copying every table the transaction names,
+# once per operation, before it starts: O(table size) for every transaction, cancelled or not. Measured
+# here: 41 ms a transaction at 250 items, 620 ms at 2,000 - and every other request waits behind the lock
+# meanwhile. Since SerializedApp lets nothing else into moto during a transaction, keeping the items the
+# transaction touches is enough to roll it back; the tables themselves are no longer copied.
+
+_moto_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+class _CopyAllButTables:
+    """Stands in for the `copy` module inside moto.dynamodb.models, where only that rollback copies a Table."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def roll_back_items_not_tables() -> None:
+    """Makes moto keep only the touched items for a transaction's rollback (idempotent; this process only)."""
+    moto_dynamodb.copy = _CopyAllButTables  # type: ignore[assignment]
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    before = _touched_items(self, transact_items)
+    try:
+        _moto_transact_write_items(self, transact_items)
+    except BaseException:
+        for (table, hash_key, range_key), item in before.items():
+            _put_back(table, hash_key, range_key, item)
+        raise
+
+
+def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> dict[tuple, Item | None]:
+    """(table, hash key, range key) -> a copy of the item as it is now, or None where there is none."""
+    before: dict[tuple, Item | None] = {}
+    for entry in transact_items:
+        for op_type, op in entry.items():
+            table = backend.tables.get(op.get("TableName"))
+            attributes = op.get("Item") if op_type == "Put" else op.get("Key")
+            if table is None or not isinstance(attributes, dict) or table.hash_key_attr not in attributes:
+                continue  # moto refuses this operation before it changes anything
+            hash_key = DynamoType(attributes[table.hash_key_attr])
+            range_key = None
+            if table.range_key_attr is not None:
+                if table.range_key_attr not in attributes:
+                    continue
+                range_key = DynamoType(attributes[table.range_key_attr])
+            current = table.get_item(hash_key, range_key)
+            before.setdefault((table, hash_key, range_key), copy.deepcopy(current))
+    return before
+
+
+def _put_back(table: Table, hash_key: DynamoType, range_key: DynamoType | None, item: Item | None) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+    elif item is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = item
 
 
 def _restore(client: Any, table_name: str, items: list[dict[str, Any]]) -> None:

@@ -249,3 +249,57 @@ def test_two_endpoints_cannot_share_a_data_folder(endpoint):
 def test_the_endpoint_listens_on_loopback_only(endpoint):
     assert endpoint.server.url.startswith("http://127.0.0.1:")
     assert endpoint.server._server.server_address[0] == "127.0.0.1"
+
+
+# --- transactions roll back item by item ---------------------------------------------------------
+
+
+def _key(pk: str) -> dict:
+    return {"pk": {"S": pk}, "sk": {"S": "x"}}
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(endpoint):
+    client = endpoint.server.client(REGION)
+    client.put_item(TableName=TABLE, Item={**_key("kept"), "n": {"N": "1"}})
+    client.put_item(TableName=TABLE, Item={**_key("doomed"), "n": {"N": "1"}})
+    client.put_item(TableName=TABLE, Item={**_key("guard"), "n": {"N": "1"}})
+    table = local.dynamodb.dynamodb_backends[local.dynamodb.DEFAULT_ACCOUNT_ID][REGION].tables[TABLE]
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": TABLE, "Item": {**_key("new"), "n": {"N": "1"}}}},
+            {"Update": {"TableName": TABLE, "Key": _key("kept"), "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Delete": {"TableName": TABLE, "Key": _key("doomed")}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": _key("guard"), "ConditionExpression": "n = :nine",
+                                "ExpressionAttributeValues": {":nine": {"N": "9"}}}},
+        ])
+    items = {item["pk"]["S"]: item["n"]["N"] for item in client.scan(TableName=TABLE)["Items"]}
+    assert items == {"kept": "1", "doomed": "1", "guard": "1"}
+    # Rolled back in place: moto's own rollback would have swapped in a deep copy of the whole table.
+    assert local.dynamodb.dynamodb_backends[local.dynamodb.DEFAULT_ACCOUNT_ID][REGION].tables[TABLE] is table
+
+
+def test_a_transaction_that_goes_through_changes_every_item(endpoint):
+    client = endpoint.server.client(REGION)
+    client.put_item(TableName=TABLE, Item={**_key("kept"), "n": {"N": "1"}})
+    client.put_item(TableName=TABLE, Item={**_key("doomed"), "n": {"N": "1"}})
+    client.transact_write_items(TransactItems=[
+        {"Put": {"TableName": TABLE, "Item": {**_key("new"), "n": {"N": "1"}}}},
+        {"Update": {"TableName": TABLE, "Key": _key("kept"), "UpdateExpression": "SET n = :two",
+                    "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+        {"Delete": {"TableName": TABLE, "Key": _key("doomed")}},
+    ])
+    items = {item["pk"]["S"]: item["n"]["N"] for item in client.scan(TableName=TABLE)["Items"]}
+    assert items == {"kept": "2", "new": "1"}
+
+
+def test_a_transaction_naming_one_item_twice_is_refused_and_changes_nothing(endpoint):
+    client = endpoint.server.client(REGION)
+    client.put_item(TableName=TABLE, Item={**_key("kept"), "n": {"N": "1"}})
+    with pytest.raises(ClientError):
+        client.transact_write_items(TransactItems=[
+            {"Update": {"TableName": TABLE, "Key": _key("kept"), "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Delete": {"TableName": TABLE, "Key": _key("kept")}},
+        ])
+    assert client.get_item(TableName=TABLE, Key=_key("kept"))["Item"]["n"]["N"] == "1"
