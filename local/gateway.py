@@ -21,6 +21,11 @@ from local.tables import load_template
 HOST = "127.0.0.1"
 MAX_BODY = 1024 * 1024
 ACCOUNT_ID = "123456789012"
+# How many invocations of one function run at once; further requests wait their turn. In AWS each runs
+# in its own process; here all share one interpreter and one serialized moto, where 64 handler threads
+# only fight over the GIL and the moto lock (measured: 200 signups by 64 clients took 72 s unbounded,
+# 24 s at 4). More than one, so the handlers' conditional writes still race as they do in AWS.
+CONCURRENCY = 4
 API_ID = "local"
 log = logging.getLogger(__name__)
 
@@ -154,7 +159,8 @@ class LambdaFunction:
     """A Lambda entry point imported on first use: its module may need the stack's endpoint set first,
     and a handler that is not there yet must not keep the rest of the stack down."""
 
-    def __init__(self, name: str, handler: str, *, timeout_seconds: float, memory_mb: int):
+    def __init__(self, name: str, handler: str, *, timeout_seconds: float, memory_mb: int,
+                 concurrency: int = CONCURRENCY):
         self.name = name
         self.module, _, self.attribute = handler.rpartition(".")
         self.timeout_seconds = timeout_seconds
@@ -162,6 +168,7 @@ class LambdaFunction:
         self.problem: str | None = None  # why it could not be loaded, for /health and describe()
         self._handler: Callable[[Any, Any], Any] | None = None
         self._lock = threading.Lock()
+        self._instances = threading.BoundedSemaphore(concurrency)
 
     @classmethod
     def from_template(cls, logical_id: str, default_handler: str) -> LambdaFunction:
@@ -195,9 +202,10 @@ class LambdaFunction:
 
     def invoke(self, event: object) -> object:
         handler = self.load()
-        context = LambdaContext(f"turnout-local-{self.name}", timeout_seconds=self.timeout_seconds,
-                                memory_mb=self.memory_mb)
-        return handler(event, context)
+        with self._instances:
+            context = LambdaContext(f"turnout-local-{self.name}", timeout_seconds=self.timeout_seconds,
+                                    memory_mb=self.memory_mb)
+            return handler(event, context)
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -215,13 +223,13 @@ class Gateway:
     name = "http"
 
     def __init__(self, *, port: int, api: LambdaFunction, alexa: LambdaFunction,
-                 waiting_for: Callable[[], list[str]] = list):
+                 waiting_for: Callable[[], list[str]] = list, skill_id: str | None = None):
         self.api = api
         self.alexa = alexa
+        self.skill_id = skill_id
         self.waiting_for = waiting_for
-        self._server = ThreadingHTTPServer((HOST, port), _RequestHandler)
-        self._server.daemon_threads = True
-        self._server.gateway = self  # type: ignore[attr-defined]
+        self._server = _Server((HOST, port), _RequestHandler)
+        self._server.gateway = self
         self.port = self._server.server_port
         self.url = f"http://{HOST}:{self.port}"
         self._thread: threading.Thread | None = None
@@ -289,6 +297,9 @@ class Gateway:
             request = None
         if not isinstance(request, dict):
             return _error(400, "InvalidInput", "The Alexa request must be a JSON object.")
+        if self.skill_id is not None and _application_id(request) != self.skill_id:
+            # In AWS, Lambda itself refuses: the function's permission names one skill (EventSourceToken).
+            return _error(403, "Forbidden", "This endpoint answers only the skill TURNOUT_SKILL_ID names.")
         if not self.alexa.installed():
             return _error(503, "NotInstalled", "The Alexa skill handler (skills/handler.py) is not there yet.")
         try:
@@ -299,6 +310,24 @@ class Gateway:
             log.exception("The Alexa skill handler failed")
             return _error(500, "InternalError", "The skill failed to handle the request.")
         return 200, [("content-type", "application/json")], body
+
+
+def _application_id(request: dict[str, Any]) -> object:
+    for path in (("context", "System", "application"), ("session", "application")):
+        node: object = request
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and "applicationId" in node:
+            return node["applicationId"]
+    return None
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections when a few dozen clients arrive at once;
+    # their SYNs are retried a second or more later, or the connection is reset.
+    request_queue_size = 128
+    daemon_threads = True
+    gateway: Gateway
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -333,7 +362,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(*_error(400, "BadRequest", str(err)), request_id=_request_id())
             return
-        gateway: Gateway = self.server.gateway  # type: ignore[attr-defined]
+        gateway = self.server.gateway  # type: ignore[attr-defined]
         request_id = _request_id()
         event = build_event(
             method=self.command, target=self.path, protocol=self.request_version,

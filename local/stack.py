@@ -150,6 +150,7 @@ def build_stack(settings: StackSettings) -> Stack:
         api=LambdaFunction.from_template("ApiFunction", "api.handler.lambda_handler"),
         alexa=LambdaFunction.from_template("SkillFunction", "skills.handler.lambda_handler"),
         waiting_for=stack.waiting_for,
+        skill_id=core_settings.skill_id,
     )
     stack.add(gateway)
     stack.url = gateway.url

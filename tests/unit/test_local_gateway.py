@@ -5,6 +5,9 @@ import base64
 import http.client
 import json
 import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -311,3 +314,55 @@ def test_handler_settings_come_from_template_yaml():
     api = LambdaFunction.from_template("ApiFunction", "unused.handler")
     assert (api.module, api.attribute) == ("api.handler", "lambda_handler")
     assert api.timeout_seconds == 10 and api.memory_mb == 512
+
+
+_inside = {"now": 0, "most": 0}
+_inside_lock = threading.Lock()
+
+
+def slow(event, context):
+    """Holds its invocation a moment and records how many ran at once."""
+    with _inside_lock:
+        _inside["now"] += 1
+        _inside["most"] = max(_inside["most"], _inside["now"])
+    time.sleep(0.05)
+    with _inside_lock:
+        _inside["now"] -= 1
+    return {"statusCode": 200, "body": "ok"}
+
+
+def test_at_most_the_functions_concurrency_runs_at_once():
+    gw = Gateway(port=0, api=LambdaFunction("Api", f"{__name__}.slow", timeout_seconds=3, memory_mb=128,
+                                            concurrency=2),
+                 alexa=_function("skill"))
+    gw.start()
+    try:
+        with ThreadPoolExecutor(12) as pool:
+            statuses = list(pool.map(lambda _: _request(gw, "GET", "/events")[0].status, range(12)))
+    finally:
+        gw.stop()
+    assert statuses == [200] * 12
+    assert _inside["most"] == 2
+
+
+def _envelope(application_id: str) -> bytes:
+    return json.dumps({"said": "hi", "context": {"System": {"application": {"applicationId": application_id}}},
+                       "session": {"application": {"applicationId": application_id}}}).encode()
+
+
+def test_with_a_skill_id_only_that_skill_gets_through():
+    gw = Gateway(port=0, api=_function("echo"), alexa=_function("skill"), skill_id="amzn1.ask.skill.ours")
+    gw.start()
+    try:
+        ours, _ = _request(gw, "POST", "/alexa", body=_envelope("amzn1.ask.skill.ours"))
+        theirs, data = _request(gw, "POST", "/alexa", body=_envelope("amzn1.ask.skill.theirs"))
+    finally:
+        gw.stop()
+    assert ours.status == 200
+    assert theirs.status == 403
+    assert json.loads(data)["error"]["code"] == "Forbidden"
+
+
+def test_without_a_skill_id_any_skill_gets_through(gateway):
+    response, _ = _request(gateway, "POST", "/alexa", body=_envelope("amzn1.ask.skill.theirs"))
+    assert response.status == 200
