@@ -1,0 +1,148 @@
+"""Integration set-up: one local stack per session, `python -m local` in a subprocess on free loopback ports."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class LocalStack:
+    """A running `python -m local`, and a small HTTP client for it."""
+
+    def __init__(self, data_dir: Path, log_path: Path):
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.http_port = _free_port()
+        self.mqtt_port = _free_port()
+        self.dynamodb_port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.http_port}"
+        self.process: subprocess.Popen | None = None
+
+    def environment(self) -> dict[str, str]:
+        # Nothing from the developer's shell decides where data goes or which AWS account is used.
+        env = {name: value for name, value in os.environ.items()
+               if not name.startswith(("AWS_", "TURNOUT_", "MOTO_"))}
+        env.update(
+            TURNOUT_HTTP_PORT=str(self.http_port),
+            TURNOUT_MQTT_PORT=str(self.mqtt_port),
+            TURNOUT_DYNAMODB_PORT=str(self.dynamodb_port),
+            TURNOUT_DATA_DIR=str(self.data_dir),
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def start(self) -> None:
+        with open(self.log_path, "a") as log:
+            log.write(f"\n===== python -m local, started by the tests at {time.strftime('%X')} =====\n")
+            log.flush()
+            self.process = subprocess.Popen([sys.executable, "-m", "local"], cwd=REPO, env=self.environment(),
+                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"python -m local exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                health = self.request("GET", "/health", timeout=2)
+                if health.status == 200:
+                    return
+                last = f"{health.status} {health.body.decode(errors='replace')}"
+            except OSError as err:
+                last = repr(err)
+            time.sleep(0.1)
+        self.kill()
+        pytest.fail(f"/health was not 200 within {START_TIMEOUT_SECONDS} s (last: {last}):\n{self.log()}")
+
+    def stop(self) -> int:
+        """SIGTERM, as Ctrl-C or a service manager would stop it; SIGKILL only if it hangs. Returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"python -m local did not stop within {STOP_TIMEOUT_SECONDS} s of SIGTERM:\n{self.log()}")
+
+    def kill(self) -> None:
+        """kill -9: no chance to save anything."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def restart(self) -> int:
+        code = self.stop()
+        self.start()
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-20_000:]
+
+    def request(self, method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None,
+                timeout: float = 30) -> Response:
+        """One request on its own connection; a dict or list body is sent as JSON."""
+        headers = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            answer = connection.getresponse()
+            return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
+        finally:
+            connection.close()
+
+    def new_event(self, **fields: Any) -> dict[str, Any]:
+        event = {
+            "name": "Integration trip",
+            "starts_at": (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0).isoformat(),
+            "timezone": "Europe/Oslo",
+            "capacity": 10,
+        }
+        event.update(fields)
+        created = self.request("POST", "/events", event)
+        assert created.status == 201, created.body
+        return created.json()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> LocalStack:
+    """The local stack, started once for the whole session; tests that restart it leave it running."""
+    root = tmp_path_factory.mktemp("stack")
+    local_stack = LocalStack(root / "data", root / "stack.log")
+    local_stack.start()
+    yield local_stack
+    if local_stack.process is not None and local_stack.process.poll() is None:
+        local_stack.stop()
