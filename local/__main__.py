@@ -24,17 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("botocore", "pynamodb", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    settings = StackSettings.from_environ()
     stopping = threading.Event()
     # Installed before anything starts, so a Ctrl-C during start-up still ends in a clean stop.
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
 
     try:
+        settings = StackSettings.from_environ()
         stack = build_stack(settings)
         stack.start()
-    except Exception as err:
-        logging.getLogger("local").exception("The local stack could not start")
+    except (OSError, RuntimeError, ValueError) as err:
+        # The expected ways to fail - a port taken, another stack on the data folder, a bad setting or
+        # snapshot - say so in one line; anything else keeps its traceback.
         print(f"turnout: the local stack could not start: {err}", file=sys.stderr)
         return 1
     try:

@@ -137,7 +137,10 @@ class MotoServer:
     def __init__(self, port: int = 0):
         roll_back_items_not_tables()
         self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(HOST, port, self.app, threaded=True, request_handler=_QuietRequestHandler)
+        try:
+            self._server = make_server(HOST, port, self.app, threaded=True, request_handler=_QuietRequestHandler)
+        except OSError as err:
+            raise OSError(err.errno, f"cannot listen on {HOST}:{port} for DynamoDB ({err.strerror})") from None
         self.port = self._server.server_port
         self.url = f"http://{HOST}:{self.port}"
         self._thread: threading.Thread | None = None

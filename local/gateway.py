@@ -228,7 +228,11 @@ class Gateway:
         self.alexa = alexa
         self.skill_id = skill_id
         self.waiting_for = waiting_for
-        self._server = _Server((HOST, port), _RequestHandler)
+        try:
+            self._server = _Server((HOST, port), _RequestHandler)
+        except OSError as err:
+            raise OSError(err.errno, f"cannot listen on {HOST}:{port} ({err.strerror}); "
+                                     "set TURNOUT_HTTP_PORT to use another port") from None
         self._server.gateway = self
         self.port = self._server.server_port
         self.url = f"http://{HOST}:{self.port}"
