@@ -34,4 +34,4 @@ package: $(STAMP)
 	$(BIN)/python -m deploy.package
 
 clean:
-	rm -rf $(VENV) .turnout .pytest_cache .hypothesis
+	rm -rf $(VENV) .turnout .pytest_cache .hypothesis build
