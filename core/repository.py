@@ -117,7 +117,7 @@ def _transact(ops: list[_Op]) -> None:
             if any(r is not None and r.code in RETRYABLE_CODES for r in reasons):
                 raise _Retry() from exc
             raise _Cancelled({op.label: reason for op, reason in zip(ordered, reasons)}) from exc
-        if exc.cause_response_code in RETRYABLE_CODES:
+        if _response_code(exc) in RETRYABLE_CODES:
             raise _Retry() from exc
         raise
 
@@ -132,6 +132,12 @@ def _with_retries(attempt: Callable[[], T]) -> T:
     raise errors.Busy()
 
 
+def _response_code(exc: PynamoDBException) -> str | None:
+    """DynamoDB's error code; None when no answer came back at all (pynamodb's own property then fails)."""
+    response = getattr(exc.cause, "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
 def _faults_as_busy(operation: Callable[P, T]) -> Callable[P, T]:
     """Throttling, DynamoDB's own 5xx and lost connections reach the edges as Busy, never as a raw error."""
 
@@ -140,7 +146,7 @@ def _faults_as_busy(operation: Callable[P, T]) -> Callable[P, T]:
         try:
             return operation(*args, **kwargs)
         except PynamoDBException as exc:
-            if exc.cause_response_code is None or exc.cause_response_code in RETRYABLE_CODES:
+            if _response_code(exc) is None or _response_code(exc) in RETRYABLE_CODES:
                 raise errors.Busy() from exc
             raise
 
@@ -247,7 +253,7 @@ def put_event(event: Event) -> Event:
     try:
         item.save(condition=EventItem.pk.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if _response_code(exc) == "ConditionalCheckFailedException":
             raise errors.InvalidInput("An event with that id already exists.", "event_id") from exc
         raise
     return _event(item)
@@ -311,7 +317,7 @@ def update_event(event_id: str, apply: Callable[[Event], Event], now: datetime) 
         try:
             item.update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if _response_code(exc) != "ConditionalCheckFailedException":
                 raise
             latest = _get_event_item(event_id)
             if capacity_delta < 0 and latest.capacity == item.capacity and latest.seats_left < -capacity_delta:
@@ -336,7 +342,7 @@ def delete_event(event_id: str) -> None:
     try:
         EventItem(pk, sk).delete(condition=EventItem.pk.exists())
     except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if _response_code(exc) == "ConditionalCheckFailedException":
             raise errors.EventNotFound(event_id) from None
         raise
     # The event item is gone first, so no new signup can land; then the rest of the partition.
@@ -640,7 +646,7 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
             condition=SignupItem.pk.exists() & (SignupItem.status == "going") & SignupItem.checked_in_at.does_not_exist(),
         )
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if _response_code(exc) != "ConditionalCheckFailedException":
             raise
         try:
             old = SignupItem.get(*keys.signup(event_id, person), consistent_read=True)
@@ -710,7 +716,7 @@ def delete_device(serial: str) -> None:
     try:
         DeviceItem(*keys.device(serial)).delete(condition=DeviceItem.pk.exists())
     except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if _response_code(exc) == "ConditionalCheckFailedException":
             raise errors.DeviceNotFound(serial) from None
         raise
 
@@ -726,7 +732,7 @@ def put_pairing_code(person: str, code: str, valid_until: datetime) -> PairingCo
     try:
         item.save(condition=PairingCodeItem.pk.does_not_exist() | (PairingCodeItem.valid_until < keys.utc(datetime.now(valid_until.tzinfo))))
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if _response_code(exc) == "ConditionalCheckFailedException":
             return None
         raise
     return PairingCode(person=person, code=code, expires_at=valid_until)
@@ -800,7 +806,7 @@ def claim_answer(request_id: str, now: datetime, hold: timedelta) -> bool:
         item.save(condition=AnswerItem.pk.does_not_exist()
                   | (AnswerItem.answered_at.does_not_exist() & (AnswerItem.held_until < keys.utc(now))))
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if _response_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -816,5 +822,5 @@ def settle_answer(request_id: str, now: datetime, answered: bool) -> None:
     try:
         AnswerItem(pk, sk).delete(condition=AnswerItem.answered_at.does_not_exist())
     except DeleteError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if _response_code(exc) != "ConditionalCheckFailedException":
             raise
