@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 # Sort order inside an event's partition on the `by_status` index: going signups,
 # then the event item itself, then the waitlist by ticket. One query reads the
 # whole list in order, and one query from EVENT_ORDER reads the counts and the
-# head of the waitlist together.
+# head of the waitlist together. The waitlist is ordered by arrival time.
 GOING_PREFIX = "B#"
 EVENT_ORDER = "C"
 WAITLIST_PREFIX = "D#"
@@ -40,8 +40,9 @@ def going_order(went_at: datetime, person: str) -> str:
     return f"{GOING_PREFIX}{utc(went_at)}#{person}"
 
 
-def waitlist_order(ticket: int) -> str:
-    return f"{WAITLIST_PREFIX}{ticket:015d}"
+def waitlist_order(joined_at: datetime, person: str) -> str:
+    """The line is ordered by when each request arrived: no shared counter for concurrent joins to fight over."""
+    return f"{WAITLIST_PREFIX}{utc(joined_at)}#{person}"
 
 
 def event_start_order(starts_at: datetime, event_id: str) -> str:

@@ -402,20 +402,21 @@ def sign_up(
         if full and not waitlist:
             raise errors.EventFull(event_id)
         if full:
-            ticket = int(event.tickets) + 1
             item = SignupItem(
                 pk, sk, event_id=event_id, person=person, name=name, guests=guests, status="waitlisted",
-                source=source, signed_up_at=keys.utc(now), status_order=keys.waitlist_order(ticket),
+                source=source, signed_up_at=keys.utc(now), status_order=keys.waitlist_order(now, person),
             )
+            # Joining the line only needs the event to still be full (or the line non-empty): concurrent
+            # joins never conflict over a counter. `tickets` only changes, so a cancel can tell the line moved.
             event_update = _update(
                 "event",
                 EventItem(*keys.event(event_id)),
-                [EventItem.waitlisted.add(1), EventItem.tickets.set(ticket)],
-                (EventItem.tickets == event.tickets)
+                [EventItem.waitlisted.add(1), EventItem.tickets.add(1)],
+                EventItem.pk.exists()
                 & (EventItem.closes_at > keys.utc(now))
                 & ((EventItem.seats_left < seats) | (EventItem.waitlisted > 0)),
             )
-            position = int(event.waitlisted) + 1
+            position = int(event.waitlisted) + 1  # exact unless others join or leave meanwhile; counted after
         else:
             item = SignupItem(
                 pk, sk, event_id=event_id, person=person, name=name, guests=guests, status="going",
@@ -454,7 +455,7 @@ def sign_up(
                 ) from None
             known["event"] = latest
             raise _Retry() from None
-        return SignupOutcome(signup, created=True)
+        return SignupOutcome(_with_position(item) if item.status == "waitlisted" else signup, created=True)
 
     return _with_retries(attempt)
 
@@ -554,11 +555,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
         else:
             leftover["seats"] = head is not None
             # Nobody takes the seat: valid only while the waitlist is exactly as it was read.
-            still = (
-                (EventItem.waitlisted == 0)
-                if head is None
-                else (EventItem.tickets == event.tickets) & (EventItem.waitlisted == event.waitlisted)
-            )
+            still = (EventItem.waitlisted == 0) if head is None else (EventItem.tickets == event.tickets)
             ops = [delete, _update("event", event_key, [EventItem.going.add(-1), EventItem.seats_left.add(freed)], still)]
         cancelled_value = _signup(mine)
         outcome = {"kind": "cancel", "cancelled": _signup_to_json(cancelled_value), "promoted": _signup_to_json(promoted)}

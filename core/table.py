@@ -69,7 +69,7 @@ class EventItem(TurnoutItem, discriminator="event"):
     going = NumberAttribute(default=0)
     waitlisted = NumberAttribute(default=0)
     seats_left = NumberAttribute()  # keys.UNLIMITED_SEATS-based when capacity is None
-    tickets = NumberAttribute(default=0)  # last waitlist ticket handed out
+    tickets = NumberAttribute(default=0)  # how many have ever joined the waitlist: a change tells the line moved
     created_at = UnicodeAttribute()
 
 

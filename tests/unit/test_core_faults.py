@@ -51,9 +51,12 @@ def test_a_hand_made_cursor_cannot_fake_places_in_line(table):
     event = make(capacity=1)
     for person in ("ann", "bob", "cat", "dan"):
         services.sign_up(event.event_id, person, now=NOW)
-    # Point a cursor just after Bob's ticket, the way a page boundary would.
+    # Point a cursor just after Bob's place, the way a page boundary would, with a made-up count beside it.
+    bob = services.list_signups(event.event_id, status="waitlisted", limit=1)
     forged = cursor.encode(
-        f"signups:{event.event_id}:all", {"order": keys.waitlist_order(1), "sk": "SIGNUP#bob", "waiting": 500}
+        f"signups:{event.event_id}:all",
+        {"order": keys.waitlist_order(NOW, "bob"), "sk": "SIGNUP#bob", "waiting": 500},
     )
+    assert bob.signups[0].person == "bob"
     page = services.list_signups(event.event_id, cursor=forged)
     assert [(s.person, s.position) for s in page.signups] == [("cat", 2), ("dan", 3)]

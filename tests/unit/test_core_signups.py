@@ -233,3 +233,11 @@ def test_a_party_larger_than_the_event_is_refused(table):
         services.sign_up(event.event_id, "ann", guests=2, now=NOW)
     assert caught.value.field == "guests"
     assert services.get_event(event.event_id).waitlisted == 0
+
+
+def test_the_line_keeps_arrival_order_not_name_order(table):
+    event = make(capacity=1)
+    for n, person in enumerate(("mia", "zed", "amy", "kim")):
+        services.sign_up(event.event_id, person, now=NOW + timedelta(seconds=n))
+    assert people(event) == [("mia", "going", None), ("zed", "waitlisted", 1), ("amy", "waitlisted", 2), ("kim", "waitlisted", 3)]
+    assert services.cancel_signup(event.event_id, "mia", now=NOW + timedelta(minutes=1)).promoted.person == "zed"
