@@ -101,7 +101,6 @@ def test_with_a_skill_id_configured_the_stack_answers_that_skill(verified_stack)
     assert answer.json()["response"]["outputSpeech"]["ssml"].startswith("<speak>Welcome to Turnout.")
 
 
-@pytest.mark.xfail(strict=True, reason="local/gateway.py answers a refused skill id with 500; it should be 403")
 def test_with_a_skill_id_configured_the_stack_refuses_another_skill(verified_stack):
     refused = verified_stack.request("POST", "/alexa", envelope("wrong_skill"))
     assert refused.status == 403
