@@ -250,7 +250,11 @@ def test_the_api_takes_every_route_with_throttling_and_access_logs():
     template = transformed()
     api = source()["Resources"]["HttpApi"]["Properties"]
     assert source()["Resources"]["ApiFunction"]["Properties"]["Events"]["Any"]["Properties"] == {
-        "ApiId": {"Ref": "HttpApi"}, "Path": "/{proxy+}", "Method": "ANY"}
+        "ApiId": {"Ref": "HttpApi"}, "Path": "$default", "Method": "ANY"}
+    # The $default route, as the local gateway's events say (routeKey "$default"): "/" included.
+    (http_api,) = of_type(template, "AWS::ApiGatewayV2::Api").values()
+    assert list(http_api["Properties"]["Body"]["paths"]) == ["/$default"]
+    assert "x-amazon-apigateway-any-method" in http_api["Properties"]["Body"]["paths"]["/$default"]
     (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
     throttling = stage["Properties"]["DefaultRouteSettings"]
     assert throttling == {"ThrottlingRateLimit": {"Ref": "ApiThrottleRate"}, "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"}}
