@@ -13,6 +13,7 @@ from typing import Any
 
 from amqtt.broker import Broker
 from amqtt.contexts import BrokerConfig, ListenerConfig
+from amqtt.errors import BrokerError
 from amqtt.plugins.base import BaseAuthPlugin, BasePlugin
 from amqtt.session import Session
 
@@ -166,7 +167,11 @@ class BrokerComponent:
             },
         )
         self._broker = Broker(config, loop=asyncio.get_running_loop())
-        await self._broker.start()
+        try:
+            await self._broker.start()
+        except BrokerError as err:
+            # The same one line as a taken HTTP or DynamoDB port, rather than amqtt's traceback.
+            raise OSError(f"cannot listen on {self.host}:{self.port} ({err}); set TURNOUT_MQTT_PORT") from None
         if self.port == 0:
             server = self._broker._servers["default"].instance  # the one place amqtt keeps the bound socket
             self.port = server.sockets[0].getsockname()[1]
