@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_core.utils import get_user_id, is_intent_name, is_request_type
 from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
 
@@ -14,6 +13,7 @@ from core.errors import NotLinked, TurnoutError
 from core.values import Event
 from skills import speech
 from skills.matching import match_event
+from skills.pipeline import SkillBuilder
 from skills.whens import when
 
 log = logging.getLogger(__name__)
