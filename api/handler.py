@@ -28,9 +28,12 @@ def lambda_handler(event: dict, context: object) -> dict:
 
 def _serve(event: dict) -> dict:
     chosen, params = routes.match(request.method_of(event), request.path_of(event))
+    caller = request.caller(event)
+    # Before any input is read: whoever may not call this route learns nothing from its validation.
+    routes.admit(chosen, caller, params)
     query = request.query(event, chosen.query)
     body = request.json_body(event, chosen.body) if chosen.body else {}
-    return chosen.serve(params, query, body)
+    return chosen.serve(params, query, body, caller)
 
 
 def _request_id(event: object) -> str | None:

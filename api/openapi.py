@@ -6,8 +6,8 @@ from functools import cache
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
-from api.routes import PATH_PARAMS, ROUTES, Route
-from core import errors, validation
+from api.routes import ORGANIZER, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
+from core import config, errors, validation
 from core.values import SOURCES
 
 SERVERS = [{"url": "http://127.0.0.1:3000", "description": "The local stack (`make run`)."}]
@@ -156,9 +156,25 @@ def _request_body(route: Route) -> dict:
     }
 
 
-def _error_codes(route: Route) -> list[type[Exception] | str]:
+SECURITY_SCHEMES = {"bearer": {
+    "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+    "description": "A JWT from the identity provider the deployment trusts (issuer and audience are template "
+                   "parameters); API Gateway verifies it. Locally, with TURNOUT_AUTH=on, "
+                   "`python -m local.token PERSON [--organizer]` prints one.",
+}}
+
+
+def _open_to_anyone(route: Route, public_reads: bool) -> bool:
+    return route.access == PUBLIC or (route.access == READ and public_reads)
+
+
+def _error_codes(route: Route, public_reads: bool) -> list[type[Exception] | str]:
     """Every error this route can answer with, as the handler really produces them."""
     raised: list[type[Exception] | str] = []
+    if not _open_to_anyone(route, public_reads):
+        raised.append(errors.Unauthorized)
+    if route.access in (SIGNED_IN, SELF, ORGANIZER):
+        raised.append(errors.Forbidden)
     if "{" in route.template or route.query or route.body:
         raised.append(errors.InvalidInput)
     if "cursor" in route.query:
@@ -173,9 +189,9 @@ def _error_codes(route: Route) -> list[type[Exception] | str]:
     return raised
 
 
-def _error_responses(route: Route) -> dict:
+def _error_responses(route: Route, public_reads: bool) -> dict:
     by_status: dict[int, list[str]] = {}
-    for raised in _error_codes(route):
+    for raised in _error_codes(route, public_reads):
         if isinstance(raised, str):
             by_status.setdefault(500, []).append(raised)
         else:
@@ -187,7 +203,16 @@ def _error_responses(route: Route) -> dict:
         schema = {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
             "error": {"type": "object", "required": ["code", "message"], "additionalProperties": False,
                       "properties": detail}}}
+        if status == 401:
+            # API Gateway's authorizer refuses a missing or bad token itself, in its own shape.
+            schema["properties"]["message"] = {"const": "Unauthorized"}
+            schema.update(required=[], minProperties=1, maxProperties=1)
         response = {"description": " or ".join(codes), "content": {"application/json": {"schema": schema}}}
+        if status == 401:
+            response["description"] = ('Unauthorized: no valid bearer token. API Gateway answers {"message": '
+                                       '"Unauthorized"} itself; the function answers the error object.')
+            response["headers"] = {"WWW-Authenticate": {"description": "Bearer, and why the token was refused.",
+                                                        "schema": {"type": "string"}}}
         if status == 503:
             response["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying.",
                                                    "schema": {"type": "integer"}}}
@@ -195,9 +220,11 @@ def _error_responses(route: Route) -> dict:
     return responses
 
 
-def _operation(route: Route) -> dict:
+def _operation(route: Route, public_reads: bool) -> dict:
     operation = {"operationId": route.serve.__name__, "summary": route.summary,
                  "tags": [route.template.split("/")[1]]}
+    if _open_to_anyone(route, public_reads):
+        operation["security"] = []  # the document's default is the bearer token
     parameters = [{"name": name, "in": "path", "required": True, "schema": _PATH_PARAM_SCHEMAS[name]}
                   for name in PATH_PARAMS if "{" + name + "}" in route.template]
     parameters += [{"name": name, "in": "query", "required": False, "schema": _QUERY_PARAMS[name]}
@@ -215,7 +242,7 @@ def _operation(route: Route) -> dict:
             response["headers"] = {"Location": {"description": "The new event's path.",
                                                 "schema": {"type": "string"}}}
         responses[str(status)] = response
-    responses.update(_error_responses(route))
+    responses.update(_error_responses(route, public_reads))
     operation["responses"] = responses
     return operation
 
@@ -227,28 +254,39 @@ with a 4xx status; a 5xx only for infrastructure failures: 503 `Busy` with `Retr
 `InternalError`. A path no route serves answers 404 `RouteNotFound`; a method a path does not take
 answers 405 `MethodNotAllowed` with an `Allow` header. Bodies are read as JSON whatever their
 content type, at most {BODY_LIMIT} bytes (413 `PayloadTooLarge`), and unknown fields or query
-parameters are refused with 400 `InvalidInput` naming them. Times are ISO 8601 with offset."""
+parameters are refused with 400 `InvalidInput` naming them. Times are ISO 8601 with offset.
+
+Who may do what: the operations marked with the bearer scheme need a token (reading may not, per
+deployment). A person signs up, cancels, checks in, binds a button and asks for a pairing code only for
+themselves; organizers create, change and remove events, manage buttons and anyone's signups. No valid
+token answers 401 `Unauthorized`; someone else's business answers 403 `Forbidden`."""
+
+
+def document() -> dict:
+    """The document for this deployment: whether reads need a token is one of its settings."""
+    return _document(config.settings.public_reads)
 
 
 @cache
-def document() -> dict:
+def _document(public_reads: bool) -> dict:
     paths: dict[str, dict] = {}
     for each in ROUTES:
-        paths.setdefault(each.template, {})[each.method.lower()] = _operation(each)
+        paths.setdefault(each.template, {})[each.method.lower()] = _operation(each, public_reads)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Turnout", "version": "1.0.0", "description": _DESCRIPTION},
         "servers": SERVERS,
+        "security": [{"bearer": []}],
         "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
 @cache
-def _body() -> str:
-    return json.dumps(document(), ensure_ascii=False, separators=(",", ":"))
+def _body(public_reads: bool) -> str:
+    return json.dumps(_document(public_reads), ensure_ascii=False, separators=(",", ":"))
 
 
 def response() -> dict:
-    return {"statusCode": 200, "headers": {"content-type": render.JSON_TYPE}, "body": _body(),
-            "isBase64Encoded": False}
+    return {"statusCode": 200, "headers": {"content-type": render.JSON_TYPE},
+            "body": _body(config.settings.public_reads), "isBase64Encoded": False}

@@ -18,6 +18,8 @@ ERROR_STATUS: dict[type[Exception], int] = {
     errors.InvalidInput: 400,
     errors.PairingCodeInvalid: 400,
     InvalidJson: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
     errors.NotLinked: 403,
     errors.NotFound: 404,
     RouteNotFound: 404,
@@ -58,6 +60,8 @@ def error(err: errors.TurnoutError | RequestRejected, status: int) -> dict:
         headers = {"retry-after": str(err.retry_after_seconds)}
     elif isinstance(err, errors.Busy):
         headers = {"retry-after": str(BUSY_RETRY_SECONDS)}
+    elif isinstance(err, errors.Unauthorized):
+        headers = {"www-authenticate": "Bearer"}
     elif isinstance(err, MethodNotAllowed):
         headers = {"allow": ", ".join(err.allowed)}
     return respond(status, {"error": detail}, headers)

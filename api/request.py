@@ -6,7 +6,7 @@ import binascii
 import json
 from typing import NamedTuple
 
-from core import validation
+from core import access, config, validation
 from core.errors import InvalidInput
 
 BODY_LIMIT = 16 * 1024
@@ -78,6 +78,33 @@ def path_of(event: dict) -> str:
         if path == prefix or path.startswith(prefix + "/"):
             path = path[len(prefix):] or "/"
     return path
+
+
+def caller(event: dict) -> access.Caller:
+    """Who sent the request: the claims API Gateway's JWT authorizer verified, or nobody (a public route)."""
+    settings = config.settings  # looked up per request, so a test can switch modes
+    if settings.auth_open:
+        return access.EVERYONE
+    authorizer = event["requestContext"].get("authorizer")
+    jwt = authorizer.get("jwt") if isinstance(authorizer, dict) else None
+    claims = jwt.get("claims") if isinstance(jwt, dict) else None
+    if not isinstance(claims, dict) or not claims:
+        return access.ANONYMOUS
+    return access.identify(claims.get(settings.person_claim), group_names(claims.get(settings.group_claim)),
+                           settings.organizer_group)
+
+
+def group_names(claim: object) -> tuple[str, ...]:
+    """A group claim as API Gateway hands it over: an array claim arrives as one string, "[organizers staff]";
+    a real list (another authorizer, a test) and a single plain name are read too."""
+    if isinstance(claim, list):
+        return tuple(name for name in claim if isinstance(name, str))
+    if not isinstance(claim, str):
+        return ()
+    text = claim.strip()
+    if text[:1] == "[" and text[-1:] == "]":
+        text = text[1:-1]
+    return tuple(text.split())
 
 
 def query(event: dict, allowed: tuple[str, ...]) -> dict[str, str]:

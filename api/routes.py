@@ -6,9 +6,18 @@ from urllib.parse import unquote
 
 from api import render
 from api.request import Body, Field, MethodNotAllowed, RouteNotFound, cursor, limit, status
-from core import errors, services, validation
+from core import access, config, errors, services, validation
+from core.access import Caller
 
-Serve = Callable[[dict, dict, dict], dict]
+Serve = Callable[[dict, dict, dict, Caller], dict]
+
+# Who may call a route. The handler admits the caller before it reads any input; a route whose answer
+# depends on whose record it is (a button's binding) checks that itself with core.access.
+PUBLIC = "public"  # anyone, with a token or without (API Gateway: its own route, Authorizer NONE)
+READ = "read"  # anyone when reads are public (TURNOUT_PUBLIC_READS), otherwise anyone signed in
+SIGNED_IN = "signed-in"  # anyone signed in; the route decides the rest once it knows whose record it is
+SELF = "self"  # the {person} in the path themselves, or an organizer
+ORGANIZER = "organizer"
 
 
 class Route(NamedTuple):
@@ -24,6 +33,7 @@ class Route(NamedTuple):
     body: Body | None
     uses_table: bool
     location: bool  # its 201 names the new resource in a Location header
+    access: str  # PUBLIC, READ, SIGNED_IN, SELF or ORGANIZER
 
 
 ROUTES: list[Route] = []
@@ -36,13 +46,28 @@ PATH_PARAMS: dict[str, Callable[[str], str]] = {
 }
 
 
-def route(method: str, template: str, *, summary: str, ok: dict[int, tuple[str | None, str]],
+def route(method: str, template: str, *, access: str, summary: str, ok: dict[int, tuple[str | None, str]],
           raises: tuple[type[Exception], ...] = (), query: tuple[str, ...] = (), body: Body | None = None,
           uses_table: bool = True, location: bool = False) -> Callable[[Serve], Serve]:
+    # `access` has no default: a new route states who may call it, or it does not load.
     def register(serve: Serve) -> Serve:
-        ROUTES.append(Route(method, template, serve, summary, ok, raises, query, body, uses_table, location))
+        ROUTES.append(Route(method, template, serve, summary, ok, raises, query, body, uses_table, location, access))
         return serve
     return register
+
+
+def admit(chosen: Route, caller: Caller, params: dict[str, str]) -> None:
+    """Raises Unauthorized or Forbidden unless this caller may call this route for these path parameters."""
+    if chosen.access == PUBLIC:
+        return
+    if chosen.access == READ:
+        access.require_reader(caller, public_reads=config.settings.public_reads)
+    elif chosen.access == SELF:
+        access.require_self_or_organizer(caller, params["person"])
+    elif chosen.access == ORGANIZER:
+        access.require_organizer(caller)
+    else:
+        access.require_signed_in(caller)
 
 
 EVENT_FIELDS = {
@@ -67,116 +92,134 @@ BINDING = Body({
 })
 
 
-@route("GET", "/health", summary="Liveness.", ok={200: ("Health", "The function is up.")}, uses_table=False)
-def health(params: dict, query: dict, body: dict) -> dict:
+@route("GET", "/health", access=PUBLIC, summary="Liveness.", ok={200: ("Health", "The function is up.")},
+       uses_table=False)
+def health(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, {"status": "ok"})
 
 
-@route("GET", "/openapi.json", summary="This document.", ok={200: ("OpenApi", "The OpenAPI 3.1 document.")},
-       uses_table=False)
-def openapi_document(params: dict, query: dict, body: dict) -> dict:
+@route("GET", "/openapi.json", access=PUBLIC, summary="This document.",
+       ok={200: ("OpenApi", "The OpenAPI 3.1 document.")}, uses_table=False)
+def openapi_document(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     # Imported on first use: most containers never serve the document, so none pays to build it at start.
     from api import openapi
     return openapi.response()
 
 
-@route("POST", "/events", summary="Create an event.", body=NEW_EVENT, location=True,
+@route("POST", "/events", access=ORGANIZER, summary="Create an event.", body=NEW_EVENT, location=True,
        ok={201: ("Event", "The new event.")})
-def create_event(params: dict, query: dict, body: dict) -> dict:
+def create_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     event = services.create_event(**body)
     return render.respond(201, render.event(event), {"location": f"/events/{event.event_id}"})
 
 
-@route("GET", "/events", summary="Upcoming events, soonest first.", query=("limit", "cursor"),
+@route("GET", "/events", access=READ, summary="Upcoming events, soonest first.", query=("limit", "cursor"),
        ok={200: ("EventPage", "One page of events.")})
-def list_events(params: dict, query: dict, body: dict) -> dict:
+def list_events(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     page = services.list_events(limit=limit(query), cursor=cursor(query))
     return render.respond(200, {"events": [render.event(event) for event in page.items],
                                 "next_cursor": page.next_cursor})
 
 
-@route("GET", "/events/{event_id}", summary="One event with its going and waitlisted counts.",
+@route("GET", "/events/{event_id}", access=READ, summary="One event with its going and waitlisted counts.",
        raises=(errors.EventNotFound,), ok={200: ("Event", "The event.")})
-def get_event(params: dict, query: dict, body: dict) -> dict:
+def get_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.event(services.get_event(params["event_id"])))
 
 
-@route("PATCH", "/events/{event_id}", summary="Change an event; null clears an optional field.",
+@route("PATCH", "/events/{event_id}", access=ORGANIZER, summary="Change an event; null clears an optional field.",
        body=EVENT_CHANGES, raises=(errors.EventNotFound, errors.CapacityBelowTaken),
        ok={200: ("Event", "The changed event.")})
-def update_event(params: dict, query: dict, body: dict) -> dict:
+def update_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.event(services.update_event(params["event_id"], body)))
 
 
-@route("DELETE", "/events/{event_id}", summary="Remove an event and its signups.",
+@route("DELETE", "/events/{event_id}", access=ORGANIZER, summary="Remove an event and its signups.",
        raises=(errors.EventNotFound,), ok={204: (None, "The event is gone.")})
-def delete_event(params: dict, query: dict, body: dict) -> dict:
+def delete_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     services.delete_event(params["event_id"])
     return render.no_content()
 
 
-@route("GET", "/events/{event_id}/signups", summary="Who is going, then the waitlist in order.",
+@route("GET", "/events/{event_id}/signups", access=READ, summary="Who is going, then the waitlist in order.",
        query=("status", "limit", "cursor"), raises=(errors.EventNotFound,),
        ok={200: ("SignupPage", "One page of signups and the event's counts.")})
-def list_signups(params: dict, query: dict, body: dict) -> dict:
+def list_signups(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     page = services.list_signups(params["event_id"], status=status(query), limit=limit(query), cursor=cursor(query))
     return render.respond(200, {"signups": [render.signup(signup) for signup in page.signups],
                                 "going": page.going, "waitlisted": page.waitlisted,
                                 "next_cursor": page.next_cursor})
 
 
-@route("PUT", "/events/{event_id}/signups/{person}", summary="Sign a person up (idempotent).", body=SIGNUP,
+@route("PUT", "/events/{event_id}/signups/{person}", access=SELF, summary="Sign a person up (idempotent).", body=SIGNUP,
        raises=(errors.EventNotFound, errors.EventOver, errors.EventFull),
        ok={201: ("Signup", "Signed up now: going, or on the waitlist."),
            200: ("Signup", "Already signed up; nothing changed.")})
-def sign_up(params: dict, query: dict, body: dict) -> dict:
+def sign_up(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     outcome = services.sign_up(params["event_id"], params["person"], source="api", **body)
     return render.respond(201 if outcome.created else 200, render.signup(outcome.signup))
 
 
-@route("GET", "/events/{event_id}/signups/{person}", summary="One signup.",
+@route("GET", "/events/{event_id}/signups/{person}", access=READ, summary="One signup.",
        raises=(errors.NotSignedUp,), ok={200: ("Signup", "The signup.")})
-def get_signup(params: dict, query: dict, body: dict) -> dict:
+def get_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.signup(services.get_signup(params["event_id"], params["person"])))
 
 
-@route("DELETE", "/events/{event_id}/signups/{person}",
+@route("DELETE", "/events/{event_id}/signups/{person}", access=SELF,
        summary="Cancel a signup; the first on the waitlist is promoted in the same step.",
        raises=(errors.NotSignedUp, errors.EventNotFound),
        ok={200: ("Cancellation", "The cancelled signup and whoever was promoted.")})
-def cancel_signup(params: dict, query: dict, body: dict) -> dict:
+def cancel_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.cancellation(services.cancel_signup(params["event_id"], params["person"])))
 
 
-@route("POST", "/events/{event_id}/signups/{person}/check-in", summary="Check in at the event (going only).",
+@route("POST", "/events/{event_id}/signups/{person}/check-in", access=SELF,
+       summary="Check in at the event (going only).",
        raises=(errors.EventNotFound, errors.NotSignedUp, errors.NotGoing, errors.CheckInNotOpen, errors.EventOver),
        ok={200: ("Signup", "The signup, checked in.")})
-def check_in(params: dict, query: dict, body: dict) -> dict:
+def check_in(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.signup(services.check_in(params["event_id"], params["person"])))
 
 
-@route("PUT", "/devices/{serial}", summary="Bind a button to a person and optionally one event.", body=BINDING,
-       raises=(errors.EventNotFound,), ok={200: ("Device", "The binding.")})
-def bind_device(params: dict, query: dict, body: dict) -> dict:
+@route("PUT", "/devices/{serial}", access=SIGNED_IN, summary="Bind a button to a person and optionally one event.",
+       body=BINDING, raises=(errors.EventNotFound,), ok={200: ("Device", "The binding.")})
+def bind_device(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    access.require_self_or_organizer(caller, body["person"])
+    if not caller.organizer:
+        # A person may take a free button, or move their own to another event, but not someone else's.
+        # Checked before the write, not in it: the conditional write belongs in core (see SECURITY.md).
+        _require_free_or_own(params["serial"], caller)
     return render.respond(200, render.device(services.bind_device(params["serial"], **body)))
 
 
-@route("GET", "/devices/{serial}", summary="A button's binding.", raises=(errors.DeviceNotFound,),
+def _require_free_or_own(serial: str, caller: Caller) -> None:
+    try:
+        bound = services.get_device(serial)
+    except errors.DeviceNotFound:
+        return
+    access.require_self_or_organizer(caller, bound.person)
+
+
+@route("GET", "/devices/{serial}", access=SIGNED_IN, summary="A button's binding.", raises=(errors.DeviceNotFound,),
        ok={200: ("Device", "The binding.")})
-def get_device(params: dict, query: dict, body: dict) -> dict:
-    return render.respond(200, render.device(services.get_device(params["serial"])))
+def get_device(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    device = services.get_device(params["serial"])
+    access.require_self_or_organizer(caller, device.person)
+    return render.respond(200, render.device(device))
 
 
-@route("DELETE", "/devices/{serial}", summary="Unbind a button.", raises=(errors.DeviceNotFound,),
+@route("DELETE", "/devices/{serial}", access=ORGANIZER, summary="Unbind a button.", raises=(errors.DeviceNotFound,),
        ok={200: ("Unbound", "The button is no longer bound.")})
-def unbind_device(params: dict, query: dict, body: dict) -> dict:
+def unbind_device(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     services.unbind_device(params["serial"])
     return render.respond(200, {"serial": params["serial"], "unbound": True})
 
 
-@route("POST", "/people/{person}/alexa-code", summary="A short-lived code that links an Alexa user to this person.",
+@route("POST", "/people/{person}/alexa-code", access=SELF,
+       summary="A short-lived code that links an Alexa user to this person.",
        ok={201: ("PairingCode", "The code and when it expires.")})
-def issue_alexa_code(params: dict, query: dict, body: dict) -> dict:
+def issue_alexa_code(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(201, render.pairing_code(services.issue_pairing_code(params["person"])))
 
 

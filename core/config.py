@@ -22,6 +22,15 @@ class Settings:
     iot_data_endpoint: str | None
     # Inside AWS Lambda (the runtime sets AWS_LAMBDA_FUNCTION_NAME), where some settings become required.
     in_lambda: bool
+    # Who may do what (core.access). TURNOUT_AUTH=off treats every caller as an organizer: for the local
+    # stack's quick start only, so it is ignored inside Lambda, where API Gateway's JWT authorizer stands in front.
+    auth_open: bool
+    # Reading events and who is going needs no token (the template's PublicReads parameter).
+    public_reads: bool
+    # The verified token's claim holding the caller's person handle, and the claim and group that make an organizer.
+    person_claim: str
+    group_claim: str
+    organizer_group: str
 
 
 def _int(name: str, default: int) -> int:
@@ -29,7 +38,15 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _switch(name: str, default: str, on: str, off: str) -> bool:
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw not in (on, off):
+        raise ValueError(f"{name} must be {on} or {off}, got {raw!r}")
+    return raw == on
+
+
 def load() -> Settings:
+    in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
     return Settings(
         table_name=os.environ.get("TURNOUT_TABLE", "turnout"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
@@ -41,7 +58,12 @@ def load() -> Settings:
         skill_id=os.environ.get("TURNOUT_SKILL_ID") or None,
         result_publisher=os.environ.get("TURNOUT_RESULT_PUBLISHER", "iot-data"),
         iot_data_endpoint=os.environ.get("TURNOUT_IOT_DATA_ENDPOINT") or None,
-        in_lambda=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")),
+        in_lambda=in_lambda,
+        auth_open=not _switch("TURNOUT_AUTH", "on", "on", "off") and not in_lambda,
+        public_reads=_switch("TURNOUT_PUBLIC_READS", "false", "true", "false"),
+        person_claim=os.environ.get("TURNOUT_PERSON_CLAIM") or "username",
+        group_claim=os.environ.get("TURNOUT_GROUP_CLAIM") or "cognito:groups",
+        organizer_group=os.environ.get("TURNOUT_ORGANIZER_GROUP") or "organizers",
     )
 
 

@@ -95,6 +95,17 @@ class NotLinked(TurnoutError):
         super().__init__("This Alexa user is not linked to a person yet.")
 
 
+class Unauthorized(TurnoutError):
+    """A request that needs a signed-in caller came without one (no verified token's claims)."""
+
+    def __init__(self) -> None:
+        super().__init__("Sign in first: send Authorization: Bearer <token>.")
+
+
+class Forbidden(TurnoutError):
+    """A signed-in caller asked to act for someone else, or to do what only organizers do."""
+
+
 class Busy(TurnoutError):
     """The table stayed contended or throttled after every retry: a real infrastructure condition."""
 

@@ -71,8 +71,26 @@ def _announce(stack: Stack, curl: str | None) -> None:
     if waiting:
         lines.append(f"  NOT READY after {READY_WITHIN_SECONDS} s: {', '.join(waiting)} - see the log above")
     try_line = (curl or "curl {url}/events").format(url=stack.url)
+    from core.config import settings  # only after build_stack has set the environment core reads
+
+    if not settings.auth_open:
+        try_line = try_line.replace("curl ", 'curl -H "Authorization: Bearer $(.venv/bin/python -m local.token melvin)" ', 1)
+    lines += _auth_lines(settings.auth_open)
     lines += ["", f"Try:  {try_line}", "Stop with Ctrl-C.", ""]
     print("\n".join(lines), flush=True)
+
+
+def _auth_lines(auth_open: bool) -> list[str]:
+    if not auth_open:
+        return ["", "Tokens are checked as API Gateway's JWT authorizer checks them (TURNOUT_AUTH=on). Get one with",
+                "  .venv/bin/python -m local.token melvin [--organizer]",
+                "and send it as  -H \"Authorization: Bearer $TOKEN\""]
+    logging.getLogger("local").warning("OPEN MODE: no token is checked; every caller acts as an organizer")
+    bar = "!" * 100
+    return ["", bar,
+            "!! OPEN MODE (TURNOUT_AUTH=off): NO TOKEN IS CHECKED - EVERY CALLER ACTS AS AN ORGANIZER.",
+            "!! For trying Turnout on this machine only. `TURNOUT_AUTH=on make run` checks tokens as AWS does.",
+            bar]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.authorizer import Authorizer, Refused
 from local.tables import load_template
 
 HOST = "127.0.0.1"
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 TEXT_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
 
 _INTERNAL_ERROR = (500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}')
+_UNAUTHORIZED = b'{"message":"Unauthorized"}'
 
 
 class BodyTooLarge(Exception):
@@ -218,15 +220,19 @@ class Gateway:
 
     `waiting_for` is the stack's readiness: the names of components not ready yet. In AWS the API handler
     answers GET /health itself; here the gateway answers 503 until every component is ready.
+    With an `authorizer`, the API's routes sit behind it as template.yaml puts them behind the JWT authorizer;
+    without one (open mode) every request reaches the handler as it came.
     """
 
     name = "http"
 
     def __init__(self, *, port: int, api: LambdaFunction, alexa: LambdaFunction,
-                 waiting_for: Callable[[], list[str]] = list, skill_id: str | None = None):
+                 waiting_for: Callable[[], list[str]] = list, skill_id: str | None = None,
+                 authorizer: Authorizer | None = None):
         self.api = api
         self.alexa = alexa
         self.skill_id = skill_id
+        self.authorizer = authorizer
         self.waiting_for = waiting_for
         try:
             self._server = _Server((HOST, port), _RequestHandler)
@@ -286,12 +292,27 @@ class Gateway:
                 return _error(503, "NotReady", "Not ready yet: " + ", ".join(waiting))
         if path == "/alexa" and method == "POST":
             return self._serve_alexa(event)
+        if self.authorizer is not None:
+            try:
+                self._authorize(method, event)
+            except Refused as refusal:
+                # API Gateway's own answer: the function is never invoked.
+                return 401, [("content-type", "application/json"), ("www-authenticate", refusal.challenge)], \
+                    _UNAUTHORIZED
         try:
             return http_response(self.api.invoke(event))
         except Exception:
             # What API Gateway answers when the function fails or returns something it cannot use.
             log.exception("The API handler failed on %s %s", method, target)
             return _INTERNAL_ERROR
+
+    def _authorize(self, method: str, event: dict[str, Any]) -> None:
+        """A public route gets its own route key and no claims; any other request needs a token that verifies."""
+        route_key = self.authorizer.public_route(method, event["rawPath"])
+        if route_key is not None:
+            event["routeKey"] = event["requestContext"]["routeKey"] = route_key
+        else:
+            event["requestContext"]["authorizer"] = self.authorizer.authorize(event["headers"])
 
     def _serve_alexa(self, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         raw = event.get("body", "")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from local.authorizer import Authorizer, signing_key
 from local.dynamodb import DynamoDBEndpoint, MotoServer
 from local.gateway import Gateway, LambdaFunction
 
@@ -135,6 +136,9 @@ def use_local_aws() -> None:
 def build_stack(settings: StackSettings) -> Stack:
     """Binds the DynamoDB endpoint, points core at it, and assembles the stack; nothing serves yet."""
     use_local_aws()
+    # Open mode unless asked otherwise: the README's curl quick start works without a token, and
+    # local/__main__.py says so loudly. TURNOUT_AUTH=on checks tokens as API Gateway's authorizer does.
+    os.environ.setdefault("TURNOUT_AUTH", "off")
     server = MotoServer(settings.dynamodb_port)
     # core reads its configuration once, at import: the endpoint must be in the environment first.
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url
@@ -142,6 +146,9 @@ def build_stack(settings: StackSettings) -> Stack:
 
     if core_settings.dynamodb_endpoint != server.url:
         raise RuntimeError("core was imported before the local stack set AWS_ENDPOINT_URL_DYNAMODB")
+    authorizer = None
+    if not core_settings.auth_open:
+        authorizer = Authorizer(signing_key(settings.data_dir), public_reads=core_settings.public_reads)
     stack = Stack()
     stack.add(DynamoDBEndpoint(server, data_dir=settings.data_dir, table_name=core_settings.table_name,
                                region=core_settings.region))
@@ -151,6 +158,7 @@ def build_stack(settings: StackSettings) -> Stack:
         alexa=LambdaFunction.from_template("SkillFunction", "skills.handler.lambda_handler"),
         waiting_for=stack.waiting_for,
         skill_id=core_settings.skill_id,
+        authorizer=authorizer,
     )
     stack.add(gateway)
     stack.url = gateway.url

@@ -11,6 +11,11 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_REGION"] = "us-east-1"
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 os.environ.pop("AWS_PROFILE", None)
+# API tests act as everyone (open mode) unless they say who they are: tests/unit/test_api_auth.py
+# switches auth on and sends the claims API Gateway's JWT authorizer would.
+os.environ["TURNOUT_AUTH"] = "off"
+for _claim_setting in ("TURNOUT_PUBLIC_READS", "TURNOUT_PERSON_CLAIM", "TURNOUT_GROUP_CLAIM", "TURNOUT_ORGANIZER_GROUP"):
+    os.environ.pop(_claim_setting, None)
 
 import boto3  # noqa: E402
 import pytest  # noqa: E402

@@ -17,10 +17,12 @@ from api.handler import lambda_handler
 from api.request import MethodNotAllowed, RouteNotFound, path_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "apigw"
-# The keys AWS documents for a payload 2.0 event on a $default route (no authorizer, no stage variables).
+# The keys AWS documents for a payload 2.0 event on a $default route (no stage variables); a route behind the
+# JWT authorizer adds requestContext.authorizer.jwt with the verified claims, every value a string.
 EVENT_KEYS = {"version", "routeKey", "rawPath", "rawQueryString", "headers", "requestContext", "isBase64Encoded"}
 CONTEXT_KEYS = {"accountId", "apiId", "domainName", "domainPrefix", "http", "requestId", "routeKey", "stage",
                 "time", "timeEpoch"}
+AUTHORIZED_CONTEXT_KEYS = CONTEXT_KEYS | {"authorizer"}
 HTTP_KEYS = {"method", "path", "protocol", "sourceIp", "userAgent"}
 
 
@@ -131,7 +133,13 @@ def test_fixtures_have_the_documented_payload_2_0_shape():
         event = json.loads(path.read_text())
         assert EVENT_KEYS <= set(event), path.name
         assert event["version"] == "2.0" and event["routeKey"] == "$default"
-        assert set(event["requestContext"]) == CONTEXT_KEYS, path.name
+        assert set(event["requestContext"]) in (CONTEXT_KEYS, AUTHORIZED_CONTEXT_KEYS), path.name
+        if "authorizer" in event["requestContext"]:
+            jwt = event["requestContext"]["authorizer"]["jwt"]
+            assert set(event["requestContext"]["authorizer"]) == {"jwt"} and set(jwt) == {"claims", "scopes"}
+            assert all(isinstance(value, str) for value in jwt["claims"].values()), path.name
+            assert jwt["scopes"] is None or all(isinstance(scope, str) for scope in jwt["scopes"])
+            assert event["headers"]["authorization"].startswith("Bearer "), "the token the claims came from"
         assert set(event["requestContext"]["http"]) == HTTP_KEYS, path.name
         assert event["requestContext"]["http"]["path"] == event["rawPath"]
         assert all(name == name.lower() for name in event["headers"]), "payload 2.0 header names are lowercase"

@@ -8,8 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STORAGE = {"pynamodb", "boto3", "botocore"}
-# What an entry point may take from core: services to call, and the values, errors and checks they speak in.
-CORE_FOR_EDGES = {"core.services", "core.values", "core.errors", "core.validation"}
+# What an entry point may take from core: services to call, the rules of who may call them (access) with the
+# settings that name the caller's claims (config), and the values, errors and checks they speak in.
+CORE_FOR_EDGES = {"core.services", "core.access", "core.config", "core.values", "core.errors", "core.validation"}
 
 
 def imported(path: Path) -> set[str]:
@@ -44,7 +45,7 @@ def test_api_imports_neither_pynamodb_nor_boto3():
         assert not storage, f"{path.name} imports {storage}"
 
 
-def test_api_takes_from_core_only_services_values_errors_and_validation():
+def test_api_takes_from_core_only_services_access_and_their_vocabulary():
     for path in api_modules():
         # core's modules sit one level down, so `core.errors.TurnoutError` counts as core.errors.
         core_modules = {".".join(name.split(".")[:2]) for name in imported(path) if name.startswith("core.")}

@@ -24,6 +24,8 @@ from tests.unit.test_template import ARTIFACT_BUCKET, SKILL_ID, source, transfor
 
 REGION = "eu-west-1"
 STACK = "turnout-template-test"
+AUTH_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
+AUTH_AUDIENCE = "turnout-web,turnout-cli"
 # What moto 5.2.5's CloudFormation cannot create, and what goes with it because it points there.
 EXPECTED_LEFT_OUT = {
     "HttpApi": "AWS::ApiGatewayV2::Api",
@@ -33,8 +35,10 @@ EXPECTED_LEFT_OUT = {
     "SkillFunctionAliaslive": "AWS::Lambda::Alias",
     "ButtonFunctionAliaslive": "AWS::Lambda::Alias",
     "ButtonFunctionEventInvokeConfig": "AWS::Lambda::EventInvokeConfig",
-    # Permissions are supported, but these three are granted on the aliases.
+    # Permissions are supported, but these are granted on the aliases.
     "ApiFunctionAnyPermission": "AWS::Lambda::Permission",
+    "ApiFunctionHealthPermission": "AWS::Lambda::Permission",
+    "ApiFunctionOpenApiDocumentPermission": "AWS::Lambda::Permission",
     "SkillFunctionAlexaPermission": "AWS::Lambda::Permission",
     "ButtonFunctionClickPermission": "AWS::Lambda::Permission",
 }
@@ -96,7 +100,9 @@ def stack(_moto):
         warnings.simplefilter("always")
         cloudformation.create_stack(
             StackName=STACK, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"],
-            Parameters=[{"ParameterKey": "SkillId", "ParameterValue": SKILL_ID}],
+            Parameters=[{"ParameterKey": "SkillId", "ParameterValue": SKILL_ID},
+                        {"ParameterKey": "AuthIssuer", "ParameterValue": AUTH_ISSUER},
+                        {"ParameterKey": "AuthAudience", "ParameterValue": AUTH_AUDIENCE}],
         )
     description = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
     summaries = cloudformation.list_stack_resources(StackName=STACK)["StackResourceSummaries"]

@@ -1,0 +1,51 @@
+"""Core: who may do what - the caller behind a request, and the rules that let it act for a person or refuse."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from core import errors
+from core.validation import HANDLE
+
+
+class Caller(NamedTuple):
+    """Who a request comes from, as its edge established it: a verified token's claims, or nobody."""
+
+    signed_in: bool
+    person: str | None = None  # the handle this caller acts as; None when the token names no valid handle
+    organizer: bool = False
+
+
+ANONYMOUS = Caller(False)
+# Open mode (TURNOUT_AUTH=off, never inside Lambda): every caller may do everything.
+EVERYONE = Caller(True, None, True)
+
+
+def identify(person: object, groups: Iterable[object], organizer_group: str) -> Caller:
+    """A signed-in caller from its verified claims. A person claim that is not a handle names nobody rather
+    than someone similar: no lowercasing or trimming, which could turn one login into another person."""
+    handle = person if isinstance(person, str) and HANDLE.fullmatch(person) else None
+    return Caller(True, handle, organizer_group in groups)
+
+
+def require_signed_in(caller: Caller) -> None:
+    if not caller.signed_in:
+        raise errors.Unauthorized()
+
+
+def require_reader(caller: Caller, *, public_reads: bool) -> None:
+    if not public_reads:
+        require_signed_in(caller)
+
+
+def require_organizer(caller: Caller) -> None:
+    require_signed_in(caller)
+    if not caller.organizer:
+        raise errors.Forbidden("Only an organizer may do this.")
+
+
+def require_self_or_organizer(caller: Caller, person: str) -> None:
+    """`person` themselves may act for themselves; an organizer may act for anyone."""
+    require_signed_in(caller)
+    if not (caller.organizer or caller.person == person):
+        raise errors.Forbidden(f"Only {person} or an organizer may do this.")

@@ -1,0 +1,175 @@
+"""Local stack: API Gateway's JWT authorizer stand-in - a bearer token signed with the stack's own key is verified
+the way API Gateway verifies one, and its claims go where API Gateway puts them (requestContext.authorizer.jwt)."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+# What the local "identity provider" writes into its tokens and the authorizer expects: the template's
+# AuthIssuer and AuthAudience parameters, for this machine.
+ISSUER = "https://turnout.local/issuer"
+AUDIENCE = "turnout-local"
+ALGORITHM = "RS256"
+KEY_FILE = "jwt-signing-key.pem"
+TOKEN_MINUTES = 60
+
+# The routes template.yaml gives `Authorizer: NONE`; every other request goes to $default, behind the authorizer.
+PUBLIC_ROUTES = (("GET", "/health"), ("GET", "/openapi.json"))
+# ...and the read routes it adds when the PublicReads parameter is "true".
+PUBLIC_READ_ROUTES = (
+    ("GET", "/events"),
+    ("GET", "/events/{event_id}"),
+    ("GET", "/events/{event_id}/signups"),
+    ("GET", "/events/{event_id}/signups/{person}"),
+)
+
+
+class Refused(Exception):
+    """The token is missing or does not verify; `description` is what API Gateway's www-authenticate says."""
+
+    def __init__(self, description: str | None) -> None:
+        super().__init__(description or "no token")
+        self.description = description
+
+    @property
+    def challenge(self) -> str:
+        if self.description is None:
+            return "Bearer"
+        return f'Bearer scope="" error="invalid_token" error_description="{self.description}"'
+
+
+def signing_key(data_dir: Path) -> RSAKey:
+    """The stack's RSA key, kept in the data folder and made on first use (by the stack or by local.token)."""
+    path = Path(data_dir) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = RSAKey.generate_key(2048, auto_kid=True)
+        draft = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(key.as_pem(private=True))
+        try:
+            os.link(draft, path)  # fails if another process made the key meanwhile: then theirs is the key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = RSAKey.import_key(path.read_bytes())
+    key.ensure_kid()
+    return key
+
+
+def mint(key: RSAKey, claims: Mapping[str, Any], *, minutes: float = TOKEN_MINUTES, now: float | None = None,
+         issuer: str = ISSUER, audience: str = AUDIENCE) -> str:
+    """A signed access token with these claims over the registered ones (iss, aud, iat, exp, jti)."""
+    issued = int(time.time() if now is None else now)
+    payload = {"iss": issuer, "aud": audience, "iat": issued, "exp": issued + int(minutes * 60),
+               "jti": str(uuid.uuid4()), "token_use": "access", **claims}
+    header = {"alg": ALGORITHM, "typ": "JWT", "kid": key.kid}
+    return jws.serialize_compact(header, json.dumps(payload, separators=(",", ":")), key, algorithms=[ALGORITHM])
+
+
+def person_claims(person: str, *, organizer: bool, person_claim: str, group_claim: str,
+                  organizer_group: str) -> dict[str, Any]:
+    """The claims an identity provider would put in a person's token, under the names the API is told to read."""
+    claims: dict[str, Any] = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"turnout:{person}")), person_claim: person}
+    if organizer:
+        claims[group_claim] = [organizer_group]  # a real array, as Cognito writes cognito:groups
+    return claims
+
+
+class Authorizer:
+    """What API Gateway does before the $default route's integration: find the token, verify it, pass its claims."""
+
+    def __init__(self, key: RSAKey, *, public_reads: bool, issuer: str = ISSUER,
+                 audience: Iterable[str] = (AUDIENCE,), clock: Callable[[], float] = time.time):
+        self.key = key
+        self.issuer = issuer
+        self.audience = frozenset(audience)
+        self.clock = clock
+        routes = PUBLIC_ROUTES + (PUBLIC_READ_ROUTES if public_reads else ())
+        self._public = [(method, tuple(template.split("/")), template) for method, template in routes]
+
+    def public_route(self, method: str, path: str) -> str | None:
+        """The route key ("GET /health") of the public route this request matches, or None for $default."""
+        parts = tuple(path.split("/"))
+        for route_method, template, name in self._public:
+            if route_method == method and len(template) == len(parts) and all(
+                    want == got or (want[:1] == "{" and got) for want, got in zip(template, parts)):
+                return f"{method} {name}"
+        return None
+
+    def authorize(self, headers: Mapping[str, str]) -> dict[str, Any]:
+        """requestContext.authorizer for a request with these (lowercase) headers; raises Refused."""
+        token = (headers.get("authorization") or "").strip()
+        if token[:7].lower() == "bearer ":
+            token = token[7:].strip()
+        if not token:
+            raise Refused(None)
+        claims = self.verify(token)
+        return {"jwt": {"claims": {name: _as_claim_string(value) for name, value in claims.items()},
+                        # Scopes are listed only for a route that asks for some; no Turnout route does.
+                        "scopes": None}}
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims once signature, key id, issuer, audience and times check out, as API Gateway's
+        authorizer checks them (kid, iss, aud or client_id, exp, nbf, iat); raises Refused."""
+        try:
+            header = json.loads(_unpadded_b64decode(token.split(".", 1)[0]))
+        except (ValueError, UnicodeDecodeError):
+            raise Refused("token is malformed") from None
+        if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
+            raise Refused(f"signing method {header.get('alg') if isinstance(header, dict) else None} is invalid")
+        if header.get("kid") != self.key.kid:
+            raise Refused("the token's key id is not in the issuer's key set")
+        try:
+            claims = json.loads(jws.deserialize_compact(token, self.key, algorithms=[ALGORITHM]).payload)
+        except (JoseError, ValueError):
+            raise Refused("the token's signature does not verify") from None
+        if not isinstance(claims, dict):
+            raise Refused("token is malformed")
+        if claims.get("iss") != self.issuer:
+            raise Refused("the token does not have a valid issuer")
+        audiences = claims.get("aud", claims.get("client_id"))  # client_id counts only without aud
+        if not self.audience & set(audiences if isinstance(audiences, list) else [audiences]):
+            raise Refused("the token does not have a valid audience")
+        now = self.clock()
+        if not _number(claims.get("exp")) or claims["exp"] <= now:
+            raise Refused("the token has expired")
+        for name in ("nbf", "iat"):
+            if name in claims and (not _number(claims[name]) or claims[name] > now):
+                raise Refused(f"the token's {name} is in the future")
+        return claims
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _unpadded_b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _as_claim_string(value: object) -> str:
+    """A claim the way API Gateway passes it to the integration: every value a string, an array as "[a b]"."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return "[" + " ".join(_as_claim_string(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{name}:{_as_claim_string(item)}" for name, item in value.items()) + "]"
+    return "" if value is None else str(value)
