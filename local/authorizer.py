@@ -111,9 +111,8 @@ class Authorizer:
 
     def authorize(self, headers: Mapping[str, str]) -> dict[str, Any]:
         """requestContext.authorizer for a request with these (lowercase) headers; raises Refused."""
-        token = (headers.get("authorization") or "").strip()
-        if token[:7].lower() == "bearer ":
-            token = token[7:].strip()
+        scheme, _, rest = (headers.get("authorization") or "").strip().partition(" ")
+        token = rest.strip() if scheme.lower() == "bearer" else scheme
         if not token:
             raise Refused(None)
         claims = self.verify(token)
