@@ -693,10 +693,17 @@ def _device(item: DeviceItem) -> Device:
 
 
 @_faults_as_busy
-def put_device(device: Device) -> Device:
+def put_device(device: Device, *, takeover: bool) -> Device:
+    """Without takeover, only a free button or one already bound to the same person is (re)bound, in one write."""
     pk, sk = keys.device(device.serial)
     item = DeviceItem(pk, sk, serial=device.serial, person=device.person, event_id=device.event_id, bound_at=keys.utc(device.bound_at))
-    item.save()
+    condition = None if takeover else DeviceItem.pk.does_not_exist() | (DeviceItem.person == device.person)
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if _response_code(exc) == "ConditionalCheckFailedException":
+            raise errors.Forbidden("That button is bound to someone else.", serial=device.serial) from None
+        raise
     return _device(item)
 
 

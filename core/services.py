@@ -236,13 +236,16 @@ def list_signups(event_id: str, *, status: str | None = None, limit: int | str |
 # --- devices ------------------------------------------------------------------------------------
 
 
-def bind_device(serial: str, person: str, event_id: str | None = None, *, now: datetime | None = None) -> Device:
-    """Binds a button to a person and optionally one event (which must exist)."""
+def bind_device(serial: str, person: str, event_id: str | None = None, *, takeover: bool = True,
+                now: datetime | None = None) -> Device:
+    """Binds a button to a person and optionally one event (which must exist). takeover=False binds only a
+    free button or the person's own, decided by the write itself; otherwise raises Forbidden."""
     valid.serial(serial)
     valid.handle(person)
     if event_id is not None:
         repository.get_event(valid.event_id(event_id))
-    return repository.put_device(Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now)))
+    device = Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now))
+    return repository.put_device(device, takeover=takeover)
 
 
 def get_device(serial: str) -> Device:

@@ -241,3 +241,13 @@ def test_the_line_keeps_arrival_order_not_name_order(table):
         services.sign_up(event.event_id, person, now=NOW + timedelta(seconds=n))
     assert people(event) == [("mia", "going", None), ("zed", "waitlisted", 1), ("amy", "waitlisted", 2), ("kim", "waitlisted", 3)]
     assert services.cancel_signup(event.event_id, "mia", now=NOW + timedelta(minutes=1)).promoted.person == "zed"
+
+
+def test_without_takeover_a_button_bound_to_someone_else_stays_theirs(table):
+    services.bind_device("BTN-1", "ann")
+    assert services.bind_device("BTN-1", "ann", takeover=False).person == "ann"  # her own: fine
+    with pytest.raises(errors.Forbidden):
+        services.bind_device("BTN-1", "bob", takeover=False)
+    assert services.get_device("BTN-1").person == "ann"
+    assert services.bind_device("BTN-2", "bob", takeover=False).person == "bob"  # a free one
+    assert services.bind_device("BTN-1", "bob").person == "bob"  # an organizer's takeover
