@@ -103,12 +103,9 @@ class Serializer:
                 if not child:
                     raise SerializationException(f"Couldn't resolve object by discriminator type for {kind} class")
                 kind = _load_class(child)
-            names = getattr(kind, "attribute_map", {})
+            fields, known = _fields(kind)
             model = kind()
-            known = set()
-            for attr, attr_kind in kind.deserialized_types.items():
-                key = names.get(attr, attr)
-                known.add(key)
+            for attr, key, attr_kind in fields:
                 if key in payload:
                     setattr(model, attr, self.deserialize(payload[key], attr_kind))
             for key in payload:
@@ -119,6 +116,19 @@ class Serializer:
             raise
         except Exception as error:
             raise SerializationException(str(error)) from error
+
+
+_FIELDS: dict[type, tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]] = {}
+
+
+def _fields(kind: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
+    """(attribute, JSON key, declared type) of a model class, and its JSON keys; worked out once per class."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        names = getattr(kind, "attribute_map", {})
+        fields = tuple((attr, names.get(attr, attr), attr_kind) for attr, attr_kind in kind.deserialized_types.items())
+        found = _FIELDS[kind] = (fields, frozenset(key for _, key, _ in fields))
+    return found
 
 
 def _load_class(name: str) -> Any:
@@ -157,7 +167,7 @@ class Skill(AbstractSkill):
     def invoke(self, request_envelope: RequestEnvelope, context: Any) -> ResponseEnvelope:
         # Read on every request, like CustomSkill's: the local stack and the tests change it after import.
         skill_id = self.builder.skill_id
-        if skill_id is not None and request_envelope.context.system.application.application_id != skill_id:
+        if skill_id is not None and _application_id(request_envelope) != skill_id:
             raise AskSdkException("Skill ID Verification failed!!")
         attributes = AttributesManager(request_envelope=request_envelope, persistence_adapter=None)
         handler_input = HandlerInput(request_envelope=request_envelope, attributes_manager=attributes,
@@ -166,6 +176,13 @@ class Skill(AbstractSkill):
         session_attributes = attributes.session_attributes if request_envelope.session is not None else None
         return ResponseEnvelope(response=response, version=RESPONSE_FORMAT_VERSION,
                                 session_attributes=session_attributes, user_agent=UserAgentManager.get_user_agent())
+
+
+def _application_id(request_envelope: RequestEnvelope) -> Any:
+    """The skill an envelope is addressed to. An envelope without a context (Alexa always sends one) names
+    none, and is refused like another skill's rather than failing on the missing attribute."""
+    system = getattr(request_envelope.context, "system", None)
+    return getattr(getattr(system, "application", None), "application_id", None)
 
 
 class SkillBuilder(AbstractSkillBuilder):
