@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test unit integration package clean
+.PHONY: run test unit integration package bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ integration: $(STAMP)
 # The three Lambda zips template.yaml deploys, built offline for python3.13 on arm64 (docs/DEPLOY.md).
 package: $(STAMP)
 	$(BIN)/python -m deploy.package
+
+# Issue 7's table: cold start, warm overhead, DynamoDB calls, memory, the local stack under load. Ratios and
+# counts measured side by side in one run; never part of `make test` (tests/bench/ holds no test_*.py).
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .hypothesis build

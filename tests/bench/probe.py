@@ -1,0 +1,255 @@
+"""Benchmark probe: one fresh python3.13 process inside a function's own environment (its zip's packages plus
+the runtime's SDK, nothing else), with every AWS call answered in-process by a canned responder.
+
+    python3.13 -I -S probe.py MODE STAGE SDK SCENARIO
+
+MODE is `floor` (import pynamodb and build its client: what every DynamoDB handler pays), `cold` (import the
+handler and serve its first request) or `warm` (serve it many times, beside the bare client calls that request
+makes). The parent times `floor` and `cold` from spawn to exit, so both pay the same interpreter start; this
+file only does the work and prints one JSON line. It imports nothing but the standard library and botocore,
+which both sides import anyway, so the harness adds the same to either side.
+"""
+import os
+import sys
+
+MODE, STAGE, SDK, SCENARIO = sys.argv[1:5]
+sys.path[:0] = [STAGE, SDK]
+
+# Registered through botocore's own extension list before any session exists, so every client - the ones
+# pynamodb builds lazily, an iot-data client built at import - answers from here and reports its calls here.
+import botocore.handlers  # noqa: E402  (pynamodb imports it first thing either way)
+from botocore.awsrequest import AWSResponse  # noqa: E402
+
+_replies: dict = {}
+_served: dict = {}
+calls: dict = {}
+clients: dict = {}
+captured: list = []
+capturing = [False]
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_):
+        yield self._data
+
+
+def _respond(request, event_name, **_):
+    _, service, operation = event_name.split(".", 2)
+    queue = _replies.get(service)
+    if not queue:
+        raise RuntimeError(f"no canned reply for {service} {operation}: the probe never goes to the network")
+    n = _served.get(service, 0)
+    _served[service] = n + 1
+    reply = queue[n % len(queue)]
+    if reply["operation"] != operation:
+        raise RuntimeError(f"canned reply {n} of {service} is {reply['operation']}, but {operation} was sent")
+    return AWSResponse(request.url, reply["status"], reply["headers"], _Body(reply["body"].encode()))
+
+
+def _count(event_name, **_):
+    _, service, operation = event_name.split(".", 2)
+    key = f"{service}.{operation}"
+    calls[key] = calls.get(key, 0) + 1
+
+
+def _count_client(event_name, **_):
+    service = event_name.split(".", 1)[1]
+    clients[service] = clients.get(service, 0) + 1
+
+
+def _capture(params, event_name, **_):
+    if capturing[0]:
+        import copy
+
+        _, service, operation = event_name.split(".", 2)
+        captured.append((service, operation, copy.deepcopy(params)))
+
+
+botocore.handlers.BUILTIN_HANDLERS.extend([
+    ("before-send", _respond),
+    ("before-call", _count),
+    ("creating-client-class", _count_client),
+    ("provide-client-params", _capture),
+])
+
+
+def _load_scenario() -> dict:
+    import json
+
+    with open(SCENARIO) as file:
+        scenario = json.load(file)
+    for reply in scenario["replies"]:
+        _replies.setdefault(reply["service"], []).append(reply)
+    return scenario
+
+
+class _Context:
+    """What the handlers read from Lambda's context object."""
+
+    aws_request_id = "bench-0000"
+    function_name = "bench"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 9000
+
+
+def _handler(scenario: dict):
+    import importlib
+
+    module, name = scenario["handler"].rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+def _rss_kib() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _summary(answer) -> str:
+    if isinstance(answer, dict) and "statusCode" in answer:
+        return str(answer["statusCode"])
+    if isinstance(answer, dict) and "response" in answer:
+        speech = (answer["response"].get("outputSpeech") or {}).get("ssml", "")
+        return speech[:60]
+    if isinstance(answer, dict) and "outcome" in answer:
+        return answer["outcome"]
+    return repr(answer)[:60]
+
+
+def _emit(result: dict) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+    # No interpreter teardown: Lambda freezes the process instead, and teardown is only noise here.
+    os._exit(0)
+
+
+def floor() -> None:
+    import pynamodb.models  # noqa: F401
+    from pynamodb.connection import Connection
+
+    Connection(region=os.environ["AWS_REGION"]).client
+    _emit({"clients": clients, "maxrss_kib": _rss_kib()})
+
+
+def cold() -> None:
+    scenario = _load_scenario()
+    handle = _handler(scenario)
+    answer = handle(scenario["request"], _Context())
+    _emit({"answer": _summary(answer), "calls": calls, "clients": clients, "maxrss_kib": _rss_kib()})
+
+
+def _bare_clients(scenario: dict) -> dict:
+    import botocore.config
+    import botocore.session
+
+    session = botocore.session.get_session()
+    # pynamodb's own client settings (pynamodb.connection.base), so the bare side does no extra validation.
+    config = botocore.config.Config(parameter_validation=False, retries={"total_max_attempts": 4, "mode": "standard"})
+    services = {service for service, _, _ in captured}
+    names = {"dynamodb": "dynamodb", "iot-data-plane": "iot-data"}
+    return {service: session.create_client(names[service], os.environ["AWS_REGION"], config=config) for service in services}
+
+
+def warm() -> None:
+    import gc
+    import statistics
+    import time
+
+    from botocore import xform_name
+
+    scenario = _load_scenario()
+    handle = _handler(scenario)
+    request, context = scenario["request"], _Context()
+    expected = _summary(handle(request, context))
+    capturing[0] = True
+    handle(request, context)
+    capturing[0] = False
+    bare = _bare_clients(scenario)
+    replay = [(getattr(bare[service], xform_name(operation)), params, service) for service, operation, params in captured]
+
+    def handler_once() -> None:
+        handle(request, context)
+
+    def bare_once() -> None:
+        for call, params, _ in replay:
+            call(**params)
+
+    for _ in range(50):
+        handler_once()
+        bare_once()
+    inner = int(scenario.get("inner", 50))
+    blocks = int(scenario.get("blocks", 20))
+    handler_times, bare_times = [], []
+    gc.collect()
+    for _ in range(blocks):
+        # Side by side, alternating, so a busy moment of the machine lands on both.
+        for once, times in ((handler_once, handler_times), (bare_once, bare_times)):
+            start = time.perf_counter()
+            for _ in range(inner):
+                once()
+            times.append((time.perf_counter() - start) / inner)
+    check = _summary(handle(request, context))
+    handler_us, bare_us = statistics.median(handler_times) * 1e6, statistics.median(bare_times) * 1e6
+    _emit({
+        "answer": check,
+        "same_answer": check == expected,
+        "calls_per_request": len(captured),
+        "handler_us": handler_us,
+        "bare_us": bare_us,
+        "overhead_us": handler_us - bare_us,
+        "edge_us": _edge_us(handle, request, context, inner, blocks, replay) if "core.services" in sys.modules else None,
+    })
+
+
+def _edge_us(handle, request, context, inner: int, blocks: int, replay: list) -> float:
+    """The handler's time outside core.services, less its own non-DynamoDB client calls (the button's result
+    publish): what the entry point itself adds (parse, route, render). Measured apart from the figures above,
+    with each service function wrapped in a timer."""
+    import functools
+    import statistics
+    import time
+
+    services = sys.modules["core.services"]
+    inside = [0.0]
+    depth = [0]
+
+    def timed(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            depth[0] += 1
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    inside[0] += time.perf_counter() - start
+        return wrapper
+
+    for name, value in list(vars(services).items()):
+        if callable(value) and getattr(value, "__module__", None) == "core.services" and not isinstance(value, type):
+            setattr(services, name, timed(value))
+    others = [(call, params) for call, params, service in replay if service != "dynamodb"]
+    outside, publish = [], []
+    for _ in range(blocks):
+        inside[0] = 0.0
+        start = time.perf_counter()
+        for _ in range(inner):
+            handle(request, context)
+        outside.append((time.perf_counter() - start - inside[0]) / inner)
+        start = time.perf_counter()
+        for _ in range(inner):
+            for call, params in others:
+                call(**params)
+        publish.append((time.perf_counter() - start) / inner)
+    return (statistics.median(outside) - statistics.median(publish)) * 1e6
+
+
+{"floor": floor, "cold": cold, "warm": warm}[MODE]()
