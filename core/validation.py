@@ -52,6 +52,8 @@ def text(value: object, field: str, *, max_length: int, required: bool = False, 
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string.", field)
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line endings
     cleaned = unicodedata.normalize("NFC", value).strip()
     allowed = {"\n", "\t"} if multiline else set()
     if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in cleaned):
@@ -108,7 +110,7 @@ def guests(value: object) -> int:
 def page_size(value: object, default: int) -> int:
     if value is None:
         return default
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= PAGE_MAX:
         raise InvalidInput(f"limit is a whole number from 1 to {PAGE_MAX}.", "limit")

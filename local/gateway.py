@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ask_sdk_core.exceptions import SerializationException
+
 from local.authorizer import Authorizer, Refused
 from local.tables import load_template
 
@@ -330,6 +332,9 @@ class Gateway:
         try:
             answer = self.alexa.invoke(request)
             body = json.dumps(answer).encode()
+        except SerializationException:
+            # ask-sdk cannot read it as an Alexa request at all (an unknown request type, say).
+            return _error(400, "InvalidInput", "The body is not an Alexa request this skill can read.")
         except Exception:
             # Alexa would see a failed invocation; the log says why.
             log.exception("The Alexa skill handler failed")
@@ -368,6 +373,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._handle()
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, made-up ones) reaches the handler too, as API Gateway's $default
+        # route passes it on, and gets the API's own 405 instead of http.server's 501 page.
+        if name.startswith("do_"):
+            return self.do_GET
+        raise AttributeError(name)
 
     def handle_expect_100(self) -> bool:
         # Refuse before the client sends the body at all (curl asks first for bodies over 1 MiB).

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from ask_sdk_core.exceptions import SerializationException
 
 from local.gateway import MAX_BODY, Gateway, LambdaFunction, build_event, http_response
 
@@ -157,6 +158,10 @@ def fail(event, context):
     raise RuntimeError("boom")
 
 
+def unreadable(request, context):
+    raise SerializationException("Unable to deserialize the request")
+
+
 def skill(request, context):
     return {"version": "1.0", "response": {"outputSpeech": {"type": "PlainText", "text": request["said"]}}}
 
@@ -294,6 +299,20 @@ def test_alexa_skill_failure_is_a_500_in_the_error_shape(gateway):
     response, data = _request(gateway, "POST", "/alexa", body=b"{}", headers={"Content-Type": "application/json"})
     assert response.status == 500
     assert set(json.loads(data)["error"]) == {"code", "message"}
+
+
+def test_a_body_the_skill_cannot_read_as_an_alexa_request_is_400(gateway):
+    gateway.alexa = _function("unreadable")
+    response, data = _request(gateway, "POST", "/alexa", body=b'{"request": {"type": "NoSuchRequestType"}}',
+                              headers={"Content-Type": "application/json"})
+    assert response.status == 400 and json.loads(data)["error"]["code"] == "InvalidInput"
+
+
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "BREW"])
+def test_any_method_reaches_the_handler_rather_than_the_servers_501(gateway, method):
+    response, data = _request(gateway, method, "/events")
+    assert response.status == 200
+    assert json.loads(data)["event"]["requestContext"]["http"]["method"] == method
 
 
 def test_a_missing_api_handler_keeps_health_at_503_and_says_why():

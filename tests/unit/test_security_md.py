@@ -34,6 +34,5 @@ def test_every_test_named_exists():
 
 def test_every_threat_filled_in_names_a_test():
     for threat, row in threat_rows().items():
-        if "TODO (lead)" in row:  # rows the lead fills in (issue 6, items 3 and 4)
-            continue
+        assert "TODO" not in row, threat
         assert NODE_ID.search(row), threat
