@@ -43,10 +43,14 @@ WARM = [
 # scenario -> (label, target, the least the table design allows, why)
 CALLS = [
     ("api_sign_up", "sign-up via API", 1, 1, "one transaction: signup put + event update"),
-    ("api_cancel_with_promotion", "cancel with promotion", 2, 2,
-     "one query (event + head of the line) and one transaction"),
+    # The API's answer echoes the cancelled signup (name, source, signed_up_at), which only a read of it gives:
+    # 3. A caller that needs no echo (the button, the skill) could cancel in 2 (docs/SCALING.md, proposals).
+    ("api_cancel_with_promotion", "cancel with promotion", 2, 3,
+     "signup read (echoed in the answer) + one query (event + head of the line) + one transaction"),
     ("api_who_is_going", "who-is-going (counts + first page)", 2, 2,
      "event read + one page query (1 if the page reaches the event item)"),
+    # 2 needs the click's de-duplication inside the sign-up transaction (its request item) and the event's name
+    # and start on the device binding; today a claim, an event read and a settle come on top.
     ("button_press_bound", "button press, bound to an event", 2, 2,
      "device read + one transaction holding the request item"),
     ("voice_who_is_going", "\"who is going\" by voice", 3, 2,
