@@ -21,7 +21,8 @@ def utc(moment: datetime) -> str:
 
 
 def from_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    # fromisoformat reads this fixed format (with its Z) some twenty times faster than strptime.
+    return datetime.fromisoformat(text)
 
 
 def event(event_id: str) -> tuple[str, str]:
