@@ -11,18 +11,18 @@ from core.values import Cancellation, Event, Signup, SignupOutcome
 Publisher = Callable[[str, bytes], None]
 
 # One setting picks where results go. "iot-data" (the default, what Lambda uses): AWS IoT Core's data
-# plane through boto3. "local": whatever the embedding process installs with use_local_publisher()
-# (the local stack's broker), so the local stack never builds an AWS client at all.
+# plane, through a client on core's own botocore session. "local": whatever the embedding process
+# installs with use_local_publisher() (the local stack's broker), so it never builds an AWS client.
 MODE = settings.result_publisher
 if MODE not in ("iot-data", "local"):
     raise RuntimeError(f"TURNOUT_RESULT_PUBLISHER is 'iot-data' or 'local', not {MODE!r}")
 
 if MODE == "iot-data":
-    import boto3
+    from core import aws
 
     # Built once per container, at import, like every expensive client. The endpoint is botocore's
     # data-ats default unless the account's own endpoint is given.
-    _iot_data = boto3.client("iot-data", endpoint_url=settings.iot_data_endpoint)
+    _iot_data = aws.client("iot-data", endpoint_url=settings.iot_data_endpoint)
 
     def _publish_iot_data(topic: str, payload: bytes) -> None:
         _iot_data.publish(topic=topic, qos=1, payload=payload)
