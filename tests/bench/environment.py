@@ -9,18 +9,17 @@ project's own packages are copied and compiled fresh on every run.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
-import os
 import shutil
 import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.package import PackageError, find_python313
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / ".bench"
-PYTHON_VERSION = "3.13"
 # (logical id in template.yaml, package, handler module); the handler name is lambda_handler for all three.
 FUNCTIONS = (
     ("ApiFunction", "api", "api.handler"),
@@ -43,18 +42,6 @@ class Environment:
     stage: Path  # what the zip holds
     sdk: Path  # what the runtime provides
     python: str
-
-
-def find_python313() -> str:
-    """python3.13: $PYTHON313, the PATH, or pyenv's install (the Lambda runtime in template.yaml is python3.13)."""
-    candidates = [os.environ.get("PYTHON313"), shutil.which("python3.13")]
-    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{PYTHON_VERSION}.*/bin/python{PYTHON_VERSION}"), reverse=True)
-    for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
-        if probe.returncode == 0 and probe.stdout.strip() == "(3, 13)":
-            return candidate
-    raise SetupError("python3.13 not found: install it (pyenv install 3.13) or set PYTHON313")
 
 
 def _pip(python: str, target: Path, args: list[str]) -> None:
@@ -123,7 +110,10 @@ def _stage(python: str, function: str, package: str) -> Path:
 
 
 def build() -> list[Environment]:
-    python = find_python313()
+    try:
+        python = find_python313()
+    except PackageError as missing:
+        raise SetupError(str(missing)) from None
     BENCH.mkdir(exist_ok=True)
     sdk = _sdk(python)
     environments = []
