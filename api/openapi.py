@@ -183,7 +183,7 @@ def _error_codes(route: Route, public_reads: bool) -> list[type[Exception] | str
         raised += [InvalidJson, PayloadTooLarge]
     raised += route.raises
     if route.uses_table:
-        raised += [errors.Busy, "InternalError"]
+        raised += [errors.Busy, errors.Throttled, "InternalError"]
     else:
         raised.append("InternalError")
     return raised

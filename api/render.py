@@ -27,6 +27,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     errors.Conflict: 409,
     PayloadTooLarge: 413,
     errors.PairingLocked: 429,
+    errors.Throttled: 429,
     errors.Busy: 503,
 }
 

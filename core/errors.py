@@ -111,3 +111,10 @@ class Busy(TurnoutError):
 
     def __init__(self) -> None:
         super().__init__("The service is busy; try again shortly.")
+
+
+class Throttled(Busy):
+    """DynamoDB kept refusing for throughput after every retry: the caller should slow down, not only retry."""
+
+    def __init__(self) -> None:
+        TurnoutError.__init__(self, "Too many requests right now; slow down and try again shortly.")

@@ -47,6 +47,15 @@ RETRYABLE_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingError",
+        "ThrottlingException",
+        "ProvisionedThroughputExceeded",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+    }
+)
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
@@ -81,6 +90,10 @@ class _Cancelled(Exception):
 class _Retry(Exception):
     """Contention or throttling: the same attempt may succeed a moment later."""
 
+    def __init__(self, throttled: bool = False) -> None:
+        super().__init__()
+        self.throttled = throttled
+
 
 def _put(label: str, item: TurnoutItem, condition: Condition | None = None, *, want_old: bool = False) -> _Op:
     return _Op(label, "put", item.get_save_kwargs_from_instance(condition=condition, return_values_on_condition_failure=ALL_OLD if want_old else None))
@@ -114,22 +127,25 @@ def _transact(ops: list[_Op]) -> None:
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons
         if reasons:
-            if any(r is not None and r.code in RETRYABLE_CODES for r in reasons):
-                raise _Retry() from exc
+            codes = {r.code for r in reasons if r is not None}
+            if codes & RETRYABLE_CODES:
+                raise _Retry(throttled=bool(codes & THROTTLING_CODES)) from exc
             raise _Cancelled({op.label: reason for op, reason in zip(ordered, reasons)}) from exc
         if _response_code(exc) in RETRYABLE_CODES:
-            raise _Retry() from exc
+            raise _Retry(throttled=_response_code(exc) in THROTTLING_CODES) from exc
         raise
 
 
 def _with_retries(attempt: Callable[[], T]) -> T:
     """Runs an optimistic attempt until it neither conflicts nor is throttled; then gives up with Busy."""
+    throttled = False
     for n in range(ATTEMPTS):
         try:
             return attempt()
-        except _Retry:
+        except _Retry as retry:
+            throttled = retry.throttled
             time.sleep(random.uniform(0, min(0.25, 0.004 * 2**n)))
-    raise errors.Busy()
+    raise errors.Throttled() if throttled else errors.Busy()
 
 
 def _response_code(exc: PynamoDBException) -> str | None:
@@ -139,14 +155,18 @@ def _response_code(exc: PynamoDBException) -> str | None:
 
 
 def _faults_as_busy(operation: Callable[P, T]) -> Callable[P, T]:
-    """Throttling, DynamoDB's own 5xx and lost connections reach the edges as Busy, never as a raw error."""
+    """Throttling (as Throttled), DynamoDB's own 5xx and lost connections (as Busy) reach the edges as typed
+    errors, never as a raw one."""
 
     @wraps(operation)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return operation(*args, **kwargs)
         except PynamoDBException as exc:
-            if _response_code(exc) is None or _response_code(exc) in RETRYABLE_CODES:
+            code = _response_code(exc)
+            if code in THROTTLING_CODES:
+                raise errors.Throttled() from exc
+            if code is None or code in RETRYABLE_CODES:
                 raise errors.Busy() from exc
             raise
 

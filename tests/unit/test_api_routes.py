@@ -314,6 +314,15 @@ def test_busy_is_503_with_retry_after(table, monkeypatch):
     assert answer.headers["retry-after"] == "1"
 
 
+def test_throttled_is_429_with_retry_after(table, monkeypatch):
+    def throttled(*args, **kwargs):
+        raise errors.Throttled()
+    monkeypatch.setattr(services, "get_event", throttled)
+    answer = call("GET", "/events/abc123")
+    assert (answer.status, answer.error["code"]) == (429, "Throttled")
+    assert answer.headers["retry-after"] == "1"
+
+
 def test_pairing_locked_is_429_with_retry_after(monkeypatch):
     def locked(*args, **kwargs):
         raise errors.PairingLocked(42)

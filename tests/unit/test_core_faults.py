@@ -31,17 +31,17 @@ def make(capacity=1):
     return services.create_event(name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=capacity, now=NOW)
 
 
-def test_throttled_read_is_busy(throttled):
+def test_throttled_read_is_throttled(throttled):
     event = make()
     throttled.add("GetItem")
-    with pytest.raises(errors.Busy):
+    with pytest.raises(errors.Throttled):
         services.get_event(event.event_id)
 
 
-def test_throttled_transaction_is_busy_and_changes_nothing(throttled):
+def test_throttled_transaction_is_throttled_and_changes_nothing(throttled):
     event = make()
     throttled.add("TransactWriteItems")
-    with pytest.raises(errors.Busy):
+    with pytest.raises(errors.Throttled):
         services.sign_up(event.event_id, "ann", now=NOW)
     throttled.clear()
     assert services.get_event(event.event_id).going == 0
