@@ -107,10 +107,6 @@ def _delete(label: str, item: TurnoutItem, condition: Condition | None = None, *
     return _Op(label, "delete", item.get_delete_kwargs_from_instance(condition=condition, return_values_on_condition_failure=ALL_OLD if want_old else None))
 
 
-def _check(label: str, model: type[TurnoutItem], key: tuple[str, str], condition: Condition) -> _Op:
-    return _Op(label, "check", model.get_operation_kwargs_from_class(key[0], range_key=key[1], condition=condition))
-
-
 def _transact(ops: list[_Op]) -> None:
     groups: dict[str, list[_Op]] = {"check": [], "delete": [], "put": [], "update": []}
     for op in ops:
@@ -422,36 +418,27 @@ def sign_up(
         if full and not waitlist:
             raise errors.EventFull(event_id)
         if full:
-            item = SignupItem(
-                pk, sk, event_id=event_id, person=person, name=name, guests=guests, status="waitlisted",
-                source=source, signed_up_at=keys.utc(now), status_order=keys.waitlist_order(now, person),
-            )
+            status, order = "waitlisted", keys.waitlist_order(now, person)
             # Joining the line only needs the event to still be full (or the line non-empty): concurrent
             # joins never conflict over a counter. `tickets` only changes, so a cancel can tell the line moved.
-            event_update = _update(
-                "event",
-                EventItem(*keys.event(event_id)),
-                [EventItem.waitlisted.add(1), EventItem.tickets.add(1)],
-                EventItem.pk.exists()
-                & (EventItem.closes_at > keys.utc(now))
-                & ((EventItem.seats_left < seats) | (EventItem.waitlisted > 0)),
-            )
+            actions = [EventItem.waitlisted.add(1), EventItem.tickets.add(1)]
+            room = (EventItem.seats_left < seats) | (EventItem.waitlisted > 0)
             position = int(event.waitlisted) + 1  # exact unless others join or leave meanwhile; counted after
         else:
-            item = SignupItem(
-                pk, sk, event_id=event_id, person=person, name=name, guests=guests, status="going",
-                source=source, signed_up_at=keys.utc(now), status_order=keys.going_order(now, person),
-            )
-            event_update = _update(
-                "event",
-                EventItem(*keys.event(event_id)),
-                [EventItem.going.add(1), EventItem.seats_left.add(-seats)],
-                EventItem.pk.exists()
-                & (EventItem.closes_at > keys.utc(now))
-                & (EventItem.seats_left >= seats)
-                & (EventItem.waitlisted == 0),
-            )
+            status, order = "going", keys.going_order(now, person)
+            actions = [EventItem.going.add(1), EventItem.seats_left.add(-seats)]
+            room = (EventItem.seats_left >= seats) & (EventItem.waitlisted == 0)
             position = None
+        item = SignupItem(
+            pk, sk, event_id=event_id, person=person, name=name, guests=guests, status=status,
+            source=source, signed_up_at=keys.utc(now), status_order=order,
+        )
+        event_update = _update(
+            "event",
+            EventItem(*keys.event(event_id)),
+            actions,
+            EventItem.pk.exists() & (EventItem.closes_at > keys.utc(now)) & room,
+        )
         signup = _signup(item, position)
         outcome = {"kind": "sign_up", "created": True, "signup": _signup_to_json(signup)}
         ops = [_put("signup", item, SignupItem.pk.does_not_exist(), want_old=True), event_update]
