@@ -19,16 +19,11 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNUPS = 10_000
 PAGE = 100
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _start_moto(port: int) -> subprocess.Popen:
@@ -144,7 +139,7 @@ def walk(port: int, event_id: str) -> dict:
 
 def run(python: str, stage: Path, sdk: Path) -> dict:
     """moto's server, seeded by this venv; the walk by `python` with only `stage` and `sdk` on its path."""
-    port = _free_port()
+    port = free_port()
     server = _start_moto(port)
     try:
         seeded = subprocess.run([sys.executable, "-m", "tests.bench.listing", "seed", str(port)], cwd=ROOT,

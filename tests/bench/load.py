@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 16
@@ -27,18 +27,12 @@ READS_PER_CLIENT = 10
 PHASE_SECONDS = 45
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Stack:
     def __init__(self, folder: Path) -> None:
-        self.http_port = _free_port()
+        self.http_port = free_port()
         env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "TURNOUT_", "MOTO_"))}
-        env.update(TURNOUT_HTTP_PORT=str(self.http_port), TURNOUT_MQTT_PORT=str(_free_port()),
-                   TURNOUT_DYNAMODB_PORT=str(_free_port()), TURNOUT_DATA_DIR=str(folder / "data"), PYTHONUNBUFFERED="1",
+        env.update(TURNOUT_HTTP_PORT=str(self.http_port), TURNOUT_MQTT_PORT=str(free_port()),
+                   TURNOUT_DYNAMODB_PORT=str(free_port()), TURNOUT_DATA_DIR=str(folder / "data"), PYTHONUNBUFFERED="1",
                    # The quick start's open mode: this measures throughput, not sign-in.
                    TURNOUT_AUTH="off")
         self.log = open(folder / "stack.log", "w")

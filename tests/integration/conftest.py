@@ -5,7 +5,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -40,12 +34,13 @@ class Response:
 class LocalStack:
     """A running `python -m local`, and a small HTTP client for it."""
 
-    def __init__(self, data_dir: Path, log_path: Path):
+    def __init__(self, data_dir: Path, log_path: Path, **settings: str):
+        self.settings = settings  # extra TURNOUT_* settings, e.g. TURNOUT_AUTH="on"
         self.data_dir = data_dir
         self.log_path = log_path
-        self.http_port = _free_port()
-        self.mqtt_port = _free_port()
-        self.dynamodb_port = _free_port()
+        self.http_port = free_port()
+        self.mqtt_port = free_port()
+        self.dynamodb_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.http_port}"
         self.process: subprocess.Popen | None = None
 
@@ -59,6 +54,7 @@ class LocalStack:
             TURNOUT_DYNAMODB_PORT=str(self.dynamodb_port),
             TURNOUT_DATA_DIR=str(self.data_dir),
             PYTHONUNBUFFERED="1",
+            **self.settings,
         )
         return env
 
@@ -137,12 +133,17 @@ class LocalStack:
         return created.json()
 
 
+def running_stack(tmp_path_factory, name: str, kind: type[LocalStack] = LocalStack, **settings: str):
+    """Starts a stack of its own in a fresh folder, yields it, and stops it if a test left it running."""
+    root = tmp_path_factory.mktemp(name)
+    started = kind(root / "data", root / "stack.log", **settings)
+    started.start()
+    yield started
+    if started.process is not None and started.process.poll() is None:
+        started.stop()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> LocalStack:
     """The local stack, started once for the whole session; tests that restart it leave it running."""
-    root = tmp_path_factory.mktemp("stack")
-    local_stack = LocalStack(root / "data", root / "stack.log")
-    local_stack.start()
-    yield local_stack
-    if local_stack.process is not None and local_stack.process.poll() is None:
-        local_stack.stop()
+    yield from running_stack(tmp_path_factory, "stack")

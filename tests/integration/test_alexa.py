@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.fixtures.alexa import SKILL_ID, envelope
-from tests.integration.conftest import LocalStack
+from tests.integration.conftest import LocalStack, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -79,20 +79,10 @@ def test_a_used_code_does_not_link_a_second_echo(stack):
     assert ask(stack, "link_account", slots={"code": code}, user_id=MELVINS_ECHO).startswith("That code didn't work.")
 
 
-class VerifiedStack(LocalStack):
-    """The stack with a skill id configured, as a deployment would have."""
-
-    def environment(self) -> dict[str, str]:
-        return {**super().environment(), "TURNOUT_SKILL_ID": SKILL_ID}
-
-
 @pytest.fixture(scope="module")
 def verified_stack(tmp_path_factory):
-    root = tmp_path_factory.mktemp("verified-stack")
-    verified = VerifiedStack(root / "data", root / "stack.log")
-    verified.start()
-    yield verified
-    verified.stop()
+    """The stack with a skill id configured, as a deployment would have."""
+    yield from running_stack(tmp_path_factory, "verified-stack", TURNOUT_SKILL_ID=SKILL_ID)
 
 
 def test_with_a_skill_id_configured_the_stack_answers_that_skill(verified_stack):

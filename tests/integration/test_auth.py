@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.integration.conftest import REPO, LocalStack
+from tests.integration.conftest import REPO, LocalStack, running_stack
 from tests.unit.test_api_auth import MATRIX, NEW_EVENT, ORGANIZER, OTHER, ROLES, SELF, SOON
 
 pytestmark = pytest.mark.integration
@@ -17,9 +17,6 @@ PEOPLE = {OTHER: ["ann"], SELF: ["melvin"], ORGANIZER: ["olga", "--organizer"]}
 
 class AuthStack(LocalStack):
     """The stack as a deployment behaves: API Gateway's authorizer in front, the claims deciding."""
-
-    def environment(self) -> dict[str, str]:
-        return {**super().environment(), "TURNOUT_AUTH": "on"}
 
     def token(self, *args: str) -> str:
         """What `python -m local.token ...` prints against this stack's data folder."""
@@ -34,12 +31,9 @@ class AuthStack(LocalStack):
 
 @pytest.fixture(scope="module")
 def auth_stack(tmp_path_factory):
-    root = tmp_path_factory.mktemp("auth-stack")
-    started = AuthStack(root / "data", root / "stack.log")
-    started.start()
-    started.tokens = {ROLE: started.token(*args) for ROLE, args in PEOPLE.items()}
-    yield started
-    started.stop()
+    for started in running_stack(tmp_path_factory, "auth-stack", AuthStack, TURNOUT_AUTH="on"):
+        started.tokens = {ROLE: started.token(*args) for ROLE, args in PEOPLE.items()}
+        yield started
 
 
 def _world(stack: AuthStack) -> dict[str, str]:

@@ -15,6 +15,7 @@ from core import services
 from iot import device, results
 from local.broker import BrokerComponent
 from local.gateway import LambdaFunction
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -55,12 +56,6 @@ def broker(table, local_results):
     component.rule.function._handler = one_at_a_time
     yield component
     component.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Listener:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from api import openapi
 from core import validation
-from tests.integration.conftest import LocalStack
+from tests.integration.conftest import running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -81,21 +81,11 @@ def flatmap_path_parameters(context, path_parameters):
     return st.fixed_dictionaries(choices).map(lambda swapped: {**path_parameters, **swapped})
 
 
-class OpenModeStack(LocalStack):
-    def environment(self) -> dict[str, str]:
-        # Explicitly open, whatever the default becomes: the document's bearer scheme is not enforced here.
-        return {**super().environment(), "TURNOUT_AUTH": "off"}
-
-
 @pytest.fixture(scope="module")
 def fuzzed_stack(tmp_path_factory):
-    """A stack of its own: hundreds of generated events must not become another test's 'next event'."""
-    root = tmp_path_factory.mktemp("fuzz")
-    stack = OpenModeStack(root / "data", root / "stack.log")
-    stack.start()
-    yield stack
-    if stack.process is not None and stack.process.poll() is None:
-        stack.stop()
+    """A stack of its own: hundreds of generated events must not become another test's 'next event'.
+    Explicitly open, whatever the default becomes: the document's bearer scheme is not enforced here."""
+    yield from running_stack(tmp_path_factory, "fuzz", TURNOUT_AUTH="off")
 
 
 def _soon(**delta) -> str:
