@@ -664,10 +664,12 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
 
 @_faults_as_busy
 def list_signups(
-    event_id: str, *, prefix_from: str, prefix_to: str, limit: int, after: tuple[str, str] | None
+    event_id: str, *, prefix_from: str, prefix_to: str, limit: int, after: tuple[str, str] | None,
+    known: Event | None = None,
 ) -> tuple[Event, list[SignupItem], bool]:
-    """The event (for its counts) and a page of signups in by_status order between two sort-key bounds."""
-    event = _get_event_item(event_id)
+    """The event (for its counts; read unless `known`) and a page of signups in by_status order between two
+    sort-key bounds."""
+    event = known if known is not None else _event(_get_event_item(event_id))
     pk = keys.event_partition(event_id)
     kwargs: dict[str, Any] = {}
     if after is not None:
@@ -685,7 +687,7 @@ def list_signups(
     )
     items = [item for item in results if isinstance(item, SignupItem)]
     more = len(items) > limit
-    return _event(event), items[:limit], more
+    return event, items[:limit], more
 
 
 def signup_value(item: SignupItem, position: int | None) -> Signup:

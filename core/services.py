@@ -203,9 +203,14 @@ def get_signup(event_id: str, person: str) -> Signup:
 
 
 def list_signups(event_id: str, *, status: str | None = None, limit: int | str | None = None,
-                 cursor: str | None = None) -> SignupPage:
-    """Going first, then the waitlist in order. Raises EventNotFound, InvalidInput, InvalidCursor."""
+                 cursor: str | None = None, event: Event | None = None) -> SignupPage:
+    """Going first, then the waitlist in order. Raises EventNotFound, InvalidInput, InvalidCursor.
+
+    `event`: the event as the caller read it moments ago (the skill, from its list of what is coming up);
+    its counts are answered and the event is not read again."""
     valid.event_id(event_id)
+    if event is not None and event.event_id != event_id:
+        raise errors.InvalidInput("The event given is not the one asked about.", "event")
     if status not in STATUS_RANGES:
         raise errors.InvalidInput("status is 'going' or 'waitlisted'.", "status")
     size = valid.page_size(limit, SIGNUPS_PAGE)
@@ -218,7 +223,8 @@ def list_signups(event_id: str, *, status: str | None = None, limit: int | str |
         if not low <= order <= high:
             raise errors.InvalidCursor()
         after = (order, cursors.text_field(position, "sk", "SIGNUP#"))
-    event, items, more = repository.list_signups(event_id, prefix_from=low, prefix_to=high, limit=size, after=after)
+    counted, items, more = repository.list_signups(event_id, prefix_from=low, prefix_to=high, limit=size, after=after,
+                                                   known=event)
     # Places in line are counted by the table, never carried in the cursor, so a cursor cannot fake them;
     # a page that starts before the line needs no count at all.
     waiting = [item for item in items if item.status == "waitlisted"]
@@ -230,7 +236,7 @@ def list_signups(event_id: str, *, status: str | None = None, limit: int | str |
     if more and items:
         last = items[-1]
         next_cursor = cursors.encode(scope, {"order": last.status_order, "sk": last.sk})
-    return SignupPage(signups, event.going, event.waitlisted, next_cursor)
+    return SignupPage(signups, counted.going, counted.waitlisted, next_cursor)
 
 
 # --- devices ------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def who_is_going(handler_input):
     event = _event_for(handler_input)
     if not isinstance(event, Event):
         return event
-    page = services.list_signups(event.event_id, status="going", limit=speech.NAMES_SPOKEN)
+    page = services.list_signups(event.event_id, status="going", limit=speech.NAMES_SPOKEN, event=event)
     return _tell(handler_input, speech.who_is_going(event, page.signups, page.going, page.waitlisted))
 
 

@@ -67,3 +67,19 @@ def test_cancel_with_promotion_reads_twice_and_writes_once(calls):
     calls.clear()
     assert services.cancel_signup(event.event_id, "ann", now=NOW).promoted.person == "bob"
     assert calls == Counter({"GetItem": 1, "Query": 1, "TransactWriteItems": 1})
+
+
+def test_a_page_for_an_event_already_read_is_one_query(calls):
+    event = event_with(2, "ann", "bob", "cat")
+    known = services.get_event(event.event_id)
+    calls.clear()
+    page = services.list_signups(event.event_id, status="going", event=known)
+    assert [s.person for s in page.signups] == ["ann", "bob"]
+    assert (page.going, page.waitlisted) == (2, 1)
+    assert calls == Counter({"Query": 1})
+
+
+def test_an_event_given_for_another_id_is_refused(table):
+    first, second = event_with(2), event_with(2)
+    with pytest.raises(services.errors.InvalidInput):
+        services.list_signups(first.event_id, event=services.get_event(second.event_id))
