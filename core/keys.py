@@ -69,8 +69,3 @@ def pairing_misses(scope: str) -> tuple[str, str]:
 
 def request(request_id: str) -> tuple[str, str]:
     return f"REQUEST#{request_id}", "REQUEST"
-
-
-def request_answer(request_id: str) -> tuple[str, str]:
-    """Beside a request's stored outcome: who may send its answer, and whether it was sent."""
-    return f"REQUEST#{request_id}", "ANSWER"

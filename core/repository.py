@@ -4,30 +4,37 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, Iterable, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.constants import ALL_OLD
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    DeleteError,
+    GetError,
+    PutError,
+    PynamoDBException,
+    QueryError,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.expressions.condition import Condition
 
-from core import errors, keys
+from core import errors, items, keys
+from core.items import Raw
 from core.table import (
     AlexaLinkItem,
-    AnswerItem,
     DeviceItem,
     EventItem,
     PairingCodeItem,
     PairingMissesItem,
-    RequestItem,
     SignupItem,
     TurnoutItem,
     connection,
 )
-from core.values import Cancellation, Device, Event, PairingCode, Signup, SignupOutcome
+from core.values import Cancellation, CheckIn, Device, Event, EventRef, PairingCode, Signup, SignupOutcome
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -59,13 +66,68 @@ THROTTLING_CODES = frozenset(
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
+# --- calls -------------------------------------------------------------------------------------
+# Every request goes through pynamodb's connection (its one botocore client, its error wrapping); the items
+# in them are DynamoDB's wire format, read and written by core.items.
+
+TABLE = TurnoutItem.Meta.table_name
+CONDITION = "ReturnValuesOnConditionCheckFailure"
+
+
+def _call(operation: str, params: dict[str, Any], error: type[PynamoDBException]) -> dict[str, Any]:
+    params["ReturnConsumedCapacity"] = "NONE"
+    try:
+        return connection.dispatch(operation, params)
+    except (BotoCoreError, ClientError) as exc:
+        raise error(f"{operation} failed: {exc}", exc) from exc
+
+
+def _key(pk: str, sk: str) -> Raw:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _get(pk: str, sk: str) -> Raw | None:
+    """One item by its key, strongly consistent; None when there is none."""
+    found = _call("GetItem", {"TableName": TABLE, "Key": _key(pk, sk), "ConsistentRead": True}, GetError)
+    return found.get("Item")
+
+
+def _query(params: dict[str, Any], want: int) -> tuple[list[Raw], Raw | None]:
+    """Up to `want` items, page after page while a filter leaves a page short; and where the table stopped."""
+    found: list[Raw] = []
+    params = {"TableName": TABLE, **params}
+    while True:
+        params["Limit"] = want - len(found)
+        page = _call("Query", params, QueryError)
+        found.extend(page.get("Items", ()))
+        last = page.get("LastEvaluatedKey")
+        if last is None or len(found) >= want:
+            return found, last
+        params["ExclusiveStartKey"] = last
+
+
+def _count(params: dict[str, Any]) -> int:
+    total = 0
+    params = {"TableName": TABLE, "Select": "COUNT", **params}
+    while True:
+        page = _call("Query", params, QueryError)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _values(**values: str | int) -> dict[str, dict[str, str]]:
+    return {f":{name}": {"N": str(value)} if isinstance(value, int) else {"S": value} for name, value in values.items()}
+
+
 # --- transactions -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Op:
     label: str
-    kind: str  # check | delete | put | update
+    kind: str  # Put | Update | Delete | ConditionCheck: the TransactItems member
     kwargs: dict[str, Any]
 
 
@@ -80,11 +142,10 @@ class _Cancelled(Exception):
         reason = self.reasons.get(label)
         return reason is not None and reason.code == CONDITION_FAILED
 
-    def old(self, label: str) -> TurnoutItem | None:
+    def old(self, label: str) -> Raw | None:
+        """The item as the refused condition saw it (the operation asked for ALL_OLD); None if absent."""
         reason = self.reasons.get(label)
-        if reason is None or not reason.raw_item:
-            return None
-        return TurnoutItem.from_raw_data(reason.raw_item)
+        return reason.raw_item if reason is not None and reason.raw_item else None
 
 
 class _Retry(Exception):
@@ -95,38 +156,41 @@ class _Retry(Exception):
         self.throttled = throttled
 
 
+def _want_old(kwargs: dict[str, Any], want_old: bool) -> dict[str, Any]:
+    if want_old:
+        kwargs[CONDITION] = ALL_OLD
+    return kwargs
+
+
 def _put(label: str, item: TurnoutItem, condition: Condition | None = None, *, want_old: bool = False) -> _Op:
-    return _Op(label, "put", item.get_save_kwargs_from_instance(condition=condition, return_values_on_condition_failure=ALL_OLD if want_old else None))
+    return _Op(label, "Put", _want_old(item.get_save_kwargs_from_instance(condition=condition), want_old))
 
 
 def _update(label: str, item: TurnoutItem, actions: list, condition: Condition | None = None, *, want_old: bool = False) -> _Op:
-    return _Op(label, "update", item.get_update_kwargs_from_instance(actions=actions, condition=condition, return_values_on_condition_failure=ALL_OLD if want_old else None))
+    return _Op(label, "Update", _want_old(item.get_update_kwargs_from_instance(actions=actions, condition=condition), want_old))
 
 
 def _delete(label: str, item: TurnoutItem, condition: Condition | None = None, *, want_old: bool = False) -> _Op:
-    return _Op(label, "delete", item.get_delete_kwargs_from_instance(condition=condition, return_values_on_condition_failure=ALL_OLD if want_old else None))
+    return _Op(label, "Delete", _want_old(item.get_delete_kwargs_from_instance(condition=condition), want_old))
+
+
+def _put_new(label: str, raw: Raw) -> _Op:
+    """A wire-format item, only if no item has its key; the one in the way comes back on refusal."""
+    return _Op(label, "Put", {"TableName": TABLE, "Item": raw, "ConditionExpression": "attribute_not_exists(#pk)",
+                              "ExpressionAttributeNames": {"#pk": "pk"}, CONDITION: ALL_OLD})
 
 
 def _transact(ops: list[_Op]) -> None:
-    groups: dict[str, list[_Op]] = {"check": [], "delete": [], "put": [], "update": []}
-    for op in ops:
-        groups[op.kind].append(op)
-    # pynamodb sends checks, deletes, puts, updates in that order; reasons come back in the same order.
-    ordered = groups["check"] + groups["delete"] + groups["put"] + groups["update"]
     try:
-        connection.transact_write_items(
-            condition_check_items=[op.kwargs for op in groups["check"]],
-            delete_items=[op.kwargs for op in groups["delete"]],
-            put_items=[op.kwargs for op in groups["put"]],
-            update_items=[op.kwargs for op in groups["update"]],
-        )
+        _call("TransactWriteItems", {"TransactItems": [{op.kind: op.kwargs} for op in ops]}, TransactWriteError)
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons
         if reasons:
             codes = {r.code for r in reasons if r is not None}
             if codes & RETRYABLE_CODES:
                 raise _Retry(throttled=bool(codes & THROTTLING_CODES)) from exc
-            raise _Cancelled({op.label: reason for op, reason in zip(ordered, reasons)}) from exc
+            # Reasons come back in the order the operations were sent.
+            raise _Cancelled({op.label: reason for op, reason in zip(ops, reasons)}) from exc
         if _response_code(exc) in RETRYABLE_CODES:
             raise _Retry(throttled=_response_code(exc) in THROTTLING_CODES) from exc
         raise
@@ -172,53 +236,18 @@ def _faults_as_busy(operation: Callable[P, T]) -> Callable[P, T]:
 # --- conversions --------------------------------------------------------------------------------
 
 
-def _local(text: str | None, tz: ZoneInfo) -> datetime | None:
-    return keys.from_utc(text).astimezone(tz) if text else None
-
-
-def _event(item: EventItem) -> Event:
-    tz = ZoneInfo(item.timezone)
-    capacity = int(item.capacity) if item.capacity is not None else None
-    return Event(
-        event_id=item.event_id,
-        name=item.name,
-        starts_at=keys.from_utc(item.starts_at).astimezone(tz),
-        ends_at=_local(item.ends_at, tz),
-        timezone=item.timezone,
-        location=item.location,
-        description=item.description,
-        capacity=capacity,
-        going=int(item.going),
-        waitlisted=int(item.waitlisted),
-        spots_left=int(item.seats_left) if capacity is not None else None,
-        created_at=keys.from_utc(item.created_at).astimezone(tz),
-    )
-
-
-def _signup(item: SignupItem, position: int | None = None) -> Signup:
-    return Signup(
-        event_id=item.event_id,
-        person=item.person,
-        name=item.name,
-        guests=int(item.guests),
-        status=item.status,  # type: ignore[arg-type]
-        position=position if item.status == "waitlisted" else None,
-        source=item.source,  # type: ignore[arg-type]
-        signed_up_at=keys.from_utc(item.signed_up_at),
-        checked_in_at=keys.from_utc(item.checked_in_at) if item.checked_in_at else None,
-    )
-
-
 def _signup_to_json(signup: Signup | None) -> dict[str, Any] | None:
     if signup is None:
         return None
-    data = asdict(signup)
-    data["signed_up_at"] = keys.utc(signup.signed_up_at)
-    data["checked_in_at"] = keys.utc(signup.checked_in_at) if signup.checked_in_at else None
-    return data
+    return {
+        "event_id": signup.event_id, "person": signup.person, "name": signup.name, "guests": signup.guests,
+        "status": signup.status, "position": signup.position, "source": signup.source,
+        "signed_up_at": keys.utc(signup.signed_up_at),
+        "checked_in_at": keys.utc(signup.checked_in_at) if signup.checked_in_at else None,
+    }
 
 
-def _signup_from_json(data: dict[str, Any] | None) -> Signup | None:
+def signup_from_json(data: dict[str, Any] | None) -> Signup | None:
     if data is None:
         return None
     return Signup(
@@ -239,7 +268,6 @@ def _seats(guests: int) -> int:
 
 def _event_item(event: Event) -> EventItem:
     pk, sk = keys.event(event.event_id)
-    taken = 0
     return EventItem(
         pk,
         sk,
@@ -257,7 +285,7 @@ def _event_item(event: Event) -> EventItem:
         capacity=event.capacity,
         going=0,
         waitlisted=0,
-        seats_left=(event.capacity if event.capacity is not None else keys.UNLIMITED_SEATS) - taken,
+        seats_left=event.capacity if event.capacity is not None else keys.UNLIMITED_SEATS,
         tickets=0,
         created_at=keys.utc(event.created_at),
     )
@@ -272,45 +300,49 @@ def put_event(event: Event) -> Event:
         if _response_code(exc) == "ConditionalCheckFailedException":
             raise errors.InvalidInput("An event with that id already exists.", "event_id") from exc
         raise
-    return _event(item)
+    return items.event(item.serialize())
 
 
-def _get_event_item(event_id: str) -> EventItem:
-    try:
-        return EventItem.get(*keys.event(event_id), consistent_read=True)
-    except DoesNotExist:
-        raise errors.EventNotFound(event_id) from None
+def _event_raw(event_id: str) -> Raw:
+    raw = _get(*keys.event(event_id))
+    if raw is None:
+        raise errors.EventNotFound(event_id)
+    return raw
 
 
 @_faults_as_busy
 def get_event(event_id: str) -> Event:
-    return _event(_get_event_item(event_id))
+    return items.event(_event_raw(event_id))
+
+
+_UPCOMING_NAMES = {"#p": "gsi1pk", "#o": "gsi1sk", "#c": "closes_at"}
 
 
 @_faults_as_busy
 def upcoming_events(now: datetime, limit: int, after: str | None, longest: timedelta) -> tuple[list[Event], str | None]:
     """Events whose list has not closed, by start; `after` is the start order of the last one seen."""
-    earliest = keys.event_start_order(now - longest, "")
-    condition = EventItem.start_order > after if after else EventItem.start_order >= earliest
-    results = EventItem.by_start.query(
-        keys.EVENTS_PARTITION,
-        condition,
-        filter_condition=EventItem.closes_at > keys.utc(now),
-        limit=limit + 1,
-    )
-    items = [item for item in results if isinstance(item, EventItem)]
-    more = len(items) > limit
-    items = items[:limit]
-    return [_event(item) for item in items], (items[-1].start_order if more and items else None)
+    bound = after if after else keys.event_start_order(now - longest, "")
+    found, _ = _query({
+        "IndexName": "by_start",
+        "KeyConditionExpression": "#p = :p AND #o > :o" if after else "#p = :p AND #o >= :o",
+        "FilterExpression": "#c > :now",
+        "ExpressionAttributeNames": _UPCOMING_NAMES,
+        "ExpressionAttributeValues": _values(p=keys.EVENTS_PARTITION, o=bound, now=keys.utc(now)),
+    }, limit + 1)
+    events = [raw for raw in found if items.kind(raw) == items.EVENT]
+    more = len(events) > limit
+    events = events[:limit]
+    return [items.event(raw) for raw in events], (events[-1]["gsi1sk"]["S"] if more and events else None)
 
 
 @_faults_as_busy
 def update_event(event_id: str, apply: Callable[[Event], Event], now: datetime) -> Event:
     """Changes an event under an optimistic check of what the change was computed from."""
+    pk, sk = keys.event(event_id)
 
     def attempt() -> Event:
-        item = _get_event_item(event_id)
-        before = _event(item)
+        raw = _event_raw(event_id)
+        before = items.event(raw)
         after = apply(before)
         capacity_delta = _capacity_room(after.capacity) - _capacity_room(before.capacity)
         actions = [
@@ -324,23 +356,24 @@ def update_event(event_id: str, apply: Callable[[Event], Event], now: datetime) 
             EventItem.description.set(after.description) if after.description else EventItem.description.remove(),
             EventItem.capacity.set(after.capacity) if after.capacity is not None else EventItem.capacity.remove(),
         ]
-        condition = EventItem.pk.exists() & (EventItem.starts_at == item.starts_at)
-        condition &= EventItem.capacity == item.capacity if item.capacity is not None else EventItem.capacity.does_not_exist()
+        condition = EventItem.pk.exists() & (EventItem.starts_at == raw["starts_at"]["S"])
+        condition &= EventItem.capacity == before.capacity if before.capacity is not None else EventItem.capacity.does_not_exist()
         if capacity_delta:
             actions.append(EventItem.seats_left.add(capacity_delta))
             if capacity_delta < 0:
                 condition &= EventItem.seats_left >= -capacity_delta
         try:
-            item.update(actions=actions, condition=condition)
+            changed = EventItem(pk, sk).update(actions=actions, condition=condition)
         except UpdateError as exc:
             if _response_code(exc) != "ConditionalCheckFailedException":
                 raise
-            latest = _get_event_item(event_id)
-            if capacity_delta < 0 and latest.capacity == item.capacity and latest.seats_left < -capacity_delta:
-                taken = _capacity_room(before.capacity) - int(latest.seats_left)
+            latest = _event_raw(event_id)
+            left = int(latest["seats_left"]["N"])
+            if capacity_delta < 0 and items.event(latest).capacity == before.capacity and left < -capacity_delta:
+                taken = _capacity_room(before.capacity) - left
                 raise errors.CapacityBelowTaken(taken) from None
             raise _Retry() from None
-        return _event(item)
+        return items.event(changed["Attributes"])
 
     updated = _with_retries(attempt)
     if updated.waitlisted and _fill_if_room(event_id, now):
@@ -367,32 +400,94 @@ def delete_event(event_id: str) -> None:
             batch.delete(item)
 
 
-# --- signups ------------------------------------------------------------------------------------
+# --- requests: a retried delivery gets the first outcome ----------------------------------------
 
 
-def _request_item(request_id: str, outcome: dict[str, Any], now: datetime) -> RequestItem:
+class RequestUsed(errors.InvalidInput):
+    """The request id already carries the outcome of another kind of action (`outcome`, as stored)."""
+
+    def __init__(self, outcome: dict[str, Any]) -> None:
+        super().__init__("That request id was already used for another action.", "request_id")
+        self.outcome = outcome
+
+
+def _request_op(request_id: str, outcome: dict[str, Any], now: datetime) -> _Op:
     pk, sk = keys.request(request_id)
-    return RequestItem(pk, sk, outcome=json.dumps(outcome), expires=now + REQUEST_TTL)
+    return _put_new("request", {
+        "pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": items.REQUEST},
+        "outcome": {"S": json.dumps(outcome, separators=(",", ":"))},
+        "expires_at_epoch": {"N": str(int((now + REQUEST_TTL).timestamp()))},
+    })
+
+
+def _with_request(ops: list[_Op], request_id: str | None, outcome: Callable[[], dict[str, Any]],
+                  note: dict[str, Any] | None, now: datetime) -> list[_Op]:
+    """The transaction, plus - with a request id - its outcome stored under that id (built only then)."""
+    if request_id is None:
+        return ops
+    stored = outcome()
+    if note:
+        stored["note"] = note
+    return ops + [_request_op(request_id, stored, now)]
+
+
+def _stored(raw: Raw | None, kind: str) -> dict[str, Any]:
+    if raw is None or items.kind(raw) != items.REQUEST:
+        raise errors.Busy()
+    outcome = json.loads(raw["outcome"]["S"])
+    if outcome.get("kind") != kind:
+        raise RequestUsed(outcome)
+    return outcome
 
 
 def _replay(cancelled: _Cancelled, kind: str) -> dict[str, Any] | None:
     """The stored outcome when this transaction's request id was already used."""
-    if not cancelled.failed("request"):
-        return None
-    old = cancelled.old("request")
-    if not isinstance(old, RequestItem):
-        raise errors.Busy()
-    outcome = json.loads(old.outcome)
-    if outcome.get("kind") != kind:
-        raise errors.InvalidInput("That request id was already used for another action.", "request_id")
-    return outcome
+    return _stored(cancelled.old("request"), kind) if cancelled.failed("request") else None
 
 
-def _with_request(ops: list[_Op], request_id: str | None, outcome: dict[str, Any], now: datetime) -> list[_Op]:
-    if request_id is None:
-        return ops
-    item = _request_item(request_id, outcome, now)
-    return ops + [_put("request", item, RequestItem.pk.does_not_exist(), want_old=True)]
+def _stored_outcome(request_id: str, kind: str) -> dict[str, Any] | None:
+    raw = _get(*keys.request(request_id))
+    return None if raw is None else _stored(raw, kind)
+
+
+@_faults_as_busy
+def store_outcome(request_id: str, outcome: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """Stores an outcome no transaction wrote (a refusal) under its request id, unless one is there already:
+    None when stored now, else the outcome stored first."""
+    try:
+        _transact([_request_op(request_id, outcome, now)])
+    except _Cancelled as cancelled:
+        old = cancelled.old("request")
+        if old is None:
+            raise errors.Busy() from None
+        return json.loads(old["outcome"]["S"])
+    except _Retry:
+        raise errors.Busy() from None
+    return None
+
+
+# --- signups ------------------------------------------------------------------------------------
+
+# A sign-up is one transaction: the signup put if the person has none, and the event's counts moved if the
+# condition for its path still holds. Written out once here rather than built per request by the models'
+# expression objects (which cost more than the whole request's own work: make bench).
+_TAKE_SEAT = ("ADD #going :one, #left :taken",
+              "attribute_exists(#pk) AND #closes > :now AND #left >= :seats AND #waitlisted = :zero",
+              {"#pk": "pk", "#going": "going", "#left": "seats_left", "#closes": "closes_at", "#waitlisted": "waitlisted"})
+_JOIN_LINE = ("ADD #waitlisted :one, #tickets :one",
+              "attribute_exists(#pk) AND #closes > :now AND (#left < :seats OR #waitlisted > :zero)",
+              {"#pk": "pk", "#waitlisted": "waitlisted", "#tickets": "tickets", "#closes": "closes_at", "#left": "seats_left"})
+# What a button's binding remembers of its event must still be true, or the press answers with stale news.
+_AS_REMEMBERED = " AND #name = :name AND #starts = :starts AND #tz = :tz"
+_REMEMBERED_NAMES = {"#name": "name", "#starts": "starts_at", "#tz": "timezone"}
+
+
+class StaleCopy(Exception):
+    """The event no longer matches the copy the caller expected; `event` is what it is now."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(event.event_id)
+        self.event = event
 
 
 @_faults_as_busy
@@ -406,150 +501,176 @@ def sign_up(
     waitlist: bool,
     request_id: str | None,
     now: datetime,
+    note: dict[str, Any] | None = None,
+    expect: EventRef | None = None,
 ) -> SignupOutcome:
-    """One transaction when a seat is free; a full event reads the event once to take a waitlist ticket."""
+    """One transaction when a seat is free (or the line is known to be long); a refused condition hands back
+    the event as it was, so the other path is tried at once. `expect`: the event as the caller remembers it
+    (name, start, time zone); StaleCopy when it changed."""
     seats = _seats(guests)
     pk, sk = keys.signup(event_id, person)
-    known: dict[str, EventItem] = {}
+    event_pk, event_sk = keys.event(event_id)
+    moment = keys.utc(now)
+    known: dict[str, Raw] = {}
 
     def attempt() -> SignupOutcome:
         event = known.get("event")
-        full = event is not None and (int(event.seats_left) < seats or int(event.waitlisted) > 0)
+        waiting = int(event["waitlisted"]["N"]) if event else 0
+        full = event is not None and (int(event["seats_left"]["N"]) < seats or waiting > 0)
         if full and not waitlist:
             raise errors.EventFull(event_id)
         if full:
             status, order = "waitlisted", keys.waitlist_order(now, person)
-            # Joining the line only needs the event to still be full (or the line non-empty): concurrent
-            # joins never conflict over a counter. `tickets` only changes, so a cancel can tell the line moved.
-            actions = [EventItem.waitlisted.add(1), EventItem.tickets.add(1)]
-            room = (EventItem.seats_left < seats) | (EventItem.waitlisted > 0)
-            position = int(event.waitlisted) + 1  # exact unless others join or leave meanwhile; counted after
+            update, condition, names = _JOIN_LINE
+            values = _values(one=1, now=moment, seats=seats, zero=0)
+            position = waiting + 1  # exact unless others join or leave meanwhile; counted after
         else:
             status, order = "going", keys.going_order(now, person)
-            actions = [EventItem.going.add(1), EventItem.seats_left.add(-seats)]
-            room = (EventItem.seats_left >= seats) & (EventItem.waitlisted == 0)
+            update, condition, names = _TAKE_SEAT
+            values = _values(one=1, taken=-seats, now=moment, seats=seats, zero=0)
             position = None
-        item = SignupItem(
-            pk, sk, event_id=event_id, person=person, name=name, guests=guests, status=status,
-            source=source, signed_up_at=keys.utc(now), status_order=order,
-        )
-        event_update = _update(
-            "event",
-            EventItem(*keys.event(event_id)),
-            actions,
-            EventItem.pk.exists() & (EventItem.closes_at > keys.utc(now)) & room,
-        )
-        signup = _signup(item, position)
-        outcome = {"kind": "sign_up", "created": True, "signup": _signup_to_json(signup)}
-        ops = [_put("signup", item, SignupItem.pk.does_not_exist(), want_old=True), event_update]
+        if expect is not None:
+            condition += _AS_REMEMBERED
+            names = {**names, **_REMEMBERED_NAMES}
+            values.update(_values(name=expect.name, starts=keys.utc(expect.starts_at), tz=_zone(expect.starts_at)))
+        signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
+                        source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
+        ops = [
+            _put_new("signup", items.signup_item(signup, order)),
+            _Op("event", "Update", {"TableName": TABLE, "Key": _key(event_pk, event_sk), "UpdateExpression": update,
+                                    "ConditionExpression": condition, "ExpressionAttributeNames": names,
+                                    "ExpressionAttributeValues": values, CONDITION: ALL_OLD}),
+        ]
+        outcome = lambda: {"kind": "sign_up", "created": True, "signup": _signup_to_json(signup)}  # noqa: E731
         try:
-            _transact(_with_request(ops, request_id, outcome, now))
+            _transact(_with_request(ops, request_id, outcome, note, now))
         except _Cancelled as cancelled:
             replay = _replay(cancelled, "sign_up")
             if replay is not None:
-                return SignupOutcome(_signup_from_json(replay["signup"]), replay["created"], replayed=True)
+                return SignupOutcome(signup_from_json(replay["signup"]), replay["created"], replayed=True,
+                                     note=replay.get("note"))
             if cancelled.failed("signup"):
                 existing = cancelled.old("signup")
-                if not isinstance(existing, SignupItem):
+                if existing is None or items.kind(existing) != items.SIGNUP:
                     raise _Retry() from None
-                return SignupOutcome(_with_position(existing), created=False)
-            latest = _get_event_item(event_id)
-            if latest.closes_at <= keys.utc(now):
+                already = SignupOutcome(_with_position(existing), created=False)
+                if request_id is None:
+                    return already
+                # Nothing was written, so the outcome is stored on its own: a repeat is told it is one.
+                stored = {"kind": "sign_up", "created": False, "signup": _signup_to_json(already.signup)}
+                first = store_outcome(request_id, {**stored, **({"note": note} if note else {})}, now)
+                if first is None:
+                    return already
+                if first.get("kind") != "sign_up":
+                    raise RequestUsed(first) from None
+                return SignupOutcome(signup_from_json(first["signup"]), first["created"], replayed=True,
+                                     note=first.get("note"))
+            latest_raw = cancelled.old("event")
+            if latest_raw is None:
+                raise errors.EventNotFound(event_id) from None
+            latest = items.event(latest_raw)
+            if latest_raw["closes_at"]["S"] <= moment:
                 raise errors.EventOver(event_id) from None
-            if latest.capacity is not None and seats > int(latest.capacity):
+            if latest.capacity is not None and seats > latest.capacity:
                 raise errors.InvalidInput(
-                    f"The event has {int(latest.capacity)} places; a party of {seats} cannot fit.", "guests"
+                    f"The event has {latest.capacity} places; a party of {seats} cannot fit.", "guests"
                 ) from None
-            known["event"] = latest
+            if expect is not None and (latest.name, latest.starts_at, latest.timezone) != (
+                    expect.name, expect.starts_at, _zone(expect.starts_at)):
+                raise StaleCopy(latest) from None
+            known["event"] = latest_raw
             raise _Retry() from None
-        return SignupOutcome(_with_position(item) if item.status == "waitlisted" else signup, created=True)
+        if status == "waitlisted":
+            signup = Signup(**{**signup.__dict__, "position": place_in_line(event_pk, order)})
+        return SignupOutcome(signup, created=True)
 
     return _with_retries(attempt)
 
 
-def _with_position(item: SignupItem) -> Signup:
-    return _signup(item, place_in_line(item) if item.status == "waitlisted" else None)
+def _zone(moment: datetime) -> str:
+    return moment.tzinfo.key  # type: ignore[union-attr]  # core's times carry their event's ZoneInfo
+
+
+def _with_position(raw: Raw) -> Signup:
+    waiting = raw["status"]["S"] == "waitlisted"
+    return items.signup(raw, place_in_line(raw["pk"]["S"], raw["lsi1sk"]["S"]) if waiting else None)
+
+
+_LINE_UP_TO = {"IndexName": "by_status", "KeyConditionExpression": "#pk = :pk AND #o BETWEEN :first AND :me",
+               "ExpressionAttributeNames": {"#pk": "pk", "#o": "lsi1sk"}, "ConsistentRead": True}
 
 
 @_faults_as_busy
-def place_in_line(item: SignupItem) -> int:
-    """1-based place of a waitlisted signup: one count over the line up to it."""
-    return TurnoutItem.by_status.count(
-        item.pk,
-        TurnoutItem.status_order.between(keys.WAITLIST_PREFIX, item.status_order),
-        consistent_read=True,
-    )
+def place_in_line(partition: str, order: str) -> int:
+    """1-based place of a waitlisted signup (by its order key): one count over the line up to it."""
+    return _count({**_LINE_UP_TO, "ExpressionAttributeValues": _values(pk=partition, first=keys.WAITLIST_PREFIX, me=order)})
 
 
 @_faults_as_busy
 def get_signup(event_id: str, person: str) -> Signup:
-    try:
-        item = SignupItem.get(*keys.signup(event_id, person), consistent_read=True)
-    except DoesNotExist:
-        raise errors.NotSignedUp(event_id, person) from None
-    return _with_position(item)
+    raw = _get(*keys.signup(event_id, person))
+    if raw is None:
+        raise errors.NotSignedUp(event_id, person)
+    return _with_position(raw)
 
 
-def _event_and_head(event_id: str) -> tuple[EventItem, SignupItem | None]:
+_FROM_EVENT = {"IndexName": "by_status", "KeyConditionExpression": "#pk = :pk AND #o >= :event",
+               "ExpressionAttributeNames": {"#pk": "pk", "#o": "lsi1sk"}, "ConsistentRead": True}
+
+
+def _event_and_head(event_id: str) -> tuple[Raw, Raw | None]:
     """One strongly consistent query: the event item, then the first waitlisted signup if any."""
-    found = list(
-        TurnoutItem.by_status.query(
-            keys.event_partition(event_id),
-            TurnoutItem.status_order >= keys.EVENT_ORDER,
-            limit=2,
-            consistent_read=True,
-        )
-    )
-    if not found or not isinstance(found[0], EventItem):
+    found, _ = _query({**_FROM_EVENT, "ExpressionAttributeValues": _values(pk=keys.event_partition(event_id), event=keys.EVENT_ORDER)}, 2)
+    if not found or items.kind(found[0]) != items.EVENT:
         raise errors.EventNotFound(event_id)
-    head = found[1] if len(found) > 1 and isinstance(found[1], SignupItem) else None
+    head = found[1] if len(found) > 1 and items.kind(found[1]) == items.SIGNUP else None
     return found[0], head
 
 
-def _promotion_ops(event: EventItem, head: SignupItem, now: datetime) -> list[_Op]:
-    promoted = SignupItem(*keys.signup(event.event_id, head.person))
+def _promotion_ops(event_id: str, head: Raw, now: datetime) -> list[_Op]:
+    person = head["person"]["S"]
+    promoted = SignupItem(*keys.signup(event_id, person))
     return [
         _update(
             "promoted",
             promoted,
-            [SignupItem.status.set("going"), SignupItem.status_order.set(keys.going_order(now, head.person))],
-            (SignupItem.status == "waitlisted") & (SignupItem.status_order == head.status_order),
+            [SignupItem.status.set("going"), SignupItem.status_order.set(keys.going_order(now, person))],
+            (SignupItem.status == "waitlisted") & (SignupItem.status_order == head["lsi1sk"]["S"]),
         )
     ]
 
 
-def _promoted_value(head: SignupItem, now: datetime) -> Signup:
-    head.status = "going"
-    head.status_order = keys.going_order(now, head.person)
-    return _signup(head)
+def _promoted_value(head: Raw) -> Signup:
+    return Signup(**{**items.signup(head).__dict__, "status": "going", "position": None})
 
 
 @_faults_as_busy
-def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime) -> Cancellation:
+def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime,
+                  note: dict[str, Any] | None = None) -> Cancellation:
     """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat."""
     pk, sk = keys.signup(event_id, person)
     # Seats can stay free behind a head of the line too big for them; then the line is re-checked.
     leftover = {"seats": False}
 
     def attempt() -> Cancellation:
-        try:
-            mine = SignupItem.get(pk, sk, consistent_read=True)
-        except DoesNotExist:
+        mine = _get(pk, sk)
+        if mine is None:
             replay = _stored_outcome(request_id, "cancel") if request_id else None
             if replay is None:
                 raise errors.NotSignedUp(event_id, person) from None
-            return _cancellation(replay, replayed=True)
+            return _cancellation(replay)
         event, head = _event_and_head(event_id)
-        freed = _seats(int(mine.guests))
-        delete = _delete("signup", SignupItem(pk, sk), SignupItem.status_order == mine.status_order)
+        freed = _seats(int(mine["guests"]["N"]))
+        seats_left = int(event["seats_left"]["N"])
+        delete = _delete("signup", SignupItem(pk, sk), SignupItem.status_order == mine["lsi1sk"]["S"])
         event_key = EventItem(*keys.event(event_id))
         promoted: Signup | None = None
-        if mine.status == "waitlisted":
+        if mine["status"]["S"] == "waitlisted":
             ops = [delete, _update("event", event_key, [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]
-            leftover["seats"] = int(event.seats_left) > 0
-        elif head is not None and _seats(int(head.guests)) <= int(event.seats_left) + freed:
-            need = _seats(int(head.guests))
-            ops = [delete] + _promotion_ops(event, head, now) + [
+            leftover["seats"] = seats_left > 0
+        elif head is not None and _seats(int(head["guests"]["N"])) <= seats_left + freed:
+            need = _seats(int(head["guests"]["N"]))
+            ops = [delete] + _promotion_ops(event_id, head, now) + [
                 _update(
                     "event",
                     event_key,
@@ -557,21 +678,22 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                     (EventItem.waitlisted > 0) & (EventItem.seats_left >= need - freed),
                 )
             ]
-            promoted = _promoted_value(head, now)
+            promoted = _promoted_value(head)
             leftover["seats"] = freed > need
         else:
             leftover["seats"] = head is not None
             # Nobody takes the seat: valid only while the waitlist is exactly as it was read.
-            still = (EventItem.waitlisted == 0) if head is None else (EventItem.tickets == event.tickets)
+            still = (EventItem.waitlisted == 0) if head is None else (EventItem.tickets == int(event["tickets"]["N"]))
             ops = [delete, _update("event", event_key, [EventItem.going.add(-1), EventItem.seats_left.add(freed)], still)]
-        cancelled_value = _signup(mine)
-        outcome = {"kind": "cancel", "cancelled": _signup_to_json(cancelled_value), "promoted": _signup_to_json(promoted)}
+        cancelled_value = items.signup(mine, None)
+        outcome = lambda: {"kind": "cancel", "cancelled": _signup_to_json(cancelled_value),  # noqa: E731
+                           "promoted": _signup_to_json(promoted)}
         try:
-            _transact(_with_request(ops, request_id, outcome, now))
+            _transact(_with_request(ops, request_id, outcome, note, now))
         except _Cancelled as cancelled:
             replay = _replay(cancelled, "cancel")
             if replay is not None:
-                return _cancellation(replay, replayed=True)
+                return _cancellation(replay)
             raise _Retry() from None
         return Cancellation(cancelled_value, promoted)
 
@@ -583,24 +705,14 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
     return cancellation
 
 
-def _cancellation(outcome: dict[str, Any], *, replayed: bool) -> Cancellation:
-    return Cancellation(_signup_from_json(outcome["cancelled"]), _signup_from_json(outcome["promoted"]), replayed=replayed)
-
-
-def _stored_outcome(request_id: str, kind: str) -> dict[str, Any] | None:
-    try:
-        stored = RequestItem.get(*keys.request(request_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    outcome = json.loads(stored.outcome)
-    if outcome.get("kind") != kind:
-        raise errors.InvalidInput("That request id was already used for another action.", "request_id")
-    return outcome
+def _cancellation(outcome: dict[str, Any]) -> Cancellation:
+    return Cancellation(signup_from_json(outcome["cancelled"]), signup_from_json(outcome["promoted"]), replayed=True,
+                        note=outcome.get("note"))
 
 
 def _fill_if_room(event_id: str, now: datetime) -> list[Signup]:
-    event = _get_event_item(event_id)
-    if int(event.waitlisted) > 0 and int(event.seats_left) > 0:
+    event = _event_raw(event_id)
+    if int(event["waitlisted"]["N"]) > 0 and int(event["seats_left"]["N"]) > 0:
         return fill_from_waitlist(event_id, now)
     return []
 
@@ -612,10 +724,10 @@ def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
 
     def attempt() -> Signup | None:
         event, head = _event_and_head(event_id)
-        if head is None or _seats(int(head.guests)) > int(event.seats_left):
+        if head is None or _seats(int(head["guests"]["N"])) > int(event["seats_left"]["N"]):
             return None
-        need = _seats(int(head.guests))
-        ops = _promotion_ops(event, head, now) + [
+        need = _seats(int(head["guests"]["N"]))
+        ops = _promotion_ops(event_id, head, now) + [
             _update(
                 "event",
                 EventItem(*keys.event(event_id)),
@@ -627,7 +739,7 @@ def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
             _transact(ops)
         except _Cancelled:
             raise _Retry() from None
-        return _promoted_value(head, now)
+        return _promoted_value(head)
 
     while (signup := _with_retries(attempt)) is not None:
         promoted.append(signup)
@@ -635,77 +747,94 @@ def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
 
 
 @_faults_as_busy
-def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedelta) -> Signup:
-    """Idempotent by its condition: a second check-in returns the first one unchanged."""
-    event = _get_event_item(event_id)
-    if keys.utc(now) >= event.closes_at:
+def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedelta, request_id: str | None = None,
+             note: dict[str, Any] | None = None) -> CheckIn:
+    """Idempotent by its condition: a second check-in returns the first one unchanged. With a request id the
+    outcome is stored under it too, so a repeated delivery is told it was a repeat."""
+    event = items.event(_event_raw(event_id))
+    if now >= event.closes_at:
         raise errors.EventOver(event_id)
-    opens_at = keys.from_utc(event.starts_at) - opens_before
+    opens_at = event.starts_at - opens_before
     if now < opens_at:
-        raise errors.CheckInNotOpen(event_id, opens_at.astimezone(ZoneInfo(event.timezone)).isoformat())
-    item = SignupItem(*keys.signup(event_id, person))
+        raise errors.CheckInNotOpen(event_id, opens_at.isoformat())
+    pk, sk = keys.signup(event_id, person)
+    update = _update("signup", SignupItem(pk, sk), [SignupItem.checked_in_at.set(keys.utc(now))],
+                     SignupItem.pk.exists() & (SignupItem.status == "going") & SignupItem.checked_in_at.does_not_exist(),
+                     want_old=True)
+    outcome = lambda: {"kind": "check_in", "signup": None}  # noqa: E731
     try:
-        item.update(
-            actions=[SignupItem.checked_in_at.set(keys.utc(now))],
-            condition=SignupItem.pk.exists() & (SignupItem.status == "going") & SignupItem.checked_in_at.does_not_exist(),
-        )
-    except UpdateError as exc:
-        if _response_code(exc) != "ConditionalCheckFailedException":
-            raise
-        try:
-            old = SignupItem.get(*keys.signup(event_id, person), consistent_read=True)
-        except DoesNotExist:
+        _transact(_with_request([update], request_id, outcome, note, now))
+    except _Cancelled as cancelled:
+        replay = _replay(cancelled, "check_in")
+        if replay is not None:
+            return CheckIn(get_signup(event_id, person), replayed=True, note=replay.get("note"))
+        old = cancelled.old("signup")
+        if old is None:
             raise errors.NotSignedUp(event_id, person) from None
-        if old.status != "going":
+        if old["status"]["S"] != "going":
             raise errors.NotGoing(event_id, person) from None
-        return _signup(old)
-    return _signup(item)
+        if request_id is not None:
+            first = store_outcome(request_id, {**outcome(), **({"note": note} if note else {})}, now)
+            if first is not None:
+                if first.get("kind") != "check_in":
+                    raise RequestUsed(first) from None
+                return CheckIn(items.signup(old), replayed=True, note=first.get("note"))
+        return CheckIn(items.signup(old))
+    except _Retry:
+        raise errors.Busy() from None
+    return CheckIn(get_signup(event_id, person))
+
+
+_PAGE = {"IndexName": "by_status", "KeyConditionExpression": "#pk = :pk AND #o BETWEEN :low AND :high",
+         "ExpressionAttributeNames": {"#pk": "pk", "#o": "lsi1sk"}, "ConsistentRead": True}
 
 
 @_faults_as_busy
 def list_signups(
     event_id: str, *, prefix_from: str, prefix_to: str, limit: int, after: tuple[str, str] | None,
     known: Event | None = None,
-) -> tuple[Event, list[SignupItem], bool]:
-    """The event (for its counts; read unless `known`) and a page of signups in by_status order between two
-    sort-key bounds."""
-    event = known if known is not None else _event(_get_event_item(event_id))
+) -> tuple[Event, list[Signup], tuple[str, str] | None]:
+    """The event (for its counts; read unless `known`), a page of signups in by_status order between two
+    sort-key bounds with their places in line, and the (order, sk) to continue after when more follow."""
+    event = known if known is not None else items.event(_event_raw(event_id))
     pk = keys.event_partition(event_id)
-    kwargs: dict[str, Any] = {}
+    params: dict[str, Any] = {**_PAGE, "ExpressionAttributeValues": _values(pk=pk, low=prefix_from, high=prefix_to)}
     if after is not None:
-        kwargs["last_evaluated_key"] = {
-            "pk": {"S": pk},
-            "sk": {"S": after[1]},
-            "lsi1sk": {"S": after[0]},
-        }
-    results = TurnoutItem.by_status.query(
-        pk,
-        TurnoutItem.status_order.between(prefix_from, prefix_to),
-        limit=limit + 2,  # the event item may sit inside the range, and one more tells if a page follows
-        consistent_read=True,
-        **kwargs,
-    )
-    items = [item for item in results if isinstance(item, SignupItem)]
-    more = len(items) > limit
-    return event, items[:limit], more
-
-
-def signup_value(item: SignupItem, position: int | None) -> Signup:
-    return _signup(item, position)
+        params["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": after[1]}, "lsi1sk": {"S": after[0]}}
+    # The event item may sit inside the range, and one more tells if a page follows.
+    found, _ = _query(params, limit + 2)
+    page = [raw for raw in found if items.kind(raw) == items.SIGNUP]
+    more = len(page) > limit
+    page = page[:limit]
+    # Places in line are counted by the table, never carried in a cursor, so a cursor cannot fake them; a
+    # page that starts before the line needs no count at all.
+    waiting = [raw for raw in page if raw["status"]["S"] == "waitlisted"]
+    starts_in_line = after is not None and after[0] >= keys.WAITLIST_PREFIX
+    place = place_in_line(pk, waiting[0]["lsi1sk"]["S"]) if waiting and starts_in_line else 1
+    signups = []
+    for raw in page:
+        if raw["status"]["S"] == "waitlisted":
+            signups.append(items.signup(raw, place))
+            place += 1
+        else:
+            signups.append(items.signup(raw))
+    last = (page[-1]["lsi1sk"]["S"], page[-1]["sk"]["S"]) if more and page else None
+    return event, signups, last
 
 
 # --- devices ------------------------------------------------------------------------------------
 
 
-def _device(item: DeviceItem) -> Device:
-    return Device(serial=item.serial, person=item.person, event_id=item.event_id, bound_at=keys.from_utc(item.bound_at))
-
-
 @_faults_as_busy
 def put_device(device: Device, *, takeover: bool) -> Device:
-    """Without takeover, only a free button or one already bound to the same person is (re)bound, in one write."""
+    """Without takeover, only a free button or one already bound to the same person is (re)bound, in one write.
+    A binding to an event keeps the event's name, start and time zone for the button's answers."""
     pk, sk = keys.device(device.serial)
-    item = DeviceItem(pk, sk, serial=device.serial, person=device.person, event_id=device.event_id, bound_at=keys.utc(device.bound_at))
+    starts = device.event_starts_at
+    item = DeviceItem(pk, sk, serial=device.serial, person=device.person, event_id=device.event_id,
+                      bound_at=keys.utc(device.bound_at), event_name=device.event_name,
+                      event_starts_at=keys.utc(starts) if starts else None,
+                      event_timezone=_zone(starts) if starts else None)
     condition = None if takeover else DeviceItem.pk.does_not_exist() | (DeviceItem.person == device.person)
     try:
         item.save(condition=condition)
@@ -713,15 +842,29 @@ def put_device(device: Device, *, takeover: bool) -> Device:
         if _response_code(exc) == "ConditionalCheckFailedException":
             raise errors.Forbidden("That button is bound to someone else.", serial=device.serial) from None
         raise
-    return _device(item)
+    return device
+
+
+@_faults_as_busy
+def remember_event(serial: str, event: Event) -> None:
+    """Refreshes what a binding remembers of its event, if the button is still bound to it."""
+    try:
+        DeviceItem(*keys.device(serial)).update(
+            actions=[DeviceItem.event_name.set(event.name), DeviceItem.event_starts_at.set(keys.utc(event.starts_at)),
+                     DeviceItem.event_timezone.set(event.timezone)],
+            condition=DeviceItem.event_id == event.event_id,
+        )
+    except UpdateError as exc:
+        if _response_code(exc) != "ConditionalCheckFailedException":
+            raise
 
 
 @_faults_as_busy
 def get_device(serial: str) -> Device:
-    try:
-        return _device(DeviceItem.get(*keys.device(serial), consistent_read=True))
-    except DoesNotExist:
-        raise errors.DeviceNotFound(serial) from None
+    raw = _get(*keys.device(serial))
+    if raw is None:
+        raise errors.DeviceNotFound(serial)
+    return items.device(raw)
 
 
 @_faults_as_busy
@@ -755,12 +898,10 @@ def put_pairing_code(person: str, code: str, valid_until: datetime) -> PairingCo
 def pairing_locked_until(scopes: Iterable[str], now: datetime) -> datetime | None:
     latest: datetime | None = None
     for scope in scopes:
-        try:
-            item = PairingMissesItem.get(*keys.pairing_misses(scope), consistent_read=True)
-        except DoesNotExist:
-            continue
-        if item.locked_until and item.locked_until > keys.utc(now):
-            until = keys.from_utc(item.locked_until)
+        raw = _get(*keys.pairing_misses(scope))
+        locked = raw.get("locked_until") if raw else None
+        if locked and locked["S"] > keys.utc(now):
+            until = keys.from_utc(locked["S"])
             latest = until if latest is None or until > latest else latest
     return latest
 
@@ -778,17 +919,15 @@ def note_pairing_miss(scope: str, now: datetime, max_misses: int, lock_for: time
 @_faults_as_busy
 def redeem_pairing_code(alexa_user_id: str, code: str, now: datetime) -> str | None:
     """Consumes the code and links the Alexa user in one transaction; None when the code is not valid."""
-    try:
-        item = PairingCodeItem.get(*keys.pairing_code(code), consistent_read=True)
-    except DoesNotExist:
+    raw = _get(*keys.pairing_code(code))
+    if raw is None or raw["valid_until"]["S"] <= keys.utc(now):
         return None
-    if item.valid_until <= keys.utc(now):
-        return None
-    link = AlexaLinkItem(*keys.alexa_link(alexa_user_id), person=item.person, linked_at=keys.utc(now))
+    person = raw["person"]["S"]
+    link = AlexaLinkItem(*keys.alexa_link(alexa_user_id), person=person, linked_at=keys.utc(now))
     try:
         _transact(
             [
-                _delete("code", PairingCodeItem(*keys.pairing_code(code)), (PairingCodeItem.person == item.person) & (PairingCodeItem.valid_until > keys.utc(now))),
+                _delete("code", PairingCodeItem(*keys.pairing_code(code)), (PairingCodeItem.person == person) & (PairingCodeItem.valid_until > keys.utc(now))),
                 _put("link", link),
                 _delete("misses", PairingMissesItem(*keys.pairing_misses(alexa_user_id))),
             ]
@@ -797,43 +936,10 @@ def redeem_pairing_code(alexa_user_id: str, code: str, now: datetime) -> str | N
         return None  # used or expired in the meantime: single use holds
     except _Retry:
         raise errors.Busy() from None
-    return item.person
+    return person
 
 
 @_faults_as_busy
 def linked_person(alexa_user_id: str) -> str | None:
-    try:
-        return AlexaLinkItem.get(*keys.alexa_link(alexa_user_id), consistent_read=True).person
-    except DoesNotExist:
-        return None
-
-
-# --- answers to requests ------------------------------------------------------------------------
-
-
-@_faults_as_busy
-def claim_answer(request_id: str, now: datetime, hold: timedelta) -> bool:
-    pk, sk = keys.request_answer(request_id)
-    item = AnswerItem(pk, sk, held_until=keys.utc(now + hold), expires=now + REQUEST_TTL)
-    try:
-        item.save(condition=AnswerItem.pk.does_not_exist()
-                  | (AnswerItem.answered_at.does_not_exist() & (AnswerItem.held_until < keys.utc(now))))
-    except PutError as exc:
-        if _response_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-@_faults_as_busy
-def settle_answer(request_id: str, now: datetime, answered: bool) -> None:
-    pk, sk = keys.request_answer(request_id)
-    if answered:
-        # A whole item, whatever happened to the hold meanwhile: answered is final.
-        AnswerItem(pk, sk, held_until=keys.utc(now), answered_at=keys.utc(now), expires=now + REQUEST_TTL).save()
-        return
-    try:
-        AnswerItem(pk, sk).delete(condition=AnswerItem.answered_at.does_not_exist())
-    except DeleteError as exc:
-        if _response_code(exc) != "ConditionalCheckFailedException":
-            raise
+    raw = _get(*keys.alexa_link(alexa_user_id))
+    return raw["person"]["S"] if raw else None

@@ -12,7 +12,19 @@ from core import cursor as cursors
 from core import errors, keys, repository
 from core import validation as valid
 from core.config import settings
-from core.values import SOURCES, Cancellation, Device, Event, Page, PairingCode, Signup, SignupOutcome, SignupPage
+from core.values import (
+    SOURCES,
+    Cancellation,
+    Device,
+    Event,
+    EventRef,
+    Page,
+    PairingCode,
+    Press,
+    Signup,
+    SignupOutcome,
+    SignupPage,
+)
 
 EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity"})
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -173,28 +185,13 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None = None,
 def check_in(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Signup:
     """Idempotent (a repeated check-in, with or without request_id, returns the first one unchanged).
     Raises NotSignedUp, NotGoing, CheckInNotOpen, EventOver."""
-    _request_id(request_id)
     return repository.check_in(
         valid.event_id(event_id),
         valid.handle(person),
         now=_now(now),
         opens_before=timedelta(minutes=settings.check_in_opens_minutes),
-    )
-
-
-def claim_answer(request_id: str, *, hold_seconds: float = 30.0, now: datetime | None = None) -> bool:
-    """Lets one delivery of a request send its answer (a button's result message). True: this caller
-    answers now and settles with settle_answer. False: it was answered already, or another delivery holds
-    it. A hold lapses after hold_seconds, so a delivery that died half-way is answered by a later retry."""
-    if not 0 < hold_seconds <= 900:
-        raise errors.InvalidInput("hold_seconds is more than 0 and at most 900.", "hold_seconds")
-    return repository.claim_answer(_request_id(request_id), _now(now), timedelta(seconds=hold_seconds))
-
-
-def settle_answer(request_id: str, *, answered: bool, now: datetime | None = None) -> None:
-    """After claim_answer: answered=True, the answer went out and every later delivery stays silent;
-    answered=False, it did not, and the hold is released at once so a retry may answer."""
-    repository.settle_answer(_request_id(request_id), _now(now), answered)
+        request_id=_request_id(request_id),
+    ).signup
 
 
 def get_signup(event_id: str, person: str) -> Signup:
@@ -223,19 +220,9 @@ def list_signups(event_id: str, *, status: str | None = None, limit: int | str |
         if not low <= order <= high:
             raise errors.InvalidCursor()
         after = (order, cursors.text_field(position, "sk", "SIGNUP#"))
-    counted, items, more = repository.list_signups(event_id, prefix_from=low, prefix_to=high, limit=size, after=after,
-                                                   known=event)
-    # Places in line are counted by the table, never carried in the cursor, so a cursor cannot fake them;
-    # a page that starts before the line needs no count at all.
-    waiting = [item for item in items if item.status == "waitlisted"]
-    starts_in_line = after is not None and after[0] >= keys.WAITLIST_PREFIX
-    first_place = repository.place_in_line(waiting[0]) if waiting and starts_in_line else 1
-    places = {item.person: first_place + n for n, item in enumerate(waiting)}
-    signups = [repository.signup_value(item, places.get(item.person)) for item in items]
-    next_cursor = None
-    if more and items:
-        last = items[-1]
-        next_cursor = cursors.encode(scope, {"order": last.status_order, "sk": last.sk})
+    counted, signups, last = repository.list_signups(event_id, prefix_from=low, prefix_to=high, limit=size,
+                                                      after=after, known=event)
+    next_cursor = cursors.encode(scope, {"order": last[0], "sk": last[1]}) if last else None
     return SignupPage(signups, counted.going, counted.waitlisted, next_cursor)
 
 
@@ -248,9 +235,9 @@ def bind_device(serial: str, person: str, event_id: str | None = None, *, takeov
     free button or the person's own, decided by the write itself; otherwise raises Forbidden."""
     valid.serial(serial)
     valid.handle(person)
-    if event_id is not None:
-        repository.get_event(valid.event_id(event_id))
-    device = Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now))
+    event = repository.get_event(valid.event_id(event_id)) if event_id is not None else None
+    device = Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now),
+                    event_name=event.name if event else None, event_starts_at=event.starts_at if event else None)
     return repository.put_device(device, takeover=takeover)
 
 
@@ -262,6 +249,121 @@ def get_device(serial: str) -> Device:
 def unbind_device(serial: str) -> None:
     """Raises DeviceNotFound."""
     repository.delete_device(valid.serial(serial))
+
+
+# --- buttons ------------------------------------------------------------------------------------
+
+CLICKS = ("SINGLE", "DOUBLE", "LONG")
+
+
+def press_button(serial: str, click: str, *, request_id: str, invocation: str | None = None,
+                 now: datetime | None = None) -> Press:
+    """One click of a button: SINGLE signs its person up for its event (the next one when it has none),
+    DOUBLE cancels that signup, LONG checks in. Its outcome - a refusal too - is stored once under
+    request_id with the click's effect, so a repeated delivery changes nothing and gets the first outcome
+    with answer=False, unless it comes from the same invocation (Lambda's own retry of a delivery that failed
+    before it answered). A button bound to an event costs two table calls: its binding, one transaction.
+    Raises Busy (the delivery should be retried); a domain refusal is an outcome, never raised."""
+    moment = _now(now)
+    request_id = _request_id(request_id)  # type: ignore[assignment]
+    note: dict[str, Any] = {"by": invocation}
+    try:
+        if click not in CLICKS:
+            raise errors.InvalidInput(f"A click is one of {', '.join(CLICKS)}.", "click")
+        device = repository.get_device(valid.serial(serial))
+        if device.event_id is not None and device.event_name is not None and device.event_starts_at is not None:
+            event = EventRef(device.event_id, device.event_name, device.event_starts_at)
+            remembered = True
+        else:
+            found = repository.get_event(device.event_id) if device.event_id else next_event(now=moment)
+            event, remembered = EventRef(found.event_id, found.name, found.starts_at), False
+        note["event"] = _ref_json(event)
+        if click == "SINGLE":
+            outcome, event = _sign_up_button(device, event, remembered, request_id, note, moment)
+            if outcome.replayed:
+                return _replayed(click, outcome.note, _signup_outcome(outcome), outcome.signup, invocation)
+            return Press(click, _signup_outcome(outcome), event, outcome.signup, None, True)
+        if click == "DOUBLE":
+            cancellation = repository.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment, note=note)
+            if cancellation.replayed:
+                return _replayed(click, cancellation.note, "cancelled", cancellation.cancelled, invocation)
+            return Press(click, "cancelled", event, cancellation.cancelled, None, True)
+        checked = repository.check_in(event.event_id, device.person, now=moment, request_id=request_id, note=note,
+                                      opens_before=timedelta(minutes=settings.check_in_opens_minutes))
+        if checked.replayed:
+            return _replayed(click, checked.note, "checked_in", checked.signup, invocation)
+        return Press(click, "checked_in", event, checked.signup, None, True)
+    except repository.RequestUsed as used:
+        return _from_stored(click, used.outcome, invocation)
+    except errors.Busy:
+        raise
+    except errors.TurnoutError as refusal:
+        return refuse_click(click, refusal, request_id=request_id, invocation=invocation, now=moment, note=note)
+
+
+def refuse_click(click: str | None, refusal: errors.TurnoutError, *, request_id: str, invocation: str | None = None,
+                 now: datetime | None = None, note: dict[str, Any] | None = None) -> Press:
+    """A click that is refused (a message its edge could not read, or a domain refusal) stores the refusal as
+    its outcome, once, like any other; answer as in press_button."""
+    stored = {"kind": "refused", "error": {"code": refusal.code, "message": refusal.message},
+              "note": note or {"by": invocation}}
+    first = repository.store_outcome(_request_id(request_id), stored, _now(now))  # type: ignore[arg-type]
+    return _from_stored(click, stored if first is None else first, invocation, answer=first is None)
+
+
+def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_id: str, note: dict[str, Any],
+                    moment: datetime) -> tuple[SignupOutcome, EventRef]:
+    """A sign-up checked against what the binding remembers of its event; a stale memory is refreshed once."""
+    try:
+        return repository.sign_up(event.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
+                                  request_id=request_id, now=moment, note=note,
+                                  expect=event if remembered else None), event
+    except repository.StaleCopy as stale:
+        repository.remember_event(device.serial, stale.event)
+        fresh = EventRef(stale.event.event_id, stale.event.name, stale.event.starts_at)
+        note["event"] = _ref_json(fresh)
+        return repository.sign_up(fresh.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
+                                  request_id=request_id, now=moment, note=note, expect=fresh), fresh
+
+
+def _signup_outcome(outcome: SignupOutcome) -> str:
+    if not outcome.created:
+        return "already_signed_up"
+    return "waitlisted" if outcome.signup.status == "waitlisted" else "signed_up"
+
+
+def _ref_json(event: EventRef) -> dict[str, str]:
+    return {"event_id": event.event_id, "name": event.name, "starts_at": event.starts_at.isoformat()}
+
+
+def _ref(data: dict[str, str] | None) -> EventRef | None:
+    if not data:
+        return None
+    return EventRef(data["event_id"], data["name"], datetime.fromisoformat(data["starts_at"]))
+
+
+def _replayed(click: str, note: dict[str, Any] | None, outcome: str, signup: Signup | None,
+              invocation: str | None) -> Press:
+    note = note or {}
+    answer = invocation is not None and note.get("by") == invocation
+    return Press(click, outcome, _ref(note.get("event")), signup, None, answer)
+
+
+def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | None, *, answer: bool | None = None) -> Press:
+    """A press rebuilt from the outcome its click stored (whichever delivery stored it)."""
+    note = stored.get("note") or {}
+    kind = stored.get("kind")
+    mine = answer if answer is not None else invocation is not None and note.get("by") == invocation
+    if kind == "refused":
+        error = stored["error"]
+        return Press(click, "error", _ref(note.get("event")), None, (error["code"], error["message"]), mine)
+    if kind == "sign_up":
+        signup = repository.signup_from_json(stored["signup"])
+        outcome = ("waitlisted" if signup.status == "waitlisted" else "signed_up") if stored["created"] else "already_signed_up"
+        return Press(click, outcome, _ref(note.get("event")), signup, None, mine)
+    if kind == "cancel":
+        return Press(click, "cancelled", _ref(note.get("event")), repository.signup_from_json(stored["cancelled"]), None, mine)
+    return Press(click, "checked_in", _ref(note.get("event")), None, None, mine)
 
 
 # --- Alexa pairing ------------------------------------------------------------------------------

@@ -88,6 +88,10 @@ class DeviceItem(TurnoutItem, discriminator="device"):
     person = UnicodeAttribute()
     event_id = UnicodeAttribute(null=True)
     bound_at = UnicodeAttribute()
+    # The bound event as the button's answers name it (core.values.Device).
+    event_name = UnicodeAttribute(null=True)
+    event_starts_at = UnicodeAttribute(null=True)  # UTC, keys.utc format
+    event_timezone = UnicodeAttribute(null=True)
 
 
 class PairingCodeItem(TurnoutItem, discriminator="pairing_code"):
@@ -111,17 +115,10 @@ class RequestItem(TurnoutItem, discriminator="request"):
     outcome = UnicodeAttribute()
 
 
-class AnswerItem(TurnoutItem, discriminator="request_answer"):
-    """The answer to a request (a button's result message): held by one delivery until it is sent."""
-
-    held_until = UnicodeAttribute()  # UTC, keys.utc format; another delivery may claim it after this
-    answered_at = UnicodeAttribute(null=True)  # set once the answer went out: every later delivery is silent
-
-
 # One botocore session and client for every model, index and transaction. Left alone, pynamodb gives each
 # model class that reaches the table first a session of its own, and each reloads botocore's data: about a
 # quarter of a cold start apiece (measured by make bench).
 _shared = TurnoutItem._get_connection()
-for _model in (EventItem, SignupItem, DeviceItem, PairingCodeItem, AlexaLinkItem, PairingMissesItem, RequestItem, AnswerItem):
+for _model in (EventItem, SignupItem, DeviceItem, PairingCodeItem, AlexaLinkItem, PairingMissesItem, RequestItem):
     _model._connection = _shared
 connection = _shared.connection

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 Status = Literal["going", "waitlisted"]
 Source = Literal["api", "alexa", "iot"]
@@ -54,6 +54,7 @@ class SignupOutcome:
     signup: Signup
     created: bool  # False: this person was already signed up, nothing changed
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
+    note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,14 @@ class Cancellation:
     cancelled: Signup
     promoted: Signup | None
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
+    note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    signup: Signup
+    replayed: bool = False  # True: a repeated request_id
+    note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,31 @@ class Device:
     person: str
     event_id: str | None
     bound_at: datetime
+    # What the binding remembers of its event, for the button's answers: checked against the event itself
+    # in the same transaction as every sign-up from the button, so never answered stale.
+    event_name: str | None = None
+    event_starts_at: datetime | None = None  # aware, in the event's own time zone
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """An event as a short answer names it."""
+
+    event_id: str
+    name: str
+    starts_at: datetime  # aware, in the event's own time zone
+
+
+@dataclass(frozen=True)
+class Press:
+    """What one click of a button came to, and whether this delivery of it is the one to answer."""
+
+    click: str | None  # SINGLE | DOUBLE | LONG; None for a message that named none
+    outcome: str  # signed_up | waitlisted | already_signed_up | cancelled | checked_in | error
+    event: EventRef | None
+    signup: Signup | None
+    error: tuple[str, str] | None  # (code, message) when outcome is "error"
+    answer: bool  # False: another delivery of this click stored its outcome, and answers it
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,7 @@ import json
 from typing import Any, Callable
 
 from core.config import settings
-from core.errors import TurnoutError
-from core.values import Cancellation, Event, Signup, SignupOutcome
+from core.values import Press
 
 Publisher = Callable[[str, bytes], None]
 
@@ -51,36 +50,16 @@ def publish(result: dict[str, Any]) -> None:
     _publisher(topic(result["serial"]), json.dumps(result, separators=(",", ":")).encode())
 
 
-def _base(serial: str, click_type: str | None, click_id: str | None, outcome: str) -> dict[str, Any]:
-    return {"serial": serial, "click": click_type, "click_id": click_id, "outcome": outcome}
-
-
-def _about(result: dict[str, Any], event: Event, signup: Signup) -> dict[str, Any]:
-    result.update(event_id=event.event_id, event_name=event.name, starts_at=event.starts_at.isoformat(),
-                  status=signup.status, position=signup.position)
-    return result
-
-
-def signed_up(serial: str, click_type: str, click_id: str | None, event: Event, outcome: SignupOutcome) -> dict[str, Any]:
-    if not outcome.created:
-        name = "already_signed_up"
-    elif outcome.signup.status == "waitlisted":
-        name = "waitlisted"
-    else:
-        name = "signed_up"
-    return _about(_base(serial, click_type, click_id, name), event, outcome.signup)
-
-
-def cancelled(serial: str, click_type: str, click_id: str | None, event: Event, cancellation: Cancellation) -> dict[str, Any]:
-    return _about(_base(serial, click_type, click_id, "cancelled"), event, cancellation.cancelled)
-
-
-def checked_in(serial: str, click_type: str, click_id: str | None, event: Event, signup: Signup) -> dict[str, Any]:
-    return _about(_base(serial, click_type, click_id, "checked_in"), event, signup)
-
-
-def refused(serial: str, click_type: str | None, click_id: str | None, error: TurnoutError) -> dict[str, Any]:
-    """A domain error, or a payload the handler could not read, told to the button in a few words."""
-    result = _base(serial, click_type, click_id, "error")
-    result["error"] = {"code": error.code, "message": error.message}
+def of(serial: str, click_id: str | None, press: Press) -> dict[str, Any]:
+    """The message a button is sent for one click: what happened, to which event, where the person stands."""
+    result: dict[str, Any] = {"serial": serial, "click": press.click, "click_id": click_id, "outcome": press.outcome}
+    if press.error is not None:
+        code, message = press.error
+        result["error"] = {"code": code, "message": message}
+        return result
+    if press.event is not None:
+        result.update(event_id=press.event.event_id, event_name=press.event.name,
+                      starts_at=press.event.starts_at.isoformat())
+    if press.signup is not None:
+        result.update(status=press.signup.status, position=press.signup.position)
     return result

@@ -83,3 +83,22 @@ def test_an_event_given_for_another_id_is_refused(table):
     first, second = event_with(2), event_with(2)
     with pytest.raises(services.errors.InvalidInput):
         services.list_signups(first.event_id, event=services.get_event(second.event_id))
+
+
+def test_a_press_of_a_button_bound_to_an_event_is_a_read_and_one_transaction(calls):
+    event = event_with(10, "ann")
+    services.bind_device("G030JF055364XVRB", "melvin", event.event_id)
+    calls.clear()
+    press = services.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:G030JF055364XVRB:click:1",
+                                  invocation="lambda-1")
+    assert (press.outcome, press.answer, press.event.name) == ("signed_up", True, "Ski trip")
+    assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})
+
+
+def test_joining_the_line_hands_back_the_event_with_the_refusal_so_it_reads_nothing_more(calls):
+    event = event_with(1, "ann")
+    calls.clear()
+    outcome = services.sign_up(event.event_id, "melvin", now=NOW)
+    assert (outcome.signup.status, outcome.signup.position) == ("waitlisted", 1)
+    # The seat path refused (its event comes back with the refusal), the line path taken, the place counted.
+    assert calls == Counter({"TransactWriteItems": 2, "Query": 1})
