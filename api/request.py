@@ -188,7 +188,7 @@ def _text(raw: str, is_base64: bool) -> str:
 
 def _parsed(text: str) -> object:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        return _DECODER.decode(text)
     except RecursionError:
         raise InvalidJson("The body is nested too deeply.") from None
     except ValueError as err:
@@ -209,6 +209,10 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
 
 def _no_constant(name: str) -> object:
     raise InvalidJson(f"{name} is not a JSON number.")
+
+
+# Built once: json.loads with hooks builds a new decoder for every body.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def _checked(name: str, spec: Field, value: object) -> object:

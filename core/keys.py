@@ -17,7 +17,7 @@ UNLIMITED_SEATS = 10**15
 
 def utc(moment: datetime) -> str:
     """Fixed-width UTC text, so string order is time order (conditions and sort keys rely on it)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def from_utc(text: str) -> datetime:

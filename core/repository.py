@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Any, Callable, Iterable, ParamSpec, TypeVar
+from typing import Any, Callable, Iterable, NamedTuple, ParamSpec, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.constants import ALL_OLD
@@ -67,7 +67,7 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 # --- calls -------------------------------------------------------------------------------------
-# Every request goes through pynamodb's connection (its one botocore client, its error wrapping); the items
+# Every request goes to the botocore client of pynamodb's connection, its failures wrapped as pynamodb's; the items
 # in them are DynamoDB's wire format, read and written by core.items.
 
 TABLE = TurnoutItem.Meta.table_name
@@ -75,9 +75,11 @@ CONDITION = "ReturnValuesOnConditionCheckFailure"
 
 
 def _call(operation: str, params: dict[str, Any], error: type[PynamoDBException]) -> dict[str, Any]:
+    """Straight to the client pynamodb built (its own dispatch adds a uuid, signals and logging per call),
+    failures wrapped as pynamodb's own."""
     params["ReturnConsumedCapacity"] = "NONE"
     try:
-        return connection.dispatch(operation, params)
+        return connection.client._make_api_call(operation, params)
     except (BotoCoreError, ClientError) as exc:
         raise error(f"{operation} failed: {exc}", exc) from exc
 
@@ -180,11 +182,23 @@ def _put_new(label: str, raw: Raw) -> _Op:
                               "ExpressionAttributeNames": {"#pk": "pk"}, CONDITION: ALL_OLD})
 
 
+class _Reason(NamedTuple):
+    code: str
+    raw_item: Raw | None
+
+
+def _reasons(exc: TransactWriteError) -> list[_Reason | None]:
+    """Why each operation was refused, in the order they were sent (None: not a reason)."""
+    response = getattr(exc.cause, "response", None) or {}
+    return [None if r.get("Code") in (None, "None") else _Reason(r["Code"], r.get("Item"))
+            for r in response.get("CancellationReasons", ())]
+
+
 def _transact(ops: list[_Op]) -> None:
     try:
         _call("TransactWriteItems", {"TransactItems": [{op.kind: op.kwargs} for op in ops]}, TransactWriteError)
     except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons
+        reasons = _reasons(exc)
         if reasons:
             codes = {r.code for r in reasons if r is not None}
             if codes & RETRYABLE_CODES:

@@ -54,9 +54,11 @@ def text(value: object, field: str, *, max_length: int, required: bool = False, 
         raise InvalidInput(f"{field} must be a string.", field)
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line endings
-    cleaned = unicodedata.normalize("NFC", value).strip()
+    cleaned = (value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)).strip()
+    # Printable text holds no control character; only the rest is looked at one character at a time.
     allowed = {"\n", "\t"} if multiline else set()
-    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in cleaned):
+    if not cleaned.isprintable() and any(
+            unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in cleaned):
         raise InvalidInput(f"{field} must not contain control characters.", field)
     if not cleaned:
         if required:
