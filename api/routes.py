@@ -252,4 +252,4 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     chosen, raw = find(method, path)
     # HTTP APIs hand rawPath over already decoded, Function URLs and hand-made events do not. Decoding
     # again is harmless: every parameter must then match a pattern that has no '%' in it.
-    return chosen, {name: PATH_PARAMS[name](unquote(value)) for name, value in raw.items()}
+    return chosen, {name: PATH_PARAMS[name](unquote(value) if "%" in value else value) for name, value in raw.items()}

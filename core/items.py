@@ -72,8 +72,8 @@ def signup(raw: Raw, position: int | None = None) -> Signup:
     )
 
 
-def signup_item(value: Signup, order: str) -> Raw:
-    """A new signup as SignupItem would save it (not checked in yet)."""
+def signup_item(value: Signup, order: str, stamp: str | None = None) -> Raw:
+    """A new signup as SignupItem would save it (not checked in yet); stamp: keys.utc(value.signed_up_at)."""
     pk, sk = keys.signup(value.event_id, value.person)
     raw: Raw = {
         PK: {"S": pk},
@@ -85,7 +85,7 @@ def signup_item(value: Signup, order: str) -> Raw:
         "guests": {"N": str(value.guests)},
         "status": {"S": value.status},
         "source": {"S": value.source},
-        "signed_up_at": {"S": keys.utc(value.signed_up_at)},
+        "signed_up_at": {"S": stamp or keys.utc(value.signed_up_at)},
     }
     if value.name is not None:
         raw["name"] = {"S": value.name}

@@ -17,7 +17,9 @@ UNLIMITED_SEATS = 10**15
 
 def utc(moment: datetime) -> str:
     """Fixed-width UTC text, so string order is time order (conditions and sort keys rely on it)."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:26] + "Z"
+    if moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def from_utc(text: str) -> datetime:
@@ -37,13 +39,15 @@ def signup(event_id: str, person: str) -> tuple[str, str]:
     return f"EVENT#{event_id}", f"SIGNUP#{person}"
 
 
-def going_order(went_at: datetime, person: str) -> str:
-    return f"{GOING_PREFIX}{utc(went_at)}#{person}"
+def going_order(went_at: datetime | str, person: str) -> str:
+    """went_at: a time, or its utc() text when the caller has it already."""
+    return f"{GOING_PREFIX}{went_at if isinstance(went_at, str) else utc(went_at)}#{person}"
 
 
-def waitlist_order(joined_at: datetime, person: str) -> str:
-    """The line is ordered by when each request arrived: no shared counter for concurrent joins to fight over."""
-    return f"{WAITLIST_PREFIX}{utc(joined_at)}#{person}"
+def waitlist_order(joined_at: datetime | str, person: str) -> str:
+    """The line is ordered by when each request arrived: no shared counter for concurrent joins to fight over.
+    joined_at: a time, or its utc() text."""
+    return f"{WAITLIST_PREFIX}{joined_at if isinstance(joined_at, str) else utc(joined_at)}#{person}"
 
 
 def event_start_order(starts_at: datetime, event_id: str) -> str:

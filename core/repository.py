@@ -72,6 +72,7 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 
 TABLE = TurnoutItem.Meta.table_name
 CONDITION = "ReturnValuesOnConditionCheckFailure"
+ONE, ZERO = {"N": "1"}, {"N": "0"}
 
 
 def _call(operation: str, params: dict[str, Any], error: type[PynamoDBException]) -> dict[str, Any]:
@@ -534,14 +535,15 @@ def sign_up(
         if full and not waitlist:
             raise errors.EventFull(event_id)
         if full:
-            status, order = "waitlisted", keys.waitlist_order(now, person)
+            status, order = "waitlisted", keys.waitlist_order(moment, person)
             update, condition, names = _JOIN_LINE
-            values = _values(one=1, now=moment, seats=seats, zero=0)
+            values = {":one": ONE, ":now": {"S": moment}, ":seats": {"N": str(seats)}, ":zero": ZERO}
             position = waiting + 1  # exact unless others join or leave meanwhile; counted after
         else:
-            status, order = "going", keys.going_order(now, person)
+            status, order = "going", keys.going_order(moment, person)
             update, condition, names = _TAKE_SEAT
-            values = _values(one=1, taken=-seats, now=moment, seats=seats, zero=0)
+            values = {":one": ONE, ":taken": {"N": str(-seats)}, ":now": {"S": moment}, ":seats": {"N": str(seats)},
+                      ":zero": ZERO}
             position = None
         if expect is not None:
             condition += _AS_REMEMBERED
@@ -550,7 +552,7 @@ def sign_up(
         signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
                         source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
         ops = [
-            _put_new("signup", items.signup_item(signup, order)),
+            _put_new("signup", items.signup_item(signup, order, moment)),
             _Op("event", "Update", {"TableName": TABLE, "Key": _key(event_pk, event_sk), "UpdateExpression": update,
                                     "ConditionExpression": condition, "ExpressionAttributeNames": names,
                                     "ExpressionAttributeValues": values, CONDITION: ALL_OLD}),

@@ -97,6 +97,8 @@ def _identity(event: dict, reported: Any, aws_request_id: str | None) -> tuple[s
 
 
 def _serial(value: Any) -> str | None:
+    if value is None:
+        return None
     try:
         return validation.serial(value)
     except InvalidInput:

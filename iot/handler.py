@@ -10,7 +10,7 @@ from core.errors import InvalidInput
 from iot import clicks, results
 
 log = logging.getLogger(__name__)
-# Lambda's root logger passes only warnings by default; every click's fate belongs in the log.
+# Lambda's root logger passes only warnings by default; refusals and repeated deliveries belong in the log.
 log.setLevel(logging.INFO)
 
 
@@ -49,5 +49,6 @@ def _answer(serial: str, click_id: str | None, press) -> dict[str, Any] | None:
         return None
     result = results.of(serial, click_id, press)
     results.publish(result)
-    log.info("button %s %s -> %s", serial, press.click, press.outcome)
+    # Refusals are worth a line each; what every click came to is stored with it (its request item).
+    (log.info if press.error else log.debug)("button %s %s -> %s", serial, press.click, press.outcome)
     return result
