@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, Iterable, NamedTuple, ParamSpec, TypeVar
@@ -597,7 +597,7 @@ def sign_up(
             known["event"] = latest_raw
             raise _Retry() from None
         if status == "waitlisted":
-            signup = Signup(**{**signup.__dict__, "position": place_in_line(event_pk, order)})
+            signup = replace(signup, position=place_in_line(event_pk, order))
         return SignupOutcome(signup, created=True)
 
     return _with_retries(attempt)
@@ -657,7 +657,7 @@ def _promotion_ops(event_id: str, head: Raw, now: datetime) -> list[_Op]:
 
 
 def _promoted_value(head: Raw) -> Signup:
-    return Signup(**{**items.signup(head).__dict__, "status": "going", "position": None})
+    return replace(items.signup(head), status="going", position=None)
 
 
 @_faults_as_busy
