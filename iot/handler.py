@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-import secrets
+import os
 from typing import Any
 
 from core import services
@@ -40,7 +40,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any] | None:
 
 def _unidentified(serial: str) -> str:
     log.warning("a click from %s with nothing to identify it: a repeated delivery would be answered again", serial)
-    return f"iot:{serial}:unidentified:{secrets.token_hex(8)}"
+    return f"iot:{serial}:unidentified:{os.urandom(8).hex()}"
 
 
 def _answer(serial: str, click_id: str | None, press) -> dict[str, Any] | None:
