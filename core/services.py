@@ -174,11 +174,12 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
     )
 
 
-def cancel_signup(event_id: str, person: str, *, request_id: str | None = None,
-                  now: datetime | None = None) -> Cancellation:
-    """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
+def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None,
+                  echo: bool = True) -> Cancellation:
+    """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp.
+    echo=False: `cancelled` may come back None (it was going, with no guests) and the usual cancel saves a read."""
     return repository.cancel_signup(
-        valid.event_id(event_id), valid.handle(person), request_id=_request_id(request_id), now=_now(now)
+        valid.event_id(event_id), valid.handle(person), request_id=_request_id(request_id), now=_now(now), echo=echo
     )
 
 
@@ -282,17 +283,19 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
             outcome, event = _sign_up_button(device, event, remembered, request_id, note, moment)
             if outcome.replayed:
                 return _replayed(click, outcome.note, _signup_outcome(outcome), outcome.signup, invocation)
-            return Press(click, _signup_outcome(outcome), event, outcome.signup, None, True)
+            return Press(click, _signup_outcome(outcome), event, *_standing(outcome.signup), None, True)
         if click == "DOUBLE":
-            cancellation = repository.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment, note=note)
+            # The answer names no stored field of the signup, so none is read first (core.repository).
+            cancellation = repository.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
+                                                    note=note, echo=False)
             if cancellation.replayed:
                 return _replayed(click, cancellation.note, "cancelled", cancellation.cancelled, invocation)
-            return Press(click, "cancelled", event, cancellation.cancelled, None, True)
+            return Press(click, "cancelled", event, *_standing(cancellation.cancelled), None, True)
         checked = repository.check_in(event.event_id, device.person, now=moment, request_id=request_id, note=note,
                                       opens_before=timedelta(minutes=settings.check_in_opens_minutes))
         if checked.replayed:
             return _replayed(click, checked.note, "checked_in", checked.signup, invocation)
-        return Press(click, "checked_in", event, checked.signup, None, True)
+        return Press(click, "checked_in", event, *_standing(checked.signup), None, True)
     except repository.RequestUsed as used:
         return _from_stored(click, used.outcome, invocation)
     except errors.Busy:
@@ -326,6 +329,11 @@ def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_i
                                   request_id=request_id, now=moment, note=note, expect=fresh), fresh
 
 
+def _standing(signup: Signup | None) -> tuple[str, int | None]:
+    """Status and place of a signup; a cancel that echoed nothing was of someone going (its condition said so)."""
+    return (signup.status, signup.position) if signup is not None else ("going", None)
+
+
 def _signup_outcome(outcome: SignupOutcome) -> str:
     if not outcome.created:
         return "already_signed_up"
@@ -346,7 +354,7 @@ def _replayed(click: str, note: dict[str, Any] | None, outcome: str, signup: Sig
               invocation: str | None) -> Press:
     note = note or {}
     answer = invocation is not None and note.get("by") == invocation
-    return Press(click, outcome, _ref(note.get("event")), signup, None, answer)
+    return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, answer)
 
 
 def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | None, *, answer: bool | None = None) -> Press:
@@ -356,14 +364,15 @@ def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | No
     mine = answer if answer is not None else invocation is not None and note.get("by") == invocation
     if kind == "refused":
         error = stored["error"]
-        return Press(click, "error", _ref(note.get("event")), None, (error["code"], error["message"]), mine)
+        return Press(click, "error", _ref(note.get("event")), None, None, (error["code"], error["message"]), mine)
     if kind == "sign_up":
         signup = repository.signup_from_json(stored["signup"])
         outcome = ("waitlisted" if signup.status == "waitlisted" else "signed_up") if stored["created"] else "already_signed_up"
-        return Press(click, outcome, _ref(note.get("event")), signup, None, mine)
+        return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, mine)
     if kind == "cancel":
-        return Press(click, "cancelled", _ref(note.get("event")), repository.signup_from_json(stored["cancelled"]), None, mine)
-    return Press(click, "checked_in", _ref(note.get("event")), None, None, mine)
+        return Press(click, "cancelled", _ref(note.get("event")), *_standing(repository.signup_from_json(stored["cancelled"])),
+                     None, mine)
+    return Press(click, "checked_in", _ref(note.get("event")), "going", None, None, mine)
 
 
 # --- Alexa pairing ------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ class SignupOutcome:
 
 @dataclass(slots=True)
 class Cancellation:
-    cancelled: Signup
+    cancelled: Signup | None  # None only when the caller asked for no echo: it was going, with no guests
     promoted: Signup | None
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
     note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
@@ -104,7 +104,8 @@ class Press:
     click: str | None  # SINGLE | DOUBLE | LONG; None for a message that named none
     outcome: str  # signed_up | waitlisted | already_signed_up | cancelled | checked_in | error
     event: EventRef | None
-    signup: Signup | None
+    status: str | None  # going | waitlisted: where the person stood (before a cancel, after anything else)
+    position: int | None  # place on the waitlist
     error: tuple[str, str] | None  # (code, message) when outcome is "error"
     answer: bool  # False: another delivery of this click stored its outcome, and answers it
 

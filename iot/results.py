@@ -60,6 +60,6 @@ def of(serial: str, click_id: str | None, press: Press) -> dict[str, Any]:
     if press.event is not None:
         result.update(event_id=press.event.event_id, event_name=press.event.name,
                       starts_at=press.event.starts_at.isoformat())
-    if press.signup is not None:
-        result.update(status=press.signup.status, position=press.signup.position)
+    if press.status is not None:
+        result.update(status=press.status, position=press.position)
     return result

@@ -45,8 +45,13 @@ CALLS = [
     ("api_sign_up", "sign-up via API", 1, 1, "one transaction: signup put + event update"),
     # The API's answer echoes the cancelled signup (name, source, signed_up_at), which only a read of it gives:
     # 3. A caller that needs no echo (the button, the skill) could cancel in 2 (docs/SCALING.md, proposals).
-    ("api_cancel_with_promotion", "cancel with promotion", 2, 3,
-     "signup read (echoed in the answer) + one query (event + head of the line) + one transaction"),
+    # The API's answer echoes the cancelled signup's stored fields (name, source, signed_up_at), which only a
+    # read of it gives; the head of the line only a query. No key or index puts both in one read.
+    ("api_cancel_with_promotion", "cancel with promotion, API (echoes the signup)", 2, 3,
+     "signup read + one query (event + head of the line) + one transaction"),
+    # A caller that needs no echo: the delete's condition assumes the usual signup and hands it back if not.
+    ("button_cancel_with_promotion", "cancel with promotion, button (no echo)", 2, 2,
+     "one query (event + head of the line) + one transaction"),
     ("api_who_is_going", "who-is-going (counts + first page)", 2, 2,
      "event read + one page query (1 if the page reaches the event item)"),
     ("button_press_bound", "button press, bound to an event", 2, 2,

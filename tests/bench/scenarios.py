@@ -127,6 +127,12 @@ def scenarios():
         services.bind_device(click["serialNumber"], "melvin", event.event_id, now=NOW)
         return click
 
+    def button_cancel_with_promotion():
+        event = _event(services, 1, "melvin", "bob")
+        click = json.loads((FIXTURES / "iot" / "classic_single_click_id.json").read_text())
+        services.bind_device(click["serialNumber"], "melvin", event.event_id, now=NOW)
+        return {**click, "clickType": "DOUBLE"}
+
     def voice_who_is_going():
         _event(services, 3, "ann", "bob", "cat", "dan")
         return alexa_fixtures.envelope("who_is_going", slots={"event": "the ski trip"})
@@ -141,6 +147,8 @@ def scenarios():
         ("api_who_is_going", "api.handler.lambda_handler", api_who_is_going, status(200)),
         ("button_press_bound", "iot.handler.lambda_handler", button_press_bound,
          lambda answer: answer.get("outcome") == "signed_up"),
+        ("button_cancel_with_promotion", "iot.handler.lambda_handler", button_cancel_with_promotion,
+         lambda answer: answer.get("outcome") == "cancelled"),
         ("voice_who_is_going", "skills.handler.lambda_handler", voice_who_is_going,
          lambda answer: "are going to Ski trip" in answer["response"]["outputSpeech"]["ssml"]),
     ]

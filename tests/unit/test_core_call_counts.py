@@ -102,3 +102,44 @@ def test_joining_the_line_hands_back_the_event_with_the_refusal_so_it_reads_noth
     assert (outcome.signup.status, outcome.signup.position) == ("waitlisted", 1)
     # The seat path refused (its event comes back with the refusal), the line path taken, the place counted.
     assert calls == Counter({"TransactWriteItems": 2, "Query": 1})
+
+
+def test_a_cancel_without_echo_promotes_in_a_query_and_one_transaction(calls):
+    event = event_with(1, "ann", "bob")
+    calls.clear()
+    cancellation = services.cancel_signup(event.event_id, "ann", now=NOW, echo=False)
+    assert (cancellation.cancelled, cancellation.promoted.person) == (None, "bob")
+    assert calls == Counter({"Query": 1, "TransactWriteItems": 1})
+
+
+@pytest.mark.parametrize("who, guests", [("ann", 2), ("bob", 0), ("cat", 0)])
+def test_a_cancel_without_echo_that_is_not_the_usual_case_goes_on_from_the_signup_it_was_handed(calls, who, guests):
+    # ann is going with two guests; bob is first in line, cat behind him.
+    event = services.create_event(name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=3, now=NOW)
+    services.sign_up(event.event_id, "ann", guests=2, now=NOW)
+    for person in ("bob", "cat"):
+        services.sign_up(event.event_id, person, now=NOW)
+    calls.clear()
+
+    cancellation = services.cancel_signup(event.event_id, who, now=NOW, echo=False)
+    made = Counter(calls)
+
+    assert cancellation.cancelled.person == who and cancellation.cancelled.guests == guests
+    after = services.get_event(event.event_id)
+    if who == "ann":
+        # Three seats freed: bob, then cat, promoted (the second by the refill after the cancel).
+        assert (after.going, after.waitlisted, after.spots_left) == (2, 0, 1)
+        assert made["GetItem"] == 1  # the refill's look at the event, never the signup
+    else:
+        assert (after.going, after.waitlisted) == (1, 1)
+        # bob is first in line: the line's query read him already. cat: the refused guess handed her back.
+        assert made == Counter({"Query": 2, "TransactWriteItems": 2}) if who == "cat" else made == Counter(
+            {"Query": 1, "TransactWriteItems": 1})
+
+
+def test_cancelling_nobody_without_echo_reads_nothing_but_the_line(calls):
+    event = event_with(1, "ann")
+    calls.clear()
+    with pytest.raises(services.errors.NotSignedUp):
+        services.cancel_signup(event.event_id, "zed", now=NOW, echo=False)
+    assert calls == Counter({"Query": 1, "TransactWriteItems": 1})

@@ -41,6 +41,9 @@ class SignupModel:
         self.line.append((person, guests))
         return "waitlisted"
 
+    def guests_of(self, person: str) -> int:
+        return self.going[person] if person in self.going else next(g for p, g in self.line if p == person)
+
     def cancel(self, person: str) -> str | None:
         self.checked_in.discard(person)
         if person in self.going:
@@ -86,17 +89,23 @@ class SignupMachine(RuleBasedStateMachine):
         else:
             assert outcome.created and outcome.signup.status == expected
 
-    @rule(person=PEOPLE)
-    def cancel(self, person: str) -> None:
+    @rule(person=PEOPLE, echo=st.booleans())
+    def cancel(self, person: str, echo: bool) -> None:
         if not self.model.signed_up(person):
             try:
-                services.cancel_signup(self.event.event_id, person, now=self.now())
+                services.cancel_signup(self.event.event_id, person, now=self.now(), echo=echo)
             except errors.NotSignedUp:
                 return
             raise AssertionError("cancelled a signup that does not exist")
+        guests = self.model.guests_of(person)
+        was_going = person in self.model.going
         expected_first = self.model.cancel(person)
-        result = services.cancel_signup(self.event.event_id, person, now=self.now())
-        assert result.cancelled.person == person
+        result = services.cancel_signup(self.event.event_id, person, now=self.now(), echo=echo)
+        if result.cancelled is None:
+            # Without echo only the usual case comes back empty, and it must have been that case.
+            assert not echo and was_going and guests == 0
+        else:
+            assert result.cancelled.person == person
         assert (result.promoted.person if result.promoted else None) == expected_first
 
     @rule(person=PEOPLE)
