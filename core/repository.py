@@ -682,6 +682,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                 raise errors.NotSignedUp(event_id, person) from None
             return _cancellation(replay)
         event, head = _event_and_head(event_id)
+        seen["event"] = event
         if guess and head is not None and head["person"]["S"] == person:
             guess, mine = False, head  # first in line: the query read the signup already
         freed = _seats(int(mine["guests"]["N"]))
@@ -728,13 +729,13 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                     raise errors.NotSignedUp(event_id, person) from None
                 seen["mine"] = old  # not the usual case: go on from the signup as it is
             raise _Retry() from None
-        return Cancellation(cancelled_value, promoted)
+        return Cancellation(cancelled_value, promoted, event=items.event(event))
 
     cancellation = _with_retries(attempt)
     if leftover["seats"] and not cancellation.replayed:
         filled = _fill_if_room(event_id, now)
         if filled and cancellation.promoted is None:
-            return Cancellation(cancellation.cancelled, filled[0])
+            return replace(cancellation, promoted=filled[0])
     return cancellation
 
 
@@ -804,7 +805,7 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
     except _Cancelled as cancelled:
         replay = _replay(cancelled, "check_in")
         if replay is not None:
-            return CheckIn(get_signup(event_id, person), replayed=True, note=replay.get("note"))
+            return CheckIn(get_signup(event_id, person), replayed=True, note=replay.get("note"), event=event)
         old = cancelled.old("signup")
         if old is None:
             raise errors.NotSignedUp(event_id, person) from None
@@ -815,11 +816,11 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
             if first is not None:
                 if first.get("kind") != "check_in":
                     raise RequestUsed(first) from None
-                return CheckIn(items.signup(old), replayed=True, note=first.get("note"))
-        return CheckIn(items.signup(old))
+                return CheckIn(items.signup(old), replayed=True, note=first.get("note"), event=event)
+        return CheckIn(items.signup(old), event=event)
     except _Retry:
         raise errors.Busy() from None
-    return CheckIn(get_signup(event_id, person))
+    return CheckIn(get_signup(event_id, person), event=event)
 
 
 _PAGE = {"IndexName": "by_status", "KeyConditionExpression": "#pk = :pk AND #o BETWEEN :low AND :high",

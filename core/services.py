@@ -290,11 +290,13 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
                                                     note=note, echo=False)
             if cancellation.replayed:
                 return _replayed(click, cancellation.note, "cancelled", cancellation.cancelled, invocation)
+            event = _as_read(device, event, remembered, cancellation.event)
             return Press(click, "cancelled", event, *_standing(cancellation.cancelled), None, True)
         checked = repository.check_in(event.event_id, device.person, now=moment, request_id=request_id, note=note,
                                       opens_before=timedelta(minutes=settings.check_in_opens_minutes))
         if checked.replayed:
             return _replayed(click, checked.note, "checked_in", checked.signup, invocation)
+        event = _as_read(device, event, remembered, checked.event)
         return Press(click, "checked_in", event, *_standing(checked.signup), None, True)
     except repository.RequestUsed as used:
         return _from_stored(click, used.outcome, invocation)
@@ -327,6 +329,18 @@ def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_i
         note["event"] = _ref_json(fresh)
         return repository.sign_up(fresh.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
                                   request_id=request_id, now=moment, note=note, expect=fresh), fresh
+
+
+def _as_read(device: Device, remembered: EventRef, was_remembered: bool, read: Event | None) -> EventRef:
+    """A cancel or check-in read the event anyway: its answer names the event as it is now, and a binding
+    that remembered it otherwise is brought up to date."""
+    if read is None:
+        return remembered
+    fresh = EventRef(read.event_id, read.name, read.starts_at)
+    if was_remembered and (fresh.name, fresh.starts_at, read.timezone) != (
+            remembered.name, remembered.starts_at, getattr(remembered.starts_at.tzinfo, "key", None)):
+        repository.remember_event(device.serial, read)
+    return fresh
 
 
 def _standing(signup: Signup | None) -> tuple[str, int | None]:

@@ -67,6 +67,7 @@ class Cancellation:
     promoted: Signup | None
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
     note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
+    event: Event | None = None  # the event as the cancel read it (not on a replay)
 
 
 @dataclass(slots=True)
@@ -74,6 +75,7 @@ class CheckIn:
     signup: Signup
     replayed: bool = False  # True: a repeated request_id
     note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
+    event: Event | None = None  # the event as the check-in read it
 
 
 @dataclass(slots=True)

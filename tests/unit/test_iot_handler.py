@@ -335,3 +335,14 @@ def test_a_missing_table_is_raised_not_answered(table):
     with pytest.raises(PynamoDBException, match="ResourceNotFound"):
         handler.lambda_handler(fixture("classic_single.json"), context())
     assert published() == []
+
+
+@pytest.mark.parametrize("click", ["classic_double.json", "classic_long.json"])
+def test_a_cancel_or_check_in_names_the_event_as_it_is_now(ski_trip, melvins_button, click):
+    services.sign_up(ski_trip.event_id, "melvin")
+    services.update_event(ski_trip.event_id, {"name": "Ski weekend", "starts_at": starts_in(hours=1)})
+
+    result = handler.lambda_handler(fixture(click), context())
+
+    assert result["event_name"] == "Ski weekend", result
+    assert services.get_device(CLASSIC).event_name == "Ski weekend"
