@@ -38,105 +38,297 @@ _NATIVE = {"int": int, "long": int, "float": float, "str": str, "bool": bool, "d
 _LIST = re.compile(r"list\[(.*)\]")
 _DICT = re.compile(r"dict\(([^,]*), (.*)\)")
 
+Reader = Callable[[Any], Any]
+Writer = Callable[[Any], Any]
+
 
 class Serializer:
     """JSON-shaped values <-> ask_sdk_model objects, driven by each class's `deserialized_types`,
-    `attribute_map` and `get_real_child_model`, as ask_sdk_core's DefaultSerializer is."""
+    `attribute_map` and `get_real_child_model`, as ask_sdk_core's DefaultSerializer is.
+
+    Each declared type (a class, or a string such as "list[ask_sdk_model.slot.Slot]") is worked out into a
+    reader once, on the first payload that needs it, and each class of value into a writer, on the first value
+    of it: a warm request then runs through a few small functions, not through the models' reflection."""
+
+    def __init__(self) -> None:
+        self._readers: dict[Any, Reader] = {}
+        self._writers: dict[type, Writer] = {}
+
+    # --- Writing: values -> JSON --------------------------------------------------------------------------
 
     def serialize(self, value: Any) -> Any:
-        if value is None or isinstance(value, _PRIMITIVES):
-            return value
-        if isinstance(value, list):
-            return [self.serialize(item) for item in value]
-        if isinstance(value, tuple):
-            return tuple(self.serialize(item) for item in value)
-        if isinstance(value, (datetime, date)):
-            return value.isoformat()
-        if isinstance(value, Enum):
-            return value.value
-        if isinstance(value, Decimal):
-            return int(value) if value % 1 == 0 else float(value)
-        if isinstance(value, dict):
-            return {key: self.serialize(item) for key, item in value.items()}
-        names = getattr(value, "attribute_map", {})
-        return {names.get(attr, attr): self.serialize(item)
-                for attr in value.deserialized_types
-                if (item := getattr(value, attr)) is not None}
+        write = self._writers.get(type(value))
+        if write is None:
+            write = self._writers[type(value)] = self._writer(type(value))
+        return write(value)
+
+    def _writer(self, kind: type) -> Writer:
+        # The order of DefaultSerializer's isinstance checks, asked once of the class.
+        if kind is type(None) or issubclass(kind, _PRIMITIVES):
+            return _same
+        serialize = self.serialize
+        if issubclass(kind, list):
+            return lambda value: [serialize(item) for item in value]
+        if issubclass(kind, tuple):
+            return lambda value: tuple(serialize(item) for item in value)
+        if issubclass(kind, (datetime, date)):
+            return lambda value: value.isoformat()
+        if issubclass(kind, Enum):
+            return lambda value: value.value
+        if issubclass(kind, Decimal):
+            return lambda value: int(value) if value % 1 == 0 else float(value)
+        if issubclass(kind, dict):
+            return lambda value: {key: serialize(item) for key, item in value.items()}
+        return self._model_writer(kind)
+
+    def _model_writer(self, kind: type) -> Writer:
+        serialize, writers = self.serialize, self._writers
+        declared = getattr(kind, "deserialized_types", None)
+        names = getattr(kind, "attribute_map", None)
+        pairs = None
+        if isinstance(declared, dict):
+            pairs = tuple((attr, (names or {}).get(attr, attr)) for attr in declared)
+
+        def write(value: Any) -> Any:
+            if (pairs is None or getattr(value, "deserialized_types", None) is not declared
+                    or getattr(value, "attribute_map", None) is not names):
+                # An instance that names its own fields (an unknown key read into it can): read them from it.
+                own = getattr(value, "attribute_map", {})
+                return {own.get(attr, attr): serialize(item)
+                        for attr in value.deserialized_types
+                        if (item := getattr(value, attr)) is not None}
+            written = {}
+            for attr, key in pairs:
+                item = getattr(value, attr)
+                if item is not None:
+                    # serialize(), without a call of its own for each value, nor any for a value written as it is.
+                    write_item = writers.get(type(item))
+                    if write_item is _same:
+                        written[key] = item
+                    else:
+                        written[key] = serialize(item) if write_item is None else write_item(item)
+            return written
+
+        return write
+
+    # --- Reading: JSON -> values ----------------------------------------------------------------------------
 
     def deserialize(self, payload: Any, kind: Any) -> Any:
         if payload is None:
             return None
+        read = self._readers.get(kind)
+        if read is None:
+            # Worked out on the first value that needs it: a class named here that never arrives is never
+            # imported, and one that does not resolve is refused each time it is needed.
+            read = self._readers[kind] = self._reader(kind)
+        return read(payload)
+
+    def _reader(self, kind: Any) -> Reader:
+        """How a value of this declared type is read; never called with None."""
         if isinstance(kind, str):
             if kind.startswith("list["):
-                inner = _LIST.match(kind)
-                if inner is None:
-                    return []
-                kinds = inner.group(1)
-                if "," in kinds:
-                    return [self.deserialize(item, k.strip()) for item, k in zip(payload, kinds.split(","))]
-                return [self.deserialize(item, kinds.strip()) for item in payload]
+                return self._list(kind)
             if kind.startswith("dict("):
-                inner = _DICT.match(kind)
-                return {} if inner is None else {k: self.deserialize(v, inner.group(2)) for k, v in payload.items()}
-            kind = _NATIVE[kind] if kind in _NATIVE else _load_class(kind)
+                return self._dict(kind)
+            return self._reader(_NATIVE[kind] if kind in _NATIVE else _load_class(kind))
         if kind in _PRIMITIVES:
-            try:
-                return kind(payload)
-            except TypeError:
-                return payload
-            except ValueError:
-                raise SerializationException(f"Failed to parse {payload} into '{kind.__name__}' object") from None
+            return _primitive(kind)
         if kind is object:
-            return payload
-        if kind in (date, datetime):
-            return _moment(payload, kind)
-        return self._model(payload, kind)
+            return _same
+        if kind is datetime:
+            return _timestamp
+        if kind is date:
+            return lambda payload: _moment(payload, date)
+        if issubclass(kind, Enum):
+            return _enum(kind)
+        if not hasattr(kind, "deserialized_types"):
+            return _same
+        if hasattr(kind, "get_real_child_model"):
+            return self._discriminated(kind)
+        return self._model(kind)
 
-    def _model(self, payload: Any, kind: Any) -> Any:
-        try:
-            if issubclass(kind, Enum):
-                return kind(payload)
-            if not hasattr(kind, "deserialized_types"):
-                return payload
-            if hasattr(kind, "get_real_child_model"):
+    def _list(self, kind: str) -> Reader:
+        inner = _LIST.match(kind)
+        deserialize = self.deserialize
+        if inner is None:
+            return lambda payload: []
+        kinds = inner.group(1)
+        if "," in kinds:
+            each = [k.strip() for k in kinds.split(",")]
+            return lambda payload: [deserialize(item, k) for item, k in zip(payload, each)]
+        one = kinds.strip()
+        return lambda payload: [deserialize(item, one) for item in payload]
+
+    def _dict(self, kind: str) -> Reader:
+        inner = _DICT.match(kind)
+        deserialize = self.deserialize
+        if inner is None:
+            return lambda payload: {}
+        value_kind = inner.group(2)
+        return lambda payload: {k: deserialize(v, value_kind) for k, v in payload.items()}
+
+    def _discriminated(self, kind: type) -> Reader:
+        """A model whose JSON names its own subclass (a Request's "type")."""
+        models: dict[type, Reader] = {}
+
+        def read(payload: Any) -> Any:
+            try:
                 child = kind.get_real_child_model(payload)
                 if not child:
                     raise SerializationException(f"Couldn't resolve object by discriminator type for {kind} class")
-                kind = _load_class(child)
-            fields, known = _fields(kind)
-            model = kind()
-            for attr, key, attr_kind in fields:
-                if key in payload:
-                    setattr(model, attr, self.deserialize(payload[key], attr_kind))
-            for key in payload:
-                if key not in known:
-                    setattr(model, key, payload[key])
-            return model
-        except SerializationException:
-            raise
+                real = _CLASSES.get(child) or _load_class(child)
+                model = models.get(real)
+                if model is None:
+                    model = models[real] = self._model(real)
+            except SerializationException:
+                raise
+            except Exception as error:
+                raise SerializationException(str(error)) from error
+            return model(payload)
+
+        return read
+
+    def _model(self, kind: type) -> Reader:
+        """One model of exactly this class from its JSON object: each declared field read as its type, then
+        each key the class does not declare kept as it is. Driven by the keys present (a few), not by the
+        fields declared (many models declare a dozen, and an envelope fills two or three of them)."""
+        deserialize, readers = self.deserialize, self._readers
+        names = getattr(kind, "attribute_map", {})
+        declared = [(attr, names.get(attr, attr), attr_kind) for attr, attr_kind in kind.deserialized_types.items()]
+        # JSON key -> (attribute, declared type, the primitive a value of which is already read as itself)
+        fields = {key: (attr, attr_kind, _NATIVE.get(attr_kind) if attr_kind in _AS_IS else None)
+                  for attr, key, attr_kind in declared}
+        one_field_a_key = len(fields) == len(declared)
+
+        def read(payload: Any) -> Any:
+            try:
+                model = kind()
+                if type(payload) is not dict or not one_field_a_key:
+                    # Not an object, or two fields under one key: field by field, as DefaultSerializer reads it
+                    # (so an empty "" or [] is an empty model).
+                    for attr, key, attr_kind in declared:
+                        if key in payload:
+                            setattr(model, attr, deserialize(payload[key], attr_kind))
+                    for key in payload:
+                        if key not in fields:
+                            setattr(model, key, payload[key])
+                    return model
+                unknown = None
+                for key, value in payload.items():
+                    field = fields.get(key)
+                    if field is None:
+                        unknown = [key] if unknown is None else [*unknown, key]
+                        continue
+                    attr, attr_kind, as_is = field
+                    if value is not None and type(value) is not as_is:
+                        # deserialize(), without a call of its own for each value.
+                        read_value = readers.get(attr_kind)
+                        if read_value is None:
+                            read_value = readers[attr_kind] = self._reader(attr_kind)
+                        value = read_value(value)
+                    setattr(model, attr, value)
+                if unknown is not None:
+                    for key in unknown:
+                        setattr(model, key, payload[key])
+                return model
+            except SerializationException:
+                raise
+            except Exception as error:
+                raise SerializationException(str(error)) from error
+
+        return read
+
+
+# Declared types whose reader returns a value of exactly that type unchanged.
+_AS_IS = frozenset({"str", "bool", "int", "long", "float"})
+
+
+def _enum(kind: type) -> Reader:
+    members = {member.value: member for member in kind}
+
+    def read(payload: Any) -> Any:
+        try:
+            # The members by value, as Enum's own lookup finds them first; anything else is left to it.
+            return members[payload]
+        except (KeyError, TypeError):
+            pass
+        try:
+            return kind(payload)
         except Exception as error:
             raise SerializationException(str(error)) from error
 
+    return read
 
-_FIELDS: dict[type, tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]] = {}
+
+def _same(payload: Any) -> Any:
+    return payload
 
 
-def _fields(kind: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
-    """(attribute, JSON key, declared type) of a model class, and its JSON keys; worked out once per class."""
-    found = _FIELDS.get(kind)
-    if found is None:
-        names = getattr(kind, "attribute_map", {})
-        fields = tuple((attr, names.get(attr, attr), attr_kind) for attr, attr_kind in kind.deserialized_types.items())
-        found = _FIELDS[kind] = (fields, frozenset(key for _, key, _ in fields))
-    return found
+def _primitive(kind: type) -> Reader:
+    def read(payload: Any) -> Any:
+        if type(payload) is kind:
+            # kind(payload) is payload itself for a value already of exactly that type.
+            return payload
+        try:
+            return kind(payload)
+        except TypeError:
+            return payload
+        except ValueError:
+            raise SerializationException(f"Failed to parse {payload} into '{kind.__name__}' object") from None
+
+    return read
+
+
+_CLASSES: dict[str, Any] = {}
 
 
 def _load_class(name: str) -> Any:
+    found = _CLASSES.get(name)
+    if found is not None:
+        return found
     module, _, attr = name.rpartition(".")
     try:
-        return getattr(import_module(module) if module else sys.modules[__name__], attr)
+        found = getattr(import_module(module) if module else sys.modules[__name__], attr)
     except Exception as error:
         raise SerializationException(f"Unable to resolve class {name} from installed modules: {error}") from error
+    _CLASSES[name] = found
+    return found
+
+
+def _timestamp(payload: Any) -> Any:
+    moment = _alexa_timestamp(payload)
+    return moment if moment is not None else _moment(payload, datetime)
+
+
+def _alexa_timestamp(text: Any) -> datetime | None:
+    """The one shape Alexa writes a timestamp in, "2026-11-29T08:00:31Z", read without dateutil (whose general
+    parser costs more than the rest of the envelope together) into what dateutil reads from it; None for
+    anything else, which dateutil reads or refuses itself."""
+    if type(text) is not str or len(text) != 20 or text[19] != "Z" or (zulu := _zulu()) is None:
+        return None
+    # With its separators where this shape has them, fromisoformat reads only ASCII digits in between.
+    if text[4] != "-" or text[7] != "-" or text[10] != "T" or text[13] != ":" or text[16] != ":":
+        return None
+    try:
+        return datetime.fromisoformat(text[:19]).replace(tzinfo=zulu)
+    except ValueError:
+        return None
+
+
+_ZULU: list[Any] = []
+
+
+def _zulu() -> Any:
+    """The zone dateutil gives a "...Z" timestamp here, or None when it can differ from one moment to the next.
+
+    dateutil reads "Z" as the name "UTC": it answers tzlocal() when the machine's own zone is called UTC (as
+    Lambda's is), tz.UTC otherwise. Asked once, with dateutil itself; only a machine zone with daylight saving
+    could make the answer depend on the date, and there every timestamp goes to dateutil."""
+    if not _ZULU:
+        import time
+
+        _ZULU.append(None if time.daylight else _moment("2000-01-01T00:00:00Z", datetime).tzinfo)
+    return _ZULU[0]
 
 
 def _moment(payload: Any, kind: type) -> Any:
