@@ -1,15 +1,18 @@
 """Unit tests for skills/matching.py: loosely spoken names against a calendar, as a table."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime, timedelta
+from difflib import SequenceMatcher
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.values import Event
-from skills.matching import Match, match_event, words
+from skills.matching import CLOSE_RATIO, FILLER, NUMBER_WORDS, Match, _similar, _stem, match_event, words
 
 ZONE = ZoneInfo("America/Denver")
 MONDAY = datetime(2025, 12, 1, 19, 0, tzinfo=ZONE)
@@ -150,3 +153,51 @@ def test_any_speech_gives_one_event_a_real_choice_or_nothing(spoken, names):
         assert found.choices == () and found.event in calendar
     elif found.choices:
         assert len(found.choices) >= 2 and all(choice in calendar for choice in found.choices)
+
+
+def words_as_first_written(text: str) -> list[str]:
+    """words() without its shortcut for ASCII and without its cache: what both must agree with."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = folded.replace("&", " and ").replace("'", "").replace("\u2019", "")
+    folded = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", " ", folded)
+    return [_stem(NUMBER_WORDS.get(token, token)) for token in re.findall(r"[a-z0-9]+", folded) if token not in FILLER]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.text(alphabet=st.one_of(st.characters(max_codepoint=127), st.characters()), max_size=40))
+def test_words_agree_with_the_rule_as_first_written_on_any_text(text):
+    assert words(text) == words_as_first_written(text)
+
+
+def test_words_hands_out_a_list_of_its_own():
+    first = words("The Skiing Trip")
+    first.append("changed")
+    assert words("The Skiing Trip") == ["ski", "trip"]
+
+
+@st.composite
+def near_words(draw) -> tuple[str, str]:
+    """A word and a slip of it (a letter or two added, dropped or changed), as speech recognition makes them."""
+    letters = "abcdeiklnorstuy"
+    word = draw(st.text(alphabet=letters, min_size=4, max_size=12))
+    slip = list(word)
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(slip)))
+        how = draw(st.sampled_from(["add", "drop", "change"]))
+        if how == "add":
+            slip.insert(at, draw(st.sampled_from(letters)))
+        elif slip and at < len(slip):
+            if how == "drop":
+                del slip[at]
+            else:
+                slip[at] = draw(st.sampled_from(letters))
+    return word, "".join(slip)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(pair=near_words())
+def test_similar_words_are_those_sequencematcher_finds_similar(pair):
+    a, b = pair
+    assume(len(b) >= 4)  # _fit asks only about words of four letters or more
+    assert _similar(a, b) == (SequenceMatcher(None, a, b).ratio() >= CLOSE_RATIO)
