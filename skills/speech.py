@@ -5,6 +5,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from core.errors import (
     Busy,
@@ -28,7 +29,7 @@ EVENTS_SPOKEN = 3
 # symbols and emoji, their modifiers, joiners and variation selectors, controls, unassigned.
 _UNSPOKEN_CATEGORIES = frozenset({"So", "Sk", "Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
-_SSML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+_SSML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&apos;"))
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -37,12 +38,23 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 # --- Text people typed, made fit to speak -------------------------------------------------
 
+# Event names and people's names come back request after request.
+@lru_cache(maxsize=1024)
 def escape(text: str) -> str:
     """Typed text as SSML character data: no emoji or control characters, `& < > " '` escaped."""
-    kept = _VARIATION_SELECTORS.sub("", unicodedata.normalize("NFC", text))
-    kept = "".join(" " if ch.isspace() else ch for ch in kept
-                   if ch.isspace() or unicodedata.category(ch) not in _UNSPOKEN_CATEGORIES)
-    return "".join(_SSML_ENTITIES.get(ch, ch) for ch in " ".join(kept.split()))
+    if text.isascii() and text.isprintable() and "^" not in text and "`" not in text:
+        # Nothing to drop: ASCII is its own NFC form, and its printable characters outside Sk ("^", "`") are all
+        # spoken. Most names are typed so, and are spared the character-by-character pass below.
+        kept = text
+    else:
+        kept = _VARIATION_SELECTORS.sub("", unicodedata.normalize("NFC", text))
+        kept = "".join(ch for ch in kept if ch.isspace() or unicodedata.category(ch) not in _UNSPOKEN_CATEGORIES)
+    # split() drops every space isspace() knows, as the pass above keeps them.
+    escaped = " ".join(kept.split())
+    for character, entity in _SSML_ENTITIES:
+        if character in escaped:
+            escaped = escaped.replace(character, entity)
+    return escaped
 
 
 def title(event: Event) -> str:
@@ -50,7 +62,7 @@ def title(event: Event) -> str:
 
 
 def person(signup: Signup) -> str:
-    return escape(signup.name or "") or handle(signup.person)
+    return (escape(signup.name) if signup.name else "") or handle(signup.person)
 
 
 def handle(person_handle: str) -> str:

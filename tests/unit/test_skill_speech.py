@@ -1,6 +1,7 @@
 """Unit tests for skills/whens.py and skills/speech.py: times as people say them, short lists, safe SSML."""
 from __future__ import annotations
 
+import unicodedata
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -217,3 +218,24 @@ def test_text_that_is_only_emoji_falls_back_to_something_sayable():
 def test_any_text_at_all_stays_well_formed_ssml(typed):
     for text in (speech.escape(typed), speech.where_is(event(typed, location=typed)), speech.no_such_event(typed)):
         parse(text)
+
+
+def escape_char_by_char(text: str) -> str:
+    """escape() as first written, one character at a time: what its shortcut for plain ASCII must agree with."""
+    kept = speech._VARIATION_SELECTORS.sub("", unicodedata.normalize("NFC", text))
+    kept = "".join(" " if ch.isspace() else ch for ch in kept
+                   if ch.isspace() or unicodedata.category(ch) not in speech._UNSPOKEN_CATEGORIES)
+    entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+    return "".join(entities.get(ch, ch) for ch in " ".join(kept.split()))
+
+
+@pytest.mark.parametrize("typed", ["Ski trip", "  Ski   trip ", "Tom & Jerry <3", "a^b`c", "tab\there", "bell\x07",
+                                   "del\x7f", "\x1c\x1f", "Zoë", "🎉", "", "O'Hara \"Big\""])
+def test_escape_reads_plain_ascii_as_the_character_by_character_rule_does(typed):
+    assert speech.escape(typed) == escape_char_by_char(typed)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(typed=st.text(alphabet=st.one_of(st.characters(max_codepoint=127), st.characters()), max_size=40))
+def test_escape_agrees_with_the_character_by_character_rule_on_any_text(typed):
+    assert speech.escape(typed) == escape_char_by_char(typed)
