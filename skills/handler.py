@@ -39,6 +39,8 @@ def intent(*names: str, slots: tuple[str, ...] = ()):
     """Registers a handler for these intents, declaring the slots it may read."""
     for name in names:
         INTENT_SLOTS[name] = slots
+    if len(names) == 1:
+        return skill_builder.request_handler(can_handle_func=is_intent_name(names[0]))
     matchers = [is_intent_name(name) for name in names]
     return skill_builder.request_handler(
         can_handle_func=lambda handler_input: any(matches(handler_input) for matches in matchers))
