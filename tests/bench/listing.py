@@ -19,7 +19,6 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
-from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNUPS = 10_000
@@ -138,6 +137,9 @@ def walk(port: int, event_id: str) -> dict:
 
 
 def run(python: str, stage: Path, sdk: Path) -> dict:
+    # Imported here: the walk runs this very file as a script in the function's environment, without tests/.
+    from tests.ports import free_port
+
     """moto's server, seeded by this venv; the walk by `python` with only `stage` and `sdk` on its path."""
     port = free_port()
     server = _start_moto(port)
