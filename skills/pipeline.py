@@ -116,12 +116,13 @@ class Serializer:
     def deserialize(self, payload: Any, kind: Any) -> Any:
         if payload is None:
             return None
-        read = self._readers.get(kind)
-        if read is None:
-            # Worked out on the first value that needs it: a class named here that never arrives is never
-            # imported, and one that does not resolve is refused each time it is needed.
-            read = self._readers[kind] = self._reader(kind)
-        return read(payload)
+        return (self._readers.get(kind) or self._resolved(kind))(payload)
+
+    def _resolved(self, kind: Any) -> Reader:
+        # Worked out on the first value that needs it: a class named here that never arrives is never imported,
+        # and one that does not resolve is refused each time it is needed.
+        read = self._readers[kind] = self._reader(kind)
+        return read
 
     def _reader(self, kind: Any) -> Reader:
         """How a value of this declared type is read; never called with None."""
@@ -222,10 +223,7 @@ class Serializer:
                     attr, attr_kind, as_is = field
                     if value is not None and type(value) is not as_is:
                         # deserialize(), without a call of its own for each value.
-                        read_value = readers.get(attr_kind)
-                        if read_value is None:
-                            read_value = readers[attr_kind] = self._reader(attr_kind)
-                        value = read_value(value)
+                        value = (readers.get(attr_kind) or self._resolved(attr_kind))(value)
                     setattr(model, attr, value)
                 if unknown is not None:
                     for key in unknown:
@@ -296,23 +294,18 @@ def _load_class(name: str) -> Any:
 
 
 def _timestamp(payload: Any) -> Any:
-    moment = _alexa_timestamp(payload)
-    return moment if moment is not None else _moment(payload, datetime)
-
-
-def _alexa_timestamp(text: Any) -> datetime | None:
-    """The one shape Alexa writes a timestamp in, "2026-11-29T08:00:31Z", read without dateutil (whose general
-    parser costs more than the rest of the envelope together) into what dateutil reads from it; None for
-    anything else, which dateutil reads or refuses itself."""
-    if type(text) is not str or len(text) != 20 or text[19] != "Z" or (zulu := _zulu()) is None:
-        return None
-    # With its separators where this shape has them, fromisoformat reads only ASCII digits in between.
-    if text[4] != "-" or text[7] != "-" or text[10] != "T" or text[13] != ":" or text[16] != ":":
-        return None
-    try:
-        return datetime.fromisoformat(text[:19]).replace(tzinfo=zulu)
-    except ValueError:
-        return None
+    """As dateutil reads it; the one shape Alexa writes ("2026-11-29T08:00:31Z") without dateutil, whose general
+    parser costs more than the rest of the envelope together."""
+    zulu = _ZULU[0] if _ZULU else _zulu()
+    # With its separators where this shape has them, fromisoformat reads only ASCII digits in between, and only
+    # into what dateutil reads from them; anything else is read, or refused, by dateutil itself.
+    if (zulu is not None and type(payload) is str and len(payload) == 20 and payload[19] == "Z"
+            and payload[4] == payload[7] == "-" and payload[10] == "T" and payload[13] == payload[16] == ":"):
+        try:
+            return datetime.fromisoformat(payload[:19]).replace(tzinfo=zulu)
+        except ValueError:
+            pass
+    return _moment(payload, datetime)
 
 
 _ZULU: list[Any] = []

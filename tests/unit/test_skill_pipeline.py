@@ -136,23 +136,39 @@ def test_an_alexa_timestamp_is_read_as_dateutil_reads_it(moment):
     assert mine.replace(tzinfo=None) == theirs.replace(tzinfo=None)
 
 
+@pytest.mark.filterwarnings("ignore:tzname")  # dateutil's, on letters it takes for a zone name
 @settings(max_examples=2000, deadline=None)
 @given(slips=st.lists(st.tuples(st.integers(0, 19), st.sampled_from("0123456789-T:Z +.W٣²x")), max_size=3))
-def test_a_timestamp_nearly_alexas_is_read_as_dateutil_reads_it_or_left_to_dateutil(slips):
+def test_a_timestamp_nearly_alexas_is_read_or_refused_as_dateutil_does(slips):
     text = list("2026-11-29T08:00:31Z")
     for at, character in slips:
         text[at] = character
     text = "".join(text)
-    mine = pipeline._alexa_timestamp(text)
-    if mine is None:
-        return  # dateutil reads it, or refuses it, itself
-    theirs = parse_with_dateutil(text)
+    try:
+        theirs = parse_with_dateutil(text)
+    except (ValueError, OverflowError):
+        with pytest.raises(SerializationException):
+            pipeline._timestamp(text)
+        return
+    mine = pipeline._timestamp(text)
     assert (mine, type(mine.tzinfo)) == (theirs, type(theirs.tzinfo))
     assert mine.replace(tzinfo=None) == theirs.replace(tzinfo=None)
+
+
+def test_only_alexas_own_shape_is_read_without_dateutil(monkeypatch):
+    asked = []
+    monkeypatch.setattr(pipeline, "_moment", lambda payload, kind: asked.append(payload))
+    pipeline._timestamp("2026-11-29T08:00:31Z")
+    assert asked == []
+    for other in ("2026-11-29T08:00:31.5Z", "2026-11-29 08:00:31Z", "2026-W48-7T08:00:31Z", "2026-02-30T08:00:31Z"):
+        pipeline._timestamp(other)
+    assert len(asked) == 4
 
 
 def test_where_the_machines_zone_keeps_daylight_saving_every_timestamp_goes_to_dateutil(monkeypatch):
     monkeypatch.setattr(pipeline, "_ZULU", [])
     monkeypatch.setattr(time, "daylight", 1)
-    assert pipeline._alexa_timestamp("2026-11-29T08:00:31Z") is None
-    assert pipeline._timestamp("2026-11-29T08:00:31Z") == parse_with_dateutil("2026-11-29T08:00:31Z")
+    asked = []
+    monkeypatch.setattr(pipeline, "_moment", lambda payload, kind: asked.append(payload))
+    pipeline._timestamp("2026-11-29T08:00:31Z")
+    assert asked == ["2026-11-29T08:00:31Z"]
