@@ -62,12 +62,13 @@ def match_event(spoken: str | None, events: Sequence[Event]) -> Match:
 
     best = max([cover for cover, _, _ in scored])
     top = [(named_cover, event) for cover, named_cover, event in scored if cover == best]
-    if len(top) > 1:
-        # "ski trip" against "Ski trip" and "Ski trip planning": the event whose every
-        # word was said is the one meant.
-        whole = [event for named_cover, event in top if named_cover == EXACT]
-        if len(whole) == 1:
-            return Match(event=whole[0])
+    if len(top) == 1:
+        return Match(event=top[0][1])
+    # "ski trip" against "Ski trip" and "Ski trip planning": the event whose every
+    # word was said is the one meant.
+    whole = [event for named_cover, event in top if named_cover == EXACT]
+    if len(whole) == 1:
+        return Match(event=whole[0])
     if len({_words(event.name) for _, event in top}) == 1:
         # The same name on several dates (a weekly book club): people mean the next one.
         return Match(event=top[0][1])

@@ -65,6 +65,7 @@ def person(signup: Signup) -> str:
     return (escape(signup.name) if signup.name else "") or handle(signup.person)
 
 
+@lru_cache(maxsize=1024)
 def handle(person_handle: str) -> str:
     # Handles are lowercase letters, digits and "-": "melvin-moose" is said "Melvin Moose".
     return escape(person_handle.replace("-", " ").title())
