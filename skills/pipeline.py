@@ -121,7 +121,13 @@ class Serializer:
     def _resolved(self, kind: Any) -> Reader:
         # Worked out on the first value that needs it: a class named here that never arrives is never imported,
         # and one that does not resolve is refused each time it is needed.
-        read = self._readers[kind] = self._reader(kind)
+        try:
+            read = self._reader(kind)
+        except SerializationException:
+            raise
+        except Exception as error:
+            raise SerializationException(str(error)) from error
+        self._readers[kind] = read
         return read
 
     def _reader(self, kind: Any) -> Reader:

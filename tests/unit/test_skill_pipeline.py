@@ -124,6 +124,15 @@ def test_odd_bodies_are_read_or_refused_as_the_sdks_serializer_does(case):
     assert OURS.serialize(mine) == SDK.serialize(SDK.deserialize(json.dumps(body), RequestEnvelope))
 
 
+@pytest.mark.parametrize("kind", ["ask_sdk_model.no_such_module.Thing", "ask_sdk_model.request_envelope.no_such_class",
+                                  "ask_sdk_model.request_envelope.RequestEnvelope.__init__", len])
+def test_a_declared_type_that_is_not_a_model_class_is_refused_as_the_sdks_serializer_refuses_it(kind):
+    with pytest.raises(SerializationException):
+        SDK.deserialize(json.dumps({"a": 1}), kind)
+    with pytest.raises(SerializationException):
+        OURS.deserialize({"a": 1}, kind)
+
+
 # --- Timestamps --------------------------------------------------------------------------------------------
 
 @settings(max_examples=500, deadline=None)
