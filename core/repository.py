@@ -440,10 +440,21 @@ def _with_request(ops: list[_Op], request_id: str | None, outcome: Callable[[], 
     """The transaction, plus - with a request id - its outcome stored under that id (built only then)."""
     if request_id is None:
         return ops
-    stored = outcome()
-    if note:
-        stored["note"] = note
-    return ops + [_request_op(request_id, stored, now)]
+    return ops + [_request_op(request_id, _noted(outcome(), note), now)]
+
+
+def _noted(outcome: dict[str, Any], note: dict[str, Any] | None) -> dict[str, Any]:
+    return {**outcome, "note": note} if note else outcome
+
+
+def _store_apart(request_id: str, outcome: dict[str, Any], note: dict[str, Any] | None,
+                 now: datetime) -> dict[str, Any] | None:
+    """An outcome that changed nothing, so no transaction stored it, stored under its request id on its own:
+    None when stored now, else the one stored first (RequestUsed when that was another kind of action)."""
+    first = store_outcome(request_id, _noted(outcome, note), now)
+    if first is not None and first.get("kind") != outcome["kind"]:
+        raise RequestUsed(first)
+    return first
 
 
 def _stored(raw: Raw | None, kind: str) -> dict[str, Any]:
@@ -572,13 +583,10 @@ def sign_up(
                 already = SignupOutcome(_with_position(existing), created=False)
                 if request_id is None:
                     return already
-                # Nothing was written, so the outcome is stored on its own: a repeat is told it is one.
-                stored = {"kind": "sign_up", "created": False, "signup": _signup_to_json(already.signup)}
-                first = store_outcome(request_id, {**stored, **({"note": note} if note else {})}, now)
+                first = _store_apart(request_id, {"kind": "sign_up", "created": False,
+                                                  "signup": _signup_to_json(already.signup)}, note, now)
                 if first is None:
                     return already
-                if first.get("kind") != "sign_up":
-                    raise RequestUsed(first) from None
                 return SignupOutcome(signup_from_json(first["signup"]), first["created"], replayed=True,
                                      note=first.get("note"))
             latest_raw = cancelled.old("event")
@@ -591,8 +599,7 @@ def sign_up(
                 raise errors.InvalidInput(
                     f"The event has {latest.capacity} places; a party of {seats} cannot fit.", "guests"
                 ) from None
-            if expect is not None and (latest.name, latest.starts_at, latest.timezone) != (
-                    expect.name, expect.starts_at, _zone(expect.starts_at)):
+            if expect is not None and not expect.names(latest):
                 raise StaleCopy(latest) from None
             known["event"] = latest_raw
             raise _Retry() from None
@@ -812,10 +819,8 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
         if old["status"]["S"] != "going":
             raise errors.NotGoing(event_id, person) from None
         if request_id is not None:
-            first = store_outcome(request_id, {**outcome(), **({"note": note} if note else {})}, now)
+            first = _store_apart(request_id, outcome(), note, now)
             if first is not None:
-                if first.get("kind") != "check_in":
-                    raise RequestUsed(first) from None
                 return CheckIn(items.signup(old), replayed=True, note=first.get("note"), event=event)
         return CheckIn(items.signup(old), event=event)
     except _Retry:

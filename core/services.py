@@ -277,13 +277,14 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
             remembered = True
         else:
             found = repository.get_event(device.event_id) if device.event_id else next_event(now=moment)
-            event, remembered = EventRef(found.event_id, found.name, found.starts_at), False
+            event, remembered = EventRef.of(found), False
         note["event"] = _ref_json(event)
         if click == "SINGLE":
             outcome, event = _sign_up_button(device, event, remembered, request_id, note, moment)
+            name = _signed_up(outcome.created, outcome.signup)
             if outcome.replayed:
-                return _replayed(click, outcome.note, _signup_outcome(outcome), outcome.signup, invocation)
-            return Press(click, _signup_outcome(outcome), event, *_standing(outcome.signup), None, True)
+                return _replayed(click, outcome.note, name, outcome.signup, invocation)
+            return Press(click, name, event, *_standing(outcome.signup), None, True)
         if click == "DOUBLE":
             # The answer names no stored field of the signup, so none is read first (core.repository).
             cancellation = repository.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
@@ -325,7 +326,7 @@ def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_i
                                   expect=event if remembered else None), event
     except repository.StaleCopy as stale:
         repository.remember_event(device.serial, stale.event)
-        fresh = EventRef(stale.event.event_id, stale.event.name, stale.event.starts_at)
+        fresh = EventRef.of(stale.event)
         note["event"] = _ref_json(fresh)
         return repository.sign_up(fresh.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
                                   request_id=request_id, now=moment, note=note, expect=fresh), fresh
@@ -336,11 +337,9 @@ def _as_read(device: Device, remembered: EventRef, was_remembered: bool, read: E
     that remembered it otherwise is brought up to date."""
     if read is None:
         return remembered
-    fresh = EventRef(read.event_id, read.name, read.starts_at)
-    if was_remembered and (fresh.name, fresh.starts_at, read.timezone) != (
-            remembered.name, remembered.starts_at, getattr(remembered.starts_at.tzinfo, "key", None)):
+    if was_remembered and not remembered.names(read):
         repository.remember_event(device.serial, read)
-    return fresh
+    return EventRef.of(read)
 
 
 def _standing(signup: Signup | None) -> tuple[str, int | None]:
@@ -348,10 +347,15 @@ def _standing(signup: Signup | None) -> tuple[str, int | None]:
     return (signup.status, signup.position) if signup is not None else ("going", None)
 
 
-def _signup_outcome(outcome: SignupOutcome) -> str:
-    if not outcome.created:
+def _signed_up(created: bool, signup: Signup) -> str:
+    if not created:
         return "already_signed_up"
-    return "waitlisted" if outcome.signup.status == "waitlisted" else "signed_up"
+    return "waitlisted" if signup.status == "waitlisted" else "signed_up"
+
+
+def _answers(note: dict[str, Any], invocation: str | None) -> bool:
+    """A replayed outcome is answered only by the invocation that stored it (Lambda's retry of it)."""
+    return invocation is not None and note.get("by") == invocation
 
 
 def _ref_json(event: EventRef) -> dict[str, str]:
@@ -367,22 +371,20 @@ def _ref(data: dict[str, str] | None) -> EventRef | None:
 def _replayed(click: str, note: dict[str, Any] | None, outcome: str, signup: Signup | None,
               invocation: str | None) -> Press:
     note = note or {}
-    answer = invocation is not None and note.get("by") == invocation
-    return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, answer)
+    return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, _answers(note, invocation))
 
 
 def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | None, *, answer: bool | None = None) -> Press:
     """A press rebuilt from the outcome its click stored (whichever delivery stored it)."""
     note = stored.get("note") or {}
     kind = stored.get("kind")
-    mine = answer if answer is not None else invocation is not None and note.get("by") == invocation
+    mine = answer if answer is not None else _answers(note, invocation)
     if kind == "refused":
         error = stored["error"]
         return Press(click, "error", _ref(note.get("event")), None, None, (error["code"], error["message"]), mine)
     if kind == "sign_up":
         signup = repository.signup_from_json(stored["signup"])
-        outcome = ("waitlisted" if signup.status == "waitlisted" else "signed_up") if stored["created"] else "already_signed_up"
-        return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, mine)
+        return Press(click, _signed_up(stored["created"], signup), _ref(note.get("event")), *_standing(signup), None, mine)
     if kind == "cancel":
         return Press(click, "cancelled", _ref(note.get("event")), *_standing(repository.signup_from_json(stored["cancelled"])),
                      None, mine)

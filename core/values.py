@@ -98,6 +98,15 @@ class EventRef:
     name: str
     starts_at: datetime  # aware, in the event's own time zone
 
+    @classmethod
+    def of(cls, event: Event) -> EventRef:
+        return cls(event.event_id, event.name, event.starts_at)
+
+    def names(self, event: Event) -> bool:
+        """Still true of the event: its name, its start, and the zone the start is told in."""
+        zone = getattr(self.starts_at.tzinfo, "key", None)
+        return (self.name, self.starts_at, zone) == (event.name, event.starts_at, event.timezone)
+
 
 @dataclass(slots=True)
 class Press:
