@@ -305,21 +305,13 @@ def test_an_event_over_refuses_signups_with_409(table):
     assert (answer.status, answer.error["code"]) == (409, "EventOver")
 
 
-def test_busy_is_503_with_retry_after(table, monkeypatch):
-    def busy(*args, **kwargs):
-        raise errors.Busy()
-    monkeypatch.setattr(services, "get_event", busy)
+@pytest.mark.parametrize("error, status", [(errors.Busy, 503), (errors.Throttled, 429)])
+def test_a_table_that_cannot_answer_now_is_told_with_retry_after(table, monkeypatch, error, status):
+    def fails(*args, **kwargs):
+        raise error()
+    monkeypatch.setattr(services, "get_event", fails)
     answer = call("GET", "/events/abc123")
-    assert (answer.status, answer.error["code"]) == (503, "Busy")
-    assert answer.headers["retry-after"] == "1"
-
-
-def test_throttled_is_429_with_retry_after(table, monkeypatch):
-    def throttled(*args, **kwargs):
-        raise errors.Throttled()
-    monkeypatch.setattr(services, "get_event", throttled)
-    answer = call("GET", "/events/abc123")
-    assert (answer.status, answer.error["code"]) == (429, "Throttled")
+    assert (answer.status, answer.error["code"]) == (status, error.__name__)
     assert answer.headers["retry-after"] == "1"
 
 
