@@ -77,8 +77,15 @@ SCHEMAS = {
         "signed_up_at": _TIME,
         "checked_in_at": _MAYBE_TIME,
     }),
+    "Cancelled": _closed({
+        "event_id": _PATH_PARAM_SCHEMAS["event_id"],
+        "person": _PATH_PARAM_SCHEMAS["person"],
+        "status": {"type": "string", "enum": list(STATUSES), "description": "Where the person stood until now."},
+        "guests": {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX},
+    }),
     "Cancellation": _closed({
-        "cancelled": _ref("Signup"),
+        "cancelled": {**_ref("Cancelled"), "description": "Whose signup was removed, and what it held. The rest of "
+                      "it (name, source, times) is not read back: a cancel costs two table calls."},
         "promoted": {"anyOf": [_ref("Signup"), {"type": "null"}],
                      "description": "Who moved up from the waitlist in the same step, if anyone."},
     }),

@@ -109,7 +109,8 @@ def signup(value: Signup) -> dict:
 
 def cancellation(value: Cancellation) -> dict:
     return {
-        "cancelled": signup(value.cancelled),
+        "cancelled": {"event_id": value.cancelled.event_id, "person": value.cancelled.person,
+                      "status": value.cancelled.status, "guests": value.cancelled.guests},
         "promoted": None if value.promoted is None else signup(value.promoted),
     }
 

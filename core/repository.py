@@ -34,7 +34,7 @@ from core.table import (
     TurnoutItem,
     connection,
 )
-from core.values import Cancellation, CheckIn, Device, Event, EventRef, PairingCode, Signup, SignupOutcome
+from core.values import Cancellation, Cancelled, CheckIn, Device, Event, EventRef, PairingCode, Signup, SignupOutcome
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -471,11 +471,6 @@ def _replay(cancelled: _Cancelled, kind: str) -> dict[str, Any] | None:
     return _stored(cancelled.old("request"), kind) if cancelled.failed("request") else None
 
 
-def _stored_outcome(request_id: str, kind: str) -> dict[str, Any] | None:
-    raw = _get(*keys.request(request_id))
-    return None if raw is None else _stored(raw, kind)
-
-
 @_faults_as_busy
 def store_outcome(request_id: str, outcome: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     """Stores an outcome no transaction wrote (a refusal) under its request id, unless one is there already:
@@ -669,29 +664,24 @@ def _promoted_value(head: Raw) -> Signup:
 
 @_faults_as_busy
 def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime,
-                  note: dict[str, Any] | None = None, echo: bool = True) -> Cancellation:
-    """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat.
-
-    echo=False: the caller needs none of the signup's stored fields back (a button), so the signup is not
-    read first: the delete assumes the usual case - going, no guests - as its condition, and when that is
-    wrong the refusal hands the signup back and the cancel goes on from it. Two calls instead of three."""
+                  note: dict[str, Any] | None = None) -> Cancellation:
+    """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat: one
+    query (the event and the head of the line) and one transaction. The signup is not read first: the delete
+    assumes the usual case - going, no guests - as its condition, and when that is wrong the refusal hands the
+    signup back and the cancel goes on from it."""
     pk, sk = keys.signup(event_id, person)
     # Seats can stay free behind a head of the line too big for them; then the line is re-checked.
     leftover = {"seats": False}
     seen: dict[str, Raw] = {}
 
     def attempt() -> Cancellation:
-        guess = not echo and "mine" not in seen
-        mine = _USUAL_SIGNUP if guess else seen.get("mine") or _get(pk, sk)
-        if mine is None:
-            replay = _stored_outcome(request_id, "cancel") if request_id else None
-            if replay is None:
-                raise errors.NotSignedUp(event_id, person) from None
-            return _cancellation(replay)
+        mine = seen.get("mine")
+        guess = mine is None
         event, head = _event_and_head(event_id)
-        seen["event"] = event
         if guess and head is not None and head["person"]["S"] == person:
             guess, mine = False, head  # first in line: the query read the signup already
+        if mine is None:
+            mine = _USUAL_SIGNUP
         freed = _seats(int(mine["guests"]["N"]))
         seats_left = int(event["seats_left"]["N"])
         if guess:
@@ -721,8 +711,8 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             # Nobody takes the seat: valid only while the waitlist is exactly as it was read.
             still = (EventItem.waitlisted == 0) if head is None else (EventItem.tickets == int(event["tickets"]["N"]))
             ops = [delete, _update("event", event_key, [EventItem.going.add(-1), EventItem.seats_left.add(freed)], still)]
-        cancelled_value = None if guess else items.signup(mine, None)
-        outcome = lambda: {"kind": "cancel", "cancelled": _signup_to_json(cancelled_value),  # noqa: E731
+        cancelled_value = Cancelled(event_id, person, mine["status"]["S"], int(mine["guests"]["N"]))
+        outcome = lambda: {"kind": "cancel", "cancelled": _cancelled_to_json(cancelled_value),  # noqa: E731
                            "promoted": _signup_to_json(promoted)}
         try:
             _transact(_with_request(ops, request_id, outcome, note, now))
@@ -746,12 +736,21 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
     return cancellation
 
 
-# What a cancel without echo assumes of the signup until its delete's condition says otherwise.
+# What a cancel assumes of the signup until its delete's condition says otherwise.
 _USUAL_SIGNUP: Raw = {"status": {"S": "going"}, "guests": {"N": "0"}}
 
 
+def _cancelled_to_json(value: Cancelled) -> dict[str, Any]:
+    return {"event_id": value.event_id, "person": value.person, "status": value.status, "guests": value.guests}
+
+
+def cancelled_from_json(data: dict[str, Any]) -> Cancelled:
+    """Outcomes stored before cancels stopped reading the signup hold all of it; these four fields are in both."""
+    return Cancelled(data["event_id"], data["person"], data["status"], data["guests"])
+
+
 def _cancellation(outcome: dict[str, Any]) -> Cancellation:
-    return Cancellation(signup_from_json(outcome["cancelled"]), signup_from_json(outcome["promoted"]), replayed=True,
+    return Cancellation(cancelled_from_json(outcome["cancelled"]), signup_from_json(outcome["promoted"]), replayed=True,
                         note=outcome.get("note"))
 
 

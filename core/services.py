@@ -15,6 +15,7 @@ from core.config import settings
 from core.values import (
     SOURCES,
     Cancellation,
+    Cancelled,
     Device,
     Event,
     EventRef,
@@ -174,12 +175,10 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
     )
 
 
-def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None,
-                  echo: bool = True) -> Cancellation:
-    """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp.
-    echo=False: `cancelled` may come back None (it was going, with no guests) and the usual cancel saves a read."""
+def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Cancellation:
+    """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
     return repository.cancel_signup(
-        valid.event_id(event_id), valid.handle(person), request_id=_request_id(request_id), now=_now(now), echo=echo
+        valid.event_id(event_id), valid.handle(person), request_id=_request_id(request_id), now=_now(now)
     )
 
 
@@ -286,9 +285,8 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
                 return _replayed(click, outcome.note, name, outcome.signup, invocation)
             return Press(click, name, event, *_standing(outcome.signup), None, True)
         if click == "DOUBLE":
-            # The answer names no stored field of the signup, so none is read first (core.repository).
             cancellation = repository.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
-                                                    note=note, echo=False)
+                                                    note=note)
             if cancellation.replayed:
                 return _replayed(click, cancellation.note, "cancelled", cancellation.cancelled, invocation)
             event = _as_read(device, event, remembered, cancellation.event)
@@ -342,9 +340,9 @@ def _as_read(device: Device, remembered: EventRef, was_remembered: bool, read: E
     return EventRef.of(read)
 
 
-def _standing(signup: Signup | None) -> tuple[str, int | None]:
-    """Status and place of a signup; a cancel that echoed nothing was of someone going (its condition said so)."""
-    return (signup.status, signup.position) if signup is not None else ("going", None)
+def _standing(signup: Signup | Cancelled) -> tuple[str, int | None]:
+    """Status and place of a signup (a cancelled one's place is not known)."""
+    return signup.status, signup.position if isinstance(signup, Signup) else None
 
 
 def _signed_up(created: bool, signup: Signup) -> str:
@@ -368,7 +366,7 @@ def _ref(data: dict[str, str] | None) -> EventRef | None:
     return EventRef(data["event_id"], data["name"], datetime.fromisoformat(data["starts_at"]))
 
 
-def _replayed(click: str, note: dict[str, Any] | None, outcome: str, signup: Signup | None,
+def _replayed(click: str, note: dict[str, Any] | None, outcome: str, signup: Signup | Cancelled,
               invocation: str | None) -> Press:
     note = note or {}
     return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, _answers(note, invocation))
@@ -386,7 +384,7 @@ def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | No
         signup = repository.signup_from_json(stored["signup"])
         return Press(click, _signed_up(stored["created"], signup), _ref(note.get("event")), *_standing(signup), None, mine)
     if kind == "cancel":
-        return Press(click, "cancelled", _ref(note.get("event")), *_standing(repository.signup_from_json(stored["cancelled"])),
+        return Press(click, "cancelled", _ref(note.get("event")), *_standing(repository.cancelled_from_json(stored["cancelled"])),
                      None, mine)
     return Press(click, "checked_in", _ref(note.get("event")), "going", None, None, mine)
 

@@ -62,8 +62,19 @@ class SignupOutcome:
 
 
 @dataclass(slots=True)
+class Cancelled:
+    """The signup a cancel removed, as far as its transaction knew it: whose, its status then, its guests. The
+    rest of what was stored (name, source, times) is not read, so a cancel costs two calls (docs/SCALING.md)."""
+
+    event_id: str
+    person: str
+    status: str  # as it was: going | waitlisted
+    guests: int
+
+
+@dataclass(slots=True)
 class Cancellation:
-    cancelled: Signup | None  # None only when the caller asked for no echo: it was going, with no guests
+    cancelled: Cancelled
     promoted: Signup | None
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
     note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome

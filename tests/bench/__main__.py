@@ -43,13 +43,12 @@ WARM = [
 # scenario -> (label, target, the least the table design allows, why)
 CALLS = [
     ("api_sign_up", "sign-up via API", 1, 1, "one transaction: signup put + event update"),
-    # The API's answer echoes the cancelled signup's stored fields (name, source, signed_up_at), which only a
-    # read of it gives; the head of the line only a query. No key or index puts both in one read.
-    ("api_cancel_with_promotion", "cancel with promotion, API (echoes the signup)", 2, 3,
-     "signup read + one query (event + head of the line) + one transaction"),
-    # A caller that needs no echo: the delete's condition assumes the usual signup and hands it back if not, so
-    # the cancel itself is 2; the button adds the read of its own binding (whose person, which event).
-    ("button_cancel_with_promotion", "  the same by button: its binding, then a cancel without echo", None, 3,
+    # The signup is not read first: the delete's condition assumes the usual signup (going, no guests) and hands
+    # it back when that is wrong. The answer names whose signup went and what it held, not its other fields.
+    ("api_cancel_with_promotion", "cancel with promotion, API", 2, 2,
+     "one query (event + head of the line) + one transaction"),
+    # The button adds the read of its own binding (whose person, which event).
+    ("button_cancel_with_promotion", "  the same by button, after reading its binding", None, 3,
      "binding read + one query (event + head of the line) + one transaction"),
     ("api_who_is_going", "who-is-going (counts + first page)", 2, 2,
      "event read + one page query (1 if the page reaches the event item)"),

@@ -172,10 +172,20 @@ def test_cancel_promotes_the_first_waitlisted_person(table):
     signed_up(event["event_id"], "mona")
     answer = call("DELETE", f"/events/{event['event_id']}/signups/melvin")
     assert answer.status == 200
-    assert answer.json["cancelled"]["person"] == "melvin"
+    assert answer.json["cancelled"] == {"event_id": event["event_id"], "person": "melvin", "status": "going", "guests": 0}
     assert (answer.json["promoted"]["person"], answer.json["promoted"]["status"]) == ("mona", "going")
     alone = call("DELETE", f"/events/{event['event_id']}/signups/mona")
     assert alone.json["promoted"] is None
+
+
+def test_cancel_of_a_party_on_the_waitlist_says_where_it_stood(table):
+    event = new_event(capacity=3)
+    signed_up(event["event_id"], "melvin")
+    assert signed_up(event["event_id"], "mona", {"guests": 2})["status"] == "waitlisted"
+    answer = call("DELETE", f"/events/{event['event_id']}/signups/mona")
+    assert answer.status == 200
+    assert answer.json == {"cancelled": {"event_id": event["event_id"], "person": "mona", "status": "waitlisted",
+                                         "guests": 2}, "promoted": None}
 
 
 def test_check_in_at_an_event_about_to_start(table):

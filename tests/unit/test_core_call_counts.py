@@ -62,13 +62,6 @@ def test_one_event_with_its_counts_is_one_read(calls):
     assert calls == Counter({"GetItem": 1})
 
 
-def test_cancel_with_promotion_reads_twice_and_writes_once(calls):
-    event = event_with(1, "ann", "bob")
-    calls.clear()
-    assert services.cancel_signup(event.event_id, "ann", now=NOW).promoted.person == "bob"
-    assert calls == Counter({"GetItem": 1, "Query": 1, "TransactWriteItems": 1})
-
-
 def test_a_page_for_an_event_already_read_is_one_query(calls):
     event = event_with(2, "ann", "bob", "cat")
     known = services.get_event(event.event_id)
@@ -104,16 +97,17 @@ def test_joining_the_line_hands_back_the_event_with_the_refusal_so_it_reads_noth
     assert calls == Counter({"TransactWriteItems": 2, "Query": 1})
 
 
-def test_a_cancel_without_echo_promotes_in_a_query_and_one_transaction(calls):
+def test_a_cancel_promotes_in_a_query_and_one_transaction(calls):
     event = event_with(1, "ann", "bob")
     calls.clear()
-    cancellation = services.cancel_signup(event.event_id, "ann", now=NOW, echo=False)
-    assert (cancellation.cancelled, cancellation.promoted.person) == (None, "bob")
+    cancellation = services.cancel_signup(event.event_id, "ann", now=NOW)
+    assert (cancellation.cancelled.person, cancellation.cancelled.status, cancellation.promoted.person) == (
+        "ann", "going", "bob")
     assert calls == Counter({"Query": 1, "TransactWriteItems": 1})
 
 
 @pytest.mark.parametrize("who, guests", [("ann", 2), ("bob", 0), ("cat", 0)])
-def test_a_cancel_without_echo_that_is_not_the_usual_case_goes_on_from_the_signup_it_was_handed(calls, who, guests):
+def test_a_cancel_that_is_not_the_usual_case_goes_on_from_the_signup_it_was_handed(calls, who, guests):
     # ann is going with two guests; bob is first in line, cat behind him.
     event = services.create_event(name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=3, now=NOW)
     services.sign_up(event.event_id, "ann", guests=2, now=NOW)
@@ -121,10 +115,11 @@ def test_a_cancel_without_echo_that_is_not_the_usual_case_goes_on_from_the_signu
         services.sign_up(event.event_id, person, now=NOW)
     calls.clear()
 
-    cancellation = services.cancel_signup(event.event_id, who, now=NOW, echo=False)
+    cancellation = services.cancel_signup(event.event_id, who, now=NOW)
     made = Counter(calls)
 
-    assert cancellation.cancelled.person == who and cancellation.cancelled.guests == guests
+    assert (cancellation.cancelled.person, cancellation.cancelled.guests) == (who, guests)
+    assert cancellation.cancelled.status == ("going" if who == "ann" else "waitlisted")
     after = services.get_event(event.event_id)
     if who == "ann":
         # Three seats freed: bob, then cat, promoted (the second by the refill after the cancel).
@@ -137,9 +132,9 @@ def test_a_cancel_without_echo_that_is_not_the_usual_case_goes_on_from_the_signu
             {"Query": 1, "TransactWriteItems": 1})
 
 
-def test_cancelling_nobody_without_echo_reads_nothing_but_the_line(calls):
+def test_cancelling_nobody_reads_nothing_but_the_line(calls):
     event = event_with(1, "ann")
     calls.clear()
     with pytest.raises(services.errors.NotSignedUp):
-        services.cancel_signup(event.event_id, "zed", now=NOW, echo=False)
+        services.cancel_signup(event.event_id, "zed", now=NOW)
     assert calls == Counter({"Query": 1, "TransactWriteItems": 1})
