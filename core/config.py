@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     table_name: str
     region: str
     # None means botocore's own resolution (AWS, or AWS_ENDPOINT_URL_DYNAMODB).

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, Iterable, NamedTuple, ParamSpec, TypeVar
@@ -127,8 +126,7 @@ def _values(**values: str | int) -> dict[str, dict[str, str]]:
 # --- transactions -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Op:
+class _Op(NamedTuple):
     label: str
     kind: str  # Put | Update | Delete | ConditionCheck: the TransactItems member
     kwargs: dict[str, Any]
@@ -599,7 +597,7 @@ def sign_up(
             known["event"] = latest_raw
             raise _Retry() from None
         if status == "waitlisted":
-            signup = replace(signup, position=place_in_line(event_pk, order))
+            signup = signup._replace(position=place_in_line(event_pk, order))
         return SignupOutcome(signup, created=True)
 
     return _with_retries(attempt)
@@ -659,7 +657,7 @@ def _promotion_ops(event_id: str, head: Raw, now: datetime) -> list[_Op]:
 
 
 def _promoted_value(head: Raw) -> Signup:
-    return replace(items.signup(head), status="going", position=None)
+    return items.signup(head)._replace(status="going", position=None)
 
 
 @_faults_as_busy
@@ -732,7 +730,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
     if leftover["seats"] and not cancellation.replayed:
         filled = _fill_if_room(event_id, now)
         if filled and cancellation.promoted is None:
-            return replace(cancellation, promoted=filled[0])
+            return cancellation._replace(promoted=filled[0])
     return cancellation
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,7 +133,7 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
             )
         if "capacity" in changes:
             fields["capacity"] = valid.capacity(changes["capacity"])
-        return replace(before, **fields)
+        return before._replace(**fields)
 
     return repository.update_event(event_id, apply, _now(now))
 

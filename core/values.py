@@ -1,13 +1,12 @@
 """Core: the plain domain values that travel back up to every entry point.
 
-Values are never changed once built (dataclasses.replace makes a changed copy), by convention rather than
-frozen=True: a frozen dataclass's __init__ goes through object.__setattr__ field by field, three times the
-cost of a plain one, and a page of signups builds dozens per request (make bench)."""
+Values are NamedTuples: never changed once built (_replace makes a changed copy), as quick to build as a plain
+slotted dataclass, and their classes a quarter of the cost to create: a dataclass compiles its methods at
+import, ~0.75 ms each on the bench machine, paid by every cold start (make bench)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 Status = Literal["going", "waitlisted"]
 Source = Literal["api", "alexa", "iot"]
@@ -17,8 +16,7 @@ T = TypeVar("T")
 _ONE_DAY = timedelta(days=1)
 
 
-@dataclass(slots=True)
-class Event:
+class Event(NamedTuple):
     event_id: str
     name: str
     starts_at: datetime  # aware, in the event's own time zone
@@ -40,8 +38,7 @@ class Event:
         return self.starts_at.replace(hour=0, minute=0, second=0, microsecond=0) + _ONE_DAY
 
 
-@dataclass(slots=True)
-class Signup:
+class Signup(NamedTuple):
     event_id: str
     person: str
     name: str | None
@@ -53,16 +50,14 @@ class Signup:
     checked_in_at: datetime | None
 
 
-@dataclass(slots=True)
-class SignupOutcome:
+class SignupOutcome(NamedTuple):
     signup: Signup
     created: bool  # False: this person was already signed up, nothing changed
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
     note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
 
 
-@dataclass(slots=True)
-class Cancelled:
+class Cancelled(NamedTuple):
     """The signup a cancel removed, as far as its transaction knew it: whose, its status then, its guests. The
     rest of what was stored (name, source, times) is not read, so a cancel costs two calls (docs/SCALING.md)."""
 
@@ -72,8 +67,7 @@ class Cancelled:
     guests: int
 
 
-@dataclass(slots=True)
-class Cancellation:
+class Cancellation(NamedTuple):
     cancelled: Cancelled
     promoted: Signup | None
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
@@ -81,16 +75,14 @@ class Cancellation:
     event: Event | None = None  # the event as the cancel read it (not on a replay)
 
 
-@dataclass(slots=True)
-class CheckIn:
+class CheckIn(NamedTuple):
     signup: Signup
     replayed: bool = False  # True: a repeated request_id
     note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
     event: Event | None = None  # the event as the check-in read it
 
 
-@dataclass(slots=True)
-class Device:
+class Device(NamedTuple):
     serial: str
     person: str
     event_id: str | None
@@ -101,8 +93,7 @@ class Device:
     event_starts_at: datetime | None = None  # aware, in the event's own time zone
 
 
-@dataclass(slots=True)
-class EventRef:
+class EventRef(NamedTuple):
     """An event as a short answer names it."""
 
     event_id: str
@@ -119,8 +110,7 @@ class EventRef:
         return (self.name, self.starts_at, zone) == (event.name, event.starts_at, event.timezone)
 
 
-@dataclass(slots=True)
-class Press:
+class Press(NamedTuple):
     """What one click of a button came to, and whether this delivery of it is the one to answer."""
 
     click: str | None  # SINGLE | DOUBLE | LONG; None for a message that named none
@@ -132,21 +122,18 @@ class Press:
     answer: bool  # False: another delivery of this click stored its outcome, and answers it
 
 
-@dataclass(slots=True)
-class PairingCode:
+class PairingCode(NamedTuple):
     person: str
     code: str
     expires_at: datetime
 
 
-@dataclass(slots=True)
-class Page(Generic[T]):
+class Page(NamedTuple, Generic[T]):
     items: list[T]
     next_cursor: str | None
 
 
-@dataclass(slots=True)
-class SignupPage:
+class SignupPage(NamedTuple):
     signups: list[Signup]
     going: int
     waitlisted: int

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from core import validation
 from core.errors import InvalidInput
@@ -13,8 +12,7 @@ CLICK_TYPES = ("SINGLE", "DOUBLE", "LONG")
 TOKEN = re.compile(r"[A-Za-z0-9._:+-]{1,64}")
 
 
-@dataclass(frozen=True)
-class Click:
+class Click(NamedTuple):
     serial: str
     click_type: str  # SINGLE | DOUBLE | LONG
     # The click's own identity: the device's clickId, else the 1-Click reportedTime, else the topic

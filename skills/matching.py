@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import NamedTuple
 
 from core.values import Event
 
@@ -35,8 +35,7 @@ _LETTER_DIGIT = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """Exactly one of: `event` (the one meant), `choices` (two or more fit equally: ask), or neither."""
 
     event: Event | None = None

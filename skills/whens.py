@@ -1,9 +1,8 @@
 """Skill, before speech: where an event's start falls relative to now, on the calendar of the event's own zone."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Day = Literal["today", "tonight", "tomorrow", "yesterday", "weekday", "date"]
 
@@ -15,8 +14,7 @@ WEEKDAY_SPAN = 6
 YEAR_SPAN = 300
 
 
-@dataclass(frozen=True)
-class When:
+class When(NamedTuple):
     """What speech needs to say a start time: `local` is the start on the event's own clock."""
 
     day: Day

@@ -2,7 +2,6 @@
 organizer, with the claims API Gateway's JWT authorizer hands over (requestContext.authorizer.jwt, payload 2.0)."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -45,7 +44,7 @@ def as_role(role: str, method: str, target: str, body: object = None):
 def auth_on(monkeypatch):
     """Switches the handler from the tests' open mode to checking claims, with any other setting changed."""
     def switch(**changes):
-        monkeypatch.setattr(config, "settings", replace(config.settings, auth_open=False, **changes))
+        monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=False, **changes))
     return switch
 
 

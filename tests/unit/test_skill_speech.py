@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from dataclasses import replace
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -76,13 +75,13 @@ def event(name: str = "Ski trip", **changes) -> Event:
         timezone="America/Denver", location="Eldora", description=None, capacity=None, going=0, waitlisted=0,
         spots_left=None, created_at=NOW,
     )
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 def signup(person: str, name: str | None = None, **changes) -> Signup:
     base = Signup(event_id="ski", person=person, name=name, guests=0, status="going", position=None,
                   source="alexa", signed_up_at=NOW, checked_in_at=None)
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 @pytest.mark.parametrize(
