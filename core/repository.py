@@ -833,17 +833,28 @@ _PAGE = {"IndexName": "by_status", "KeyConditionExpression": "#pk = :pk AND #o B
 def list_signups(
     event_id: str, *, prefix_from: str, prefix_to: str, limit: int, after: tuple[str, str] | None,
     known: Event | None = None,
-) -> tuple[Event, list[Signup], tuple[str, str] | None]:
-    """The event (for its counts; read unless `known`), a page of signups in by_status order between two
-    sort-key bounds with their places in line, and the (order, sk) to continue after when more follow."""
-    event = known if known is not None else items.event(_event_raw(event_id))
+) -> tuple[tuple[int, int], list[Signup], tuple[str, str] | None]:
+    """The event's counts (going, waitlisted), a page of signups in by_status order between two sort-key bounds
+    with their places in line, and the (order, sk) to continue after when more follow. One query when the
+    page reaches the event item (it sorts between the going and the waitlist) or the event is `known`; else
+    the event is read for its counts too."""
     pk = keys.event_partition(event_id)
     params: dict[str, Any] = {**_PAGE, "ExpressionAttributeValues": _values(pk=pk, low=prefix_from, high=prefix_to)}
     if after is not None:
         params["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": after[1]}, "lsi1sk": {"S": after[0]}}
     # The event item may sit inside the range, and one more tells if a page follows.
     found, _ = _query(params, limit + 2)
-    page = [raw for raw in found if items.kind(raw) == items.SIGNUP]
+    counts = (known.going, known.waitlisted) if known is not None else None
+    page = []
+    for raw in found:
+        kind = items.kind(raw)
+        if kind == items.SIGNUP:
+            page.append(raw)
+        elif kind == items.EVENT and counts is None:
+            counts = (int(raw["going"]["N"]), int(raw["waitlisted"]["N"]))
+    if counts is None:
+        event = _event_raw(event_id)  # raises EventNotFound
+        counts = (int(event["going"]["N"]), int(event["waitlisted"]["N"]))
     more = len(page) > limit
     page = page[:limit]
     # Places in line are counted by the table, never carried in a cursor, so a cursor cannot fake them; a
@@ -859,7 +870,7 @@ def list_signups(
         else:
             signups.append(items.signup(raw))
     last = (page[-1]["lsi1sk"]["S"], page[-1]["sk"]["S"]) if more and page else None
-    return event, signups, last
+    return counts, signups, last
 
 
 # --- devices ------------------------------------------------------------------------------------

@@ -31,10 +31,12 @@ ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 CODE = re.compile(r"\d{6}")
 EVENTS_PAGE = 20
 SIGNUPS_PAGE = 50
+# Each range takes in the event item too (it sorts between the going and the waitlist): a page that reaches
+# it reads the counts in the same query.
 STATUS_RANGES = {
     None: (keys.GOING_PREFIX, keys.AFTER_WAITLIST),
-    "going": (keys.GOING_PREFIX, keys.GOING_PREFIX[0] + "$"),
-    "waitlisted": (keys.WAITLIST_PREFIX, keys.AFTER_WAITLIST),
+    "going": (keys.GOING_PREFIX, keys.EVENT_ORDER),
+    "waitlisted": (keys.EVENT_ORDER, keys.AFTER_WAITLIST),
 }
 
 
@@ -219,10 +221,10 @@ def list_signups(event_id: str, *, status: str | None = None, limit: int | str |
         if not low <= order <= high:
             raise errors.InvalidCursor()
         after = (order, cursors.text_field(position, "sk", "SIGNUP#"))
-    counted, signups, last = repository.list_signups(event_id, prefix_from=low, prefix_to=high, limit=size,
-                                                      after=after, known=event)
+    (going, waitlisted), signups, last = repository.list_signups(event_id, prefix_from=low, prefix_to=high,
+                                                                  limit=size, after=after, known=event)
     next_cursor = cursors.encode(scope, {"order": last[0], "sk": last[1]}) if last else None
-    return SignupPage(signups, counted.going, counted.waitlisted, next_cursor)
+    return SignupPage(signups, going, waitlisted, next_cursor)
 
 
 # --- devices ------------------------------------------------------------------------------------

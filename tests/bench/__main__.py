@@ -50,8 +50,8 @@ CALLS = [
     # The button adds the read of its own binding (whose person, which event).
     ("button_cancel_with_promotion", "  the same by button, after reading its binding", None, 3,
      "binding read + one query (event + head of the line) + one transaction"),
-    ("api_who_is_going", "who-is-going (counts + first page)", 2, 2,
-     "event read + one page query (1 if the page reaches the event item)"),
+    ("api_who_is_going", "who-is-going (counts + first page)", 2, 1,
+     "one page query reaching the event item (its counts); an event read too when the page stops before it"),
     ("button_press_bound", "button press, bound to an event", 2, 2,
      "device read (it remembers its event) + one transaction holding the click's outcome"),
     ("voice_who_is_going", "\"who is going\" by voice", 3, 2,

@@ -47,12 +47,38 @@ def test_signing_up_again_is_one_call(calls):
     assert calls == Counter({"TransactWriteItems": 1})
 
 
-def test_counts_and_the_first_page_are_two_reads(calls):
+def test_counts_and_the_first_page_are_one_query_when_the_page_reaches_the_event_item(calls):
     event = event_with(2, "ann", "bob", "cat")
     calls.clear()
     page = services.list_signups(event.event_id)
-    assert (page.going, page.waitlisted, len(page.signups)) == (2, 1, 3)
-    assert calls == Counter({"GetItem": 1, "Query": 1})
+    assert (page.going, page.waitlisted, [s.person for s in page.signups]) == (2, 1, ["ann", "bob", "cat"])
+    assert calls == Counter({"Query": 1})
+
+
+@pytest.mark.parametrize("status", [None, "going"])
+def test_a_page_that_stops_before_the_event_item_reads_the_event_for_its_counts(calls, status):
+    # A page reads two items past its own (to see whether more follow, and the event item if it is next).
+    event = event_with(4, "ann", "bob", "cat", "dan", "eve")
+    calls.clear()
+    page = services.list_signups(event.event_id, status=status, limit=2)
+    assert (page.going, page.waitlisted, [s.person for s in page.signups]) == (4, 1, ["ann", "bob"])
+    assert page.next_cursor is not None
+    assert calls == Counter({"Query": 1, "GetItem": 1})
+
+
+def test_the_waitlist_page_starts_at_the_event_item_so_it_is_one_query(calls):
+    event = event_with(1, "ann", "bob", "cat")
+    calls.clear()
+    page = services.list_signups(event.event_id, status="waitlisted", limit=1)
+    assert (page.going, page.waitlisted, [(s.person, s.position) for s in page.signups]) == (1, 2, [("bob", 1)])
+    assert calls == Counter({"Query": 1})
+    rest = services.list_signups(event.event_id, status="waitlisted", limit=1, cursor=page.next_cursor)
+    assert [(s.person, s.position) for s in rest.signups] == [("cat", 2)] and rest.next_cursor is None
+
+
+def test_listing_an_event_that_does_not_exist_is_refused(calls):
+    with pytest.raises(services.errors.EventNotFound):
+        services.list_signups("nosuchevent")
 
 
 def test_one_event_with_its_counts_is_one_read(calls):
