@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -63,7 +65,8 @@ NOTES = """\
 floor: a fresh python3.13 importing pynamodb (models, connection) and building its botocore client, in the
   same function environment (.bench/<Function>: its pinned requirements, core/, its package; boto3's pin as
   the runtime SDK; no awscrt; unchecked-hash bytecode everywhere). Cold = spawn to first answer, same harness;
-  floor and handler runs interleaved, each process's user+system CPU time (wall time shown beside it).
+  floor and handler runs interleaved, each process's user+system CPU time (wall time shown beside it); then
+  each side once under valgrind's cachegrind, which counts the instructions executed (the same every run).
 every AWS call is answered in-process by a botocore 'before-send' handler replaying replies recorded from moto
   for that very request; calls are counted on 'before-call', clients on 'creating-client-class'.
 warm: blocks of requests; overhead = the handler's time less the time inside its own AWS client calls (every
@@ -102,6 +105,30 @@ def _probe(env: environment.Environment, mode: str, scenario: str) -> tuple[floa
     if result.returncode != 0 or not result.stdout.strip():
         raise RuntimeError(f"{env.function} {mode} probe failed:\n{result.stderr[-3000:]}")
     return cpu, {**json.loads(result.stdout.strip().splitlines()[-1]), "wall": wall}
+
+
+def instructions(environments: list[environment.Environment], usable: dict) -> dict[str, dict[str, int]] | str:
+    """Floor and cold start once each under cachegrind: instructions executed, the same on every run. Beside
+    the CPU time it shows how much of a ratio is the work itself rather than this machine's mood; it leaves
+    out what instructions do not count (cache misses, the kernel's file reads), so it does not judge."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return "valgrind is not installed"
+    found: dict[str, dict[str, int]] = {}
+    for env in environments:
+        scenario = COLD[env.function][0]
+        if not isinstance(usable.get(scenario), dict):
+            continue
+        for mode in ("floor", "cold"):
+            command = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", env.python,
+                       "-I", "-S", str(HERE / "probe.py"), mode, str(env.stage), str(env.sdk),
+                       str(SCENARIOS / f"{scenario}.json")]
+            result = subprocess.run(command, capture_output=True, text=True, env=_probe_env(), cwd=env.stage)
+            counted = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+            if result.returncode != 0 or counted is None:
+                return f"cachegrind failed on {env.function} {mode}: {result.stderr[-300:]}"
+            found.setdefault(env.function, {})[mode] = int(counted.group(1).replace(",", ""))
+    return found
 
 
 def record_scenarios() -> dict[str, dict | str]:
@@ -162,8 +189,8 @@ def _met(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
 
-def table(runs: int, cold: dict, warm: dict, scenarios: dict, listed: dict | None, stack: dict | None,
-          hot: dict) -> list[tuple[str, str, str, str]]:
+def table(runs: int, cold: dict, counted: dict | str, warm: dict, scenarios: dict, listed: dict | None,
+          stack: dict | None, hot: dict) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     rows.append((f"COLD START ÷ FLOOR (fresh python3.13, {runs} runs each; CPU time median / min, wall median)", "", "", ""))
     labels = {"ApiFunction": "API, PUT signup", "SkillFunction": "skill, WhoIsGoing", "ButtonFunction": "button, SINGLE press"}
@@ -178,6 +205,13 @@ def table(runs: int, cold: dict, warm: dict, scenarios: dict, listed: dict | Non
         clients = cold[function]["first"]["clients"].get("dynamodb", 0)
         rows.append((f"  {labels[function]} ({clients} DynamoDB client{'s' if clients != 1 else ''})",
                      f"{median:.2f} / {least:.2f} (wall {wall:.2f})", f"≤ {target:.2f}", _met(median <= target)))
+    rows.append(("  the same in instructions executed (cachegrind, one run each side; shown, not judged)", "", "", ""))
+    if isinstance(counted, str):
+        rows.append((f"    {counted}", "", "", ""))
+    else:
+        for function, sides in counted.items():
+            rows.append((f"    {labels[function]}", f"{sides['cold'] / sides['floor']:.3f} ({sides['cold'] / 1e6:,.0f}M ÷ "
+                         f"{sides['floor'] / 1e6:,.0f}M)", "", ""))
     rounds = max((result.get("rounds", 1) for result in warm.values()), default=1)
     rows.append((f"WARM OVERHEAD PER REQUEST beyond its own client calls (µs; best of {rounds} processes: median / least "
                  "block; edge = outside core)", "", "", ""))
@@ -274,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = record_scenarios()
     step(f"cold starts: {args.runs} fresh processes per side per function")
     cold = cold_starts(environments, args.runs, scenarios)
+    step("cold starts again, counting instructions under cachegrind")
+    counted = instructions(environments, scenarios)
     step(f"warm overhead per request: {args.warm_rounds} rounds")
     warm = warm_overheads(environments, scenarios, args.warm_rounds)
     listed = None
@@ -286,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = load.run()
     step("the one-hot-event model")
     hot = {hold: hot_event.sustainable(hold) for hold in (0.005, 0.010, 0.020)}
-    print(render(table(args.runs, cold, warm, scenarios, listed, stack, hot)))
+    print(render(table(args.runs, cold, counted, warm, scenarios, listed, stack, hot)))
     print(NOTES)
     return 0
 
