@@ -109,8 +109,7 @@ def signup(value: Signup) -> dict:
 
 def cancellation(value: Cancellation) -> dict:
     return {
-        "cancelled": {"event_id": value.cancelled.event_id, "person": value.cancelled.person,
-                      "status": value.cancelled.status, "guests": value.cancelled.guests},
+        "cancelled": value.cancelled._asdict(),  # its fields are the answer's, as OpenAPI's Cancelled names them
         "promoted": None if value.promoted is None else signup(value.promoted),
     }
 

@@ -710,7 +710,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             still = (EventItem.waitlisted == 0) if head is None else (EventItem.tickets == int(event["tickets"]["N"]))
             ops = [delete, _update("event", event_key, [EventItem.going.add(-1), EventItem.seats_left.add(freed)], still)]
         cancelled_value = Cancelled(event_id, person, mine["status"]["S"], int(mine["guests"]["N"]))
-        outcome = lambda: {"kind": "cancel", "cancelled": _cancelled_to_json(cancelled_value),  # noqa: E731
+        outcome = lambda: {"kind": "cancel", "cancelled": cancelled_value._asdict(),  # noqa: E731
                            "promoted": _signup_to_json(promoted)}
         try:
             _transact(_with_request(ops, request_id, outcome, note, now))
@@ -738,13 +738,9 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
 _USUAL_SIGNUP: Raw = {"status": {"S": "going"}, "guests": {"N": "0"}}
 
 
-def _cancelled_to_json(value: Cancelled) -> dict[str, Any]:
-    return {"event_id": value.event_id, "person": value.person, "status": value.status, "guests": value.guests}
-
-
 def cancelled_from_json(data: dict[str, Any]) -> Cancelled:
-    """Outcomes stored before cancels stopped reading the signup hold all of it; these four fields are in both."""
-    return Cancelled(data["event_id"], data["person"], data["status"], data["guests"])
+    """Outcomes stored before cancels stopped reading the signup hold all of it; Cancelled's fields are in both."""
+    return Cancelled(*(data[name] for name in Cancelled._fields))
 
 
 def _cancellation(outcome: dict[str, Any]) -> Cancellation:
