@@ -3,7 +3,7 @@
 Everything built then lives as long as the container, so a garbage collection during it finds nothing to
 free, yet each one walks every object made so far (botocore's loaded models among them). Counted under
 cachegrind (make bench), pausing collection, building the table's client inside the pause and then freezing
-what was built took 10-25M instructions (1-2.5%) off each function's cold start, and leaves the collections
+what was built took 15-28M instructions (1.5-2.8%) off each function's cold start, and leaves the collections
 requests trigger later with only their own objects to walk."""
 from __future__ import annotations
 

@@ -16,16 +16,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_collection_resumes_after_start_up_and_stays_off_if_it_was_off():
     assert gc.isenabled()
-    startup.begin()
-    assert not gc.isenabled()
-    startup.end()
-    assert gc.isenabled()
-    gc.disable()
     try:
+        startup.begin()
+        assert not gc.isenabled()
+        startup.end()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        gc.disable()
         startup.begin()
         startup.end()
         assert not gc.isenabled()
     finally:
+        # What end() froze here is the test session's own objects: handed back to the collector.
+        gc.unfreeze()
         gc.enable()
 
 
