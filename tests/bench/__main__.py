@@ -91,12 +91,16 @@ def _cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _probe_command(env: environment.Environment, mode: str, scenario: str) -> list[str]:
+    return [env.python, "-I", "-S", str(HERE / "probe.py"), mode, str(env.stage), str(env.sdk),
+            str(SCENARIOS / f"{scenario}.json")]
+
+
 def _probe(env: environment.Environment, mode: str, scenario: str) -> tuple[float, dict]:
     """Runs one probe; returns its CPU seconds (user + system, from spawn to exit) and what it printed. CPU
     time, not wall time: on a shared 2-core machine another process's burst lands in wall time only, while a
     cold start is single-threaded work either way. Wall time is kept in the result as `wall`."""
-    command = [env.python, "-I", "-S", str(HERE / "probe.py"), mode, str(env.stage), str(env.sdk),
-               str(SCENARIOS / f"{scenario}.json")]
+    command = _probe_command(env, mode, scenario)
     cpu = _cpu_of_children()
     began = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=_probe_env(), cwd=env.stage)
@@ -120,9 +124,8 @@ def instructions(environments: list[environment.Environment], usable: dict) -> d
         if not isinstance(usable.get(scenario), dict):
             continue
         for mode in ("floor", "cold"):
-            command = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", env.python,
-                       "-I", "-S", str(HERE / "probe.py"), mode, str(env.stage), str(env.sdk),
-                       str(SCENARIOS / f"{scenario}.json")]
+            command = [valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                       *_probe_command(env, mode, scenario)]
             result = subprocess.run(command, capture_output=True, text=True, env=_probe_env(), cwd=env.stage)
             counted = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
             if result.returncode != 0 or counted is None:
