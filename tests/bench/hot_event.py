@@ -18,13 +18,14 @@ import json
 import random
 import sys
 
+from core.repository import ATTEMPTS
+
 PARTITION_WCU_PER_SECOND = 1000
 # A going sign-up without a request id (the API's): the signup put and the event update, each <= 1 KB, at the
 # transactional 2 write units per item = 4; plus the by_status local index entries the two items carry
 # (a new entry for the signup, a changed one for the event, 1 each), which local indexes draw from the same
 # partition = 6. Button and voice sign-ups add a request item (+2 = 8).
 WCU_PER_SIGN_UP = 6
-ATTEMPTS = 12  # core.repository.ATTEMPTS
 ROUND_TRIP = 0.004  # seconds from Lambda to DynamoDB and back, outside the item hold
 
 
