@@ -58,13 +58,15 @@ def _stage(tmp_path: Path, function: package.Function) -> Path:
 
 
 def _import(function: package.Function, *path: Path) -> subprocess.CompletedProcess:
-    code = (
-        "import importlib, sys\n"
-        f"sys.path[:0] = {[str(p) for p in path]!r}\n"
+    return _python(
         f"module = importlib.import_module({function.module!r})\n"
         f"handler = getattr(module, {function.handler.rsplit('.', 1)[1]!r})\n"
-        "assert callable(handler), handler\n"
-    )
+        "assert callable(handler), handler\n", *path)
+
+
+def _python(code: str, *path: Path) -> subprocess.CompletedProcess:
+    """Runs code in a fresh interpreter that sees only `path` (and the standard library)."""
+    code = f"import importlib, sys\nsys.path[:0] = {[str(p) for p in path]!r}\n{code}"
     env = {
         "PATH": os.environ["PATH"],
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",  # Lambda sets both
@@ -84,6 +86,32 @@ def test_handler_imports_from_its_own_package_core_and_pinned_requirements(name,
     site = _site(tmp_path, [*package.pinned(function.requirements), *RUNTIME_SDK])
     result = _import(function, stage, site)
     assert result.returncode == 0, result.stderr
+
+
+# zoneinfo reads the system's database first; with none (a minimal runtime image), only the tzdata package
+# can answer. The event's own time zone is in every answer that names a time.
+_ZONE_WITHOUT_SYSTEM_DATABASE = (
+    "import zoneinfo\n"
+    "zoneinfo.reset_tzpath(to=[])\n"
+    "from core import items\n"
+    "assert items.ZoneInfo('Europe/Oslo').utcoffset(__import__('datetime').datetime(2026, 7, 1)).seconds == 7200\n"
+)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_time_zones_load_without_the_system_database(name, tmp_path):
+    function = FUNCTIONS[name]
+    site = _site(tmp_path, [*package.pinned(function.requirements), *RUNTIME_SDK])
+    result = _python(_ZONE_WITHOUT_SYSTEM_DATABASE, _stage(tmp_path, function), site)
+    assert result.returncode == 0, result.stderr
+
+
+def test_time_zones_do_not_load_without_the_system_database_or_tzdata(tmp_path):
+    # The check above proves something only if the system's database is really out of reach there.
+    function = FUNCTIONS["ApiFunction"]
+    pins = [pin for pin in package.pinned(function.requirements) if pin != "tzdata"]
+    result = _python(_ZONE_WITHOUT_SYSTEM_DATABASE, _stage(tmp_path, function), _site(tmp_path, [*pins, *RUNTIME_SDK]))
+    assert "ZoneInfoNotFoundError" in result.stderr
 
 
 def test_the_isolated_import_does_fail_without_the_requirements(tmp_path):
@@ -118,7 +146,7 @@ def test_requirements_pin_what_pyproject_pins(name):
 def test_only_the_skill_carries_the_alexa_sdk():
     assert "ask-sdk-core" in package.pinned(FUNCTIONS["SkillFunction"].requirements)
     for name in ("ApiFunction", "ButtonFunction"):
-        assert set(package.pinned(FUNCTIONS[name].requirements)) == {"pynamodb"}, name
+        assert set(package.pinned(FUNCTIONS[name].requirements)) == {"pynamodb", "tzdata"}, name
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
