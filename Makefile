@@ -29,7 +29,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
 
-# The three Lambda zips template.yaml deploys, built offline for python3.13 on arm64 (docs/DEPLOY.md).
+# The three Lambda zips template.yaml deploys, built offline for python3.13 on arm64 (README, "Deploy to AWS").
 package: $(STAMP)
 	$(BIN)/python -m deploy.package
 
