@@ -73,7 +73,10 @@ warm: blocks of requests; overhead = the handler's time less the time inside its
   botocore call timed, in the same runs); beside it, the handler less the same calls made back to back on a
   bare client (pynamodb's client settings), which also counts how much slower calls run between other work
   than in a tight loop (warm caches); edge = time outside core.services and the client; own code alone = the
-  handler with its client calls answered by their parsed replies (no botocore at all), in a tight loop.\
+  handler with its client calls answered by their parsed replies (no botocore at all), in a tight loop.
+least handler: tests/bench/least.py, the same client calls in the same order giving the same answer, with
+  nothing else (no checks, no errors, no retries), timed in the same blocks as the handler: what any handler
+  making these calls pays here before it does any work of its own.\
 """
 
 
@@ -228,6 +231,10 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, scenarios: dic
                      f"vs bare loop +{result['loop_overhead_us']:.0f}; own code alone {result['own_us']:.0f})",
                      f"{result['overhead_us']:.0f} / {result['overhead_min_us']:.0f}{edge}", f"≤ {target} µs",
                      _met(result["overhead_us"] <= target)))
+        # The same calls from tests/bench/least.py, measured in the same blocks: what any handler pays here.
+        rows.append((f"    the least handler, same calls and answer (÷: this handler ÷ the least)",
+                     f"{result['least_us']:.0f} / {result['least_min_us']:.0f} "
+                     f"(÷ {result['overhead_us'] / result['least_us']:.2f})", "", ""))
     rows.append(("DYNAMODB CALLS PER USER ACTION (counted from botocore events; measured / design minimum)", "", "", ""))
     for scenario, label, target, least, _ in CALLS:
         data = scenarios.get(scenario)

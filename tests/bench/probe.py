@@ -162,7 +162,9 @@ def warm() -> None:
     client. Overhead is measured in situ: each handler block's time less the time spent inside its own AWS
     client calls (botocore's _make_api_call, timed around every call). The bare loop is kept as a second
     view: calls made back to back, with nothing in between, run faster than the same calls interleaved with
-    any other work (warm caches), so handler minus bare loop also counts that, not only the handler's own work."""
+    any other work (warm caches), so handler minus bare loop also counts that, not only the handler's own work.
+    A third side, the least handler (tests/bench/least.py), makes the same calls with no other work and is timed
+    like the handler in the same blocks: what any handler pays here before its own work."""
     import gc
     import statistics
     import time
@@ -179,6 +181,17 @@ def warm() -> None:
     capturing[0] = False
     bare = _bare_clients(scenario)
     replay = [(getattr(bare[service], xform_name(operation)), params, service) for service, operation, params in captured]
+    # The least handler counts only if it makes the handler's calls, in order, and gives its answer.
+    least = _least(scenario, bare)
+    handler_calls = [(service, operation) for service, operation, _ in captured]
+    capturing[0] = True
+    least_answer = _summary(least(request, context))
+    capturing[0] = False
+    least_calls = [(service, operation) for service, operation, _ in captured[len(handler_calls):]]
+    del captured[len(handler_calls):]
+    if least_answer != expected or least_calls != handler_calls:
+        raise RuntimeError(f"the least handler answered {least_answer!r} with {least_calls}, not {expected!r} "
+                           f"with {handler_calls}")
 
     inside = [0.0]
     real_call = BaseClient._make_api_call
@@ -201,13 +214,14 @@ def warm() -> None:
 
     for _ in range(50):
         handler_once()
+        least(request, context)
         bare_once()
     inner = int(scenario.get("inner", 50))
     blocks = int(scenario.get("blocks", 20))
-    handler_times, bare_times, outside, in_client = [], [], [], []
+    handler_times, bare_times, outside, in_client, least_outside = [], [], [], [], []
     gc.collect()
     for _ in range(blocks):
-        # Side by side, alternating, so a busy moment of the machine lands on both.
+        # Side by side, alternating, so a busy moment of the machine lands on all three.
         inside[0] = 0.0
         start = time.perf_counter()
         for _ in range(inner):
@@ -216,6 +230,11 @@ def warm() -> None:
         handler_times.append(took / inner)
         outside.append((took - inside[0]) / inner)
         in_client.append(inside[0] / inner)
+        inside[0] = 0.0
+        start = time.perf_counter()
+        for _ in range(inner):
+            least(request, context)
+        least_outside.append((time.perf_counter() - start - inside[0]) / inner)
         start = time.perf_counter()
         for _ in range(inner):
             bare_once()
@@ -233,10 +252,23 @@ def warm() -> None:
         "bare_us": bare_us,
         "overhead_us": statistics.median(outside) * 1e6,
         "overhead_min_us": min(outside) * 1e6,
+        "least_us": statistics.median(least_outside) * 1e6,
+        "least_min_us": min(least_outside) * 1e6,
         "own_us": own_us,
         "loop_overhead_us": handler_us - bare_us,
         "edge_us": _edge_us(handle, request, context, inner, blocks) if "core.services" in sys.modules else None,
     })
+
+
+def _least(scenario: dict, clients: dict):
+    """tests/bench/least.py's handler for this scenario, on the bare clients: the same calls, no other work."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("least", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                         "least.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.HANDLERS[scenario["name"]](clients)
 
 
 def _own_us(handle, request, context, inner: int, blocks: int) -> float:
