@@ -6,7 +6,9 @@
 A function's zip holds core/, its own package (the Handler's first name) and its own pinned requirements
 (<package>/requirements.txt), installed for CPython 3.13 on manylinux2014_aarch64 from wheels only, with
 every module compiled by python3.13. The build then refuses the zip if a forbidden package got in, a
-module lacks its bytecode, a requirement is unmet, or the handler does not import from the zip alone."""
+module lacks its bytecode, an extension module is not built for CPython 3.13 on arm64, a requirement is
+unmet, or the handler does not import from the zip alone (its extension modules swapped, for that check
+only, for this machine's build of the same pinned version)."""
 from __future__ import annotations
 
 import argparse
@@ -56,6 +58,9 @@ FORBIDDEN = frozenset({
     "awscrt", "awsiot", "moto", "pytest", "_pytest", "hypothesis", "cfnlint", "samtranslator", "amqtt",
     "yaml", "flask", "werkzeug", "pip", "setuptools", "tests", "local", "deploy", *RUNTIME_PROVIDED,
 })
+# An extension module in a zip must load in the runtime: CPython 3.13's ABI (or the stable one), aarch64 ELF.
+EXTENSION_TAGS = (".cpython-313-aarch64-linux-gnu.so", ".abi3.so")
+ELF_AARCH64 = 183  # e_machine
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries carry no build time, so the same inputs give the same zip
 
 
@@ -216,11 +221,40 @@ def problems(artifact: Path, function: Function, everyone: list[Function]) -> li
             compiled = f"{folder}/__pycache__/{module[:-3]}.cpython-313.pyc".lstrip("/")
             if compiled not in entries:
                 found.append(f"{name} has no python3.13 bytecode")
+        elif name.endswith(".so"):
+            with zipfile.ZipFile(artifact) as archive, archive.open(name) as library:
+                header = library.read(20)
+            if not name.endswith(EXTENSION_TAGS) or not _is_aarch64_elf(header):
+                found.append(f"{name} is not an extension module built for CPython 3.13 on arm64")
     return found
 
 
-def _import_check(python: str, unpacked: Path, sdk: Path, function: Function) -> None:
-    """Imports the handler with python3.13 from the unpacked zip plus the runtime's SDK, and nothing else."""
+def _is_aarch64_elf(header: bytes) -> bool:
+    # ELF magic, 64-bit, little-endian; e_machine at offset 18.
+    return header[:6] == b"\x7fELF\x02\x01" and int.from_bytes(header[18:20], "little") == ELF_AARCH64
+
+
+def _host_builds(python: str, vendored: list[Distribution]) -> Path | None:
+    """This machine's build of each vendored distribution that carries extension modules (same pinned version),
+    for the import check only: the zip's own are for arm64 and cannot load here. None when there are none."""
+    compiled = sorted(f"{d.metadata['Name']}=={d.version}" for d in vendored
+                      if any(str(file).endswith(".so") for file in d.files or ()))
+    if not compiled:
+        return None
+    host = OUT / ".host-builds" / "-".join(compiled).replace("==", "-")
+    if not host.is_dir():
+        result = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+                                 "--only-binary=:all:", "--no-compile", "--target", str(host), *compiled],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(host, ignore_errors=True)
+            raise PackageError(f"pip could not fetch this machine's build of {', '.join(compiled)}:\n{result.stderr}")
+    return host
+
+
+def _import_check(python: str, unpacked: Path, sdk: Path, function: Function, host_builds: Path | None) -> None:
+    """Imports the handler with python3.13 from the unpacked zip plus the runtime's SDK, and nothing else but
+    host_builds: this machine's build of the zip's extension modules, found first."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_REGION": "us-east-1",
@@ -231,7 +265,7 @@ def _import_check(python: str, unpacked: Path, sdk: Path, function: Function) ->
     }
     code = (
         "import importlib, sys\n"
-        f"sys.path[:0] = [{str(unpacked)!r}, {str(sdk)!r}]\n"
+        f"sys.path[:0] = {[str(p) for p in (host_builds, unpacked, sdk) if p is not None]!r}\n"
         f"module = importlib.import_module({function.module!r})\n"
         f"assert callable(getattr(module, {function.handler.rsplit('.', 1)[1]!r}))\n"
         f"assert module.__spec__.origin.startswith({str(unpacked)!r}), module.__spec__.origin\n"
@@ -275,7 +309,7 @@ def build(function: Function, python: str, sdk: Path, everyone: list[Function]) 
         raise PackageError(f"{function.artifact.relative_to(ROOT)}:\n  " + "\n  ".join(found))
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(function.artifact) as archive:
         archive.extractall(tmp)
-        _import_check(python, Path(tmp), sdk, function)
+        _import_check(python, Path(tmp), sdk, function, _host_builds(python, vendored))
         unzipped = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
         files = sum(1 for p in Path(tmp).rglob("*") if p.is_file())
     return {
@@ -309,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{report['function']:<15} {report['artifact']:<28} {_mib(report['zipped']):>10} zipped "
                   f"{_mib(report['unzipped']):>10} unzipped {report['files']:>5} files")
             print(f"{'':<15} vendored: {', '.join(report['vendored']) or 'nothing'}")
-            print(f"{'':<15} checked: no {', '.join(sorted(FORBIDDEN))}; every module compiled; handler imports")
+            print(f"{'':<15} checked: no {', '.join(sorted(FORBIDDEN))}; every module compiled; extensions for arm64; handler imports")
     except PackageError as error:
         print(f"package: {error}", file=sys.stderr)
         return 1

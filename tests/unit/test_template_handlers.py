@@ -205,6 +205,29 @@ def test_a_module_without_python_3_13_bytecode_is_refused(tmp_path):
         "api/handler.py has no python3.13 bytecode"]
 
 
+def _elf(machine: int) -> bytes:
+    # The first 20 bytes of a 64-bit little-endian ELF shared object: magic, class, data, ..., e_type, e_machine.
+    return b"\x7fELF\x02\x01\x01" + bytes(9) + (3).to_bytes(2, "little") + machine.to_bytes(2, "little")
+
+
+AARCH64, X86_64 = 183, 62
+
+
+@pytest.mark.parametrize("name, machine, refused", [
+    ("orjson/orjson.cpython-313-aarch64-linux-gnu.so", AARCH64, False),
+    ("cryptography/hazmat/bindings/_rust.abi3.so", AARCH64, False),
+    ("orjson/orjson.cpython-313-x86_64-linux-gnu.so", X86_64, True),  # built for this machine, not Lambda
+    ("orjson/orjson.cpython-313-aarch64-linux-gnu.so", X86_64, True),  # named for arm64, built for x86-64
+    ("orjson/orjson.cpython-312-aarch64-linux-gnu.so", AARCH64, True),  # another Python's ABI
+])
+def test_an_extension_module_must_be_built_for_python_3_13_on_arm64(tmp_path, name, machine, refused):
+    path = _zip(tmp_path, _compiled("core/__init__.py", "api/__init__.py"))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(name, _elf(machine) + bytes(100))
+    found = package.problems(path, FUNCTIONS["ApiFunction"], list(FUNCTIONS.values()))
+    assert found == ([f"{name} is not an extension module built for CPython 3.13 on arm64"] if refused else [])
+
+
 def test_a_zip_without_core_is_refused(tmp_path):
     partial = _zip(tmp_path, _compiled("api/__init__.py"))
     assert package.problems(partial, FUNCTIONS["ApiFunction"], list(FUNCTIONS.values())) == ["core/ is missing"]
