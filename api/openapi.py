@@ -1,7 +1,6 @@
 """API edge, self-description: the OpenAPI 3.1 document, built from the very route table and checks the handler uses."""
 from __future__ import annotations
 
-import json
 from functools import cache
 
 from api import render
@@ -291,7 +290,7 @@ def _document(public_reads: bool) -> dict:
 
 @cache
 def _body(public_reads: bool) -> str:
-    return json.dumps(_document(public_reads), ensure_ascii=False, separators=(",", ":"))
+    return render.body(_document(public_reads))
 
 
 def response() -> dict:

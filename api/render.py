@@ -1,8 +1,7 @@
 """API edge, last step: domain values and errors become API Gateway HTTP API (payload 2.0) responses."""
 from __future__ import annotations
 
-import json
-from datetime import datetime
+import orjson
 
 from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
 from core import errors
@@ -10,7 +9,6 @@ from core.values import Cancellation, Device, Event, PairingCode, Signup
 
 JSON_TYPE = "application/json; charset=utf-8"
 BUSY_RETRY_SECONDS = 1
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # The one place an error becomes an HTTP status. Looked up along the class's MRO, so a family
 # (NotFound, Conflict) maps all its members and InvalidCursor answers as the InvalidInput it is.
@@ -41,10 +39,18 @@ def status_of(error_class: type[Exception]) -> int | None:
 
 
 def respond(status: int, payload: object, headers: dict[str, str] | None = None) -> dict:
+    """payload: JSON values, and datetimes, which orjson writes as isoformat() does (RFC 3339, the value's own
+    offset, microseconds only when there are some)."""
     all_headers = {"content-type": JSON_TYPE}
     if headers:
         all_headers.update(headers)
-    return {"statusCode": status, "headers": all_headers, "body": _encode(payload), "isBase64Encoded": False}
+    return {"statusCode": status, "headers": all_headers, "body": body(payload), "isBase64Encoded": False}
+
+
+def body(payload: object) -> str:
+    # orjson writes an answer several times faster than the json module, times included (make bench: a page
+    # of signups was most of the API's own work); compact, and UTF-8 rather than \u escapes.
+    return orjson.dumps(payload).decode()
 
 
 def no_content() -> dict:
@@ -72,16 +78,12 @@ def internal_error() -> dict:
     return respond(500, {"error": {"code": "InternalError", "message": "Something went wrong on our side; it has been logged."}})
 
 
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
 def event(value: Event) -> dict:
     return {
         "event_id": value.event_id,
         "name": value.name,
-        "starts_at": value.starts_at.isoformat(),
-        "ends_at": _time(value.ends_at),
+        "starts_at": value.starts_at,
+        "ends_at": value.ends_at,
         "timezone": value.timezone,
         "location": value.location,
         "description": value.description,
@@ -89,7 +91,7 @@ def event(value: Event) -> dict:
         "going": value.going,
         "waitlisted": value.waitlisted,
         "spots_left": value.spots_left,
-        "created_at": value.created_at.isoformat(),
+        "created_at": value.created_at,
     }
 
 
@@ -102,8 +104,8 @@ def signup(value: Signup) -> dict:
         "status": value.status,
         "position": value.position,
         "source": value.source,
-        "signed_up_at": value.signed_up_at.isoformat(),
-        "checked_in_at": _time(value.checked_in_at),
+        "signed_up_at": value.signed_up_at,
+        "checked_in_at": value.checked_in_at,
     }
 
 
@@ -119,9 +121,9 @@ def device(value: Device) -> dict:
         "serial": value.serial,
         "person": value.person,
         "event_id": value.event_id,
-        "bound_at": value.bound_at.isoformat(),
+        "bound_at": value.bound_at,
     }
 
 
 def pairing_code(value: PairingCode) -> dict:
-    return {"code": value.code, "expires_at": value.expires_at.isoformat()}
+    return {"code": value.code, "expires_at": value.expires_at}

@@ -6,13 +6,15 @@ import binascii
 import json
 from typing import Any
 
+import orjson
+
 from core.errors import InvalidCursor
 
 MAX_LENGTH = 512
 
 
 def encode(scope: str, position: dict[str, Any]) -> str:
-    raw = json.dumps({"v": 1, "scope": scope, **position}, separators=(",", ":")).encode()
+    raw = orjson.dumps({"v": 1, "scope": scope, **position})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

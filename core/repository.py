@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Callable, Iterable, NamedTuple, ParamSpec, TypeVar
 
+import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import (
@@ -431,7 +432,7 @@ def _request_op(request_id: str, outcome: dict[str, Any], now: datetime) -> _Op:
     pk, sk = keys.request(request_id)
     return _put_new("request", {
         "pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": items.REQUEST},
-        "outcome": {"S": json.dumps(outcome, separators=(",", ":"))},
+        "outcome": {"S": orjson.dumps(outcome).decode()},
         "expires_at_epoch": {"N": str(int((now + REQUEST_TTL).timestamp()))},
     })
 

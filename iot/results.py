@@ -1,8 +1,9 @@
 """IoT edge, last step: a click's outcome as short JSON a device can show, published to iotbutton/{serial}/result."""
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
+
+import orjson
 
 from core.config import settings
 from core.values import Press
@@ -47,7 +48,7 @@ def publish(result: dict[str, Any]) -> None:
     """Raises whatever the transport raises, so the delivery is retried rather than silently unanswered."""
     if _publisher is None:
         raise RuntimeError("No result publisher is installed (TURNOUT_RESULT_PUBLISHER=local without a broker).")
-    _publisher(topic(result["serial"]), json.dumps(result, separators=(",", ":")).encode())
+    _publisher(topic(result["serial"]), orjson.dumps(result))
 
 
 def of(serial: str, click_id: str | None, press: Press) -> dict[str, Any]:

@@ -344,7 +344,7 @@ def test_errors_of_other_edges_still_map_through_the_one_table(error, status, mo
     monkeypatch.setattr(services, "issue_pairing_code", raise_it)
     answer = lambda_answer("POST", "/people/melvin/alexa-code")
     assert answer["statusCode"] == status
-    assert answer["body"] == render._encode({"error": {"code": error.code, "message": error.message}})
+    assert answer["body"] == render.body({"error": {"code": error.code, "message": error.message}})
 
 
 def test_every_core_error_has_a_status_and_only_busy_is_5xx():

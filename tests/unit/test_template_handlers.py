@@ -146,7 +146,7 @@ def test_requirements_pin_what_pyproject_pins(name):
 def test_only_the_skill_carries_the_alexa_sdk():
     assert "ask-sdk-core" in package.pinned(FUNCTIONS["SkillFunction"].requirements)
     for name in ("ApiFunction", "ButtonFunction"):
-        assert set(package.pinned(FUNCTIONS[name].requirements)) == {"pynamodb", "tzdata"}, name
+        assert set(package.pinned(FUNCTIONS[name].requirements)) == {"orjson", "pynamodb", "tzdata"}, name
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
