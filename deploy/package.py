@@ -206,6 +206,8 @@ def problems(artifact: Path, function: Function, everyone: list[Function]) -> li
     """Why this zip must not ship: forbidden or foreign packages, modules without python3.13 bytecode."""
     with zipfile.ZipFile(artifact) as archive:
         names = archive.namelist()
+        # The first bytes of each extension module: its ELF header says which machine it was built for.
+        headers = {name: archive.read(name)[:20] for name in names if name.endswith(".so")}
     found: list[str] = []
     tops = top_level_names(names)
     foreign = {f.package for f in everyone} - {function.package}
@@ -221,11 +223,8 @@ def problems(artifact: Path, function: Function, everyone: list[Function]) -> li
             compiled = f"{folder}/__pycache__/{module[:-3]}.cpython-313.pyc".lstrip("/")
             if compiled not in entries:
                 found.append(f"{name} has no python3.13 bytecode")
-        elif name.endswith(".so"):
-            with zipfile.ZipFile(artifact) as archive, archive.open(name) as library:
-                header = library.read(20)
-            if not name.endswith(EXTENSION_TAGS) or not _is_aarch64_elf(header):
-                found.append(f"{name} is not an extension module built for CPython 3.13 on arm64")
+        elif name in headers and not (name.endswith(EXTENSION_TAGS) and _is_aarch64_elf(headers[name])):
+            found.append(f"{name} is not an extension module built for CPython 3.13 on arm64")
     return found
 
 
@@ -234,25 +233,28 @@ def _is_aarch64_elf(header: bytes) -> bool:
     return header[:6] == b"\x7fELF\x02\x01" and int.from_bytes(header[18:20], "little") == ELF_AARCH64
 
 
-def _host_builds(python: str, vendored: list[Distribution]) -> Path | None:
+def _host_builds(python: str, vendored: list[Distribution]) -> list[Path]:
     """This machine's build of each vendored distribution that carries extension modules (same pinned version),
-    for the import check only: the zip's own are for arm64 and cannot load here. None when there are none."""
-    compiled = sorted(f"{d.metadata['Name']}=={d.version}" for d in vendored
-                      if any(str(file).endswith(".so") for file in d.files or ()))
-    if not compiled:
-        return None
-    host = OUT / ".host-builds" / "-".join(compiled).replace("==", "-")
-    if not host.is_dir():
-        result = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                                 "--only-binary=:all:", "--no-compile", "--target", str(host), *compiled],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            shutil.rmtree(host, ignore_errors=True)
-            raise PackageError(f"pip could not fetch this machine's build of {', '.join(compiled)}:\n{result.stderr}")
-    return host
+    for the import check only: the zip's own are for arm64 and cannot load here. One folder per distribution,
+    kept between builds."""
+    folders = []
+    for dist in vendored:
+        if not any(str(file).endswith(".so") for file in dist.files or ()):
+            continue
+        pin = f"{dist.metadata['Name']}=={dist.version}"
+        host = OUT / ".host-builds" / pin.replace("==", "-")
+        if not host.is_dir():
+            result = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                                     "--no-deps", "--only-binary=:all:", "--no-compile", "--target", str(host), pin],
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                shutil.rmtree(host, ignore_errors=True)
+                raise PackageError(f"pip could not fetch this machine's build of {pin}:\n{result.stderr}")
+        folders.append(host)
+    return folders
 
 
-def _import_check(python: str, unpacked: Path, sdk: Path, function: Function, host_builds: Path | None) -> None:
+def _import_check(python: str, unpacked: Path, sdk: Path, function: Function, host_builds: list[Path]) -> None:
     """Imports the handler with python3.13 from the unpacked zip plus the runtime's SDK, and nothing else but
     host_builds: this machine's build of the zip's extension modules, found first."""
     env = {
@@ -265,7 +267,7 @@ def _import_check(python: str, unpacked: Path, sdk: Path, function: Function, ho
     }
     code = (
         "import importlib, sys\n"
-        f"sys.path[:0] = {[str(p) for p in (host_builds, unpacked, sdk) if p is not None]!r}\n"
+        f"sys.path[:0] = {[str(p) for p in (*host_builds, unpacked, sdk)]!r}\n"
         f"module = importlib.import_module({function.module!r})\n"
         f"assert callable(getattr(module, {function.handler.rsplit('.', 1)[1]!r}))\n"
         f"assert module.__spec__.origin.startswith({str(unpacked)!r}), module.__spec__.origin\n"
