@@ -63,7 +63,7 @@ class Cancelled(NamedTuple):
 
     event_id: str
     person: str
-    status: str  # as it was: going | waitlisted
+    status: Status  # as it was
     guests: int
 
 
