@@ -89,12 +89,15 @@ def test_handler_imports_from_its_own_package_core_and_pinned_requirements(name,
 
 
 # zoneinfo reads the system's database first; with none (a minimal runtime image), only the tzdata package
-# can answer. The event's own time zone is in every answer that names a time.
+# can answer. Every event read from the table is put in its own zone (core.items.event).
 _ZONE_WITHOUT_SYSTEM_DATABASE = (
     "import zoneinfo\n"
     "zoneinfo.reset_tzpath(to=[])\n"
     "from core import items\n"
-    "assert items.ZoneInfo('Europe/Oslo').utcoffset(__import__('datetime').datetime(2026, 7, 1)).seconds == 7200\n"
+    "raw = {'event_id': {'S': 'ski'}, 'name': {'S': 'Ski trip'}, 'timezone': {'S': 'Europe/Oslo'},\n"
+    "       'starts_at': {'S': '2026-07-01T06:00:00.000000Z'}, 'created_at': {'S': '2026-06-01T06:00:00.000000Z'},\n"
+    "       'going': {'N': '0'}, 'waitlisted': {'N': '0'}}\n"
+    "assert items.event(raw).starts_at.isoformat() == '2026-07-01T08:00:00+02:00'\n"
 )
 
 
