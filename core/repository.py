@@ -932,12 +932,12 @@ def delete_device(serial: str) -> None:
 
 
 @_faults_as_busy
-def put_pairing_code(person: str, code: str, valid_until: datetime) -> PairingCode | None:
-    """Stores a fresh code; None when that code is already out for someone (the caller draws again)."""
+def put_pairing_code(person: str, code: str, valid_until: datetime, now: datetime) -> PairingCode | None:
+    """Stores a fresh code, over an expired one; None when that code is still out for someone (draw again)."""
     pk, sk = keys.pairing_code(code)
     item = PairingCodeItem(pk, sk, person=person, valid_until=keys.utc(valid_until), expires=valid_until)
     try:
-        item.save(condition=PairingCodeItem.pk.does_not_exist() | (PairingCodeItem.valid_until < keys.utc(datetime.now(valid_until.tzinfo))))
+        item.save(condition=PairingCodeItem.pk.does_not_exist() | (PairingCodeItem.valid_until <= keys.utc(now)))
     except PutError as exc:
         if _response_code(exc) == "ConditionalCheckFailedException":
             return None

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import clock
 from core import cursor as cursors
 from core import errors, keys, repository
 from core import validation as valid
@@ -41,7 +42,8 @@ STATUS_RANGES = {
 
 
 def _now(now: datetime | None) -> datetime:
-    return now if now is not None else datetime.now(timezone.utc)
+    """The caller's `now` when it has one (a test, a moment already read for this action), else the clock's."""
+    return now if now is not None else clock.now()
 
 
 def _new_event_id() -> str:
@@ -396,9 +398,10 @@ def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | No
 def issue_pairing_code(person: str, *, now: datetime | None = None) -> PairingCode:
     """A six-digit single-use code, valid for a few minutes."""
     valid.handle(person)
-    valid_until = _now(now) + timedelta(minutes=settings.pairing_code_minutes)
+    moment = _now(now)
+    valid_until = moment + timedelta(minutes=settings.pairing_code_minutes)
     for _ in range(20):
-        issued = repository.put_pairing_code(person, f"{secrets.randbelow(10**6):06d}", valid_until)
+        issued = repository.put_pairing_code(person, f"{secrets.randbelow(10**6):06d}", valid_until, moment)
         if issued is not None:
             return issued
     raise errors.Busy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core import services
+from core import clock, services
 from core.values import Event
 
 NAME = "Ski trip"
@@ -21,9 +21,10 @@ def next_friday_morning(now: datetime) -> datetime:
 
 def seed(now: datetime | None = None) -> Event | None:
     """Creates the ski trip unless some upcoming event exists already; returns it, or None when it did not."""
+    now = now or clock.now()
     if services.list_events(limit=1, now=now).items:
         return None
-    starts_at = next_friday_morning(now or datetime.now(ZoneInfo(TIMEZONE)))
+    starts_at = next_friday_morning(now)
     return services.create_event(
         name=NAME, starts_at=starts_at.isoformat(), timezone=TIMEZONE, capacity=CAPACITY,
         location="Lodge at the top of the lift", description="Bring skis, a packed lunch and warm socks.",

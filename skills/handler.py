@@ -7,12 +7,12 @@ from core import startup
 startup.begin()
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ask_sdk_core.utils import get_user_id, is_intent_name, is_request_type
 from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
 
-from core import services
+from core import clock, services
 from core.config import settings
 from core.errors import NotLinked, TurnoutError
 from core.values import Event
@@ -65,9 +65,9 @@ def _slot(handler_input, name: str) -> str | None:
 
 
 def _now() -> datetime:
-    # One clock, the server's, as core uses: the request's own timestamp is only as fresh as the
-    # envelope, and a saved one (curl, a replay) would answer about the day it was recorded.
-    return datetime.now(timezone.utc)
+    # Core's clock, not the request's timestamp: that is only as fresh as the envelope, and a saved one
+    # (curl, a replay) would answer about the day it was recorded.
+    return clock.now()
 
 
 def _user(handler_input) -> str:
