@@ -19,10 +19,40 @@ for _claim_setting in ("TURNOUT_PUBLIC_READS", "TURNOUT_PERSON_CLAIM", "TURNOUT_
 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
+import time_machine  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from core.config import settings  # noqa: E402
 from local.tables import create_table  # noqa: E402
+from tests.clock import PINNED_AT  # noqa: E402
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock", metavar="ISO-TIME",
+        help="run the whole session with the clock moved to this time and ticking on from there (the time-bomb "
+             "guard `make test` runs: no test may depend on the day it runs)",
+    )
+
+
+def pytest_configure(config):
+    # Started before collection, so nothing a test module reads at import escapes it; subprocesses a test starts
+    # (the local stack, fresh interpreters) keep the real clock.
+    moved_to = config.getoption("--clock")
+    if moved_to:
+        config._turnout_clock = time_machine.travel(moved_to, tick=True)
+        config._turnout_clock.start()
+
+
+def pytest_unconfigure(config):
+    traveller = getattr(config, "_turnout_clock", None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    moved_to = config.getoption("--clock")
+    return f"clock moved to {moved_to} (time-bomb guard)" if moved_to else None
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +86,11 @@ def table(_moto, reset_table):
     """An empty table on moto in-process, built from template.yaml; yields the boto3 client."""
     reset_table()
     return _moto
+
+
+@pytest.fixture
+def pinned_clock():
+    """Core's clock (and every other reader of the time in this process) at tests.clock.PINNED_AT, ticking on from
+    there: for tests whose dates are fixed (fixtures, written-out times) and whose code reads the clock itself."""
+    with time_machine.travel(PINNED_AT, tick=True) as traveller:
+        yield traveller

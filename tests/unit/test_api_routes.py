@@ -9,9 +9,12 @@ import pytest
 from api import render
 from api.handler import lambda_handler
 from core import errors, services
+from tests.clock import PINNED_AT
 from tests.unit.test_api_client import call, fixture, gateway_event, invoke
 
-SOON = datetime.now(timezone.utc) + timedelta(hours=1)
+# The handler reads core's clock itself; the fixture's event and LATER are written-out dates.
+pytestmark = pytest.mark.usefixtures("pinned_clock")
+SOON = PINNED_AT + timedelta(hours=1)
 LATER = "2030-12-06T07:00:00"
 
 

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import botocore.client
 import pytest
 
 from core import services
+from tests.clock import PINNED_AT
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = PINNED_AT
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_a_press_of_a_button_bound_to_an_event_is_a_read_and_one_transaction(cal
     event = event_with(10, "ann")
     services.bind_device("G030JF055364XVRB", "melvin", event.event_id)
     calls.clear()
-    press = services.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:G030JF055364XVRB:click:1",
+    press = services.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:G030JF055364XVRB:click:1", now=NOW,
                                   invocation="lambda-1")
     assert (press.outcome, press.answer, press.event.name) == ("signed_up", True, "Ski trip")
     assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})

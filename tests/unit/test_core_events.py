@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core import errors, services
+from tests.clock import PINNED_AT
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = PINNED_AT
 
 
 def make(name="Ski trip", days=3, **fields):

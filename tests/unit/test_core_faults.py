@@ -1,15 +1,16 @@
 """Faults in DynamoDB reach the edges as the typed Busy error, and a forged cursor cannot fake places in line."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
 from core import cursor, errors, keys, services
+from tests.clock import PINNED_AT
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = PINNED_AT
 
 
 @pytest.fixture

@@ -1,14 +1,15 @@
 """Core Alexa pairing: codes are single use, expire, and repeated misses lock the Alexa user out."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from core import errors, services
 from core.config import settings
+from tests.clock import PINNED_AT
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = PINNED_AT
 USER = "amzn1.ask.account.TESTUSER"
 
 

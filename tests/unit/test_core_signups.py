@@ -1,13 +1,14 @@
 """Core signup services on moto in-process: seats, the waitlist, promotion, check-in and replays."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from core import errors, services
+from tests.clock import PINNED_AT
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = PINNED_AT
 STARTS = NOW + timedelta(days=3)
 
 
