@@ -21,6 +21,7 @@ import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass
+from datetime import date, timedelta
 from importlib.metadata import Distribution, distributions
 from pathlib import Path
 from typing import Iterable
@@ -61,6 +62,17 @@ FORBIDDEN = frozenset({
 # An extension module in a zip must load in the runtime: CPython 3.13's ABI (or the stable one), aarch64 ELF.
 EXTENSION_TAGS = (".cpython-313-aarch64-linux-gnu.so", ".abi3.so")
 ELF_AARCH64 = 183  # e_machine
+# From when Lambda blocks updates to functions on each Python runtime (its runtime deprecation table). A build
+# is refused from that day and warned about in the year before it: the date matters when deploying, so it is
+# checked here, on the day of the build, rather than by a test that would fail on some future day.
+RUNTIME_BLOCKED_FROM = {
+    "python3.10": date(2027, 1, 15),
+    "python3.11": date(2027, 8, 31),
+    "python3.12": date(2029, 1, 10),
+    "python3.13": date(2029, 8, 31),
+    "python3.14": date(2029, 8, 31),
+}
+RUNTIME_WARNING = timedelta(days=365)
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries carry no build time, so the same inputs give the same zip
 
 
@@ -95,6 +107,24 @@ def functions(template: Path = TEMPLATE) -> list[Function]:
             props = resource["Properties"]
             found.append(Function(name, props["Handler"], ROOT / props["CodeUri"]))
     return found
+
+
+def template_runtime(template: Path = TEMPLATE) -> str:
+    return load_template(template)["Globals"]["Function"]["Runtime"]
+
+
+def runtime_notice(runtime: str, today: date) -> str | None:
+    """A warning for a runtime Lambda stops updating within a year of `today`; None with more time left.
+    Raises PackageError for a runtime it no longer updates, or one this table does not know."""
+    blocked = RUNTIME_BLOCKED_FROM.get(runtime)
+    if blocked is None:
+        raise PackageError(f"{runtime} is not a Python runtime this build knows (RUNTIME_BLOCKED_FROM)")
+    if today >= blocked:
+        raise PackageError(f"AWS Lambda blocks updates to functions on {runtime} since {blocked}: move template.yaml "
+                           "and PYTHON_VERSION to a newer runtime")
+    if blocked - today <= RUNTIME_WARNING:
+        return f"warning: AWS Lambda blocks updates to functions on {runtime} from {blocked}; plan the move"
+    return None
 
 
 def pinned(path: Path) -> dict[str, str]:
@@ -337,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := set(args.names) - {f.name for f in everyone}:
         parser.error(f"not a function in template.yaml: {', '.join(sorted(unknown))}")
     try:
+        notice = runtime_notice(template_runtime(), date.today())
+        if notice:
+            print(notice, file=sys.stderr)
         python = find_python313()
         sdk = runtime_sdk()
         print(f"building {len(chosen)} function(s) with {python} for {PLATFORM}")

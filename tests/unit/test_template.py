@@ -20,19 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SKILL_ID = "amzn1.ask.skill.5f1c7d2e-3b8a-4f6e-9c1d-2a7b8e4f6c30"
 ARTIFACT_BUCKET = "turnout-artifacts"
 FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction")
-# From when Lambda blocks updates to functions on each Python runtime (its runtime table); an unlisted one is refused.
-PYTHON_RUNTIMES_BLOCKED_FROM = {
-    "python2.7": date(2021, 9, 30),
-    "python3.6": date(2022, 8, 29),
-    "python3.7": date(2024, 2, 28),
-    "python3.8": date(2025, 2, 28),
-    "python3.9": date(2026, 3, 9),
-    "python3.10": date(2027, 1, 15),
-    "python3.11": date(2027, 8, 31),
-    "python3.12": date(2029, 1, 10),
-    "python3.13": date(2029, 8, 31),
-    "python3.14": date(2029, 8, 31),
-}
 # The DynamoDB actions each function's code performs on the table itself (core/repository.py, through the
 # services each edge calls); every function also queries the indexes. tests/unit/test_template_permissions.py
 # records what each handler really calls on moto and compares.
@@ -153,12 +140,32 @@ def test_every_function_runs_python_3_13_on_arm64():
         assert function["Properties"]["Architectures"] == ["arm64"], name
 
 
-def test_no_function_runtime_is_deprecated_or_close_to_it():
+def test_every_function_runs_on_the_runtime_make_package_builds_for():
     for name, function in of_type(transformed(), "AWS::Lambda::Function").items():
         runtime = function["Properties"]["Runtime"]
-        assert runtime in PYTHON_RUNTIMES_BLOCKED_FROM, f"{name}: {runtime} is not a known Python runtime"
-        blocked = PYTHON_RUNTIMES_BLOCKED_FROM[runtime]
-        assert (blocked - date.today()).days > 365, f"{name}: AWS blocks updates to {runtime} from {blocked}"
+        assert runtime == f"python{package.PYTHON_VERSION}", name
+        assert runtime in package.RUNTIME_BLOCKED_FROM, f"{name}: {runtime} is not a known Python runtime"
+
+
+@pytest.mark.parametrize(("today", "heard"), [
+    (date(2028, 8, 30), None),
+    (date(2028, 9, 1), "warning: AWS Lambda blocks updates to functions on python3.13 from 2029-08-31"),
+    (date(2029, 8, 30), "warning: AWS Lambda blocks updates to functions on python3.13 from 2029-08-31"),
+])
+def test_a_build_warns_in_the_year_before_lambda_stops_updating_its_runtime(today, heard):
+    notice = package.runtime_notice("python3.13", today)
+    assert (notice.split(";")[0] if notice else None) == heard
+
+
+@pytest.mark.parametrize("today", [date(2029, 8, 31), date(2036, 2, 29)])
+def test_a_build_is_refused_once_lambda_stops_updating_its_runtime(today):
+    with pytest.raises(package.PackageError, match="blocks updates to functions on python3.13 since 2029-08-31"):
+        package.runtime_notice("python3.13", today)
+
+
+def test_a_runtime_the_build_does_not_know_is_refused():
+    with pytest.raises(package.PackageError, match="python2.7 is not a Python runtime"):
+        package.runtime_notice("python2.7", date(2020, 1, 1))
 
 
 def test_each_code_uri_is_the_zip_make_package_builds():
