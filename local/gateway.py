@@ -289,10 +289,17 @@ class Gateway:
     def serve(self, method: str, target: str, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         path = event["rawPath"]
         if path == "/health":
+            if method == "HEAD":
+                # Probes (curl -I, load balancers) ask with HEAD; the API routes GET /health, and _send leaves
+                # the body out of a HEAD answer.
+                method = event["requestContext"]["http"]["method"] = "GET"
             waiting = self.not_ready()
             if waiting:
                 return _error(503, "NotReady", "Not ready yet: " + ", ".join(waiting))
-        if path == "/alexa" and method == "POST":
+        if path == "/alexa":
+            if method != "POST":
+                status, headers, body = _error(405, "MethodNotAllowed", f"{method} is not allowed here; use POST.")
+                return status, [*headers, ("allow", "POST")], body
             return self._serve_alexa(event)
         if self.authorizer is not None:
             try:
@@ -323,6 +330,7 @@ class Gateway:
         except ValueError:
             request = None
         if not isinstance(request, dict):
+            log.warning("Refused a POST /alexa body that is not a JSON object (400)")
             return _error(400, "InvalidInput", "The Alexa request must be a JSON object.")
         if self.skill_id is not None and _application_id(request) != self.skill_id:
             # In AWS, Lambda itself refuses: the function's permission names one skill (EventSourceToken).
@@ -332,8 +340,10 @@ class Gateway:
         try:
             answer = self.alexa.invoke(request)
             body = json.dumps(answer).encode()
-        except SerializationException:
-            # ask-sdk cannot read it as an Alexa request at all (an unknown request type, say).
+        except SerializationException as error:
+            # The skill cannot read it as an Alexa request at all (no request in it, an unknown request type):
+            # the caller's mistake, so a warning without a traceback.
+            log.warning("Refused a POST /alexa body the skill cannot read (400): %s", error)
             return _error(400, "InvalidInput", "The body is not an Alexa request this skill can read.")
         except Exception:
             # Alexa would see a failed invocation; the log says why.

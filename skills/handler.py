@@ -9,8 +9,11 @@ startup.begin()
 import logging
 from datetime import datetime
 
+from ask_sdk_core.exceptions import SerializationException
+from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_core.utils import get_user_id, is_intent_name, is_request_type
 from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
+from ask_sdk_model.ui import SimpleCard
 
 from core import clock, services
 from core.config import settings
@@ -18,7 +21,6 @@ from core.errors import NotLinked, TurnoutError
 from core.values import Event
 from skills import speech
 from skills.matching import match_event
-from skills.pipeline import SkillBuilder
 from skills.whens import when
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ if SKILL_ID is None and settings.in_lambda:
 MATCH_WINDOW = 50
 
 skill_builder = SkillBuilder()
+# Read by the SDK on every request, so the local stack and the tests can change it after import.
 skill_builder.skill_id = SKILL_ID
 
 # Every intent this skill answers, with the slots its handler reads. The interaction model in
@@ -90,7 +93,7 @@ def _ask(handler_input, text: str, reprompt: str):
 
 def _elicit(handler_input, slot: str, text: str, reprompt: str):
     """Asks for one slot of the current intent, so the bare answer comes back to the same handler."""
-    # Imported on first use: few requests ask back, and ask_sdk_model.dialog costs cold start ~10 ms.
+    # Imported on first use: few requests ask back, and nothing else loads ask_sdk_model.dialog at start.
     from ask_sdk_model.dialog import ElicitSlotDirective
 
     name = handler_input.request_envelope.request.intent.name
@@ -120,6 +123,14 @@ def _event_for(handler_input):
 
 
 # --- Requests and intents --------------------------------------------------------------------
+
+@skill_builder.global_request_interceptor()
+def refuse_an_envelope_without_a_request(handler_input):
+    # Alexa always sends a request; a body without one ({"hello": 1}) is the caller's mistake, refused the way
+    # the SDK's serializer refuses a body it cannot read rather than answered with an apology.
+    if handler_input.request_envelope.request is None:
+        raise SerializationException("Not an Alexa request envelope: it holds no request.")
+
 
 @skill_builder.request_handler(can_handle_func=is_request_type("LaunchRequest"))
 def launch(handler_input):
@@ -239,9 +250,6 @@ def session_ended(handler_input):
 
 @skill_builder.exception_handler(can_handle_func=lambda handler_input, error: isinstance(error, NotLinked))
 def not_linked(handler_input, error):
-    # Imported on first use, like ElicitSlotDirective: ask_sdk_model.ui is a package of its own.
-    from ask_sdk_model.ui import SimpleCard
-
     handler_input.response_builder.set_card(SimpleCard(title=speech.NOT_LINKED_CARD_TITLE,
                                                        content=speech.NOT_LINKED_CARD))
     return _tell(handler_input, speech.NOT_LINKED)
@@ -253,10 +261,13 @@ def domain_error(handler_input, error):
     return _tell(handler_input, speech.for_error(error))
 
 
-@skill_builder.exception_handler(can_handle_func=lambda handler_input, error: True)
+# Every error but an unreadable envelope, which goes back to the caller: Lambda reports a failed invocation,
+# the local gateway a 400.
+@skill_builder.exception_handler(
+    can_handle_func=lambda handler_input, error: not isinstance(error, SerializationException))
 def unexpected(handler_input, error):
-    # The last resort must not fail itself, even on an envelope with no request in it.
-    request_type = getattr(handler_input.request_envelope.request, "object_type", None)
+    # An envelope gets here only with a request in it: refuse_an_envelope_without_a_request runs first.
+    request_type = handler_input.request_envelope.request.object_type
     log.exception("unexpected error answering %s", request_type)
     if request_type == "SessionEndedRequest":
         return handler_input.response_builder.response

@@ -94,3 +94,20 @@ def test_with_a_skill_id_configured_the_stack_answers_that_skill(verified_stack)
 def test_with_a_skill_id_configured_the_stack_refuses_another_skill(verified_stack):
     refused = verified_stack.request("POST", "/alexa", envelope("wrong_skill"))
     assert refused.status == 403
+
+
+def test_a_body_that_is_no_alexa_envelope_is_refused_as_the_callers_mistake(stack):
+    logged_before = stack.log_path.stat().st_size
+    refused = stack.request("POST", "/alexa", {"hello": 1})
+    assert refused.status == 400, refused.body
+    assert refused.json()["error"]["code"] == "InvalidInput"
+    logged = stack.log_path.read_bytes()[logged_before:].decode(errors="replace")
+    warnings = [line for line in logged.splitlines() if " WARNING " in line]
+    assert len(warnings) == 1 and "local.gateway: Refused a POST /alexa body" in warnings[0], logged
+    assert "Traceback" not in logged and " ERROR " not in logged, logged
+
+
+def test_the_alexa_endpoint_answers_other_methods_405(stack):
+    answer = stack.request("GET", "/alexa")
+    assert answer.status == 405
+    assert answer.headers["allow"] == "POST"

@@ -23,6 +23,14 @@ def test_health_is_200_once_every_component_is_ready(stack):
     assert health.headers["apigw-requestid"]
 
 
+def test_health_answers_head_as_it_answers_get(stack):
+    got, head = stack.request("GET", "/health"), stack.request("HEAD", "/health")
+    assert head.status == got.status == 200
+    assert head.body == b""
+    assert head.headers["content-length"] == got.headers["content-length"] == str(len(got.body))
+    assert head.headers["content-type"] == got.headers["content-type"]
+
+
 def test_data_survives_a_clean_restart(stack):
     event = stack.new_event(name="Clean restart", capacity=2)
     assert stack.request("PUT", f"/events/{event['event_id']}/signups/melvin", {"name": "Melvin Moose"}).status == 201

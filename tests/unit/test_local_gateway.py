@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import logging
 import socket
 import threading
 import time
@@ -14,6 +15,7 @@ import pytest
 from ask_sdk_core.exceptions import SerializationException
 
 from local.gateway import MAX_BODY, Gateway, LambdaFunction, build_event, http_response
+from tests.fixtures.alexa import envelope
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "apigw"
 
@@ -306,6 +308,69 @@ def test_a_body_the_skill_cannot_read_as_an_alexa_request_is_400(gateway):
     response, data = _request(gateway, "POST", "/alexa", body=b'{"request": {"type": "NoSuchRequestType"}}',
                               headers={"Content-Type": "application/json"})
     assert response.status == 400 and json.loads(data)["error"]["code"] == "InvalidInput"
+
+
+def _warnings(caplog) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+@pytest.fixture
+def skill_gateway(table, monkeypatch):
+    """The gateway in front of the real skill handler, which answers any skill as the local stack's does."""
+    from skills import handler
+
+    monkeypatch.setattr(handler.skill_builder, "skill_id", None)
+    gw = Gateway(port=0, api=_function("echo"),
+                 alexa=LambdaFunction("Skill", "skills.handler.lambda_handler", timeout_seconds=10, memory_mb=128))
+    gw.start()
+    yield gw
+    gw.stop()
+
+
+@pytest.mark.parametrize("body", [b'{"hello": 1}', b"{}", b'{"version": "1.0", "request": {"type": "NoSuchType"}}'])
+def test_a_body_that_is_no_alexa_envelope_is_the_callers_400_logged_as_one_warning(skill_gateway, caplog, body):
+    caplog.set_level(logging.INFO)
+    response, data = _request(skill_gateway, "POST", "/alexa", body=body, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert json.loads(data)["error"]["code"] == "InvalidInput"
+    warnings = _warnings(caplog)
+    assert [(record.name, record.levelno) for record in warnings] == [("local.gateway", logging.WARNING)]
+    assert warnings[0].exc_info is None and "\n" not in warnings[0].getMessage()
+
+
+def test_a_real_envelope_for_an_intent_the_skill_does_not_know_is_still_answered_aloud(skill_gateway):
+    body = envelope("help")
+    body["request"]["intent"]["name"] = "SomeoneElsesIntent"
+    response, data = _request(skill_gateway, "POST", "/alexa", body=json.dumps(body),
+                              headers={"Content-Type": "application/json"})
+    assert response.status == 200
+    assert json.loads(data)["response"]["outputSpeech"]["ssml"].startswith("<speak>")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "DELETE"])
+def test_the_alexa_endpoint_takes_only_post(gateway, method):
+    response, data = _request(gateway, method, "/alexa")
+    assert response.status == 405
+    assert response.getheader("allow") == "POST"
+    if method != "HEAD":
+        assert json.loads(data)["error"]["code"] == "MethodNotAllowed"
+
+
+def _comparable(response) -> list[tuple[str, str]]:
+    # Date and the request id are each answer's own.
+    return sorted((name.lower(), value) for name, value in response.getheaders()
+                  if name.lower() not in ("date", "apigw-requestid"))
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_head_health_answers_with_gets_status_and_headers_and_no_body(gateway, ready):
+    if not ready:
+        gateway.waiting.append("broker")
+    got, got_body = _request(gateway, "GET", "/health")
+    head, head_body = _request(gateway, "HEAD", "/health")
+    assert head.status == got.status == (200 if ready else 503)
+    assert head_body == b"" and got_body
+    assert _comparable(head) == _comparable(got)
 
 
 @pytest.mark.parametrize("method", ["TRACE", "QUERY", "BREW"])

@@ -1,6 +1,7 @@
 """Unit tests for skills/handler.py: Alexa envelopes through the real ask-sdk pipeline, on moto in-process."""
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_runtime.exceptions import AskSdkException
 
 from core import errors, services
@@ -348,8 +350,6 @@ def test_every_fixture_is_answered_in_well_formed_ssml_never_an_apology(table, n
 
 
 @pytest.mark.parametrize("body", [
-    {},
-    {"version": "1.0"},
     {"version": "1.0", "request": {"type": "IntentRequest", "requestId": "r", "locale": "en-US"}},
     {"version": "1.0", "request": {"type": "Alexa.Presentation.APL.UserEvent", "requestId": "r"}},
 ])
@@ -360,10 +360,17 @@ def test_an_envelope_that_deserializes_is_answered_even_when_it_makes_no_sense(t
 
 
 def test_a_body_the_sdk_cannot_read_is_raised_for_the_caller_to_refuse(table):
-    from ask_sdk_core.exceptions import SerializationException
-
     with pytest.raises(SerializationException):
         handler.lambda_handler({"version": "1.0", "request": {"type": "NoSuchRequestType"}}, CONTEXT)
+
+
+@pytest.mark.parametrize("body", [{}, {"hello": 1}, {"version": "1.0"}, {"version": "1.0", "request": None}])
+def test_an_envelope_without_a_request_is_raised_for_the_caller_to_refuse_not_apologised_for(
+        table, monkeypatch, caplog, body):
+    monkeypatch.setattr(handler.skill_builder, "skill_id", None)
+    with pytest.raises(SerializationException, match="no request"):
+        handler.lambda_handler(body, CONTEXT)
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
 SLOTTED = sorted((intent, slot) for intent, slots in handler.INTENT_SLOTS.items() for slot in slots)
