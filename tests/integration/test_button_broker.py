@@ -101,7 +101,8 @@ def test_a_press_made_while_the_broker_is_down_is_delivered_when_it_returns(ski_
     port = free_port()
     answers: list[dict] = []
     pressing = threading.Thread(target=lambda: answers.append(
-        device.press(device.Target.local(SERIAL, port=port), SERIAL, "SINGLE", timeout=15)))
+        device.press(device.Target.local(SERIAL, port=port), SERIAL, "SINGLE", timeout=15,
+                     wait_for_broker=True)))
     pressing.start()
     time.sleep(1.0)  # the device is trying to connect to nothing
     component = BrokerComponent(host="127.0.0.1", port=port, function=button_function())
