@@ -25,7 +25,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)
-	@echo "turnout: installing the test tools (pytest, hypothesis, schemathesis, cfn-lint) into .venv (first test run only) ..."
+	@echo "turnout: installing the test tools (pytest, schemathesis, cfn-lint, ...) into .venv (first test run only) ..."
 	@$(BIN)/pip install --quiet -e '.[skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
 	@$(BIN)/python -c "import pytest, hypothesis, schemathesis, cfnlint"
 	@touch $@

@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         target = Target.local(args.serial, args.host, args.port)
     try:
-        result = press(target, args.serial, CLICKS[args.click], timeout=args.timeout, wait_for_broker=args.wait)
+        result = press(target, args.serial, CLICKS[args.click], timeout=args.timeout,
+                       wait_for_broker=args.wait)
     except Unreachable as refused:
         hint = "; is `make run` going?" if target.cert is None else ""
         print(f"Unreachable: {refused}{hint}", file=sys.stderr)
