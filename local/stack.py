@@ -57,10 +57,10 @@ class Setting(NamedTuple):
     meaning: str
 
 
-# Every setting the local stack honours, with the default it runs with: the stack's own below, then core's
-# (core/config.py reads those), which use_local_defaults() puts in the environment before core is imported,
-# so these defaults are the ones in force. `python -m local --help` prints this table;
-# tests/unit/test_local_settings.py checks that every TURNOUT_ name the code reads is in that help.
+# Every setting the local stack honours, with the default it runs with: first the stack's own (StackSettings),
+# then core's (core/config.py), which use_local_defaults() puts into the environment before core is imported,
+# so these are the defaults in force. `python -m local --help` prints this table, and
+# tests/unit/test_local_settings.py fails when a TURNOUT_ name the code reads is missing from that help.
 SETTINGS = (
     Setting("TURNOUT_HTTP_PORT", "3000", "the JSON API and POST /alexa"),
     Setting("TURNOUT_MQTT_PORT", "1883", "the MQTT broker (python -m iot.device reads it too)"),
