@@ -4,30 +4,43 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per set of extras: `make run` installs what the stack needs; `make test` adds the dev tools on top.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .PHONY: run test unit integration time-bombs package bench clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
-	$(BIN)/pip install --quiet -e '.[skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
-	$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot"
-	touch $(STAMP)
+$(BIN)/python:
+	@echo "turnout: creating .venv with $(PYTHON) and upgrading its pip (first run only) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
 
-run: $(STAMP)
+# The stack, the skill it serves and the device client the README presses buttons with: no test tools.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	@echo "turnout: installing the local stack's packages into .venv (first run only) ..."
+	@$(BIN)/pip install --quiet -e '.[skill,device,local]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot"
+	@touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
+	@echo "turnout: installing the test tools (pytest, schemathesis, cfn-lint, ...) into .venv (first test run only) ..."
+	@$(BIN)/pip install --quiet -e '.[skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import pytest, hypothesis, schemathesis, cfnlint"
+	@touch $@
+
+run: $(RUN_STAMP)
 	$(BIN)/python -m local $(ARGS)
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory time-bombs
 
 # The unit suite again with the clock moved years ahead (a leap day among them), both at once: a test that
 # depends on the day it runs fails the day it is written, not the day it goes off (tests/conftest.py, --clock).
 CLOCKS := 2031-06-01T09:00:00Z 2036-02-29T23:30:00+01:00
-time-bombs: $(STAMP)
+time-bombs: $(DEV_STAMP)
 	@pids=(); for clock in $(CLOCKS); do \
 	  $(BIN)/python -m pytest tests/unit -q -p no:cacheprovider --clock=$$clock > $(VENV)/clock-$${clock%%T*}.log 2>&1 & pids+=($$!); \
 	done; status=0; for pid in "$${pids[@]}"; do wait $$pid || status=1; done; \
@@ -35,19 +48,19 @@ time-bombs: $(STAMP)
 	if [ $$status -ne 0 ]; then for clock in $(CLOCKS); do grep -E '^(FAILED|ERROR)' $(VENV)/clock-$${clock%%T*}.log || true; done; fi; \
 	exit $$status
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(STAMP)
+integration: $(DEV_STAMP)
 	$(BIN)/python -m pytest tests/integration
 
 # The three Lambda zips template.yaml deploys, built offline for python3.13 on arm64 (README, "Deploy to AWS").
-package: $(STAMP)
+package: $(DEV_STAMP)
 	$(BIN)/python -m deploy.package
 
 # Issue 7's table: cold start, warm overhead, DynamoDB calls, memory, the local stack under load. Ratios and
 # counts measured side by side in one run; never part of `make test` (tests/bench/ holds no test_*.py).
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench $(ARGS)
 
 clean:

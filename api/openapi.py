@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
@@ -170,16 +171,23 @@ SECURITY_SCHEMES = {"bearer": {
 }}
 
 
-def _open_to_anyone(route: Route, public_reads: bool) -> bool:
-    return route.access == PUBLIC or (route.access == READ and public_reads)
+class Mode(NamedTuple):
+    """What the running API checks, which the document must say: config.settings' two switches."""
+
+    auth_open: bool  # TURNOUT_AUTH=off, the local stack's default: no token checked, every caller an organizer
+    public_reads: bool
 
 
-def _error_codes(route: Route, public_reads: bool) -> list[type[Exception] | str]:
+def _open_to_anyone(route: Route, mode: Mode) -> bool:
+    return mode.auth_open or route.access == PUBLIC or (route.access == READ and mode.public_reads)
+
+
+def _error_codes(route: Route, mode: Mode) -> list[type[Exception] | str]:
     """Every error this route can answer with, as the handler really produces them."""
     raised: list[type[Exception] | str] = []
-    if not _open_to_anyone(route, public_reads):
+    if not _open_to_anyone(route, mode):
         raised.append(errors.Unauthorized)
-    if route.access in (SIGNED_IN, SELF, ORGANIZER):
+    if route.access in (SIGNED_IN, SELF, ORGANIZER) and not mode.auth_open:
         raised.append(errors.Forbidden)
     if "{" in route.template or route.query or route.body:
         raised.append(errors.InvalidInput)
@@ -195,9 +203,9 @@ def _error_codes(route: Route, public_reads: bool) -> list[type[Exception] | str
     return raised
 
 
-def _error_responses(route: Route, public_reads: bool) -> dict:
+def _error_responses(route: Route, mode: Mode) -> dict:
     by_status: dict[int, list[str]] = {}
-    for raised in _error_codes(route, public_reads):
+    for raised in _error_codes(route, mode):
         if isinstance(raised, str):
             by_status.setdefault(500, []).append(raised)
         else:
@@ -226,10 +234,10 @@ def _error_responses(route: Route, public_reads: bool) -> dict:
     return responses
 
 
-def _operation(route: Route, public_reads: bool) -> dict:
+def _operation(route: Route, mode: Mode) -> dict:
     operation = {"operationId": route.serve.__name__, "summary": route.summary,
                  "tags": [route.template.split("/")[1]]}
-    if _open_to_anyone(route, public_reads):
+    if not mode.auth_open and _open_to_anyone(route, mode):
         operation["security"] = []  # the document's default is the bearer token
     parameters = [{"name": name, "in": "path", "required": True, "schema": _PATH_PARAM_SCHEMAS[name]}
                   for name in PATH_PARAMS if "{" + name + "}" in route.template]
@@ -248,7 +256,7 @@ def _operation(route: Route, public_reads: bool) -> dict:
             response["headers"] = {"Location": {"description": "The new event's path.",
                                                 "schema": {"type": "string"}}}
         responses[str(status)] = response
-    responses.update(_error_responses(route, public_reads))
+    responses.update(_error_responses(route, mode))
     operation["responses"] = responses
     return operation
 
@@ -260,39 +268,58 @@ with a 4xx status; a 5xx only for infrastructure failures: 503 `Busy` with `Retr
 `InternalError`. A path no route serves answers 404 `RouteNotFound`; a method a path does not take
 answers 405 `MethodNotAllowed` with an `Allow` header. Bodies are read as JSON whatever their
 content type, at most {BODY_LIMIT} bytes (413 `PayloadTooLarge`), and unknown fields or query
-parameters are refused with 400 `InvalidInput` naming them. Times are ISO 8601 with offset.
+parameters are refused with 400 `InvalidInput` naming them. Times are ISO 8601 with offset."""
+
+_CHECKED = """
 
 Who may do what: the operations marked with the bearer scheme need a token (reading may not, per
 deployment). A person signs up, cancels, checks in, binds a button and asks for a pairing code only for
 themselves; organizers create, change and remove events, manage buttons and anyone's signups. No valid
 token answers 401 `Unauthorized`; someone else's business answers 403 `Forbidden`."""
 
+_OPEN = """
+
+This server runs in open mode (`TURNOUT_AUTH=off`, the local stack's default): no token is checked and
+every caller acts as an organizer, so no operation needs one and none answers 401 or 403. In AWS, and
+locally with `TURNOUT_AUTH=on`, a bearer token is required and this document says so."""
+
+
+def mode() -> Mode:
+    """The running API's mode, as core.config read it; inside Lambda, auth is never open."""
+    return Mode(auth_open=config.settings.auth_open, public_reads=config.settings.public_reads)
+
 
 def document() -> dict:
-    """The document for this deployment: whether reads need a token is one of its settings."""
-    return _document(config.settings.public_reads)
+    """The document for this deployment: whether tokens are checked and reads need one are its settings."""
+    return build(mode())
 
 
 @cache
-def _document(public_reads: bool) -> dict:
+def build(mode: Mode) -> dict:
+    """The document of an API running in this mode."""
     paths: dict[str, dict] = {}
     for each in ROUTES:
-        paths.setdefault(each.template, {})[each.method.lower()] = _operation(each, public_reads)
-    return {
+        paths.setdefault(each.template, {})[each.method.lower()] = _operation(each, mode)
+    built = {
         "openapi": "3.1.0",
-        "info": {"title": "Turnout", "version": "1.0.0", "description": _DESCRIPTION},
+        "info": {"title": "Turnout", "version": "1.0.0",
+                 "description": _DESCRIPTION + (_OPEN if mode.auth_open else _CHECKED)},
         "servers": SERVERS,
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }
+    if mode.auth_open:
+        # Declaring a scheme nothing checks would tell clients (and Schemathesis) a token is required.
+        del built["security"], built["components"]["securitySchemes"]
+    return built
 
 
 @cache
-def _body(public_reads: bool) -> str:
-    return render.body(_document(public_reads))
+def _body(mode: Mode) -> str:
+    return render.body(build(mode))
 
 
 def response() -> dict:
     return {"statusCode": 200, "headers": {"content-type": render.JSON_TYPE},
-            "body": _body(config.settings.public_reads), "isBase64Encoded": False}
+            "body": _body(mode()), "isBase64Encoded": False}

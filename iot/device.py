@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from awscrt import io, mqtt
+from awscrt.exceptions import AwsCrtError
 from awsiot import mqtt_connection_builder
 
 CLICKS = {"single": "SINGLE", "double": "DOUBLE", "long": "LONG"}
 DEFAULT_TIMEOUT_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 30
-EXIT_ANSWERED, EXIT_REFUSED, EXIT_NO_ANSWER = 0, 1, 3
+# 2 is argparse's, for a command line it cannot read.
+EXIT_ANSWERED, EXIT_REFUSED, EXIT_NO_ANSWER, EXIT_UNREACHABLE = 0, 1, 3, 4
+# awscrt's name for a refused TCP connection: nothing listens at that host and port.
+CONNECTION_REFUSED = "AWS_IO_SOCKET_CONNECTION_REFUSED"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class NoAnswer(Exception):
     pass
 
 
+class Unreachable(Exception):
+    """The connection to the broker was refused: nothing listens there."""
+
+
 def connect(target: Target) -> mqtt.Connection:
     """A persistent-session (clean_session=False) connection; QoS 1 messages survive a dropped link."""
 
@@ -89,10 +97,12 @@ def connect(target: Target) -> mqtt.Connection:
     return mqtt.Connection(client=client, host_name=target.host, port=target.port, disable_metrics=True, **common)
 
 
-def press(target: Target, serial: str, click_type: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> dict[str, Any]:
+def press(target: Target, serial: str, click_type: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS,
+          wait_for_broker: bool = False) -> dict[str, Any]:
     """Publishes one click (the classic button payload with a fresh clickId) and returns Turnout's answer.
-    Keeps trying to reach the broker until the deadline, so a press made while it is briefly down is
-    delivered when it is back. Raises NoAnswer when nothing came back in time."""
+    Raises Unreachable at once when the broker refuses the connection, unless wait_for_broker: then it keeps
+    trying until the deadline, so a press made while the broker restarts is delivered when it is back. Other
+    failures to connect are retried until the deadline. Raises NoAnswer when nothing came back in time."""
     deadline = time.monotonic() + timeout
     click_id = uuid.uuid4().hex
     answered = threading.Event()
@@ -108,7 +118,7 @@ def press(target: Target, serial: str, click_type: str, *, timeout: float = DEFA
             answer.update(message)
             answered.set()
 
-    connection = _connect_until(target, deadline, on_result)
+    connection = _connect_until(target, deadline, on_result, wait_for_broker)
     try:
         subscribed, _ = connection.subscribe(f"iotbutton/{serial}/result", mqtt.QoS.AT_LEAST_ONCE)
         subscribed.result(_left(deadline))
@@ -126,7 +136,8 @@ def press(target: Target, serial: str, click_type: str, *, timeout: float = DEFA
             pass  # the answer (or its absence) is what matters; the broker drops the link either way
 
 
-def _connect_until(target: Target, deadline: float, on_message: Callable[..., None]) -> mqtt.Connection:
+def _connect_until(target: Target, deadline: float, on_message: Callable[..., None],
+                   wait_for_broker: bool) -> mqtt.Connection:
     backoff = 0.2
     while True:
         connection = connect(target)
@@ -136,6 +147,10 @@ def _connect_until(target: Target, deadline: float, on_message: Callable[..., No
             connection.connect().result(_left(deadline))
             return connection
         except Exception as err:
+            # The connect future fails within milliseconds when the port is closed; retrying that until the
+            # deadline only made "nothing listens there" take the whole --timeout to say.
+            if isinstance(err, AwsCrtError) and err.name == CONNECTION_REFUSED and not wait_for_broker:
+                raise Unreachable(f"nothing listens at {target.host}:{target.port} (connection refused)") from None
             if time.monotonic() + backoff >= deadline:
                 raise NoAnswer(f"could not reach the broker at {target.host}:{target.port}: {err}") from None
             time.sleep(backoff)
@@ -188,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                           help="talk to AWS IoT Core with the files `python -m iot.onboard` wrote there")
     pressing.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the answer")
     pressing.add_argument("--json", action="store_true", help="print the answer as JSON instead of words")
+    pressing.add_argument("--wait", action="store_true",
+                          help="when nothing listens yet (a broker restarting), keep trying until --timeout "
+                               "instead of exiting at once with 4")
     args = parser.parse_args(argv)
 
     if args.device_dir is not None:
@@ -197,7 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         target = Target.local(args.serial, args.host, args.port)
     try:
-        result = press(target, args.serial, CLICKS[args.click], timeout=args.timeout)
+        result = press(target, args.serial, CLICKS[args.click], timeout=args.timeout,
+                       wait_for_broker=args.wait)
+    except Unreachable as refused:
+        hint = "; is `make run` going?" if target.cert is None else ""
+        print(f"Unreachable: {refused}{hint}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     except NoAnswer as silence:
         print(f"No answer: {silence}", file=sys.stderr)
         return EXIT_NO_ANSWER

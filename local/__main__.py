@@ -8,15 +8,16 @@ import sys
 import threading
 import time
 
-from local.stack import Stack, StackSettings, build_stack
+from local.stack import Stack, StackSettings, build_stack, settings_help
 
 READY_WITHIN_SECONDS = 30
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local", description=(
-        "Run Turnout on this machine: DynamoDB (moto), the JSON API and the Alexa endpoint on "
-        "TURNOUT_HTTP_PORT (3000), the MQTT broker on TURNOUT_MQTT_PORT (1883), data in TURNOUT_DATA_DIR (.turnout/)."))
+    parser = argparse.ArgumentParser(
+        prog="python -m local", epilog=settings_help(), formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run Turnout on this machine, on 127.0.0.1 only: DynamoDB (moto), the JSON API and the\n"
+                    "Alexa endpoint, and the MQTT broker with the button's topic rule. Stop with Ctrl-C.")
     parser.add_argument("--demo", action="store_true", help="seed a sample event (same as TURNOUT_DEMO=1)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -19,10 +19,11 @@ import importlib
 import importlib.util
 import logging
 import os
-from collections.abc import Mapping
+import textwrap
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from local.authorizer import Authorizer, signing_key
 from local.dynamodb import DynamoDBEndpoint, MotoServer
@@ -50,32 +51,80 @@ class Component(Protocol):
         """One line: what listens where."""
 
 
+class Setting(NamedTuple):
+    name: str
+    default: str  # what the stack runs with when the variable is unset; "" leaves it unset
+    meaning: str
+
+
+# Every setting the local stack honours, with the default it runs with: first the stack's own (StackSettings),
+# then core's (core/config.py), which use_local_defaults() puts into the environment before core is imported,
+# so these are the defaults in force. `python -m local --help` prints this table, and
+# tests/unit/test_local_settings.py fails when a TURNOUT_ name the code reads is missing from that help.
+SETTINGS = (
+    Setting("TURNOUT_HTTP_PORT", "3000", "the JSON API and POST /alexa"),
+    Setting("TURNOUT_MQTT_PORT", "1883", "the MQTT broker (python -m iot.device reads it too)"),
+    Setting("TURNOUT_DYNAMODB_PORT", "0", "the DynamoDB endpoint; 0 takes any free port"),
+    Setting("TURNOUT_DATA_DIR", ".turnout", "the table's snapshot and the token signing key"),
+    Setting("TURNOUT_DEMO", "0", "1 seeds a sample event when none is upcoming (as --demo)"),
+    Setting("TURNOUT_AUTH", "off", "on checks bearer tokens as API Gateway does; off is open mode"),
+    Setting("TURNOUT_PUBLIC_READS", "false", "true: reading events and who is going needs no token"),
+    Setting("TURNOUT_PERSON_CLAIM", "username", "the token claim holding the caller's person handle"),
+    Setting("TURNOUT_GROUP_CLAIM", "cognito:groups", "the token claim listing the caller's groups"),
+    Setting("TURNOUT_ORGANIZER_GROUP", "organizers", "the group whose members are organizers"),
+    Setting("TURNOUT_SKILL_ID", "", "the only Alexa skill POST /alexa answers; unset: any"),
+    Setting("TURNOUT_TABLE", "turnout", "the DynamoDB table's name"),
+    Setting("TURNOUT_CHECK_IN_OPENS_MINUTES", "120", "check-in opens this long before an event starts"),
+    Setting("TURNOUT_PAIRING_CODE_MINUTES", "10", "how long an Alexa pairing code is good for"),
+    Setting("TURNOUT_PAIRING_MAX_MISSES", "5", "wrong pairing codes before an Alexa user is locked out"),
+    Setting("TURNOUT_PAIRING_LOCK_MINUTES", "15", "how long that lock-out lasts"),
+)
+DEFAULTS = {each.name: each.default for each in SETTINGS}
+# What the stack sets itself, whatever the environment says (use_local_aws below).
+FIXED = ("TURNOUT_RESULT_PUBLISHER=local: button results go out through the local broker, so "
+         "TURNOUT_IOT_DATA_ENDPOINT is not used; AWS_ENDPOINT_URL_DYNAMODB, and fake AWS credentials")
+
+
+def settings_help() -> str:
+    """The settings table as `python -m local --help` shows it."""
+    width = max(len(f"{each.name}={each.default}") for each in SETTINGS)
+    lines = ["settings (environment variables, shown with the defaults the stack runs with):"]
+    lines += [f"  {f'{each.name}={each.default}':<{width}}  {each.meaning}" for each in SETTINGS]
+    lines += ["", "set by the stack itself:", *textwrap.wrap(FIXED, 100, initial_indent="  ", subsequent_indent="  ")]
+    return "\n".join(lines)
+
+
+def use_local_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Puts the table's default of every setting not set already into the environment, for core to read."""
+    for each in SETTINGS:
+        if each.default:
+            environ.setdefault(each.name, each.default)
+
+
 @dataclass(frozen=True)
 class StackSettings:
-    """The local stack's configuration, read from the environment once, with local defaults."""
+    """The local stack's configuration, read from the environment once, with the defaults of SETTINGS."""
 
-    http_port: int = 3000
-    mqtt_port: int = 1883
-    dynamodb_port: int = 0  # 0: any free port; core finds it through AWS_ENDPOINT_URL_DYNAMODB
-    data_dir: Path = Path(".turnout")
-    demo: bool = False
+    http_port: int
+    mqtt_port: int
+    dynamodb_port: int  # 0: any free port; core finds it through AWS_ENDPOINT_URL_DYNAMODB
+    data_dir: Path
+    demo: bool
     host: str = "127.0.0.1"  # not configurable: nothing in the stack listens beyond this machine
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> StackSettings:
         return cls(
-            http_port=_port(environ, "TURNOUT_HTTP_PORT", cls.http_port),
-            mqtt_port=_port(environ, "TURNOUT_MQTT_PORT", cls.mqtt_port),
-            dynamodb_port=_port(environ, "TURNOUT_DYNAMODB_PORT", cls.dynamodb_port),
-            data_dir=Path(environ.get("TURNOUT_DATA_DIR") or cls.data_dir),
-            demo=environ.get("TURNOUT_DEMO", "").lower() in ("1", "true", "yes"),
+            http_port=_port(environ, "TURNOUT_HTTP_PORT"),
+            mqtt_port=_port(environ, "TURNOUT_MQTT_PORT"),
+            dynamodb_port=_port(environ, "TURNOUT_DYNAMODB_PORT"),
+            data_dir=Path(environ.get("TURNOUT_DATA_DIR") or DEFAULTS["TURNOUT_DATA_DIR"]),
+            demo=(environ.get("TURNOUT_DEMO") or DEFAULTS["TURNOUT_DEMO"]).lower() in ("1", "true", "yes"),
         )
 
 
-def _port(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if not raw:
-        return default
+def _port(environ: Mapping[str, str], name: str) -> int:
+    raw = environ.get(name) or DEFAULTS[name]
     try:
         port = int(raw)
     except ValueError:
@@ -136,9 +185,9 @@ def use_local_aws() -> None:
 def build_stack(settings: StackSettings) -> Stack:
     """Binds the DynamoDB endpoint, points core at it, and assembles the stack; nothing serves yet."""
     use_local_aws()
-    # Open mode unless asked otherwise: the README's curl quick start works without a token, and
-    # local/__main__.py says so loudly. TURNOUT_AUTH=on checks tokens as API Gateway's authorizer does.
-    os.environ.setdefault("TURNOUT_AUTH", "off")
+    # Open mode among them (TURNOUT_AUTH=off) unless asked otherwise: the README's curl quick start works
+    # without a token, and local/__main__.py says so loudly.
+    use_local_defaults()
     server = MotoServer(settings.dynamodb_port)
     # core reads its configuration once, at import: the endpoint must be in the environment first.
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url

@@ -101,7 +101,8 @@ def test_a_press_made_while_the_broker_is_down_is_delivered_when_it_returns(ski_
     port = free_port()
     answers: list[dict] = []
     pressing = threading.Thread(target=lambda: answers.append(
-        device.press(device.Target.local(SERIAL, port=port), SERIAL, "SINGLE", timeout=15)))
+        device.press(device.Target.local(SERIAL, port=port), SERIAL, "SINGLE", timeout=15,
+                     wait_for_broker=True)))
     pressing.start()
     time.sleep(1.0)  # the device is trying to connect to nothing
     component = BrokerComponent(host="127.0.0.1", port=port, function=button_function())
@@ -223,9 +224,12 @@ def test_garbage_never_takes_the_broker_down(ski_trip, broker):
     assert answer["outcome"] == "signed_up"
 
 
-def test_the_device_gives_up_with_no_answer_when_nothing_listens():
+def test_the_device_says_at_once_that_nothing_listens_and_when_told_to_wait_gives_up_at_the_deadline():
+    nowhere = device.Target.local(SERIAL, port=free_port())
+    with pytest.raises(device.Unreachable, match="connection refused"):
+        device.press(nowhere, SERIAL, "SINGLE", timeout=30)
     with pytest.raises(device.NoAnswer, match="could not reach the broker"):
-        device.press(device.Target.local(SERIAL, port=free_port()), SERIAL, "SINGLE", timeout=1)
+        device.press(nowhere, SERIAL, "SINGLE", timeout=1, wait_for_broker=True)
 
 
 def test_a_taken_port_fails_start_loudly_and_stop_still_cleans_up(local_results):

@@ -9,7 +9,7 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
 from api import openapi, render, request, routes
-from core import errors, validation
+from core import config, errors, validation
 from tests.unit.test_api_client import call
 
 # The route table of PRODUCT.md, "The JSON API (v1)": the contract the router and the document must both meet.
@@ -201,3 +201,39 @@ def test_path_parameter_patterns_are_the_validation_rules():
     person = OAS31Validator(parameters["person"])
     for handle in ("m", "melvin-moose", "m" * 40, "-m", "m-", "M", "m" * 41, "mel vin"):
         assert person.is_valid(handle) == bool(validation.HANDLE.fullmatch(handle)), handle
+
+
+OPEN = openapi.Mode(auth_open=True, public_reads=False)
+MODES = [OPEN, openapi.Mode(auth_open=False, public_reads=False), openapi.Mode(auth_open=False, public_reads=True)]
+
+
+def _operations(document: dict):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            yield method.upper(), path, operation
+
+
+def test_in_open_mode_the_document_asks_for_no_token_and_promises_no_401_or_403():
+    document = openapi.build(OPEN)
+    validate(document)
+    assert "security" not in document and "securitySchemes" not in document["components"]
+    for method, path, operation in _operations(document):
+        assert "security" not in operation, (method, path)
+        assert not {"401", "403"} & set(operation["responses"]), (method, path)
+    assert "open mode" in document["info"]["description"]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["open", "checked", "checked, public reads"])
+def test_the_served_document_is_the_one_for_the_mode_the_api_runs_in(monkeypatch, mode):
+    monkeypatch.setattr(config, "settings", config.settings._replace(**mode._asdict()))
+    served = call("GET", "/openapi.json").json
+    assert served == json.loads(json.dumps(openapi.build(mode)))
+    assert ("security" in served) is not mode.auth_open
+    assert ("securitySchemes" in served["components"]) is not mode.auth_open
+    if not mode.auth_open:
+        validate(served)
+        # Only /health and /openapi.json, and the reads when they are public, do without the bearer token.
+        unguarded = {(method, path) for method, path, operation in _operations(served)
+                     if operation.get("security") == []}
+        reads = {(each.method, each.template) for each in routes.ROUTES if each.access == routes.READ}
+        assert unguarded == {("GET", "/health"), ("GET", "/openapi.json")} | (reads if mode.public_reads else set())
