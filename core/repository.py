@@ -428,62 +428,72 @@ class RequestUsed(errors.InvalidInput):
         self.outcome = outcome
 
 
-def _request_op(request_id: str, outcome: dict[str, Any], now: datetime) -> _Op:
+def _request_op(request_id: str, fingerprint: str | None, outcome: dict[str, Any], now: datetime) -> _Op:
     pk, sk = keys.request(request_id)
+    stored = {**outcome, "request": fingerprint} if fingerprint is not None else outcome
     return _put_new("request", {
         "pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": items.REQUEST},
-        "outcome": {"S": orjson.dumps(outcome).decode()},
+        "outcome": {"S": orjson.dumps(stored).decode()},
         "expires_at_epoch": {"N": str(int((now + REQUEST_TTL).timestamp()))},
     })
 
 
-def _with_request(ops: list[_Op], request_id: str | None, outcome: Callable[[], dict[str, Any]],
-                  note: dict[str, Any] | None, now: datetime) -> list[_Op]:
+def _with_request(ops: list[_Op], request_id: str | None, fingerprint: str | None,
+                  outcome: Callable[[], dict[str, Any]], note: dict[str, Any] | None, now: datetime) -> list[_Op]:
     """The transaction, plus - with a request id - its outcome stored under that id (built only then)."""
     if request_id is None:
         return ops
-    return ops + [_request_op(request_id, _noted(outcome(), note), now)]
+    return ops + [_request_op(request_id, fingerprint, _noted(outcome(), note), now)]
 
 
 def _noted(outcome: dict[str, Any], note: dict[str, Any] | None) -> dict[str, Any]:
     return {**outcome, "note": note} if note else outcome
 
 
-def _store_apart(request_id: str, outcome: dict[str, Any], note: dict[str, Any] | None,
+def _same_request(outcome: dict[str, Any], fingerprint: str | None) -> dict[str, Any]:
+    """The stored outcome, if it answers this very request; RequestIdReused if the id came with another one.
+    Outcomes stored before fingerprints were (they expire within REQUEST_TTL) are taken as this request's."""
+    if outcome.get("request", fingerprint) != fingerprint:
+        raise errors.RequestIdReused()
+    return outcome
+
+
+def _store_apart(request_id: str, fingerprint: str | None, outcome: dict[str, Any], note: dict[str, Any] | None,
                  now: datetime) -> dict[str, Any] | None:
     """An outcome that changed nothing, so no transaction stored it, stored under its request id on its own:
     None when stored now, else the one stored first (RequestUsed when that was another kind of action)."""
-    first = store_outcome(request_id, _noted(outcome, note), now)
+    first = store_outcome(request_id, _noted(outcome, note), now, fingerprint)
     if first is not None and first.get("kind") != outcome["kind"]:
         raise RequestUsed(first)
     return first
 
 
-def _stored(raw: Raw | None, kind: str) -> dict[str, Any]:
+def _stored(raw: Raw | None, kind: str, fingerprint: str | None) -> dict[str, Any]:
     if raw is None or items.kind(raw) != items.REQUEST:
         raise errors.Busy()
-    outcome = json.loads(raw["outcome"]["S"])
+    outcome = _same_request(json.loads(raw["outcome"]["S"]), fingerprint)
     if outcome.get("kind") != kind:
         raise RequestUsed(outcome)
     return outcome
 
 
-def _replay(cancelled: _Cancelled, kind: str) -> dict[str, Any] | None:
+def _replay(cancelled: _Cancelled, kind: str, fingerprint: str | None) -> dict[str, Any] | None:
     """The stored outcome when this transaction's request id was already used."""
-    return _stored(cancelled.old("request"), kind) if cancelled.failed("request") else None
+    return _stored(cancelled.old("request"), kind, fingerprint) if cancelled.failed("request") else None
 
 
 @_faults_as_busy
-def store_outcome(request_id: str, outcome: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+def store_outcome(request_id: str, outcome: dict[str, Any], now: datetime,
+                  fingerprint: str | None = None) -> dict[str, Any] | None:
     """Stores an outcome no transaction wrote (a refusal) under its request id, unless one is there already:
-    None when stored now, else the outcome stored first."""
+    None when stored now, else the outcome stored first (RequestIdReused when it answered another request)."""
     try:
-        _transact([_request_op(request_id, outcome, now)])
+        _transact([_request_op(request_id, fingerprint, outcome, now)])
     except _Cancelled as cancelled:
         old = cancelled.old("request")
         if old is None:
             raise errors.Busy() from None
-        return json.loads(old["outcome"]["S"])
+        return _same_request(json.loads(old["outcome"]["S"]), fingerprint)
     except _Retry:
         raise errors.Busy() from None
     return None
@@ -524,6 +534,7 @@ def sign_up(
     waitlist: bool,
     request_id: str | None,
     now: datetime,
+    fingerprint: str | None = None,
     note: dict[str, Any] | None = None,
     expect: EventRef | None = None,
 ) -> SignupOutcome:
@@ -567,9 +578,9 @@ def sign_up(
         ]
         outcome = lambda: {"kind": "sign_up", "created": True, "signup": _signup_to_json(signup)}  # noqa: E731
         try:
-            _transact(_with_request(ops, request_id, outcome, note, now))
+            _transact(_with_request(ops, request_id, fingerprint, outcome, note, now))
         except _Cancelled as cancelled:
-            replay = _replay(cancelled, "sign_up")
+            replay = _replay(cancelled, "sign_up", fingerprint)
             if replay is not None:
                 return SignupOutcome(signup_from_json(replay["signup"]), replay["created"], replayed=True,
                                      note=replay.get("note"))
@@ -580,7 +591,7 @@ def sign_up(
                 already = SignupOutcome(_with_position(existing), created=False)
                 if request_id is None:
                     return already
-                first = _store_apart(request_id, {"kind": "sign_up", "created": False,
+                first = _store_apart(request_id, fingerprint, {"kind": "sign_up", "created": False,
                                                   "signup": _signup_to_json(already.signup)}, note, now)
                 if first is None:
                     return already
@@ -666,7 +677,7 @@ def _promoted_value(head: Raw) -> Signup:
 
 @_faults_as_busy
 def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime,
-                  note: dict[str, Any] | None = None) -> Cancellation:
+                  fingerprint: str | None = None, note: dict[str, Any] | None = None) -> Cancellation:
     """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat: one
     query (the event and the head of the line) and one transaction. The signup is not read first: the delete
     assumes the usual case - going, no guests - as its condition, and when that is wrong the refusal hands the
@@ -717,9 +728,9 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
         outcome = lambda: {"kind": "cancel", "cancelled": cancelled_value._asdict(),  # noqa: E731
                            "promoted": _signup_to_json(promoted)}
         try:
-            _transact(_with_request(ops, request_id, outcome, note, now))
+            _transact(_with_request(ops, request_id, fingerprint, outcome, note, now))
         except _Cancelled as cancelled:
-            replay = _replay(cancelled, "cancel")
+            replay = _replay(cancelled, "cancel", fingerprint)
             if replay is not None:
                 return _cancellation(replay)
             if guess and cancelled.failed("signup"):
@@ -790,7 +801,7 @@ def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
 
 @_faults_as_busy
 def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedelta, request_id: str | None = None,
-             note: dict[str, Any] | None = None) -> CheckIn:
+             fingerprint: str | None = None, note: dict[str, Any] | None = None) -> CheckIn:
     """Idempotent by its condition: a second check-in returns the first one unchanged. With a request id the
     outcome is stored under it too, so a repeated delivery is told it was a repeat."""
     event = items.event(_event_raw(event_id))
@@ -805,9 +816,9 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
                      want_old=True)
     outcome = lambda: {"kind": "check_in", "signup": None}  # noqa: E731
     try:
-        _transact(_with_request([update], request_id, outcome, note, now))
+        _transact(_with_request([update], request_id, fingerprint, outcome, note, now))
     except _Cancelled as cancelled:
-        replay = _replay(cancelled, "check_in")
+        replay = _replay(cancelled, "check_in", fingerprint)
         if replay is not None:
             return CheckIn(get_signup(event_id, person), replayed=True, note=replay.get("note"), event=event)
         old = cancelled.old("signup")
@@ -816,7 +827,7 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
         if old["status"]["S"] != "going":
             raise errors.NotGoing(event_id, person) from None
         if request_id is not None:
-            first = _store_apart(request_id, outcome(), note, now)
+            first = _store_apart(request_id, fingerprint, outcome(), note, now)
             if first is not None:
                 return CheckIn(items.signup(old), replayed=True, note=first.get("note"), event=event)
         return CheckIn(items.signup(old), event=event)

@@ -1,6 +1,7 @@
 """Core services: the one entry every edge calls. Plain arguments in, domain values or typed errors out."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core import clock
 from core import cursor as cursors
-from core import errors, keys, repository
+from core import errors, keys, repository, rules
 from core import validation as valid
 from core.config import settings
 from core.values import (
@@ -166,34 +167,30 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
         raise errors.InvalidInput(f"source is one of {', '.join(SOURCES)}.", "source")
     if not isinstance(waitlist, bool):
         raise errors.InvalidInput("waitlist must be true or false.", "waitlist")
+    event_id, person = valid.event_id(event_id), valid.handle(person)
+    name, guests = valid.text(name, "name", max_length=valid.PERSON_NAME_MAX), valid.guests(guests)
     return repository.sign_up(
-        valid.event_id(event_id),
-        valid.handle(person),
-        name=valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
-        guests=valid.guests(guests),
-        source=source,
-        waitlist=waitlist,
-        request_id=_request_id(request_id),
-        now=_now(now),
+        event_id, person, name=name, guests=guests, source=source, waitlist=waitlist,
+        request_id=_request_id(request_id), now=_now(now),
+        fingerprint=rules.request("sign_up", event_id, person, name=name, guests=guests, source=source,
+                                  waitlist=waitlist),
     )
 
 
 def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Cancellation:
     """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
-    return repository.cancel_signup(
-        valid.event_id(event_id), valid.handle(person), request_id=_request_id(request_id), now=_now(now)
-    )
+    event_id, person = valid.event_id(event_id), valid.handle(person)
+    return repository.cancel_signup(event_id, person, request_id=_request_id(request_id), now=_now(now),
+                                    fingerprint=rules.request("cancel", event_id, person))
 
 
 def check_in(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Signup:
     """Idempotent (a repeated check-in, with or without request_id, returns the first one unchanged).
     Raises NotSignedUp, NotGoing, CheckInNotOpen, EventOver."""
+    event_id, person = valid.event_id(event_id), valid.handle(person)
     return repository.check_in(
-        valid.event_id(event_id),
-        valid.handle(person),
-        now=_now(now),
-        opens_before=timedelta(minutes=settings.check_in_opens_minutes),
-        request_id=_request_id(request_id),
+        event_id, person, now=_now(now), opens_before=timedelta(minutes=settings.check_in_opens_minutes),
+        request_id=_request_id(request_id), fingerprint=rules.request("check_in", event_id, person),
     ).signup
 
 
@@ -269,6 +266,8 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
     Raises Busy (the delivery should be retried); a domain refusal is an outcome, never raised."""
     moment = _now(now)
     request_id = _request_id(request_id)  # type: ignore[assignment]
+    # A click is the request, whichever event it comes to: a repeated delivery replays it even after a rebinding.
+    fingerprint = rules.request("press", serial, click)
     note: dict[str, Any] = {"by": invocation}
     try:
         if click not in CLICKS:
@@ -282,19 +281,20 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
             event, remembered = EventRef.of(found), False
         note["event"] = _ref_json(event)
         if click == "SINGLE":
-            outcome, event = _sign_up_button(device, event, remembered, request_id, note, moment)
+            outcome, event = _sign_up_button(device, event, remembered, request_id, fingerprint, note, moment)
             name = _signed_up(outcome.created, outcome.signup)
             if outcome.replayed:
                 return _replayed(click, outcome.note, name, outcome.signup, invocation)
             return Press(click, name, event, *_standing(outcome.signup), None, True)
         if click == "DOUBLE":
             cancellation = repository.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
-                                                    note=note)
+                                                    fingerprint=fingerprint, note=note)
             if cancellation.replayed:
                 return _replayed(click, cancellation.note, "cancelled", cancellation.cancelled, invocation)
             event = _as_read(device, event, remembered, cancellation.event)
             return Press(click, "cancelled", event, *_standing(cancellation.cancelled), None, True)
         checked = repository.check_in(event.event_id, device.person, now=moment, request_id=request_id, note=note,
+                                      fingerprint=fingerprint,
                                       opens_before=timedelta(minutes=settings.check_in_opens_minutes))
         if checked.replayed:
             return _replayed(click, checked.note, "checked_in", checked.signup, invocation)
@@ -305,32 +305,48 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
     except errors.Busy:
         raise
     except errors.TurnoutError as refusal:
-        return refuse_click(click, refusal, request_id=request_id, invocation=invocation, now=moment, note=note)
+        return refuse_click(click, refusal, request_id=request_id, invocation=invocation, now=moment, note=note,
+                            serial=serial)
 
 
 def refuse_click(click: str | None, refusal: errors.TurnoutError, *, request_id: str, invocation: str | None = None,
-                 now: datetime | None = None, note: dict[str, Any] | None = None) -> Press:
+                 now: datetime | None = None, note: dict[str, Any] | None = None, serial: str | None = None) -> Press:
     """A click that is refused (a message its edge could not read, or a domain refusal) stores the refusal as
     its outcome, once, like any other; answer as in press_button."""
+    return _refuse(click, refusal, _request_id(request_id), rules.request("press", serial, click),  # type: ignore[arg-type]
+                   invocation, _now(now), note)
+
+
+def _refuse(click: str | None, refusal: errors.TurnoutError, request_id: str, fingerprint: str,
+            invocation: str | None, now: datetime, note: dict[str, Any] | None, *, apart: bool = False) -> Press:
     stored = {"kind": "refused", "error": {"code": refusal.code, "message": refusal.message},
               "note": note or {"by": invocation}}
-    first = repository.store_outcome(_request_id(request_id), stored, _now(now))  # type: ignore[arg-type]
+    try:
+        first = repository.store_outcome(request_id, stored, now, fingerprint)
+    except errors.RequestIdReused as reused:
+        if apart:  # the id kept apart is taken too: answered, not kept
+            return Press(click, "error", None, None, None, (reused.code, reused.message), True)
+        # The click id holds another click's outcome: this click's refusal is kept under the id and what this
+        # click asked, so its own repeated deliveries are answered once too.
+        kept_apart = f"{request_id}:reused:{hashlib.sha256(fingerprint.encode()).hexdigest()[:16]}"
+        return _refuse(click, reused, kept_apart, fingerprint, invocation, now, note, apart=True)
     return _from_stored(click, stored if first is None else first, invocation, answer=first is None)
 
 
-def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_id: str, note: dict[str, Any],
-                    moment: datetime) -> tuple[SignupOutcome, EventRef]:
+def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_id: str, fingerprint: str,
+                    note: dict[str, Any], moment: datetime) -> tuple[SignupOutcome, EventRef]:
     """A sign-up checked against what the binding remembers of its event; a stale memory is refreshed once."""
     try:
         return repository.sign_up(event.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
-                                  request_id=request_id, now=moment, note=note,
+                                  request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
                                   expect=event if remembered else None), event
     except repository.StaleCopy as stale:
         repository.remember_event(device.serial, stale.event)
         fresh = EventRef.of(stale.event)
         note["event"] = _ref_json(fresh)
         return repository.sign_up(fresh.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
-                                  request_id=request_id, now=moment, note=note, expect=fresh), fresh
+                                  request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
+                                  expect=fresh), fresh
 
 
 def _as_read(device: Device, remembered: EventRef, was_remembered: bool, read: Event | None) -> EventRef:

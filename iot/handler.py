@@ -36,7 +36,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any] | None:
         if bad.serial is None:
             return None
         press = services.refuse_click(bad.click_type, InvalidInput(bad.message), invocation=invocation,
-                                      request_id=bad.request_id or _unidentified(bad.serial))
+                                      request_id=bad.request_id or _unidentified(bad.serial), serial=bad.serial)
         return _answer(bad.serial, bad.click_id, press)
     press = services.press_button(click.serial, click.click_type, invocation=invocation,
                                   request_id=click.request_id or _unidentified(click.serial))
