@@ -323,7 +323,7 @@ def test_busy_is_raised_for_lambda_to_retry(ski_trip, melvins_button, monkeypatc
     def busy(*args, **kwargs):
         raise Busy()
 
-    monkeypatch.setattr(services.repository, "sign_up", busy)
+    monkeypatch.setattr(services.signups, "sign_up", busy)
     with pytest.raises(Busy):
         handler.lambda_handler(fixture("classic_single.json"), context())
     assert published() == []
