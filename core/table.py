@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
+    JSONAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -202,7 +203,7 @@ class PairingMissesItem(TurnoutItem, discriminator="pairing_misses"):
 class RequestItem(TurnoutItem, discriminator="request"):
     """The stored outcome of an idempotent request (a button click, a retried call)."""
 
-    outcome = UnicodeAttribute()
+    outcome = JSONAttribute()  # what services answer a replay from, and the request it answers ("request")
 
 
 def _local(utc_text: str, tz: ZoneInfo) -> datetime:
@@ -217,5 +218,7 @@ def page_start(partition: str, sk: str, order: str) -> dict[str, Any]:
 
 # Every model inherits the base model's connection once it has one, so the whole table shares one botocore
 # session and client (a second session reloads botocore's data, a large part of a cold start: make bench).
-# pynamodb builds it on first use; asking for it here decides which model that is.
+# pynamodb builds it on first use; asking for it here decides which model that is, and the client is built at
+# import like every expensive thing, so a container's init phase (and SnapStart's snapshot) holds it.
 connection = TurnoutItem._get_connection().connection
+connection.client

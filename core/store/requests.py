@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-import orjson
-
 from core import errors, keys
 from core.store import transactions as tx
 from core.table import RequestItem
@@ -27,7 +25,7 @@ class RequestUsed(errors.InvalidInput):
 def write(request_id: str, fingerprint: str | None, outcome: dict[str, Any], now: datetime) -> tx.Write:
     """The outcome's item, put only if the id holds none; the one in the way comes back on refusal."""
     stored = {**outcome, "request": fingerprint} if fingerprint is not None else outcome
-    item = RequestItem(*keys.request(request_id), outcome=orjson.dumps(stored).decode(), expires=now + REQUEST_TTL)
+    item = RequestItem(*keys.request(request_id), outcome=stored, expires=now + REQUEST_TTL)
     return tx.put("request", item, RequestItem.pk.does_not_exist(), want_old=True)
 
 
@@ -46,7 +44,7 @@ def noted(outcome: dict[str, Any], note: dict[str, Any] | None) -> dict[str, Any
 def _same_request(item: RequestItem, fingerprint: str | None) -> dict[str, Any]:
     """The stored outcome, if it answers this very request; RequestIdReused if the id came with another one.
     Outcomes stored before fingerprints were (they expire within REQUEST_TTL) are taken as this request's."""
-    outcome = orjson.loads(item.outcome)
+    outcome = item.outcome
     if outcome.get("request", fingerprint) != fingerprint:
         raise errors.RequestIdReused()
     return outcome

@@ -112,7 +112,8 @@ def commit(writes: list[Write]) -> None:
 
 
 def with_retries(attempt: Callable[[], T]) -> T:
-    """Runs an optimistic attempt until it neither conflicts nor is throttled; then gives up with Busy."""
+    """Runs an optimistic attempt until it neither conflicts nor is throttled; then gives up with Busy. Not
+    botocore's retries: those resend the same request, where a refused attempt is recomputed from a fresh read."""
     throttled = False
     for n in range(ATTEMPTS):
         try:
