@@ -102,9 +102,10 @@ def sign_up(
                 raise errors.EventNotFound(event_id) from None
             if latest.closes_at <= moment:
                 raise errors.EventOver(event_id) from None
-            rules.check_party_fits(latest.value().capacity, seats)
-            if expect is not None and not expect.names(latest.value()):
-                raise StaleCopy(latest.value()) from None
+            as_it_is = latest.value()
+            rules.check_party_fits(as_it_is.capacity, seats)
+            if expect is not None and not expect.names(as_it_is):
+                raise StaleCopy(as_it_is) from None
             known["event"] = latest
             raise tx.Retry() from None
         if status == "waitlisted":
@@ -158,8 +159,6 @@ def _promoted_value(head: SignupItem) -> Signup:
     return head.value()._replace(status="going", position=None)
 
 
-# What a cancel assumes of the signup until its delete's condition says otherwise.
-_USUAL_SIGNUP = Cancelled("", "", "going", 0)
 
 
 @tx.faults_as_busy
@@ -180,8 +179,9 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
         event, head = _event_and_head(event_id)
         if guess and head is not None and head.person == person:
             guess, mine_item = False, head  # first in line: the query read the signup already
+        # Until its delete's condition says otherwise, a cancel assumes the usual signup: going, no guests.
         mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
-                else _USUAL_SIGNUP._replace(event_id=event_id, person=person))
+                else Cancelled(event_id, person, "going", 0))
         freed = rules.seats(mine.guests)
         seats_left = int(event.seats_left)
         if guess:
