@@ -151,10 +151,10 @@ def list_signups(params: dict, query: dict, body: dict, caller: Caller) -> dict:
                                 "seats_taken": page.seats_taken, "next_cursor": page.next_cursor})
 
 
-@route("PUT", "/events/{event_id}/signups/{person}", access=SELF, summary="Sign a person up (idempotent).", body=SIGNUP,
-       raises=(errors.EventNotFound, errors.EventOver, errors.EventFull),
+@route("PUT", "/events/{event_id}/signups/{person}", access=SELF, summary="Sign a person up, or change their party.",
+       body=SIGNUP, raises=(errors.EventNotFound, errors.EventOver, errors.EventFull, errors.NoRoomToGrow),
        ok={201: ("Signup", "Signed up now: going, or on the waitlist."),
-           200: ("Signup", "Already signed up; nothing changed.")})
+           200: ("Signup", "Already signed up: unchanged, or with the party changed to the guests given.")})
 def sign_up(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     outcome = services.sign_up(params["event_id"], params["person"], source="api", **body)
     return render.respond(201 if outcome.created else 200, render.signup(outcome.signup))

@@ -165,20 +165,23 @@ def _request_id(request_id: str | None) -> str | None:
     return request_id
 
 
-def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int | None = 0, source: str = "api",
+def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int | None = None, source: str = "api",
             waitlist: bool = True, request_id: str | None = None, now: datetime | None = None) -> SignupOutcome:
-    """Idempotent: signing up again returns the existing signup with created=False. request_id makes a
-    retried delivery return the first outcome. Raises InvalidInput, EventNotFound, EventOver, EventFull."""
+    """Idempotent: signing up again returns the existing signup with created=False, its party changed to
+    `guests` when they are given and differ (None: as it is; a new signup brings none). request_id makes a
+    retried delivery return the first outcome. Raises InvalidInput, EventNotFound, EventOver, EventFull,
+    NoRoomToGrow."""
     if source not in SOURCES:
         raise errors.InvalidInput(f"source is one of {', '.join(SOURCES)}.", "source")
     if not isinstance(waitlist, bool):
         raise errors.InvalidInput("waitlist must be true or false.", "waitlist")
     event_id, person = valid.event_id(event_id), valid.handle(person)
+    resize = guests is not None
     name, guests = valid.text(name, "name", max_length=valid.PERSON_NAME_MAX), valid.guests(guests)
     return signups.sign_up(
-        event_id, person, name=name, guests=guests, source=source, waitlist=waitlist,
+        event_id, person, name=name, guests=guests, source=source, waitlist=waitlist, resize=resize,
         request_id=_request_id(request_id), now=_now(now),
-        fingerprint=rules.request("sign_up", event_id, person, name=name, guests=guests, source=source,
+        fingerprint=rules.request("sign_up", event_id, person, name=name, guests=guests if resize else None, source=source,
                                   waitlist=waitlist),
     )
 

@@ -43,11 +43,13 @@ def sign_up(
     fingerprint: str | None = None,
     note: dict[str, Any] | None = None,
     expect: EventRef | None = None,
+    resize: bool = False,
 ) -> SignupOutcome:
     """One transaction when a seat is free (or the line is known to be long): the signup put if the person has
     none, and the event's counts moved if the condition for its path still holds. A refused condition hands
     back the event as it was, so the other path is tried at once. `expect`: the event as the caller remembers
-    it (name, start, time zone); StaleCopy when it changed."""
+    it (name, start, time zone); StaleCopy when it changed. `resize`: the guests were asked for, so a signup
+    that exists already changes its party to them (change_party)."""
     seats = rules.seats(guests)
     moment = keys.utc(now)
     known: dict[str, EventItem] = {}
@@ -88,7 +90,10 @@ def sign_up(
                 existing = refused.old("signup")
                 if not isinstance(existing, SignupItem):
                     raise tx.Retry() from None
-                already = SignupOutcome(_with_position(existing), created=False)
+                if resize and int(existing.guests) != guests:
+                    already = SignupOutcome(change_party(event_id, person, guests, now=now, seen=existing), created=False)
+                else:
+                    already = SignupOutcome(_with_position(existing), created=False)
                 if request_id is None:
                     return already
                 first = requests.store_apart(request_id, fingerprint, {"kind": "sign_up", "created": False,
@@ -113,6 +118,67 @@ def sign_up(
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)
+
+
+@tx.faults_as_busy
+def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen: SignupItem) -> Signup:
+    """A signup's guests changed where it stands, in one transaction with the event's seats: a going party grows
+    only into free seats that nobody is waiting for, a smaller one gives its seats back and the line moves up, a
+    waiting one keeps its place. `seen`: the signup as last read. Raises NoRoomToGrow, InvalidInput (a party
+    larger than the event), EventOver, NotSignedUp."""
+    party = rules.seats(guests)
+    moment = keys.utc(now)
+    current = {"signup": seen}
+
+    def attempt() -> tuple[Signup, bool]:
+        mine = current["signup"]
+        before = int(mine.guests)
+        if before == guests:
+            return _with_position(mine), False
+        grows = party - rules.seats(before)
+        writes = [tx.update("signup", SignupItem(*keys.signup(event_id, person)), [SignupItem.guests.set(guests)],
+                            (SignupItem.status_order == mine.status_order) & (SignupItem.guests == before),
+                            want_old=True)]
+        if mine.status == "going":
+            condition = _open(moment)
+            if grows > 0:
+                condition &= (EventItem.seats_left >= grows) & (EventItem.waitlisted == 0)
+            writes.append(tx.update("event", _event_key(event_id), [EventItem.seats_left.add(-grows)], condition,
+                                    want_old=True))
+        else:
+            # A waiting party holds no seat yet; it must still fit the whole event, or it would block the line.
+            condition = _open(moment) & (EventItem.capacity.does_not_exist() | (EventItem.capacity >= party))
+            writes.append(tx.check("event", EventItem, *keys.event(event_id), condition, want_old=True))
+        try:
+            tx.commit(writes)
+        except tx.Refused as refused:
+            if refused.failed("signup"):
+                latest = refused.old("signup")
+                if not isinstance(latest, SignupItem):
+                    raise errors.NotSignedUp(event_id, person) from None
+                current["signup"] = latest  # promoted, or changed by another request: go on from it as it is
+                raise tx.Retry() from None
+            event = refused.old("event")
+            if not isinstance(event, EventItem):
+                raise errors.EventNotFound(event_id) from None
+            if event.closes_at <= moment:
+                raise errors.EventOver(event_id) from None
+            rules.check_party_fits(event.value().capacity, party)
+            if mine.status == "going" and grows > 0:
+                raise errors.NoRoomToGrow(event_id, person, spots_left=int(event.seats_left),
+                                          waiting=int(event.waitlisted), guests=before) from None
+            raise tx.Retry() from None
+        changed = mine.value()._replace(guests=guests)
+        if changed.status == "waitlisted":
+            changed = changed._replace(position=place_in_line(mine.pk, mine.status_order))
+        return changed, grows < 0 or mine.status == "waitlisted"
+
+    changed, line_may_move = tx.with_retries(attempt)
+    if line_may_move:
+        fill_if_room(event_id, now)
+        if changed.status == "waitlisted":
+            return get_signup(event_id, person)  # it may have been promoted just now
+    return changed
 
 
 def _with_position(item: SignupItem) -> Signup:

@@ -7,7 +7,7 @@ import time
 from functools import wraps
 from typing import Any, Callable, NamedTuple, ParamSpec, TypeVar
 
-from pynamodb.constants import ALL_OLD
+from pynamodb.constants import ALL_OLD, RETURN_VALUES_ON_CONDITION_FAILURE
 from pynamodb.exceptions import CancellationReason, PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -61,6 +61,15 @@ def update(label: str, item: TurnoutItem, actions: list[Action], condition: Cond
 def delete(label: str, item: TurnoutItem, condition: Condition | None = None, *, want_old: bool = False) -> Write:
     # pynamodb's TransactWrite.delete cannot ask for the refused item back; the model's own kwargs can.
     return Write(label, "Delete", item.get_delete_kwargs_from_instance(condition, ALL_OLD if want_old else None))
+
+
+def check(label: str, model: type[TurnoutItem], pk: str, sk: str, condition: Condition, *,
+          want_old: bool = False) -> Write:
+    """A condition on an item the transaction does not change."""
+    kwargs = model.get_operation_kwargs_from_class(pk, sk, condition)
+    if want_old:
+        kwargs[RETURN_VALUES_ON_CONDITION_FAILURE] = ALL_OLD
+    return Write(label, "ConditionCheck", kwargs)
 
 
 class Refused(Exception):

@@ -138,6 +138,21 @@ def test_sign_up_is_201_then_200_and_idempotent(table):
     assert again.status == 200 and again.json == signup
 
 
+def test_a_repeat_sign_up_with_guests_changes_the_party(table):
+    event = new_event(capacity=4)
+    path = f"/events/{event['event_id']}/signups/melvin"
+    assert signed_up(event["event_id"], "melvin", {"guests": 2})["guests"] == 2
+    smaller = call("PUT", path, {"guests": 0})
+    assert (smaller.status, smaller.json["guests"]) == (200, 0)
+    assert call("PUT", path).json["guests"] == 0  # no guests given: the party stays as it is
+    signed_up(event["event_id"], "anna", {"guests": 1})
+    refused = call("PUT", path, {"guests": 2})
+    assert (refused.status, refused.error["code"]) == (409, "NoRoomToGrow")
+    assert "only 1 more spot is free" in refused.error["message"]
+    answer = call("GET", f"/events/{event['event_id']}").json
+    assert (answer["going"], answer["seats_taken"], answer["spots_left"]) == (2, 3, 1)
+
+
 def test_sign_up_with_a_base64_body_from_the_fixture(table):
     event = new_event()
     request = fixture("put_signup_base64.json")

@@ -35,10 +35,71 @@ def test_first_come_go_then_wait_in_line(table):
 def test_signing_up_twice_changes_nothing(table):
     event = make(capacity=1)
     first = services.sign_up(event.event_id, "ann", name="Ann", now=NOW)
-    again = services.sign_up(event.event_id, "ann", name="Someone else", guests=3, now=NOW + timedelta(hours=1))
+    again = services.sign_up(event.event_id, "ann", name="Someone else", now=NOW + timedelta(hours=1))
     assert first.created and not again.created
     assert again.signup == first.signup
-    assert services.get_event(event.event_id).going == 1
+
+
+def seats(event):
+    fresh = services.get_event(event.event_id)
+    return fresh.going, fresh.seats_taken, fresh.spots_left, fresh.waitlisted
+
+
+def test_a_going_party_grows_into_free_seats(table):
+    event = make(capacity=5)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    again = services.sign_up(event.event_id, "ann", guests=2, now=NOW)
+    assert (again.created, again.signup.guests, again.signup.status) == (False, 2, "going")
+    assert seats(event) == (1, 3, 2, 0)
+    assert services.get_signup(event.event_id, "ann").guests == 2
+
+
+def test_a_party_that_would_not_fit_keeps_its_seats(table):
+    event = make(capacity=4)
+    services.sign_up(event.event_id, "ann", guests=1, now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    with pytest.raises(errors.NoRoomToGrow, match="only 1 more spot is free. ann keeps 1 guest."):
+        services.sign_up(event.event_id, "ann", guests=3, now=NOW)
+    with pytest.raises(errors.InvalidInput, match="a party of 5 cannot fit") as bigger:
+        services.sign_up(event.event_id, "ann", guests=4, now=NOW)
+    assert bigger.value.field == "guests"
+    assert services.get_signup(event.event_id, "ann").guests == 1
+    assert seats(event) == (2, 3, 1, 0)
+
+
+def test_a_party_does_not_grow_past_people_waiting_for_seats(table):
+    event = make(capacity=4)
+    services.sign_up(event.event_id, "ann", guests=2, now=NOW)
+    bob = services.sign_up(event.event_id, "bob", guests=2, now=NOW)  # 3 seats, 1 free: he waits
+    assert bob.signup.status == "waitlisted"
+    with pytest.raises(errors.NoRoomToGrow, match="1 person is waiting in line first"):
+        services.sign_up(event.event_id, "ann", guests=3, now=NOW)
+    assert seats(event) == (1, 3, 1, 1)
+
+
+def test_a_smaller_party_gives_its_seats_back_and_the_line_moves_up(table):
+    event = make(capacity=3)
+    services.sign_up(event.event_id, "ann", guests=2, now=NOW)
+    assert services.sign_up(event.event_id, "bob", now=NOW).signup.status == "waitlisted"
+    smaller = services.sign_up(event.event_id, "ann", guests=0, now=NOW)
+    assert (smaller.signup.guests, smaller.signup.status) == (0, "going")
+    assert people(event) == [("ann", "going", None), ("bob", "going", None)]
+    assert seats(event) == (2, 2, 1, 0)
+
+
+def test_a_waiting_party_changes_in_place_and_is_promoted_once_it_fits(table):
+    event = make(capacity=4)
+    services.sign_up(event.event_id, "ann", guests=2, now=NOW)
+    services.sign_up(event.event_id, "bob", guests=2, now=NOW)
+    services.sign_up(event.event_id, "cat", now=NOW)
+    bigger = services.sign_up(event.event_id, "cat", guests=1, now=NOW)
+    assert (bigger.signup.status, bigger.signup.position, bigger.signup.guests) == ("waitlisted", 2, 1)
+    with pytest.raises(errors.InvalidInput, match="a party of 5 cannot fit"):
+        services.sign_up(event.event_id, "cat", guests=4, now=NOW)
+    smaller = services.sign_up(event.event_id, "bob", guests=0, now=NOW)  # now 1 seat: the free one
+    assert (smaller.signup.status, smaller.signup.guests) == ("going", 0)
+    assert people(event) == [("ann", "going", None), ("bob", "going", None), ("cat", "waitlisted", 1)]
+    assert seats(event) == (2, 4, 0, 1)
 
 
 def test_a_repeat_on_the_waitlist_keeps_its_place(table):

@@ -32,7 +32,7 @@ class SignupModel:
 
     def sign_up(self, person: str, guests: int) -> str:
         if self.signed_up(person):
-            return "existing"
+            return self.resize(person, guests)
         if 1 + guests > self.capacity:
             return "too_big"
         if not self.line and self.seats_left() >= 1 + guests:
@@ -40,6 +40,30 @@ class SignupModel:
             return "going"
         self.line.append((person, guests))
         return "waitlisted"
+
+    def resize(self, person: str, guests: int) -> str:
+        """A signed-up person asking again with guests: the party changes where it stands, or stays as it is."""
+        before = self.guests_of(person)
+        if guests == before:
+            return "existing"
+        if 1 + guests > self.capacity:
+            return "too_big"
+        if person in self.going:
+            if guests > before and (self.line or self.seats_left() < guests - before):
+                return "no_room"
+            self.going[person] = guests
+        else:
+            self.line = [(p, guests if p == person else g) for p, g in self.line]
+        self.promote()
+        return "existing"
+
+    def promote(self) -> str | None:
+        promoted = None
+        while self.line and 1 + self.line[0][1] <= self.seats_left():
+            head, guests = self.line.pop(0)
+            self.going[head] = guests
+            promoted = promoted or head
+        return promoted
 
     def guests_of(self, person: str) -> int:
         return self.going[person] if person in self.going else next(g for p, g in self.line if p == person)
@@ -50,12 +74,7 @@ class SignupModel:
             del self.going[person]
         else:
             self.line = [(p, g) for p, g in self.line if p != person]
-        promoted = None
-        while self.line and 1 + self.line[0][1] <= self.seats_left():
-            head, guests = self.line.pop(0)
-            self.going[head] = guests
-            promoted = promoted or head
-        return promoted
+        return self.promote()
 
 
 class SignupMachine(RuleBasedStateMachine):
@@ -84,8 +103,11 @@ class SignupMachine(RuleBasedStateMachine):
         except errors.InvalidInput as refused:
             assert expected == "too_big" and refused.field == "guests"
             return
+        except errors.NoRoomToGrow:
+            assert expected == "no_room"
+            return
         if expected == "existing":
-            assert not outcome.created
+            assert not outcome.created and outcome.signup.guests == guests
         else:
             assert outcome.created and outcome.signup.status == expected
 
@@ -130,6 +152,7 @@ class SignupMachine(RuleBasedStateMachine):
         assert [s.position for s in page.signups if s.status == "waitlisted"] == list(range(1, len(line) + 1))
         assert {s.person for s in page.signups if s.checked_in_at} == self.model.checked_in
         assert (event.going, event.waitlisted) == (len(going), len(line))
+        assert (event.seats_taken, event.spots_left) == (self.model.capacity - self.model.seats_left(), self.model.seats_left())
         assert event.spots_left == self.model.seats_left() >= 0
         assert len({s.person for s in page.signups}) == len(page.signups)
 
