@@ -68,6 +68,8 @@ SCHEMAS = {
         "waitlisted": _SIGNUPS_WAITING,
         "seats_taken": _SEATS_TAKEN,
         "spots_left": {"type": ["integer", "null"], "minimum": 0, "description": "null when unlimited."},
+        "signups_close_at": {**_MAYBE_TIME, "description": "The organizer's closing time for sign-ups; null: the start."},
+        "signups_until": {**_TIME, "description": "When new sign-ups stop: signups_close_at, else the start."},
         "created_at": _TIME,
     }),
     "Signup": _closed({

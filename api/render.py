@@ -93,6 +93,8 @@ def event(value: Event) -> dict:
         "waitlisted": value.waitlisted,
         "seats_taken": value.seats_taken,
         "spots_left": value.spots_left,
+        "signups_close_at": value.signups_close_at,
+        "signups_until": value.signups_until,
         "created_at": value.created_at,
     }
 

@@ -78,6 +78,7 @@ EVENT_FIELDS = {
     "location": Field("text", max_length=validation.LOCATION_MAX),
     "description": Field("text", max_length=validation.DESCRIPTION_MAX, multiline=True),
     "capacity": Field("capacity"),
+    "signups_close_at": Field("time"),
 }
 NEW_EVENT = Body(EVENT_FIELDS)
 EVENT_CHANGES = Body({name: spec._replace(required=False) for name, spec in EVENT_FIELDS.items()}, at_least_one=True)
@@ -152,7 +153,8 @@ def list_signups(params: dict, query: dict, body: dict, caller: Caller) -> dict:
 
 
 @route("PUT", "/events/{event_id}/signups/{person}", access=SELF, summary="Sign a person up, or change their party.",
-       body=SIGNUP, raises=(errors.EventNotFound, errors.EventOver, errors.EventFull, errors.NoRoomToGrow),
+       body=SIGNUP, raises=(errors.EventNotFound, errors.EventOver, errors.SignupsClosed, errors.EventFull,
+                            errors.NoRoomToGrow),
        ok={201: ("Signup", "Signed up now: going, or on the waitlist."),
            200: ("Signup", "Already signed up: unchanged, or with the party changed to the guests given.")})
 def sign_up(params: dict, query: dict, body: dict, caller: Caller) -> dict:

@@ -71,6 +71,11 @@ class EventOver(Conflict):
         super().__init__("The event is over; its list is closed.", event_id=event_id)
 
 
+class SignupsClosed(Conflict):
+    def __init__(self, event_id: str, closed_at: str) -> None:
+        super().__init__(f"Sign-ups for this event closed at {closed_at}.", event_id=event_id, closed_at=closed_at)
+
+
 class NoRoomToGrow(Conflict):
     """A going party asked for more seats than are free, or jumped a line: it keeps the seats it holds."""
 

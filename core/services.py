@@ -29,7 +29,8 @@ from core.values import (
     SignupPage,
 )
 
-EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity"})
+EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity",
+                          "signups_close_at"})
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 CODE = re.compile(r"\d{6}")
 EVENTS_PAGE = 20
@@ -57,12 +58,14 @@ def _new_event_id() -> str:
 
 def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timezone: str = "UTC",
                  location: str | None = None, description: str | None = None, capacity: int | None = None,
-                 now: datetime | None = None) -> Event:
-    """starts_at / ends_at are ISO 8601 text (no offset = the event's own time zone). Raises InvalidInput."""
+                 signups_close_at: str | None = None, now: datetime | None = None) -> Event:
+    """starts_at / ends_at / signups_close_at are ISO 8601 text (no offset = the event's own time zone); sign-ups
+    close at the start unless signups_close_at says otherwise. Raises InvalidInput."""
     tz = valid.timezone(timezone)
     start = valid.instant(starts_at, "starts_at", tz)
     end = valid.instant(ends_at, "ends_at", tz) if ends_at is not None else None
     valid.event_times(start, end)
+    close = valid.instant(signups_close_at, "signups_close_at", tz) if signups_close_at is not None else None
     cap = valid.capacity(capacity)
     event = Event(
         event_id=_new_event_id(),
@@ -78,9 +81,11 @@ def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timez
         spots_left=cap,
         seats_taken=0,
         created_at=_now(now).astimezone(start.tzinfo),
+        signups_close_at=close,
     )
     if event.closes_at <= _now(now):
         raise errors.InvalidInput("The event would already be over.", "starts_at")
+    valid.signups_close(close, event.closes_at)
     return events.put_event(event)
 
 
@@ -92,9 +97,18 @@ def list_events(*, limit: int | str | None = None, cursor: str | None = None, no
     return Page(found, cursors.encode("events", {"after": last}) if last else None)
 
 
-def next_event(*, now: datetime | None = None) -> Event:
-    """The soonest event not yet over. Raises NoUpcomingEvent."""
-    found, _ = events.upcoming_events(_now(now), 1, None, valid.EVENT_LENGTH_MAX + timedelta(days=1))
+# Events that started and still run are listed first; a button's sign-up looks past this many of them.
+RUNNING_AT_ONCE = 10
+
+
+def next_event(*, now: datetime | None = None, taking_signups: bool = False) -> Event:
+    """The soonest event not yet over; with taking_signups, the soonest whose sign-ups are still open (one that
+    has started is listed until it ends, but takes no new signups). Raises NoUpcomingEvent."""
+    moment = _now(now)
+    found, _ = events.upcoming_events(moment, RUNNING_AT_ONCE if taking_signups else 1, None,
+                                      valid.EVENT_LENGTH_MAX + timedelta(days=1))
+    if taking_signups:
+        found = [event for event in found if event.signups_until > moment]
     if not found:
         raise errors.NoUpcomingEvent()
     return found[0]
@@ -140,7 +154,14 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
             )
         if "capacity" in changes:
             fields["capacity"] = valid.capacity(changes["capacity"])
-        return before._replace(**fields)
+        if "signups_close_at" in changes:
+            close = changes["signups_close_at"]
+            fields["signups_close_at"] = valid.instant(close, "signups_close_at", tz) if close is not None else None
+        elif before.signups_close_at is not None:
+            fields["signups_close_at"] = before.signups_close_at.astimezone(ZoneInfo(tz))
+        after = before._replace(**fields)
+        valid.signups_close(after.signups_close_at, after.closes_at)
+        return after
 
     updated = events.update_event(event_id, apply)
     # Raised capacity leaves seats free for the line: the first in line are promoted into them.
@@ -286,7 +307,7 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
             event = EventRef(device.event_id, device.event_name, device.event_starts_at)
             remembered = True
         else:
-            found = events.get_event(device.event_id) if device.event_id else next_event(now=moment)
+            found = events.get_event(device.event_id) if device.event_id else next_event(now=moment, taking_signups=click == "SINGLE")
             event, remembered = EventRef.of(found), False
         note["event"] = _ref_json(event)
         if click == "SINGLE":

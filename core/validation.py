@@ -119,6 +119,11 @@ def page_size(value: object, default: int) -> int:
     return value
 
 
+def signups_close(close_at: datetime | None, list_closes_at: datetime) -> None:
+    if close_at is not None and close_at > list_closes_at:
+        raise InvalidInput("signups_close_at must not be after the event ends.", "signups_close_at")
+
+
 def event_times(starts_at: datetime, ends_at: datetime | None) -> None:
     if ends_at is None:
         return

@@ -29,13 +29,20 @@ class Event(NamedTuple):
     spots_left: int | None  # None when capacity is unlimited
     seats_taken: int  # seats the going signups hold: each of them and their guests
     created_at: datetime
+    signups_close_at: datetime | None = None  # the organizer's closing time for new signups; None: the start
 
     @property
     def closes_at(self) -> datetime:
-        """When the list closes: the event's end, or the end of its first day when no end is given."""
+        """When the list closes and the event stops being listed: its end, or the end of its first day when no
+        end is given. Check-in runs until then."""
         if self.ends_at is not None:
             return self.ends_at
         return self.starts_at.replace(hour=0, minute=0, second=0, microsecond=0) + _ONE_DAY
+
+    @property
+    def signups_until(self) -> datetime:
+        """When new signups stop: at the start, unless the organizer chose another time (never after the end)."""
+        return self.signups_close_at if self.signups_close_at is not None else self.starts_at
 
 
 class Signup(NamedTuple):

@@ -17,6 +17,7 @@ from core.errors import (
     PairingCodeInvalid,
     PairingLocked,
     RequestIdReused,
+    SignupsClosed,
     TurnoutError,
 )
 from core.values import Event, Signup, SignupOutcome
@@ -256,6 +257,7 @@ def linked(person_handle: str) -> str:
 NO_SIGNUP = "You weren't signed up for that event, so there's nothing to cancel."
 EVENT_GONE = "I can't find that event any more."
 LIST_CLOSED = "That event is over, so its list is closed."
+SIGNUPS_CLOSED = "Sign-ups for that event have closed."
 EVENT_FULL = "That event is full."
 CODE_INVALID = ("That code didn't work. A code works once and only for a few minutes, "
                 "so get a fresh one and try again.")
@@ -281,6 +283,8 @@ def for_error(error: TurnoutError) -> str:
         return LIST_CLOSED
     if isinstance(error, EventFull):
         return EVENT_FULL
+    if isinstance(error, SignupsClosed):
+        return SIGNUPS_CLOSED
     if isinstance(error, PairingLocked):
         return code_locked(error.retry_after_seconds)
     if isinstance(error, PairingCodeInvalid):

@@ -62,6 +62,9 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
             EventItem.name.set(after.name),
             EventItem.starts_at.set(keys.utc(after.starts_at)),
             EventItem.closes_at.set(keys.utc(after.closes_at)),
+            EventItem.signups_until.set(keys.utc(after.signups_until)),
+            (EventItem.signups_close_at.set(keys.utc(after.signups_close_at)) if after.signups_close_at
+             else EventItem.signups_close_at.remove()),
             EventItem.timezone.set(after.timezone),
             EventItem.start_order.set(keys.event_start_order(after.starts_at, event_id)),
             EventItem.ends_at.set(keys.utc(after.ends_at)) if after.ends_at else EventItem.ends_at.remove(),

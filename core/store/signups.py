@@ -29,6 +29,11 @@ def _open(now: str):
     return EventItem.pk.exists() & (EventItem.closes_at > now)
 
 
+def _taking_signups(now: str):
+    until = (EventItem.signups_until > now) | (EventItem.signups_until.does_not_exist() & (EventItem.starts_at > now))
+    return _open(now) & until
+
+
 @tx.faults_as_busy
 def sign_up(
     event_id: str,
@@ -63,11 +68,11 @@ def sign_up(
         if full:
             status, order, position = "waitlisted", keys.waitlist_order(moment, person), waiting + 1
             actions = [EventItem.waitlisted.add(1), EventItem.tickets.add(1)]
-            condition = _open(moment) & ((EventItem.seats_left < seats) | (EventItem.waitlisted > 0))
+            condition = _taking_signups(moment) & ((EventItem.seats_left < seats) | (EventItem.waitlisted > 0))
         else:
             status, order, position = "going", keys.going_order(moment, person), None
             actions = [EventItem.going.add(1), EventItem.seats_left.add(-seats)]
-            condition = _open(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == 0)
+            condition = _taking_signups(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == 0)
         if expect is not None:
             # What a button's binding remembers of its event must still be true, or the press answers stale news.
             condition &= ((EventItem.name == expect.name) & (EventItem.starts_at == keys.utc(expect.starts_at))
@@ -108,6 +113,8 @@ def sign_up(
             if latest.closes_at <= moment:
                 raise errors.EventOver(event_id) from None
             as_it_is = latest.value()
+            if as_it_is.signups_until <= now:
+                raise errors.SignupsClosed(event_id, as_it_is.signups_until.isoformat()) from None
             rules.check_party_fits(as_it_is.capacity, seats)
             if expect is not None and not expect.names(as_it_is):
                 raise StaleCopy(as_it_is) from None

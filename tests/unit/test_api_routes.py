@@ -153,6 +153,16 @@ def test_a_repeat_sign_up_with_guests_changes_the_party(table):
     assert (answer["going"], answer["seats_taken"], answer["spots_left"]) == (2, 3, 1)
 
 
+def test_sign_ups_close_when_the_organizer_says_and_by_default_at_the_start(table):
+    event = new_event(starts_at=SOON.isoformat(), timezone="UTC", signups_close_at=(SOON - timedelta(hours=2)).isoformat())
+    assert (event["signups_close_at"], event["signups_until"]) == ((SOON - timedelta(hours=2)).isoformat(),) * 2
+    refused = call("PUT", f"/events/{event['event_id']}/signups/melvin")
+    assert (refused.status, refused.error["code"]) == (409, "SignupsClosed")
+    reopened = call("PATCH", f"/events/{event['event_id']}", {"signups_close_at": None}).json
+    assert (reopened["signups_close_at"], reopened["signups_until"]) == (None, SOON.isoformat())
+    assert signed_up(event["event_id"], "melvin")["status"] == "going"
+
+
 def test_sign_up_with_a_base64_body_from_the_fixture(table):
     event = new_event()
     request = fixture("put_signup_base64.json")

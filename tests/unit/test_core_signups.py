@@ -1,6 +1,7 @@
 """Core signup services on moto in-process: seats, the waitlist, promotion, check-in and replays."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -343,3 +344,48 @@ def test_without_takeover_a_button_bound_to_someone_else_stays_theirs(table):
     assert services.get_device("BTN-1").person == "ann"
     assert services.bind_device("BTN-2", "bob", takeover=False).person == "bob"  # a free one
     assert services.bind_device("BTN-1", "bob").person == "bob"  # an organizer's takeover
+
+
+# --- when sign-ups close ------------------------------------------------------------------------
+
+
+def test_sign_ups_close_at_the_start_yet_the_event_is_listed_and_checked_in_until_it_ends(table):
+    event = make(capacity=10, ends_at=(STARTS + timedelta(hours=8)).isoformat())
+    services.sign_up(event.event_id, "ann", now=STARTS - timedelta(minutes=1))
+    with pytest.raises(errors.SignupsClosed, match=re.escape(f"closed at {event.starts_at.isoformat()}.")):
+        services.sign_up(event.event_id, "bob", now=STARTS)
+    with pytest.raises(errors.SignupsClosed):
+        services.sign_up(event.event_id, "bob", now=STARTS + timedelta(hours=1))
+    during = STARTS + timedelta(hours=1)
+    assert [e.event_id for e in services.list_events(now=during).items] == [event.event_id]
+    assert services.check_in(event.event_id, "ann", now=during).checked_in_at == during
+    assert services.list_events(now=STARTS + timedelta(hours=8)).items == []
+
+
+def test_an_organizer_may_keep_sign_ups_open_past_the_start_or_close_them_early(table):
+    late = make(ends_at=(STARTS + timedelta(hours=8)).isoformat(),
+                signups_close_at=(STARTS + timedelta(hours=2)).isoformat())
+    assert late.signups_until == STARTS + timedelta(hours=2)
+    assert services.sign_up(late.event_id, "ann", now=STARTS + timedelta(hours=1)).created
+    with pytest.raises(errors.SignupsClosed):
+        services.sign_up(late.event_id, "bob", now=STARTS + timedelta(hours=2))
+    early = make(signups_close_at=(STARTS - timedelta(days=1)).isoformat())
+    with pytest.raises(errors.SignupsClosed):
+        services.sign_up(early.event_id, "ann", now=STARTS - timedelta(hours=23))
+
+
+def test_sign_ups_cannot_close_after_the_event_ends(table):
+    with pytest.raises(errors.InvalidInput, match="signups_close_at") as refused:
+        make(ends_at=(STARTS + timedelta(hours=2)).isoformat(), signups_close_at=(STARTS + timedelta(hours=3)).isoformat())
+    assert refused.value.field == "signups_close_at"
+
+
+def test_changing_when_sign_ups_close(table):
+    event = make()
+    later = services.update_event(event.event_id, {"signups_close_at": (STARTS + timedelta(hours=1)).isoformat()}, now=NOW)
+    assert later.signups_until == STARTS + timedelta(hours=1)
+    moved = services.update_event(event.event_id, {"starts_at": (STARTS + timedelta(hours=2)).isoformat()}, now=NOW)
+    assert moved.signups_close_at == STARTS + timedelta(hours=1)  # the organizer's time stays as set
+    cleared = services.update_event(event.event_id, {"signups_close_at": None}, now=NOW)
+    assert (cleared.signups_close_at, cleared.signups_until) == (None, STARTS + timedelta(hours=2))
+    assert services.get_event(event.event_id).signups_until == STARTS + timedelta(hours=2)

@@ -95,6 +95,18 @@ def test_one_click_single_without_a_bound_event_signs_up_for_the_next_upcoming_e
     assert published() == [(f"iotbutton/{ONE_CLICK}/result", result)]
 
 
+def test_a_single_click_without_a_bound_event_passes_over_one_that_has_started(table):
+    running = services.create_event(name="Lodge breakfast", starts_at=starts_in(minutes=-30),
+                                    ends_at=starts_in(hours=2))
+    next_one = services.create_event(name="Ski trip", starts_at=starts_in(days=2))
+    services.bind_device(ONE_CLICK, "melvin")
+
+    result = handler.lambda_handler(fixture("one_click_single.json"), context())
+
+    assert (result["outcome"], result["event_id"]) == ("signed_up", next_one.event_id)
+    assert services.list_events().items[0].event_id == running.event_id  # listed until it ends
+
+
 def test_classic_double_cancels_and_says_so(ski_trip, melvins_button):
     services.sign_up(ski_trip.event_id, "melvin")
 
