@@ -20,14 +20,14 @@ $(BIN)/python:
 # The stack, the skill it serves and the device client the README presses buttons with: no test tools.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@echo "turnout: installing the local stack's packages into .venv (first run only) ..."
-	@$(BIN)/pip install --quiet -e '.[skill,device,local]' 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot"
+	@$(BIN)/pip install --quiet -e '.[api,skill,device,local]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot, icalendar"
 	@touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)
 	@echo "turnout: installing the test tools (pytest, schemathesis, cfn-lint, ...) into .venv (first test run only) ..."
-	@$(BIN)/pip install --quiet -e '.[skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import pytest, hypothesis, schemathesis, cfnlint"
+	@$(BIN)/pip install --quiet -e '.[api,skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import pytest, hypothesis, schemathesis, cfnlint, playwright"
 	@touch $@
 
 run: $(RUN_STAMP)
