@@ -6,11 +6,14 @@ from functools import cache
 from pathlib import Path
 
 from api import routes
+from core import config
 
 # Beside api/ in the repository and in the API function's zip (deploy/package.py copies it).
 FOLDER = Path(__file__).resolve().parents[1] / "web"
 INDEX = "index.html"
 VERSION_MARK = "__VERSION__"  # index.html names its files /web/__VERSION__/...; the served page names the set
+# The served page says whether tokens are checked, so it need not fetch /openapi.json (~55 KB) to learn it.
+MODE_MARK = "__MODE__"
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -52,7 +55,8 @@ def _answer(name: str, data: bytes, cache_control: str) -> dict:
 
 def page() -> dict:
     # no-cache: the browser asks again each time (a cheap 200 of a few KB), so a new version is seen at once.
-    html = files()[INDEX].replace(VERSION_MARK.encode(), version().encode())
+    mode = "open" if config.settings.auth_open else "checked"  # per request: a test may switch modes
+    html = files()[INDEX].replace(VERSION_MARK.encode(), version().encode()).replace(MODE_MARK.encode(), mode.encode())
     return _answer(INDEX, html, NO_CACHE)
 
 

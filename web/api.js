@@ -69,10 +69,13 @@ export async function allSignups(eventId) {
   return signups;
 }
 
-// How this API runs: "open" (no token checked, TURNOUT_AUTH=off), or "checked" (a bearer token per request).
+// How this API runs: "open" (no token checked, TURNOUT_AUTH=off), or "checked" (a bearer token per request). The
+// API writes it into the page it serves; a page served from elsewhere asks the OpenAPI document instead.
 export async function mode() {
-  const document = await call("GET", "/openapi.json");
-  return document.components?.securitySchemes ? "checked" : "open";
+  const told = document.querySelector('meta[name="turnout-mode"]')?.content;
+  if (told === "open" || told === "checked") return told;
+  const described = await call("GET", "/openapi.json");
+  return described.components?.securitySchemes ? "checked" : "open";
 }
 
 // The local stack's development sign-in (local/gateway.py, TURNOUT_AUTH=on only): a token for a handle.

@@ -32,6 +32,7 @@ function message(kind, text) {
 
 function say(box, kind, text) {
   box.replaceChildren(text ? message(kind, text) : "");
+  if (text) box.scrollIntoView({ block: "nearest" });
 }
 
 function field(label, input, hint) {
@@ -47,6 +48,7 @@ async function act(button, box, action, context) {
     if (!(error instanceof Refusal)) throw error;
     if (error.code === "Unauthorized" && session()?.token) forget();
     say(box, "problem", explain(error, context));
+    context?.fields?.[error.field]?.focus(); // the input the API named, to fix it at once
   } finally {
     button.disabled = false;
   }
@@ -280,7 +282,7 @@ function mySignup(event, mine, reload) {
         const signup = await call("PUT", path, body);
         await reload(signup.status === "going" ? { kind: "ok", text: "You're going!" }
           : { kind: "ok", text: `The event is full, so you're on the waitlist: number ${signup.position} in line.` });
-      }); } }, h("div", { class: "row" }, field("Guests you bring", guests), join)), box);
+      }, { fields: { guests } }); } }, h("div", { class: "row" }, field("Guests you bring", guests), join)), box);
   }
 
   const opens = checkInOpensAt(event);
@@ -312,7 +314,7 @@ function mySignup(event, mine, reload) {
       const signup = await call("PUT", path, { guests: wanted });
       await reload(signup.guests === wanted ? { kind: "ok", text: `Your party is now you${party(wanted) || " alone"}.` }
         : { kind: "problem", text: `Turnout kept your party at you${party(signup.guests) || " alone"}: it did not take the change.` });
-    }); } }, h("div", { class: "row" }, field("Guests you bring", guests), change)),
+    }, { fields: { guests } }); } }, h("div", { class: "row" }, field("Guests you bring", guests), change)),
     h("div", { class: "actions" },
       mine.status === "going" && !mine.checked_in_at && checkInOpen ? checkIn : null,
       cancel),
@@ -377,7 +379,7 @@ async function editView(eventId) {
         saved = await call("POST", "/events", Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== null)));
       }
       location.hash = `#/events/${saved.event_id}`;
-    });
+    }, { fields: inputs });
   } },
   field("Name", inputs.name),
   field("Starts", inputs.starts_at, `wall time in the event's zone`),
@@ -416,6 +418,8 @@ async function start() {
   drawWho();
   window.addEventListener("hashchange", () => { drawWho(); route(); });
   await route();
+  // The first view is drawn with data: what the browser tests time as "first render".
+  performance.mark("turnout:first-view");
   document.documentElement.dataset.ready = "true";
 }
 

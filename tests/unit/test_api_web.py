@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+import pytest
+
 from api import web
+from core import config
 from tests.unit.test_api_client import call, gateway_event, invoke
 
 ORIGIN = "https://r3pmxmplak.execute-api.us-east-1.amazonaws.com"  # the fixture's domain, as API Gateway gives it
@@ -50,6 +53,13 @@ def test_the_page_is_html_asked_for_again_each_time_and_names_its_files_by_versi
     assert web.VERSION_MARK not in answer.text
     assert f'src="/web/{web.version()}/app.js"' in answer.text
     assert f'href="/web/{web.version()}/style.css"' in answer.text
+
+
+@pytest.mark.parametrize("auth_open, mode", [(True, "open"), (False, "checked")])
+def test_the_page_says_whether_tokens_are_checked(monkeypatch, auth_open, mode):
+    monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=auth_open))
+    page = call("GET", "/").text
+    assert f'<meta name="turnout-mode" content="{mode}">' in page and web.MODE_MARK not in page
 
 
 def test_every_file_the_page_names_is_served_with_its_type_and_cached_under_the_current_version():
