@@ -85,6 +85,11 @@ function checkInOpensAt(event) {
   return new Date(new Date(event.starts_at).getTime() - CHECK_IN_OPENS_MS);
 }
 
+function checkInOpensText(event) {
+  const opens = checkInOpensAt(event).toISOString();
+  return when(opens, event.timezone, { weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit" });
+}
+
 // "datetime-local" wants the wall time; the API reads a time without offset in the event's own zone.
 function wallTime(iso) {
   return iso ? iso.slice(0, 16) : "";
@@ -285,9 +290,8 @@ function mySignup(event, mine, reload) {
       }, { fields: { guests } }); } }, h("div", { class: "row" }, field("Guests you bring", guests), join)), box);
   }
 
-  const opens = checkInOpensAt(event);
-  const checkInOpen = Date.now() >= opens.getTime();
-  const opensText = `${when(opens.toISOString(), event.timezone, { weekday: "long", hour: "numeric", minute: "2-digit" })}`;
+  const checkInOpen = Date.now() >= checkInOpensAt(event).getTime();
+  const opensText = checkInOpensText(event);
   const change = h("button", { type: "submit", class: "secondary" }, "Change party size");
   const cancel = h("button", { type: "button", class: "danger", onclick: () => act(cancel, box, async () => {
     const answer = await call("DELETE", path);
@@ -295,9 +299,17 @@ function mySignup(event, mine, reload) {
     await reload({ kind: "ok", text: `You've cancelled.${promoted}` });
   }) }, "Cancel my signup");
   const checkIn = h("button", { type: "button", onclick: () => act(checkIn, box, async () => {
-    await call("POST", `${path}/check-in`);
+    try {
+      await call("POST", `${path}/check-in`);
+    } catch (error) {
+      if (!(error instanceof Refusal && error.code === "CheckInNotOpen")) throw error;
+      // The event moved since this page was drawn: say when check-in opens now, on the page redrawn.
+      const moved = await call("GET", `/events/${encodeURIComponent(event.event_id)}`);
+      await reload({ kind: "problem", text: explain(error, { checkInOpens: checkInOpensText(moved) }) });
+      return;
+    }
     await reload({ kind: "ok", text: "You're checked in. Enjoy!" });
-  }, { checkInOpens: opensText }) }, "Check in");
+  }) }, "Check in");
 
   let status;
   if (mine.status === "going") {

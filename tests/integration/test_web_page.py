@@ -262,6 +262,24 @@ def test_organizers_create_and_edit_events_and_refusals_are_said_in_words(open_s
     assert "This event does not exist" in olga.said("This event does not exist")
 
 
+def test_a_page_drawn_before_the_event_moved_says_when_check_in_opens_now(open_stack, people):
+    trip = open_stack.new_event(name="Night ski", starts_at=_in(1).isoformat(), timezone="Europe/Oslo", capacity=4)
+    assert open_stack.request("PUT", f"/events/{trip['event_id']}/signups/melvin").status == 201
+    melvin = people()
+    melvin.open(f"/#/events/{trip['event_id']}")
+    melvin.sign_in("melvin")
+    melvin.page.get_by_role("button", name="Check in").wait_for(timeout=WAIT_MS)
+    # Meanwhile the organizer moves it three days on: check-in opens two hours before the new start.
+    moved = _in(72)
+    assert open_stack.request("PATCH", f"/events/{trip['event_id']}", {"starts_at": moved.isoformat()}).status == 200
+    melvin.click("Check in")
+    opens = (moved - timedelta(hours=2)).astimezone(ZoneInfo("Europe/Oslo"))
+    expected = f"Check-in is not open yet. It opens {opens:%A}, {opens:%B} {opens.day} at {_clock(opens, 'Europe/Oslo')}."
+    assert expected in melvin.said("Check-in is not open yet")
+    assert melvin.page.get_by_role("button", name="Check in").count() == 0
+    assert f"Check-in opens {opens:%A}" in melvin.text("section[aria-labelledby='me-title']")
+
+
 def test_with_tokens_checked_the_page_signs_in_and_shows_organizer_screens_to_organizers_only(browser, checked_stack,
                                                                                              tmp_path):
     olga = Person(browser, checked_stack.base_url, tmp_path)
