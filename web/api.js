@@ -55,6 +55,27 @@ export async function call(method, path, body) {
   throw new Refusal(answer.status, code, error?.message ?? "", error?.field);
 }
 
+// A file the API serves only with a token (the calendar file, when reads are not public): a plain link would go
+// without one, so it is fetched here and handed to the browser as a download.
+export async function download(path, filename) {
+  const token = session()?.token;
+  let answer;
+  try {
+    answer = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  } catch {
+    throw new Refusal(0, "Offline", "Turnout cannot be reached right now. Check your connection and try again.");
+  }
+  if (!answer.ok) {
+    const error = (await answer.json().catch(() => null))?.error;
+    throw new Refusal(answer.status, error?.code ?? (answer.status === 401 ? "Unauthorized" : "Unknown"), error?.message ?? "");
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await answer.blob());
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
 // Every signup of an event, all pages of it: going first, then the waitlist in order.
 export async function allSignups(eventId) {
   const signups = [];

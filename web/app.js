@@ -1,5 +1,5 @@
 // The web page's views: the hash address picks one (events, one event, new or edit event, sign in) and draws it.
-import { HANDLE, Refusal, allSignups, call, explain, forget, localSignIn, mode, remember, session } from "./api.js";
+import { HANDLE, Refusal, allSignups, call, download, explain, forget, localSignIn, mode, remember, session } from "./api.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -248,8 +248,7 @@ async function eventView(eventId, notice) {
       event.location ? h("p", { class: "meta" }, event.location) : null,
       h("p", { class: `seats${full ? " full" : ""}` }, text),
       event.description ? h("p", { class: "description" }, event.description) : null),
-    h("div", { class: "actions" },
-      h("a", { class: "button secondary", href: `/events/${event.event_id}/calendar.ics`, download: `turnout-${event.event_id}.ics` }, "Add to calendar"),
+    h("div", { class: "actions" }, calendarLink(event),
       organizer ? h("a", { class: "button secondary", href: `#/events/${event.event_id}/edit` }, "Edit event") : null),
     notice ? message(notice.kind, notice.text) : null,
     mySignup(event, mine, reload),
@@ -260,6 +259,21 @@ async function eventView(eventId, notice) {
       h("ol", { class: "people", "aria-labelledby": "waitlist-title" }, waiting.map(person))] : null,
   );
   main.focus();
+}
+
+function calendarLink(event) {
+  const path = `/events/${encodeURIComponent(event.event_id)}/calendar.ics`;
+  const filename = `turnout-${event.event_id}.ics`;
+  const box = h("span");
+  const link = h("a", { class: "button secondary", href: path, download: filename, onclick: (e) => {
+    if (!session()?.token) return; // the link itself works where no token is needed
+    e.preventDefault();
+    download(path, filename).catch((error) => {
+      if (!(error instanceof Refusal)) throw error;
+      say(box, "problem", explain(error));
+    });
+  } }, "Add to calendar");
+  return [link, box];
 }
 
 function mySignup(event, mine, reload) {

@@ -332,6 +332,12 @@ def test_with_tokens_checked_the_page_signs_in_and_shows_organizer_screens_to_or
         melvin.click("Sign me up")
         assert "You're going!" in melvin.said("You're going!")
         assert melvin.page.get_by_role("link", name="Edit event").count() == 0
+        # Reads need a token on this stack, so the calendar link fetches the file with melvin's.
+        with melvin.page.expect_download() as download:
+            melvin.page.get_by_role("link", name="Add to calendar").click()
+        (entry,) = Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")
+        assert str(entry["summary"]) == "Quiz"
+        assert download.value.suggested_filename == f"turnout-{event['event_id']}.ics"
         melvin.open()
         assert melvin.page.get_by_role("link", name="New event").count() == 0
         melvin.shot("6-signed-in-person")
