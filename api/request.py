@@ -47,8 +47,8 @@ class InvalidJson(RequestRejected):
     pass
 
 
-# Records built once per container are NamedTuples: a frozen dataclass costs several times more to
-# define at import, and cold start is paid on every new container.
+# Records built once per container are NamedTuples: a frozen dataclass compiles its methods at import,
+# which every new container's cold start would pay.
 class Field(NamedTuple):
     """One body field. `kind` names its check here and its schema in api.openapi."""
 

@@ -8,5 +8,5 @@ from core.table import connection
 
 
 def client(service: str, **options: Any) -> Any:
-    """A botocore client for `service`; a second session would reload botocore's data (~0.3 of a cold start)."""
+    """A botocore client for `service`, on the table's session: a second session would load botocore's data again."""
     return connection.session.create_client(service, region_name=settings.region, **options)

@@ -26,6 +26,13 @@ class InvalidCursor(InvalidInput):
         super().__init__("The cursor is not one this list handed out.", field="cursor")
 
 
+class RequestIdReused(InvalidInput):
+    """A request id already answered a different request (another action, event, person or arguments)."""
+
+    def __init__(self) -> None:
+        super().__init__("That request id was already used for a different request.", field="request_id")
+
+
 class NotFound(TurnoutError):
     pass
 

@@ -1,6 +1,7 @@
 """Core services: the one entry every edge calls. Plain arguments in, domain values or typed errors out."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -9,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from core import clock
 from core import cursor as cursors
-from core import errors, keys, repository
+from core import errors, keys, rules
 from core import validation as valid
 from core.config import settings
+from core.store import devices, events, pairing, requests, signups
 from core.values import (
     SOURCES,
     Cancellation,
@@ -78,28 +80,28 @@ def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timez
     )
     if event.closes_at <= _now(now):
         raise errors.InvalidInput("The event would already be over.", "starts_at")
-    return repository.put_event(event)
+    return events.put_event(event)
 
 
 def list_events(*, limit: int | str | None = None, cursor: str | None = None, now: datetime | None = None) -> Page[Event]:
     """Events not yet over, soonest first. Raises InvalidInput / InvalidCursor."""
     size = valid.page_size(limit, EVENTS_PAGE)
     after = cursors.text_field(cursors.decode(cursor, "events"), "after") if cursor is not None else None
-    events, last = repository.upcoming_events(_now(now), size, after, valid.EVENT_LENGTH_MAX + timedelta(days=1))
-    return Page(events, cursors.encode("events", {"after": last}) if last else None)
+    found, last = events.upcoming_events(_now(now), size, after, valid.EVENT_LENGTH_MAX + timedelta(days=1))
+    return Page(found, cursors.encode("events", {"after": last}) if last else None)
 
 
 def next_event(*, now: datetime | None = None) -> Event:
     """The soonest event not yet over. Raises NoUpcomingEvent."""
-    events, _ = repository.upcoming_events(_now(now), 1, None, valid.EVENT_LENGTH_MAX + timedelta(days=1))
-    if not events:
+    found, _ = events.upcoming_events(_now(now), 1, None, valid.EVENT_LENGTH_MAX + timedelta(days=1))
+    if not found:
         raise errors.NoUpcomingEvent()
-    return events[0]
+    return found[0]
 
 
 def get_event(event_id: str) -> Event:
     """Raises EventNotFound."""
-    return repository.get_event(valid.event_id(event_id))
+    return events.get_event(valid.event_id(event_id))
 
 
 def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -> Event:
@@ -139,12 +141,16 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
             fields["capacity"] = valid.capacity(changes["capacity"])
         return before._replace(**fields)
 
-    return repository.update_event(event_id, apply, _now(now))
+    updated = events.update_event(event_id, apply)
+    # Raised capacity leaves seats free for the line: the first in line are promoted into them.
+    if updated.waitlisted and signups.fill_if_room(event_id, _now(now)):
+        return events.get_event(event_id)
+    return updated
 
 
 def delete_event(event_id: str) -> None:
     """Removes the event and its signups. Raises EventNotFound."""
-    repository.delete_event(valid.event_id(event_id))
+    events.delete_event(valid.event_id(event_id))
 
 
 # --- signups ------------------------------------------------------------------------------------
@@ -166,40 +172,36 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
         raise errors.InvalidInput(f"source is one of {', '.join(SOURCES)}.", "source")
     if not isinstance(waitlist, bool):
         raise errors.InvalidInput("waitlist must be true or false.", "waitlist")
-    return repository.sign_up(
-        valid.event_id(event_id),
-        valid.handle(person),
-        name=valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
-        guests=valid.guests(guests),
-        source=source,
-        waitlist=waitlist,
-        request_id=_request_id(request_id),
-        now=_now(now),
+    event_id, person = valid.event_id(event_id), valid.handle(person)
+    name, guests = valid.text(name, "name", max_length=valid.PERSON_NAME_MAX), valid.guests(guests)
+    return signups.sign_up(
+        event_id, person, name=name, guests=guests, source=source, waitlist=waitlist,
+        request_id=_request_id(request_id), now=_now(now),
+        fingerprint=rules.request("sign_up", event_id, person, name=name, guests=guests, source=source,
+                                  waitlist=waitlist),
     )
 
 
 def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Cancellation:
     """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
-    return repository.cancel_signup(
-        valid.event_id(event_id), valid.handle(person), request_id=_request_id(request_id), now=_now(now)
-    )
+    event_id, person = valid.event_id(event_id), valid.handle(person)
+    return signups.cancel_signup(event_id, person, request_id=_request_id(request_id), now=_now(now),
+                                    fingerprint=rules.request("cancel", event_id, person))
 
 
 def check_in(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Signup:
     """Idempotent (a repeated check-in, with or without request_id, returns the first one unchanged).
     Raises NotSignedUp, NotGoing, CheckInNotOpen, EventOver."""
-    return repository.check_in(
-        valid.event_id(event_id),
-        valid.handle(person),
-        now=_now(now),
-        opens_before=timedelta(minutes=settings.check_in_opens_minutes),
-        request_id=_request_id(request_id),
+    event_id, person = valid.event_id(event_id), valid.handle(person)
+    return signups.check_in(
+        event_id, person, now=_now(now), opens_before=timedelta(minutes=settings.check_in_opens_minutes),
+        request_id=_request_id(request_id), fingerprint=rules.request("check_in", event_id, person),
     ).signup
 
 
 def get_signup(event_id: str, person: str) -> Signup:
     """Raises NotSignedUp."""
-    return repository.get_signup(valid.event_id(event_id), valid.handle(person))
+    return signups.get_signup(valid.event_id(event_id), valid.handle(person))
 
 
 def list_signups(event_id: str, *, status: str | None = None, limit: int | str | None = None,
@@ -223,10 +225,10 @@ def list_signups(event_id: str, *, status: str | None = None, limit: int | str |
         if not low <= order <= high:
             raise errors.InvalidCursor()
         after = (order, cursors.text_field(position, "sk", "SIGNUP#"))
-    (going, waitlisted), signups, last = repository.list_signups(event_id, prefix_from=low, prefix_to=high,
-                                                                  limit=size, after=after, known=event)
+    (going, waitlisted), page, last = signups.list_signups(event_id, prefix_from=low, prefix_to=high,
+                                                           limit=size, after=after, known=event)
     next_cursor = cursors.encode(scope, {"order": last[0], "sk": last[1]}) if last else None
-    return SignupPage(signups, going, waitlisted, next_cursor)
+    return SignupPage(page, going, waitlisted, next_cursor)
 
 
 # --- devices ------------------------------------------------------------------------------------
@@ -238,20 +240,20 @@ def bind_device(serial: str, person: str, event_id: str | None = None, *, takeov
     free button or the person's own, decided by the write itself; otherwise raises Forbidden."""
     valid.serial(serial)
     valid.handle(person)
-    event = repository.get_event(valid.event_id(event_id)) if event_id is not None else None
+    event = events.get_event(valid.event_id(event_id)) if event_id is not None else None
     device = Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now),
                     event_name=event.name if event else None, event_starts_at=event.starts_at if event else None)
-    return repository.put_device(device, takeover=takeover)
+    return devices.put_device(device, takeover=takeover)
 
 
 def get_device(serial: str) -> Device:
     """Raises DeviceNotFound."""
-    return repository.get_device(valid.serial(serial))
+    return devices.get_device(valid.serial(serial))
 
 
 def unbind_device(serial: str) -> None:
     """Raises DeviceNotFound."""
-    repository.delete_device(valid.serial(serial))
+    devices.delete_device(valid.serial(serial))
 
 
 # --- buttons ------------------------------------------------------------------------------------
@@ -269,68 +271,87 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
     Raises Busy (the delivery should be retried); a domain refusal is an outcome, never raised."""
     moment = _now(now)
     request_id = _request_id(request_id)  # type: ignore[assignment]
+    # A click is the request, whichever event it comes to: a repeated delivery replays it even after a rebinding.
+    fingerprint = rules.request("press", serial, click)
     note: dict[str, Any] = {"by": invocation}
     try:
         if click not in CLICKS:
             raise errors.InvalidInput(f"A click is one of {', '.join(CLICKS)}.", "click")
-        device = repository.get_device(valid.serial(serial))
+        device = devices.get_device(valid.serial(serial))
         if device.event_id is not None and device.event_name is not None and device.event_starts_at is not None:
             event = EventRef(device.event_id, device.event_name, device.event_starts_at)
             remembered = True
         else:
-            found = repository.get_event(device.event_id) if device.event_id else next_event(now=moment)
+            found = events.get_event(device.event_id) if device.event_id else next_event(now=moment)
             event, remembered = EventRef.of(found), False
         note["event"] = _ref_json(event)
         if click == "SINGLE":
-            outcome, event = _sign_up_button(device, event, remembered, request_id, note, moment)
+            outcome, event = _sign_up_button(device, event, remembered, request_id, fingerprint, note, moment)
             name = _signed_up(outcome.created, outcome.signup)
             if outcome.replayed:
                 return _replayed(click, outcome.note, name, outcome.signup, invocation)
             return Press(click, name, event, *_standing(outcome.signup), None, True)
         if click == "DOUBLE":
-            cancellation = repository.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
-                                                    note=note)
+            cancellation = signups.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
+                                                    fingerprint=fingerprint, note=note)
             if cancellation.replayed:
                 return _replayed(click, cancellation.note, "cancelled", cancellation.cancelled, invocation)
             event = _as_read(device, event, remembered, cancellation.event)
             return Press(click, "cancelled", event, *_standing(cancellation.cancelled), None, True)
-        checked = repository.check_in(event.event_id, device.person, now=moment, request_id=request_id, note=note,
+        checked = signups.check_in(event.event_id, device.person, now=moment, request_id=request_id, note=note,
+                                      fingerprint=fingerprint,
                                       opens_before=timedelta(minutes=settings.check_in_opens_minutes))
         if checked.replayed:
             return _replayed(click, checked.note, "checked_in", checked.signup, invocation)
         event = _as_read(device, event, remembered, checked.event)
         return Press(click, "checked_in", event, *_standing(checked.signup), None, True)
-    except repository.RequestUsed as used:
+    except requests.RequestUsed as used:
         return _from_stored(click, used.outcome, invocation)
     except errors.Busy:
         raise
     except errors.TurnoutError as refusal:
-        return refuse_click(click, refusal, request_id=request_id, invocation=invocation, now=moment, note=note)
+        return refuse_click(click, refusal, request_id=request_id, invocation=invocation, now=moment, note=note,
+                            serial=serial)
 
 
 def refuse_click(click: str | None, refusal: errors.TurnoutError, *, request_id: str, invocation: str | None = None,
-                 now: datetime | None = None, note: dict[str, Any] | None = None) -> Press:
+                 now: datetime | None = None, note: dict[str, Any] | None = None, serial: str | None = None) -> Press:
     """A click that is refused (a message its edge could not read, or a domain refusal) stores the refusal as
     its outcome, once, like any other; answer as in press_button."""
+    return _refuse(click, refusal, _request_id(request_id), rules.request("press", serial, click),  # type: ignore[arg-type]
+                   invocation, _now(now), note)
+
+
+def _refuse(click: str | None, refusal: errors.TurnoutError, request_id: str, fingerprint: str,
+            invocation: str | None, now: datetime, note: dict[str, Any] | None, *, apart: bool = False) -> Press:
     stored = {"kind": "refused", "error": {"code": refusal.code, "message": refusal.message},
               "note": note or {"by": invocation}}
-    first = repository.store_outcome(_request_id(request_id), stored, _now(now))  # type: ignore[arg-type]
+    try:
+        first = requests.store_outcome(request_id, stored, now, fingerprint)
+    except errors.RequestIdReused as reused:
+        if apart:  # the id kept apart is taken too: answered, not kept
+            return Press(click, "error", None, None, None, (reused.code, reused.message), True)
+        # The click id holds another click's outcome: this click's refusal is kept under the id and what this
+        # click asked, so its own repeated deliveries are answered once too.
+        kept_apart = f"{request_id}:reused:{hashlib.sha256(fingerprint.encode()).hexdigest()[:16]}"
+        return _refuse(click, reused, kept_apart, fingerprint, invocation, now, note, apart=True)
     return _from_stored(click, stored if first is None else first, invocation, answer=first is None)
 
 
-def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_id: str, note: dict[str, Any],
-                    moment: datetime) -> tuple[SignupOutcome, EventRef]:
+def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_id: str, fingerprint: str,
+                    note: dict[str, Any], moment: datetime) -> tuple[SignupOutcome, EventRef]:
     """A sign-up checked against what the binding remembers of its event; a stale memory is refreshed once."""
     try:
-        return repository.sign_up(event.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
-                                  request_id=request_id, now=moment, note=note,
+        return signups.sign_up(event.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
+                                  request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
                                   expect=event if remembered else None), event
-    except repository.StaleCopy as stale:
-        repository.remember_event(device.serial, stale.event)
+    except signups.StaleCopy as stale:
+        devices.remember_event(device.serial, stale.event)
         fresh = EventRef.of(stale.event)
         note["event"] = _ref_json(fresh)
-        return repository.sign_up(fresh.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
-                                  request_id=request_id, now=moment, note=note, expect=fresh), fresh
+        return signups.sign_up(fresh.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
+                                  request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
+                                  expect=fresh), fresh
 
 
 def _as_read(device: Device, remembered: EventRef, was_remembered: bool, read: Event | None) -> EventRef:
@@ -339,7 +360,7 @@ def _as_read(device: Device, remembered: EventRef, was_remembered: bool, read: E
     if read is None:
         return remembered
     if was_remembered and not remembered.names(read):
-        repository.remember_event(device.serial, read)
+        devices.remember_event(device.serial, read)
     return EventRef.of(read)
 
 
@@ -384,10 +405,10 @@ def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | No
         error = stored["error"]
         return Press(click, "error", _ref(note.get("event")), None, None, (error["code"], error["message"]), mine)
     if kind == "sign_up":
-        signup = repository.signup_from_json(stored["signup"])
+        signup = requests.signup_from_json(stored["signup"])
         return Press(click, _signed_up(stored["created"], signup), _ref(note.get("event")), *_standing(signup), None, mine)
     if kind == "cancel":
-        return Press(click, "cancelled", _ref(note.get("event")), *_standing(repository.cancelled_from_json(stored["cancelled"])),
+        return Press(click, "cancelled", _ref(note.get("event")), *_standing(requests.cancelled_from_json(stored["cancelled"])),
                      None, mine)
     return Press(click, "checked_in", _ref(note.get("event")), "going", None, None, mine)
 
@@ -401,7 +422,7 @@ def issue_pairing_code(person: str, *, now: datetime | None = None) -> PairingCo
     moment = _now(now)
     valid_until = moment + timedelta(minutes=settings.pairing_code_minutes)
     for _ in range(20):
-        issued = repository.put_pairing_code(person, f"{secrets.randbelow(10**6):06d}", valid_until, moment)
+        issued = pairing.put_pairing_code(person, f"{secrets.randbelow(10**6):06d}", valid_until, moment)
         if issued is not None:
             return issued
     raise errors.Busy()
@@ -413,12 +434,12 @@ def redeem_pairing_code(alexa_user_id: str, code: str, *, now: datetime | None =
     if not isinstance(alexa_user_id, str) or not 1 <= len(alexa_user_id) <= 512:
         raise errors.InvalidInput("An Alexa user id is required.", "alexa_user_id")
     moment = _now(now)
-    locked_until = repository.pairing_locked_until([alexa_user_id], moment)
+    locked_until = pairing.pairing_locked_until([alexa_user_id], moment)
     if locked_until is not None:
         raise errors.PairingLocked(max(1, int((locked_until - moment).total_seconds())))
-    person = repository.redeem_pairing_code(alexa_user_id, code, moment) if isinstance(code, str) and CODE.fullmatch(code) else None
+    person = pairing.redeem_pairing_code(alexa_user_id, code, moment) if isinstance(code, str) and CODE.fullmatch(code) else None
     if person is None:
-        repository.note_pairing_miss(
+        pairing.note_pairing_miss(
             alexa_user_id, moment, settings.pairing_max_misses, timedelta(minutes=settings.pairing_lock_minutes)
         )
         raise errors.PairingCodeInvalid()
@@ -427,7 +448,7 @@ def redeem_pairing_code(alexa_user_id: str, code: str, *, now: datetime | None =
 
 def linked_person(alexa_user_id: str) -> str:
     """Raises NotLinked."""
-    person = repository.linked_person(alexa_user_id) if isinstance(alexa_user_id, str) and alexa_user_id else None
+    person = pairing.linked_person(alexa_user_id) if isinstance(alexa_user_id, str) and alexa_user_id else None
     if person is None:
         raise errors.NotLinked()
     return person

@@ -1,8 +1,14 @@
-"""Core: the one DynamoDB table as pynamodb models, one subclass per entity under a discriminator."""
+"""Core, below the store: the one DynamoDB table as pynamodb models, one subclass per entity under a
+discriminator; the item schema lives here and nowhere else, with each model's way to and from its domain value."""
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
+    JSONAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -10,11 +16,13 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
+from core import keys
 from core.config import settings
+from core.values import Device, Event, Signup
 
 
 class ByStatusIndex(LocalSecondaryIndex):
-    """Per event: going, then the event item, then the waitlist by ticket (strongly consistent)."""
+    """Per event: going, then the event item, then the waitlist by arrival (strongly consistent)."""
 
     class Meta:
         index_name = "by_status"
@@ -71,6 +79,49 @@ class EventItem(TurnoutItem, discriminator="event"):
     tickets = NumberAttribute(default=0)  # how many have ever joined the waitlist: a change tells the line moved
     created_at = UnicodeAttribute()
 
+    @classmethod
+    def of(cls, event: Event) -> EventItem:
+        """A new event's item: nobody signed up yet."""
+        return cls(
+            *keys.event(event.event_id),
+            status_order=keys.EVENT_ORDER,
+            start_partition=keys.EVENTS_PARTITION,
+            start_order=keys.event_start_order(event.starts_at, event.event_id),
+            event_id=event.event_id,
+            name=event.name,
+            starts_at=keys.utc(event.starts_at),
+            ends_at=keys.utc(event.ends_at) if event.ends_at else None,
+            closes_at=keys.utc(event.closes_at),
+            timezone=event.timezone,
+            location=event.location,
+            description=event.description,
+            capacity=event.capacity,
+            going=0,
+            waitlisted=0,
+            seats_left=event.capacity if event.capacity is not None else keys.UNLIMITED_SEATS,
+            tickets=0,
+            created_at=keys.utc(event.created_at),
+        )
+
+    def value(self) -> Event:
+        """The event, its times in its own zone."""
+        tz = ZoneInfo(self.timezone)
+        capacity = int(self.capacity) if self.capacity is not None else None
+        return Event(
+            event_id=self.event_id,
+            name=self.name,
+            starts_at=_local(self.starts_at, tz),
+            ends_at=_local(self.ends_at, tz) if self.ends_at else None,
+            timezone=self.timezone,
+            location=self.location,
+            description=self.description,
+            capacity=capacity,
+            going=int(self.going),
+            waitlisted=int(self.waitlisted),
+            spots_left=int(self.seats_left) if capacity is not None else None,
+            created_at=_local(self.created_at, tz),
+        )
+
 
 class SignupItem(TurnoutItem, discriminator="signup"):
     event_id = UnicodeAttribute()
@@ -82,6 +133,27 @@ class SignupItem(TurnoutItem, discriminator="signup"):
     signed_up_at = UnicodeAttribute()
     checked_in_at = UnicodeAttribute(null=True)
 
+    @classmethod
+    def of(cls, signup: Signup, order: str) -> SignupItem:
+        """A new signup at its place in the by_status order (not checked in yet)."""
+        return cls(*keys.signup(signup.event_id, signup.person), status_order=order, event_id=signup.event_id,
+                   person=signup.person, name=signup.name, guests=signup.guests, status=signup.status,
+                   source=signup.source, signed_up_at=keys.utc(signup.signed_up_at))
+
+    def value(self, position: int | None = None) -> Signup:
+        """The signup; `position` is its place in line, kept only while it is waitlisted."""
+        return Signup(
+            event_id=self.event_id,
+            person=self.person,
+            name=self.name,
+            guests=int(self.guests),
+            status=self.status,  # type: ignore[arg-type]
+            position=position if self.status == "waitlisted" else None,
+            source=self.source,  # type: ignore[arg-type]
+            signed_up_at=keys.from_utc(self.signed_up_at),
+            checked_in_at=keys.from_utc(self.checked_in_at) if self.checked_in_at else None,
+        )
+
 
 class DeviceItem(TurnoutItem, discriminator="device"):
     serial = UnicodeAttribute()
@@ -92,6 +164,25 @@ class DeviceItem(TurnoutItem, discriminator="device"):
     event_name = UnicodeAttribute(null=True)
     event_starts_at = UnicodeAttribute(null=True)  # UTC, keys.utc format
     event_timezone = UnicodeAttribute(null=True)
+
+    @classmethod
+    def of(cls, device: Device) -> DeviceItem:
+        starts = device.event_starts_at
+        return cls(*keys.device(device.serial), serial=device.serial, person=device.person,
+                   event_id=device.event_id, bound_at=keys.utc(device.bound_at), event_name=device.event_name,
+                   event_starts_at=keys.utc(starts) if starts else None,
+                   event_timezone=starts.tzinfo.key if starts else None)  # type: ignore[union-attr]
+
+    def value(self) -> Device:
+        starts, tz = self.event_starts_at, self.event_timezone
+        return Device(
+            serial=self.serial,
+            person=self.person,
+            event_id=self.event_id,
+            bound_at=keys.from_utc(self.bound_at),
+            event_name=self.event_name,
+            event_starts_at=_local(starts, ZoneInfo(tz)) if starts and tz else None,
+        )
 
 
 class PairingCodeItem(TurnoutItem, discriminator="pairing_code"):
@@ -112,13 +203,22 @@ class PairingMissesItem(TurnoutItem, discriminator="pairing_misses"):
 class RequestItem(TurnoutItem, discriminator="request"):
     """The stored outcome of an idempotent request (a button click, a retried call)."""
 
-    outcome = UnicodeAttribute()
+    outcome = JSONAttribute()  # what services answer a replay from, and the request it answers ("request")
 
 
-# One botocore session and client for every model, index and transaction. Left alone, pynamodb gives each
-# model class that reaches the table first a session of its own, and each reloads botocore's data: about a
-# quarter of a cold start apiece (measured by make bench).
-_shared = TurnoutItem._get_connection()
-for _model in (EventItem, SignupItem, DeviceItem, PairingCodeItem, AlexaLinkItem, PairingMissesItem, RequestItem):
-    _model._connection = _shared
-connection = _shared.connection
+def _local(utc_text: str, tz: ZoneInfo) -> datetime:
+    return keys.from_utc(utc_text).astimezone(tz)
+
+
+def page_start(partition: str, sk: str, order: str) -> dict[str, Any]:
+    """Where a by_status page continues: the key of the last item seen, as the index's ExclusiveStartKey."""
+    return {TurnoutItem.pk.attr_name: {"S": partition}, TurnoutItem.sk.attr_name: {"S": sk},
+            TurnoutItem.status_order.attr_name: {"S": order}}
+
+
+# Every model inherits the base model's connection once it has one, so the whole table shares one botocore
+# session and client (a second session reloads botocore's data, a large part of a cold start: make bench).
+# pynamodb builds it on first use; asking for it here decides which model that is, and the client is built at
+# import like every expensive thing, so a container's init phase (and SnapStart's snapshot) holds it.
+connection = TurnoutItem._get_connection().connection
+connection.client

@@ -1,9 +1,8 @@
 """Core: the plain domain values that travel back up to every entry point.
 
-Values are NamedTuples: never changed once built (_replace makes a changed copy), as quick to build as a plain
-slotted dataclass, and their classes a quarter of the cost to create: a dataclass compiles its methods at
-import, ~0.75 ms each on the bench machine, paid by every cold start (make bench). Annotations here are
-evaluated, not postponed: NamedTuple compiles every postponed (string) annotation it is handed."""
+Values are NamedTuples: never changed once built (_replace makes a changed copy), and defined at import without
+the methods a dataclass compiles then, which every cold start would pay. Annotations here are evaluated, not
+postponed: NamedTuple compiles every postponed (string) annotation it is handed."""
 
 from datetime import datetime, timedelta
 from typing import Any, Generic, Literal, NamedTuple, TypeVar

@@ -1,11 +1,6 @@
 """IoT edge, entry: the Lambda behind the topic rule on iotbutton/+ — parse the click, press it in core, answer the button."""
 from __future__ import annotations
 
-from core import startup
-
-# Before every other import: nothing the container builds is collected while it is built (core.startup).
-startup.begin()
-
 import logging
 import os
 from typing import Any
@@ -36,7 +31,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any] | None:
         if bad.serial is None:
             return None
         press = services.refuse_click(bad.click_type, InvalidInput(bad.message), invocation=invocation,
-                                      request_id=bad.request_id or _unidentified(bad.serial))
+                                      request_id=bad.request_id or _unidentified(bad.serial), serial=bad.serial)
         return _answer(bad.serial, bad.click_id, press)
     press = services.press_button(click.serial, click.click_type, invocation=invocation,
                                   request_id=click.request_id or _unidentified(click.serial))
@@ -57,6 +52,3 @@ def _answer(serial: str, click_id: str | None, press) -> dict[str, Any] | None:
     # Refusals are worth a line each; what every click came to is stored with it (its request item).
     (log.info if press.error else log.debug)("button %s %s -> %s", serial, press.click, press.outcome)
     return result
-
-
-startup.end()

@@ -1,11 +1,6 @@
 """Skill entry point: an Alexa envelope in, the spoken event name resolved, one core action, speech out."""
 from __future__ import annotations
 
-from core import startup
-
-# Before every other import: nothing the container builds is collected while it is built (core.startup).
-startup.begin()
-
 import logging
 from datetime import datetime
 
@@ -275,6 +270,3 @@ def unexpected(handler_input, error):
 
 
 lambda_handler = skill_builder.lambda_handler()
-
-
-startup.end()

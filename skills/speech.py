@@ -16,6 +16,7 @@ from core.errors import (
     NotSignedUp,
     PairingCodeInvalid,
     PairingLocked,
+    RequestIdReused,
     TurnoutError,
 )
 from core.values import Event, Signup, SignupOutcome
@@ -248,6 +249,7 @@ CODE_INVALID = ("That code didn't work. A code works once and only for a few min
                 "so get a fresh one and try again.")
 BUSY = "Turnout is busy right now. Please try again in a moment."
 NOT_DONE = "Sorry, I couldn't do that."
+REQUEST_REUSED = "Sorry, that request got mixed up with an earlier one, so I didn't do it. Please ask again."
 
 
 def code_locked(retry_after_seconds: int) -> str:
@@ -273,4 +275,6 @@ def for_error(error: TurnoutError) -> str:
         return CODE_INVALID
     if isinstance(error, Busy):
         return BUSY
+    if isinstance(error, RequestIdReused):
+        return REQUEST_REUSED
     return NOT_DONE

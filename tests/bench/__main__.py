@@ -30,17 +30,19 @@ HERE = Path(__file__).resolve().parent
 SCENARIOS = environment.BENCH / "scenarios"
 SKILL_ID = "amzn1.ask.skill.5f1c7d2e-3b8a-4f6e-9c1d-2a7b8e4f6c30"  # tests/fixtures/alexa
 
-# function -> (scenario served cold, target of cold ÷ floor, warm scenarios with their target in µs)
+# function -> (scenario served cold, target of cold ÷ floor)
 COLD = {
     "ApiFunction": ("api_sign_up", 1.10),
     "SkillFunction": ("voice_who_is_going", 1.30),
     "ButtonFunction": ("button_press_bound", 1.10),
 }
+# Warm overhead is shown as a figure with no target: tens to hundreds of µs beside a DynamoDB round trip of
+# milliseconds in AWS is nothing a user hears or sees (issue 15).
 WARM = [
-    ("ApiFunction", "api_sign_up", "API sign-up", 100),
-    ("ApiFunction", "api_who_is_going", "API who-is-going", 100),
-    ("ButtonFunction", "button_press_bound", "button press", 50),
-    ("SkillFunction", "voice_who_is_going", "voice who-is-going", 300),
+    ("ApiFunction", "api_sign_up", "API sign-up"),
+    ("ApiFunction", "api_who_is_going", "API who-is-going"),
+    ("ButtonFunction", "button_press_bound", "button press"),
+    ("SkillFunction", "voice_who_is_going", "voice who-is-going"),
 ]
 # scenario -> (label, target, the least the table design allows, why)
 CALLS = [
@@ -175,7 +177,7 @@ def warm_overheads(environments: list[environment.Environment], usable: dict, ro
     by_function = {e.function: e for e in environments}
     found: dict[str, dict] = {}
     for _ in range(rounds):
-        for function, scenario, _, _ in WARM:
+        for function, scenario, _ in WARM:
             if isinstance(usable.get(scenario), dict):
                 result = _probe(by_function[function], "warm", scenario)[1]
                 if scenario not in found or result["overhead_us"] < found[scenario]["overhead_us"]:
@@ -216,17 +218,16 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
             rows.append((f"    {labels[function]}", f"{sides['cold'] / sides['floor']:.3f} ({sides['cold'] / 1e6:,.0f}M ÷ "
                          f"{sides['floor'] / 1e6:,.0f}M)", "", ""))
     rows.append((f"WARM OVERHEAD PER REQUEST beyond its own client calls (µs; best of {rounds} processes: median / least "
-                 "block; edge = outside core)", "", "", ""))
-    for _, scenario, label, target in WARM:
+                 "block; edge = outside core; shown, no target)", "", "", ""))
+    for _, scenario, label in WARM:
         result = warm.get(scenario)
         if result is None:
-            rows.append((f"  {label}", "not measured", f"≤ {target} µs", "NOT MET"))
+            rows.append((f"  {label}", "not measured", "", ""))
             continue
         edge = f", edge {result['edge_us']:.0f}" if result.get("edge_us") is not None else ""
         rows.append((f"  {label} ({result['calls_per_request']} client calls of {result['client_us']:.0f} µs; "
                      f"vs bare loop +{result['loop_overhead_us']:.0f}; own code alone {result['own_us']:.0f})",
-                     f"{result['overhead_us']:.0f} / {result['overhead_min_us']:.0f}{edge}", f"≤ {target} µs",
-                     _met(result["overhead_us"] <= target)))
+                     f"{result['overhead_us']:.0f} / {result['overhead_min_us']:.0f}{edge}", "", ""))
         # The same calls from tests/bench/least.py, measured in the same blocks: what any handler pays here.
         rows.append((f"    the least handler, same calls and answer (÷: this handler ÷ the least)",
                      f"{result['least_us']:.0f} / {result['least_min_us']:.0f} "

@@ -7,7 +7,7 @@ A discrete-event simulation of one event's partition. Sign-ups arrive at random 
 Each attempt is one TransactWriteItems that holds the event item for HOLD seconds (DynamoDB's prepare-to-commit
 window; not published, so a few values are swept). An attempt that reaches the item while another transaction
 holds it is cancelled with TransactionConflict; one that finds the partition out of write units is throttled.
-Either way the client backs off exactly as core.repository._with_retries does (uniform jitter, doubling from
+Either way the client backs off exactly as core.store.transactions.with_retries does (uniform jitter, doubling from
 4 ms, capped at 250 ms, 12 attempts) and gives up as Busy after the last. Write units are refilled at the
 partition's 1,000 per second; a committed sign-up spends WCU_PER_SIGN_UP of them.
 """
@@ -18,7 +18,7 @@ import json
 import random
 import sys
 
-from core.repository import ATTEMPTS
+from core.store.transactions import ATTEMPTS
 
 PARTITION_WCU_PER_SECOND = 1000
 # A going sign-up without a request id (the API's): the signup put and the event update, each <= 1 KB, at the
@@ -30,7 +30,7 @@ ROUND_TRIP = 0.004  # seconds from Lambda to DynamoDB and back, outside the item
 
 
 def _backoff(attempt: int, rng: random.Random) -> float:
-    return rng.uniform(0, min(0.25, 0.004 * 2**attempt))  # core.repository._with_retries
+    return rng.uniform(0, min(0.25, 0.004 * 2**attempt))  # core.store.transactions.with_retries
 
 
 def simulate(rate: float, hold: float, *, seconds: float = 30.0, seed: int = 7,

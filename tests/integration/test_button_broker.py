@@ -176,7 +176,7 @@ def test_the_same_click_delivered_three_times_is_one_signup_and_one_answer(ski_t
 
 
 def test_a_failed_invocation_is_retried_like_lambda_and_answered_once(ski_trip, broker, monkeypatch):
-    real = services.repository.get_device
+    real = services.devices.get_device
     attempts = []
 
     def flaky(serial):
@@ -185,7 +185,7 @@ def test_a_failed_invocation_is_retried_like_lambda_and_answered_once(ski_trip, 
             raise ConnectionError("DynamoDB endpoint went away for a moment")
         return real(serial)
 
-    monkeypatch.setattr(services.repository, "get_device", flaky)
+    monkeypatch.setattr(services.devices, "get_device", flaky)
 
     answer = device.press(device.Target.local(SERIAL, port=broker.port), SERIAL, "SINGLE", timeout=10)
 

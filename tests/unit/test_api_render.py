@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import pytest
 
 from api import render
+from core import errors
 from core.values import Signup
 
 
@@ -39,3 +40,7 @@ def test_a_signup_answer_is_the_json_module_s_with_its_times_as_isoformat():
         "position": 2, "source": "api", "signed_up_at": "2026-11-29T13:00:03.543452+00:00", "checked_in_at": None,
     }
     assert answer["headers"]["content-type"] == render.JSON_TYPE
+
+
+def test_a_reused_request_id_is_a_client_error():
+    assert render.status_of(errors.RequestIdReused) == 400

@@ -4,27 +4,24 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-import botocore.client
 import pytest
 
 from core import services
+from tests.dynamodb_calls import hooked
 from tests.clock import PINNED_AT
 
 NOW = PINNED_AT
 
 
 @pytest.fixture
-def calls(table, monkeypatch):
+def calls(table):
     seen: Counter[str] = Counter()
-    real = botocore.client.BaseClient._make_api_call
 
-    def counting(client, operation, params):
-        if client.meta.service_model.service_name == "dynamodb":
-            seen[operation] += 1
-        return real(client, operation, params)
+    def count(operation, params):
+        seen[operation] += 1
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
-    return seen
+    with hooked(before=count):
+        yield seen
 
 
 def event_with(capacity, *persons):

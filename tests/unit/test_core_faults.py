@@ -3,29 +3,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
 from core import cursor, errors, keys, services
 from tests.clock import PINNED_AT
+from tests.dynamodb_calls import hooked
 
 NOW = PINNED_AT
 
 
 @pytest.fixture
-def throttled(table, monkeypatch):
+def throttled(table):
     """Every DynamoDB call of the named operations answers ThrottlingException."""
-    real = botocore.client.BaseClient._make_api_call
     failing: set[str] = set()
 
-    def call(client, operation, params):
+    def call(operation, params):
         if operation in failing:
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, operation)
-        return real(client, operation, params)
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
-    return failing
+    with hooked(before=call):
+        yield failing
 
 
 def make(capacity=1):

@@ -181,6 +181,36 @@ def test_a_request_id_is_bound_to_one_kind_of_action(table):
         services.cancel_signup(event.event_id, "bob", request_id="r", now=NOW)
 
 
+def test_a_request_id_answers_only_the_very_same_request(table):
+    quiz, games = make(), make()
+    services.sign_up(quiz.event_id, "melvin", request_id="r", now=NOW)
+    services.cancel_signup(quiz.event_id, "melvin", now=NOW)
+    with pytest.raises(errors.RequestIdReused) as refused:
+        services.sign_up(games.event_id, "melvin", request_id="r", now=NOW)
+    assert refused.value.field == "request_id" and isinstance(refused.value, errors.InvalidInput)
+    with pytest.raises(errors.NotSignedUp):
+        services.get_signup(games.event_id, "melvin")
+
+
+@pytest.mark.parametrize("again", [dict(person="bob"), dict(guests=1), dict(name="Ann Lee")])
+def test_a_request_id_with_other_arguments_is_refused_and_changes_nothing(table, again):
+    event = make()
+    services.sign_up(event.event_id, "ann", request_id="r", now=NOW)
+    with pytest.raises(errors.RequestIdReused):
+        services.sign_up(event.event_id, again.pop("person", "ann"), request_id="r", now=NOW, **again)
+    assert people(event) == [("ann", "going", None)] and services.get_signup(event.event_id, "ann").guests == 0
+
+
+def test_a_request_id_of_a_cancel_is_not_replayed_for_another_persons_cancel(table):
+    event = make()
+    for person in ("ann", "bob"):
+        services.sign_up(event.event_id, person, now=NOW)
+    services.cancel_signup(event.event_id, "ann", request_id="r", now=NOW)
+    with pytest.raises(errors.RequestIdReused):
+        services.cancel_signup(event.event_id, "bob", request_id="r", now=NOW)
+    assert people(event) == [("bob", "going", None)]
+
+
 def test_listing_pages_keep_order_and_positions(table):
     event = make(capacity=3)
     names = [f"p{n:02d}" for n in range(9)]

@@ -5,10 +5,10 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-import botocore.client
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
+from tests.dynamodb_calls import hooked
 from tests.unit.test_api_client import call
 
 PEOPLE = [f"p{n:02d}" for n in range(24)]
@@ -24,31 +24,39 @@ class Faults:
         self.on = False
         self.calls = 0
         self.injected: Counter[str] = Counter()
-        self.real = botocore.client.BaseClient._make_api_call
+        self.after: str | None = None  # the fault to raise once the call in flight has reached the table
 
-    def __call__(self, client, operation, params):
-        if not self.on or client.meta.service_model.service_name != "dynamodb":
-            return self.real(client, operation, params)
+    def before(self, operation: str, params: dict) -> None:
+        if not self.on:
+            return
         self.calls += 1
         if self.rng.random() >= self.rate:
-            return self.real(client, operation, params)
+            return
         fault = self.rng.choice(FAULTS)
         applied = self.rng.random() < 0.5
         self.injected[f"{fault} {'after' if applied else 'before'}"] += 1
         if applied:
-            self.real(client, operation, params)  # the table changed; the answer is lost on the way back
+            self.after = fault  # the table changes; the answer is lost on the way back
+        else:
+            self.fail(fault, operation)
+
+    def answered(self, operation: str) -> None:
+        fault, self.after = self.after, None
+        if fault is not None:
+            self.fail(fault, operation)
+
+    @staticmethod
+    def fail(fault: str, operation: str) -> None:
         if fault == "timeout":
             raise ReadTimeoutError(endpoint_url="http://dynamodb")
         raise ClientError({"Error": {"Code": fault, "Message": "injected"}}, operation)
 
 
 @pytest.fixture
-def faults(table, monkeypatch):
+def faults(table):
     injector = Faults(rate=0.1, seed=20261129)
-    monkeypatch.setattr(
-        botocore.client.BaseClient, "_make_api_call", lambda client, operation, params: injector(client, operation, params)
-    )
-    return injector
+    with hooked(before=injector.before, after=injector.answered):
+        yield injector
 
 
 def test_random_faults_lose_and_double_nothing(faults):

@@ -323,7 +323,7 @@ def test_busy_is_raised_for_lambda_to_retry(ski_trip, melvins_button, monkeypatc
     def busy(*args, **kwargs):
         raise Busy()
 
-    monkeypatch.setattr(services.repository, "sign_up", busy)
+    monkeypatch.setattr(services.signups, "sign_up", busy)
     with pytest.raises(Busy):
         handler.lambda_handler(fixture("classic_single.json"), context())
     assert published() == []
@@ -346,3 +346,17 @@ def test_a_cancel_or_check_in_names_the_event_as_it_is_now(ski_trip, melvins_but
 
     assert result["event_name"] == "Ski weekend", result
     assert services.get_device(CLASSIC).event_name == "Ski weekend"
+
+
+def test_a_click_id_reused_by_another_kind_of_click_is_refused_and_changes_nothing(ski_trip, melvins_button):
+    handler.lambda_handler(fixture("classic_single_click_id.json"), context())
+
+    result = handler.lambda_handler(fixture("classic_single_click_id.json", clickType="DOUBLE"),
+                                    context("c0ffee00-0000-4000-8000-000000000002"))
+
+    assert (result["outcome"], result["error"]["code"]) == ("error", "RequestIdReused")
+    assert services.get_signup(ski_trip.event_id, "melvin").status == "going"
+    assert [message for _, message in published()][-1] == result
+    # Its own repeated delivery is told apart from the click that holds the id, and answered once.
+    assert handler.lambda_handler(fixture("classic_single_click_id.json", clickType="DOUBLE"),
+                                  context("c0ffee00-0000-4000-8000-000000000003")) is None

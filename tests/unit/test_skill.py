@@ -210,6 +210,22 @@ def test_a_linked_user_signs_up_and_cancels_by_voice(table, now):
     assert said("cancel_signup_no_event") == speech.NO_SIGNUP
 
 
+def test_a_reused_request_id_is_refused_rather_than_answered_with_another_requests_outcome(table, now):
+    quiz = services.create_event(name="Pub quiz", starts_at=local_time(now, 1, 19), timezone="America/Denver")
+    games = services.create_event(name="Board game night", starts_at=local_time(now, 2, 19), timezone="America/Denver")
+    link("melvin-moose")
+    first = envelope("sign_up", slots={"event": "pub quiz"})
+    assert spoken(handler.lambda_handler(first, CONTEXT)).startswith("<speak>You're going to Pub quiz")
+    said("cancel_signup", slots={"event": "pub quiz"})
+    again = envelope("sign_up", slots={"event": "board game night"})
+    again["request"]["requestId"] = first["request"]["requestId"]
+
+    assert spoken(handler.lambda_handler(again, CONTEXT)) == f"<speak>{speech.REQUEST_REUSED}</speak>"
+    for event in (quiz, games):
+        with pytest.raises(errors.NotSignedUp):
+            services.get_signup(event.event_id, "melvin-moose")
+
+
 def test_signing_up_for_a_full_event_joins_the_waitlist(table, now):
     trip = ski_trip(now, capacity=1)
     services.sign_up(trip.event_id, "ann")

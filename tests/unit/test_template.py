@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SKILL_ID = "amzn1.ask.skill.5f1c7d2e-3b8a-4f6e-9c1d-2a7b8e4f6c30"
 ARTIFACT_BUCKET = "turnout-artifacts"
 FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction")
-# The DynamoDB actions each function's code performs on the table itself (core/repository.py, through the
+# The DynamoDB actions each function's code performs on the table itself (core/store/, through the
 # services each edge calls); every function also queries the indexes. tests/unit/test_template_permissions.py
 # records what each handler really calls on moto and compares.
 TABLE_ACTIONS = {

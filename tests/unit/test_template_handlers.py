@@ -89,15 +89,15 @@ def test_handler_imports_from_its_own_package_core_and_pinned_requirements(name,
 
 
 # zoneinfo reads the system's database first; with none (a minimal runtime image), only the tzdata package
-# can answer. Every event read from the table is put in its own zone (core.items.event).
+# can answer. Every event read from the table is put in its own zone (core.table.EventItem.value).
 _ZONE_WITHOUT_SYSTEM_DATABASE = (
     "import zoneinfo\n"
     "zoneinfo.reset_tzpath(to=[])\n"
-    "from core import items\n"
-    "raw = {'event_id': {'S': 'ski'}, 'name': {'S': 'Ski trip'}, 'timezone': {'S': 'Europe/Oslo'},\n"
-    "       'starts_at': {'S': '2026-07-01T06:00:00.000000Z'}, 'created_at': {'S': '2026-06-01T06:00:00.000000Z'},\n"
-    "       'going': {'N': '0'}, 'waitlisted': {'N': '0'}}\n"
-    "assert items.event(raw).starts_at.isoformat() == '2026-07-01T08:00:00+02:00'\n"
+    "from core.table import EventItem\n"
+    "item = EventItem('EVENT#ski', 'EVENT', event_id='ski', name='Ski trip', timezone='Europe/Oslo',\n"
+    "                 starts_at='2026-07-01T06:00:00.000000Z', closes_at='2026-07-02T00:00:00.000000Z',\n"
+    "                 created_at='2026-06-01T06:00:00.000000Z', going=0, waitlisted=0, seats_left=10)\n"
+    "assert item.value().starts_at.isoformat() == '2026-07-01T08:00:00+02:00'\n"
 )
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterator
 
-import botocore.client
 import pytest
 
 from core import services
 from core.errors import NotSignedUp
 from tests.fixtures.alexa import SKILL_ID, envelope
 from tests.unit.test_api_client import call
+from tests.dynamodb_calls import hooked
 from tests.unit.test_template import granted, transformed
 
 IOT_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "iot"
@@ -28,20 +28,16 @@ TRANSACT_PARTS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteIte
 def recording(monkeypatch) -> Iterator[set[tuple[str, str]]]:
     """Collects (IAM action, 'table' | 'index') for every DynamoDB call made inside the block."""
     seen: set[tuple[str, str]] = set()
-    real = botocore.client.BaseClient._make_api_call
 
-    def record(client, operation, params):
-        if client.meta.service_model.service_name == "dynamodb":
-            if operation == "TransactWriteItems":
-                for item in params["TransactItems"]:
-                    (part,) = item
-                    seen.add((TRANSACT_PARTS[part], "table"))
-            else:
-                seen.add((operation, "index" if params.get("IndexName") else "table"))
-        return real(client, operation, params)
+    def record(operation, params):
+        if operation == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                (part,) = item
+                seen.add((TRANSACT_PARTS[part], "table"))
+        else:
+            seen.add((operation, "index" if params.get("IndexName") else "table"))
 
-    with monkeypatch.context() as patch:
-        patch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    with hooked(before=record):
         yield seen
 
 

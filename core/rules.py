@@ -1,0 +1,61 @@
+"""Core rules: the decisions services and the store make that touch no table, as plain functions of values."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import orjson
+
+from core import errors, keys
+from core.values import Event
+
+
+def request(action: str, *about: str | None, **arguments: object) -> str:
+    """What a request asked for, as text stored beside its outcome: a request id's outcome answers only a
+    request that asks for the very same (action, what it is about, and the arguments that change its effect)."""
+    return orjson.dumps([action, about, arguments], option=orjson.OPT_SORT_KEYS).decode()
+
+
+def seats(guests: int) -> int:
+    """Seats a party takes: the person and their guests."""
+    return 1 + guests
+
+
+def room(capacity: int | None) -> int:
+    """Seats an event holds in all; an unlimited one holds more than any party could ask for."""
+    return capacity if capacity is not None else keys.UNLIMITED_SEATS
+
+
+def joins_the_line(seats_left: int, waiting: int, party: int) -> bool:
+    """A party waits when its seats are not free, or when anyone is waiting already: first come, first served."""
+    return seats_left < party or waiting > 0
+
+
+def head_fits(head_guests: int, free: int) -> bool:
+    """The head of the line is promoted when its whole party fits; it is never skipped for a smaller one behind."""
+    return seats(head_guests) <= free
+
+
+def check_party_fits(capacity: int | None, party: int) -> None:
+    """Raises InvalidInput when the party is larger than the whole event."""
+    if capacity is not None and party > capacity:
+        raise errors.InvalidInput(f"The event has {capacity} places; a party of {party} cannot fit.", "guests")
+
+
+def check_in_open(event: Event, now: datetime, opens_before: timedelta) -> None:
+    """Check-in runs from `opens_before` the start until the list closes. Raises EventOver, CheckInNotOpen."""
+    if now >= event.closes_at:
+        raise errors.EventOver(event.event_id)
+    opens_at = event.starts_at - opens_before
+    if now < opens_at:
+        raise errors.CheckInNotOpen(event.event_id, opens_at.isoformat())
+
+
+def locks_out(misses: int, max_misses: int) -> bool:
+    """The max-th wrong pairing code in a row locks its scope for a while."""
+    return misses >= max_misses
+
+
+def still_locked_until(locks: list[datetime], now: datetime) -> datetime | None:
+    """The latest of the locks not yet over; None when none holds."""
+    holding = [until for until in locks if until > now]
+    return max(holding) if holding else None

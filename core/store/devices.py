@@ -1,0 +1,55 @@
+"""Core store: button bindings - whose button it is, its event, and what it remembers of that event."""
+from __future__ import annotations
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+
+from core import errors, keys
+from core.store import transactions as tx
+from core.table import DeviceItem
+from core.values import Device, Event
+
+
+@tx.faults_as_busy
+def put_device(device: Device, *, takeover: bool) -> Device:
+    """Without takeover, only a free button or one already bound to the same person is (re)bound, in one write.
+    A binding to an event keeps the event's name, start and time zone for the button's answers."""
+    condition = None if takeover else DeviceItem.pk.does_not_exist() | (DeviceItem.person == device.person)
+    try:
+        DeviceItem.of(device).save(condition=condition)
+    except PutError as exc:
+        if tx.refused_by_condition(exc):
+            raise errors.Forbidden("That button is bound to someone else.", serial=device.serial) from None
+        raise
+    return device
+
+
+@tx.faults_as_busy
+def remember_event(serial: str, event: Event) -> None:
+    """Refreshes what a binding remembers of its event, if the button is still bound to it."""
+    try:
+        DeviceItem(*keys.device(serial)).update(
+            actions=[DeviceItem.event_name.set(event.name), DeviceItem.event_starts_at.set(keys.utc(event.starts_at)),
+                     DeviceItem.event_timezone.set(event.timezone)],
+            condition=DeviceItem.event_id == event.event_id,
+        )
+    except UpdateError as exc:
+        if not tx.refused_by_condition(exc):
+            raise
+
+
+@tx.faults_as_busy
+def get_device(serial: str) -> Device:
+    try:
+        return DeviceItem.get(*keys.device(serial), consistent_read=True).value()
+    except DoesNotExist:
+        raise errors.DeviceNotFound(serial) from None
+
+
+@tx.faults_as_busy
+def delete_device(serial: str) -> None:
+    try:
+        DeviceItem(*keys.device(serial)).delete(condition=DeviceItem.pk.exists())
+    except DeleteError as exc:
+        if tx.refused_by_condition(exc):
+            raise errors.DeviceNotFound(serial) from None
+        raise

@@ -1,0 +1,345 @@
+"""Core store: signups and the waitlist - sign-up, cancel with promotion, check-in, pages of who is going."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from core import errors, keys, rules
+from core.store import events, requests
+from core.store import transactions as tx
+from core.table import EventItem, SignupItem, TurnoutItem, page_start
+from core.values import Cancellation, Cancelled, CheckIn, Event, EventRef, Signup, SignupOutcome
+
+
+class StaleCopy(Exception):
+    """The event no longer matches the copy the caller expected; `event` is what it is now."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(event.event_id)
+        self.event = event
+
+
+def _event_key(event_id: str) -> EventItem:
+    return EventItem(*keys.event(event_id))
+
+
+def _open(now: str):
+    return EventItem.pk.exists() & (EventItem.closes_at > now)
+
+
+@tx.faults_as_busy
+def sign_up(
+    event_id: str,
+    person: str,
+    *,
+    name: str | None,
+    guests: int,
+    source: str,
+    waitlist: bool,
+    request_id: str | None,
+    now: datetime,
+    fingerprint: str | None = None,
+    note: dict[str, Any] | None = None,
+    expect: EventRef | None = None,
+) -> SignupOutcome:
+    """One transaction when a seat is free (or the line is known to be long): the signup put if the person has
+    none, and the event's counts moved if the condition for its path still holds. A refused condition hands
+    back the event as it was, so the other path is tried at once. `expect`: the event as the caller remembers
+    it (name, start, time zone); StaleCopy when it changed."""
+    seats = rules.seats(guests)
+    moment = keys.utc(now)
+    known: dict[str, EventItem] = {}
+
+    def attempt() -> SignupOutcome:
+        event = known.get("event")
+        waiting = int(event.waitlisted) if event else 0
+        full = event is not None and rules.joins_the_line(int(event.seats_left), waiting, seats)
+        if full and not waitlist:
+            raise errors.EventFull(event_id)
+        if full:
+            status, order, position = "waitlisted", keys.waitlist_order(moment, person), waiting + 1
+            actions = [EventItem.waitlisted.add(1), EventItem.tickets.add(1)]
+            condition = _open(moment) & ((EventItem.seats_left < seats) | (EventItem.waitlisted > 0))
+        else:
+            status, order, position = "going", keys.going_order(moment, person), None
+            actions = [EventItem.going.add(1), EventItem.seats_left.add(-seats)]
+            condition = _open(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == 0)
+        if expect is not None:
+            # What a button's binding remembers of its event must still be true, or the press answers stale news.
+            condition &= ((EventItem.name == expect.name) & (EventItem.starts_at == keys.utc(expect.starts_at))
+                          & (EventItem.timezone == expect.starts_at.tzinfo.key))  # type: ignore[union-attr]
+        signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
+                        source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
+        writes = [
+            tx.put("signup", SignupItem.of(signup, order), SignupItem.pk.does_not_exist(), want_old=True),
+            tx.update("event", _event_key(event_id), actions, condition, want_old=True),
+        ]
+        outcome = lambda: {"kind": "sign_up", "created": True, "signup": requests.signup_json(signup)}  # noqa: E731
+        try:
+            tx.commit(requests.with_request(writes, request_id, fingerprint, outcome, note, now))
+        except tx.Refused as refused:
+            replay = requests.replay(refused, "sign_up", fingerprint)
+            if replay is not None:
+                return SignupOutcome(requests.signup_from_json(replay["signup"]), replay["created"], replayed=True,
+                                     note=replay.get("note"))
+            if refused.failed("signup"):
+                existing = refused.old("signup")
+                if not isinstance(existing, SignupItem):
+                    raise tx.Retry() from None
+                already = SignupOutcome(_with_position(existing), created=False)
+                if request_id is None:
+                    return already
+                first = requests.store_apart(request_id, fingerprint, {"kind": "sign_up", "created": False,
+                                             "signup": requests.signup_json(already.signup)}, note, now)
+                if first is None:
+                    return already
+                return SignupOutcome(requests.signup_from_json(first["signup"]), first["created"], replayed=True,
+                                     note=first.get("note"))
+            latest = refused.old("event")
+            if not isinstance(latest, EventItem):
+                raise errors.EventNotFound(event_id) from None
+            if latest.closes_at <= moment:
+                raise errors.EventOver(event_id) from None
+            as_it_is = latest.value()
+            rules.check_party_fits(as_it_is.capacity, seats)
+            if expect is not None and not expect.names(as_it_is):
+                raise StaleCopy(as_it_is) from None
+            known["event"] = latest
+            raise tx.Retry() from None
+        if status == "waitlisted":
+            signup = signup._replace(position=place_in_line(keys.event_partition(event_id), order))
+        return SignupOutcome(signup, created=True)
+
+    return tx.with_retries(attempt)
+
+
+def _with_position(item: SignupItem) -> Signup:
+    waiting = item.status == "waitlisted"
+    return item.value(place_in_line(item.pk, item.status_order) if waiting else None)
+
+
+@tx.faults_as_busy
+def place_in_line(partition: str, order: str) -> int:
+    """1-based place of a waitlisted signup (by its order key): one count over the line up to it."""
+    return TurnoutItem.by_status.count(partition, TurnoutItem.status_order.between(keys.WAITLIST_PREFIX, order),
+                                       consistent_read=True)
+
+
+@tx.faults_as_busy
+def get_signup(event_id: str, person: str) -> Signup:
+    try:
+        item = SignupItem.get(*keys.signup(event_id, person), consistent_read=True)
+    except DoesNotExist:
+        raise errors.NotSignedUp(event_id, person) from None
+    return _with_position(item)
+
+
+def _event_and_head(event_id: str) -> tuple[EventItem, SignupItem | None]:
+    """One strongly consistent query: the event item, then the first waitlisted signup if any."""
+    found = list(TurnoutItem.by_status.query(keys.event_partition(event_id), TurnoutItem.status_order >= keys.EVENT_ORDER,
+                                             consistent_read=True, limit=2))
+    if not found or not isinstance(found[0], EventItem):
+        raise errors.EventNotFound(event_id)
+    head = found[1] if len(found) > 1 and isinstance(found[1], SignupItem) else None
+    return found[0], head
+
+
+def _promotion(event_id: str, head: SignupItem, now: datetime) -> tx.Write:
+    return tx.update(
+        "promoted",
+        SignupItem(*keys.signup(event_id, head.person)),
+        [SignupItem.status.set("going"), SignupItem.status_order.set(keys.going_order(now, head.person))],
+        (SignupItem.status == "waitlisted") & (SignupItem.status_order == head.status_order),
+    )
+
+
+def _promoted_value(head: SignupItem) -> Signup:
+    return head.value()._replace(status="going", position=None)
+
+
+
+
+@tx.faults_as_busy
+def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime,
+                  fingerprint: str | None = None, note: dict[str, Any] | None = None) -> Cancellation:
+    """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat: one
+    query (the event and the head of the line) and one transaction. The signup is not read first: the delete
+    assumes the usual case - going, no guests - as its condition, and when that is wrong the refusal hands the
+    signup back and the cancel goes on from it."""
+    pk, sk = keys.signup(event_id, person)
+    # Seats can stay free behind a head of the line too big for them; then the line is re-checked.
+    leftover = {"seats": False}
+    seen: dict[str, SignupItem] = {}
+
+    def attempt() -> Cancellation:
+        mine_item = seen.get("mine")
+        guess = mine_item is None
+        event, head = _event_and_head(event_id)
+        if guess and head is not None and head.person == person:
+            guess, mine_item = False, head  # first in line: the query read the signup already
+        # Until its delete's condition says otherwise, a cancel assumes the usual signup: going, no guests.
+        mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
+                else Cancelled(event_id, person, "going", 0))
+        freed = rules.seats(mine.guests)
+        seats_left = int(event.seats_left)
+        if guess:
+            delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0),
+                               want_old=True)
+        else:
+            delete = tx.delete("signup", SignupItem(pk, sk), SignupItem.status_order == mine_item.status_order)  # type: ignore[union-attr]
+        promoted: Signup | None = None
+        if mine.status == "waitlisted":
+            writes = [delete, tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]
+            leftover["seats"] = seats_left > 0
+        elif head is not None and rules.head_fits(int(head.guests), seats_left + freed):
+            need = rules.seats(int(head.guests))
+            writes = [delete, _promotion(event_id, head, now), tx.update(
+                "event", _event_key(event_id),
+                [EventItem.waitlisted.add(-1), EventItem.seats_left.add(freed - need)],
+                (EventItem.waitlisted > 0) & (EventItem.seats_left >= need - freed),
+            )]
+            promoted = _promoted_value(head)
+            leftover["seats"] = freed > need
+        else:
+            leftover["seats"] = head is not None
+            # Nobody takes the seat: valid only while the waitlist is exactly as it was read.
+            still = (EventItem.waitlisted == 0) if head is None else (EventItem.tickets == int(event.tickets))
+            writes = [delete, tx.update("event", _event_key(event_id),
+                                        [EventItem.going.add(-1), EventItem.seats_left.add(freed)], still)]
+        outcome = lambda: {"kind": "cancel", "cancelled": mine._asdict(),  # noqa: E731
+                           "promoted": requests.signup_json(promoted)}
+        try:
+            tx.commit(requests.with_request(writes, request_id, fingerprint, outcome, note, now))
+        except tx.Refused as refused:
+            replay = requests.replay(refused, "cancel", fingerprint)
+            if replay is not None:
+                return _replayed_cancellation(replay)
+            if guess and refused.failed("signup"):
+                old = refused.old("signup")
+                if not isinstance(old, SignupItem):
+                    raise errors.NotSignedUp(event_id, person) from None
+                seen["mine"] = old  # not the usual case: go on from the signup as it is
+            raise tx.Retry() from None
+        return Cancellation(mine, promoted, event=event.value())
+
+    cancellation = tx.with_retries(attempt)
+    if leftover["seats"] and not cancellation.replayed:
+        filled = fill_if_room(event_id, now)
+        if filled and cancellation.promoted is None:
+            return cancellation._replace(promoted=filled[0])
+    return cancellation
+
+
+def _replayed_cancellation(outcome: dict[str, Any]) -> Cancellation:
+    return Cancellation(requests.cancelled_from_json(outcome["cancelled"]),
+                        requests.signup_from_json(outcome["promoted"]), replayed=True, note=outcome.get("note"))
+
+
+def fill_if_room(event_id: str, now: datetime) -> list[Signup]:
+    """Promotes from the line when the event item shows both free seats and people waiting."""
+    event = events.read(event_id)
+    if int(event.waitlisted) > 0 and int(event.seats_left) > 0:
+        return fill_from_waitlist(event_id, now)
+    return []
+
+
+@tx.faults_as_busy
+def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
+    """Promotes waitlisted people in order for as long as the head fits in the free seats."""
+    promoted: list[Signup] = []
+
+    def attempt() -> Signup | None:
+        event, head = _event_and_head(event_id)
+        if head is None or not rules.head_fits(int(head.guests), int(event.seats_left)):
+            return None
+        need = rules.seats(int(head.guests))
+        writes = [_promotion(event_id, head, now), tx.update(
+            "event", _event_key(event_id),
+            [EventItem.waitlisted.add(-1), EventItem.going.add(1), EventItem.seats_left.add(-need)],
+            (EventItem.waitlisted > 0) & (EventItem.seats_left >= need),
+        )]
+        try:
+            tx.commit(writes)
+        except tx.Refused:
+            raise tx.Retry() from None
+        return _promoted_value(head)
+
+    while (signup := tx.with_retries(attempt)) is not None:
+        promoted.append(signup)
+    return promoted
+
+
+@tx.faults_as_busy
+def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedelta, request_id: str | None = None,
+             fingerprint: str | None = None, note: dict[str, Any] | None = None) -> CheckIn:
+    """Idempotent by its condition: a second check-in returns the first one unchanged. With a request id the
+    outcome is stored under it too, so a repeated delivery is told it was a repeat."""
+    event = events.read(event_id).value()
+    rules.check_in_open(event, now, opens_before)
+    update = tx.update("signup", SignupItem(*keys.signup(event_id, person)), [SignupItem.checked_in_at.set(keys.utc(now))],
+                       SignupItem.pk.exists() & (SignupItem.status == "going") & SignupItem.checked_in_at.does_not_exist(),
+                       want_old=True)
+    outcome = lambda: {"kind": "check_in", "signup": None}  # noqa: E731
+    try:
+        tx.commit(requests.with_request([update], request_id, fingerprint, outcome, note, now))
+    except tx.Refused as refused:
+        replay = requests.replay(refused, "check_in", fingerprint)
+        if replay is not None:
+            return CheckIn(get_signup(event_id, person), replayed=True, note=replay.get("note"), event=event)
+        old = refused.old("signup")
+        if not isinstance(old, SignupItem):
+            raise errors.NotSignedUp(event_id, person) from None
+        if old.status != "going":
+            raise errors.NotGoing(event_id, person) from None
+        if request_id is not None:
+            first = requests.store_apart(request_id, fingerprint, outcome(), note, now)
+            if first is not None:
+                return CheckIn(old.value(), replayed=True, note=first.get("note"), event=event)
+        return CheckIn(old.value(), event=event)
+    except tx.Retry:
+        raise errors.Busy() from None
+    return CheckIn(get_signup(event_id, person), event=event)
+
+
+@tx.faults_as_busy
+def list_signups(
+    event_id: str, *, prefix_from: str, prefix_to: str, limit: int, after: tuple[str, str] | None,
+    known: Event | None = None,
+) -> tuple[tuple[int, int], list[Signup], tuple[str, str] | None]:
+    """The event's counts (going, waitlisted), a page of signups in by_status order between two sort-key bounds
+    with their places in line, and the (order, sk) to continue after when more follow. One query when the
+    page reaches the event item (it sorts between the going and the waitlist) or the event is `known`; else
+    the event is read for its counts too."""
+    pk = keys.event_partition(event_id)
+    # The event item may sit inside the range, and one more tells if a page follows.
+    found = TurnoutItem.by_status.query(pk, TurnoutItem.status_order.between(prefix_from, prefix_to), consistent_read=True,
+                                        limit=limit + 2,
+                                        last_evaluated_key=page_start(pk, after[1], after[0]) if after else None)
+    counts = (known.going, known.waitlisted) if known is not None else None
+    page: list[SignupItem] = []
+    for item in found:
+        if isinstance(item, SignupItem):
+            page.append(item)
+        elif isinstance(item, EventItem) and counts is None:
+            counts = (int(item.going), int(item.waitlisted))
+    if counts is None:
+        event = events.read(event_id)
+        counts = (int(event.going), int(event.waitlisted))
+    more = len(page) > limit
+    page = page[:limit]
+    # Places in line are counted by the table, never carried in a cursor, so a cursor cannot fake them; a
+    # page that starts before the line needs no count at all.
+    waiting = [item for item in page if item.status == "waitlisted"]
+    starts_in_line = after is not None and after[0] >= keys.WAITLIST_PREFIX
+    place = place_in_line(pk, waiting[0].status_order) if waiting and starts_in_line else 1
+    signups = []
+    for item in page:
+        if item.status == "waitlisted":
+            signups.append(item.value(place))
+            place += 1
+        else:
+            signups.append(item.value())
+    last = (page[-1].status_order, page[-1].sk) if more and page else None
+    return counts, signups, last
