@@ -15,6 +15,9 @@ SERVERS = [{"url": "http://127.0.0.1:3000", "description": "The local stack (`ma
 _TIME = {"type": "string", "format": "date-time"}
 _MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _COUNT = {"type": "integer", "minimum": 0}
+_SIGNUPS_GOING = {**_COUNT, "description": "People who signed up and are going (their guests not counted)."}
+_SIGNUPS_WAITING = {**_COUNT, "description": "Signups on the waitlist."}
+_SEATS_TAKEN = {**_COUNT, "description": "Seats the going signups hold: each of them and their guests."}
 _CURSOR = {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page."}
 
 
@@ -64,8 +67,9 @@ SCHEMAS = {
         "location": {"type": ["string", "null"]},
         "description": {"type": ["string", "null"]},
         "capacity": {"type": ["integer", "null"], "minimum": 1, "description": "null is unlimited."},
-        "going": _COUNT,
-        "waitlisted": _COUNT,
+        "going": _SIGNUPS_GOING,
+        "waitlisted": _SIGNUPS_WAITING,
+        "seats_taken": _SEATS_TAKEN,
         "spots_left": {"type": ["integer", "null"], "minimum": 0, "description": "null when unlimited."},
         "created_at": _TIME,
     }),
@@ -104,8 +108,9 @@ SCHEMAS = {
     "EventPage": _closed({"events": {"type": "array", "items": _ref("Event")}, "next_cursor": _CURSOR}),
     "SignupPage": _closed({
         "signups": {"type": "array", "items": _ref("Signup")},
-        "going": _COUNT,
-        "waitlisted": _COUNT,
+        "going": _SIGNUPS_GOING,
+        "waitlisted": _SIGNUPS_WAITING,
+        "seats_taken": _SEATS_TAKEN,
         "next_cursor": _CURSOR,
     }),
     "Health": _closed({"status": {"const": "ok"}}),

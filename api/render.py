@@ -91,6 +91,7 @@ def event(value: Event) -> dict:
         "capacity": value.capacity,
         "going": value.going,
         "waitlisted": value.waitlisted,
+        "seats_taken": value.seats_taken,
         "spots_left": value.spots_left,
         "created_at": value.created_at,
     }

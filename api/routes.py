@@ -206,7 +206,7 @@ def list_signups(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     page = services.list_signups(params["event_id"], status=status(query), limit=limit(query), cursor=cursor(query))
     return render.respond(200, {"signups": [render.signup(signup) for signup in page.signups],
                                 "going": page.going, "waitlisted": page.waitlisted,
-                                "next_cursor": page.next_cursor})
+                                "seats_taken": page.seats_taken, "next_cursor": page.next_cursor})
 
 
 @route("PUT", "/events/{event_id}/signups/{person}", access=SELF, summary="Sign a person up (idempotent).", body=SIGNUP,

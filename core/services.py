@@ -76,6 +76,7 @@ def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timez
         going=0,
         waitlisted=0,
         spots_left=cap,
+        seats_taken=0,
         created_at=_now(now).astimezone(start.tzinfo),
     )
     if event.closes_at <= _now(now):
@@ -225,10 +226,10 @@ def list_signups(event_id: str, *, status: str | None = None, limit: int | str |
         if not low <= order <= high:
             raise errors.InvalidCursor()
         after = (order, cursors.text_field(position, "sk", "SIGNUP#"))
-    (going, waitlisted), page, last = signups.list_signups(event_id, prefix_from=low, prefix_to=high,
+    counted, page, last = signups.list_signups(event_id, prefix_from=low, prefix_to=high,
                                                            limit=size, after=after, known=event)
     next_cursor = cursors.encode(scope, {"order": last[0], "sk": last[1]}) if last else None
-    return SignupPage(page, going, waitlisted, next_cursor)
+    return SignupPage(page, counted.going, counted.waitlisted, next_cursor, counted.seats_taken)
 
 
 # --- devices ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
 from pynamodb.models import Model
 
-from core import keys
+from core import keys, rules
 from core.config import settings
 from core.values import Device, Event, Signup
 
@@ -119,6 +119,7 @@ class EventItem(TurnoutItem, discriminator="event"):
             going=int(self.going),
             waitlisted=int(self.waitlisted),
             spots_left=int(self.seats_left) if capacity is not None else None,
+            seats_taken=rules.room(capacity) - int(self.seats_left),
             created_at=_local(self.created_at, tz),
         )
 

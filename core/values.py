@@ -24,9 +24,10 @@ class Event(NamedTuple):
     location: str | None
     description: str | None
     capacity: int | None  # people including guests; None is unlimited
-    going: int  # signups going
+    going: int  # signups going: people who signed up, each maybe bringing guests
     waitlisted: int  # signups waiting
     spots_left: int | None  # None when capacity is unlimited
+    seats_taken: int  # seats the going signups hold: each of them and their guests
     created_at: datetime
 
     @property
@@ -137,3 +138,4 @@ class SignupPage(NamedTuple):
     going: int
     waitlisted: int
     next_cursor: str | None
+    seats_taken: int

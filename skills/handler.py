@@ -138,7 +138,8 @@ def who_is_going(handler_input):
     if not isinstance(event, Event):
         return event
     page = services.list_signups(event.event_id, status="going", limit=speech.NAMES_SPOKEN, event=event)
-    return _tell(handler_input, speech.who_is_going(event, page.signups, page.going, page.waitlisted))
+    return _tell(handler_input, speech.who_is_going(event, page.signups, page.going, page.waitlisted,
+                                                             page.seats_taken))
 
 
 @intent("HowManyGoing", slots=("event",))

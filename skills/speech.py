@@ -151,14 +151,22 @@ def which_one(options: Sequence[tuple[Event, When]]) -> str:
     return f"Which one: {', '.join(described[:-1])}, or {described[-1]}?"
 
 
-def who_is_going(event: Event, going: Sequence[Signup], going_total: int, waitlisted: int) -> str:
+def who_is_going(event: Event, going: Sequence[Signup], going_total: int, waitlisted: int, seats_taken: int) -> str:
     if going_total == 0:
         sentence = f"Nobody is going to {title(event)} yet."
     else:
         spoken = [person(signup) for signup in going[:NAMES_SPOKEN]]
         verb = "is" if going_total == 1 else "are"
-        sentence = f"{names(spoken, going_total)} {verb} going to {title(event)}."
+        sentence = f"{names(spoken, going_total)} {verb} going to {title(event)}{_with_guests(going_total, seats_taken)}."
     return sentence + _waitlist(waitlisted)
+
+
+def _with_guests(going: int, seats_taken: int) -> str:
+    """Guests take seats too: said whenever there are any, so a count of people is never a count of signups."""
+    guests = seats_taken - going
+    if guests <= 0:
+        return ""
+    return f", with {_count(guests, 'guest', 'guests')}: {seats_taken} people in all"
 
 
 def _waitlist(waitlisted: int) -> str:
@@ -173,8 +181,12 @@ def how_many(event: Event) -> str:
     if event.going == 0:
         sentence = f"Nobody is going to {title(event)} yet."
     else:
-        verb = "is" if event.going == 1 else "are"
-        sentence = f"{_count(event.going, 'person', 'people')} {verb} going to {title(event)}."
+        verb = "is" if event.seats_taken == 1 else "are"
+        sentence = f"{_count(event.seats_taken, 'person', 'people')} {verb} going to {title(event)}"
+        guests = event.seats_taken - event.going
+        if guests > 0:
+            sentence += f": {_count(event.going, 'signup', 'signups')} and {_count(guests, 'guest', 'guests')}"
+        sentence += "."
     if event.spots_left == 0:
         sentence += " It's full."
     elif event.spots_left is not None:

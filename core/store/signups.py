@@ -307,8 +307,8 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
 def list_signups(
     event_id: str, *, prefix_from: str, prefix_to: str, limit: int, after: tuple[str, str] | None,
     known: Event | None = None,
-) -> tuple[tuple[int, int], list[Signup], tuple[str, str] | None]:
-    """The event's counts (going, waitlisted), a page of signups in by_status order between two sort-key bounds
+) -> tuple[Event, list[Signup], tuple[str, str] | None]:
+    """The event (for its counts), a page of signups in by_status order between two sort-key bounds
     with their places in line, and the (order, sk) to continue after when more follow. One query when the
     page reaches the event item (it sorts between the going and the waitlist) or the event is `known`; else
     the event is read for its counts too."""
@@ -317,16 +317,15 @@ def list_signups(
     found = TurnoutItem.by_status.query(pk, TurnoutItem.status_order.between(prefix_from, prefix_to), consistent_read=True,
                                         limit=limit + 2,
                                         last_evaluated_key=page_start(pk, after[1], after[0]) if after else None)
-    counts = (known.going, known.waitlisted) if known is not None else None
+    event = known
     page: list[SignupItem] = []
     for item in found:
         if isinstance(item, SignupItem):
             page.append(item)
-        elif isinstance(item, EventItem) and counts is None:
-            counts = (int(item.going), int(item.waitlisted))
-    if counts is None:
-        event = events.read(event_id)
-        counts = (int(event.going), int(event.waitlisted))
+        elif isinstance(item, EventItem) and event is None:
+            event = item.value()
+    if event is None:
+        event = events.read(event_id).value()
     more = len(page) > limit
     page = page[:limit]
     # Places in line are counted by the table, never carried in a cursor, so a cursor cannot fake them; a
@@ -342,4 +341,4 @@ def list_signups(
         else:
             signups.append(item.value())
     last = (page[-1].status_order, page[-1].sk) if more and page else None
-    return counts, signups, last
+    return event, signups, last

@@ -90,6 +90,19 @@ def test_get_event_carries_counts(table):
     assert (answer.json["going"], answer.json["waitlisted"], answer.json["spots_left"]) == (1, 1, 0)
 
 
+@pytest.mark.parametrize("capacity", [5, None])
+def test_counts_tell_signups_from_seats_guests_included(table, capacity):
+    event = new_event(capacity=capacity)
+    signed_up(event["event_id"], "anna", {"guests": 2})
+    signed_up(event["event_id"], "melvin")
+    answer = call("GET", f"/events/{event['event_id']}").json
+    assert (answer["going"], answer["seats_taken"], answer["spots_left"]) == (2, 4, 1 if capacity else None)
+    page = call("GET", f"/events/{event['event_id']}/signups").json
+    assert (page["going"], page["seats_taken"], page["waitlisted"]) == (2, 4, 0)
+    listed = call("GET", "/events").json["events"][0]
+    assert (listed["going"], listed["seats_taken"]) == (2, 4)
+
+
 def test_patch_changes_only_what_is_given_and_null_clears(table):
     event = new_event(location="Hemsedal", capacity=10)
     answer = call("PATCH", f"/events/{event['event_id']}", {"name": "Ski weekend", "location": None, "capacity": None})

@@ -24,7 +24,7 @@ def test_an_event_reads_back_as_the_same_event_in_its_own_zone(capacity, ends, w
     starts = (NOW + timedelta(days=2)).astimezone(OSLO)
     event = Event(event_id="abcdefghij", name="Ski trip", starts_at=starts, ends_at=starts + ends if ends else None,
                   timezone="Europe/Oslo", location=where, description=None, capacity=capacity, going=0,
-                  waitlisted=0, spots_left=capacity, created_at=NOW.astimezone(OSLO))
+                  waitlisted=0, spots_left=capacity, seats_taken=0, created_at=NOW.astimezone(OSLO))
 
     back = stored(EventItem.of(event))
 

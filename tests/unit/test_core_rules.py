@@ -13,7 +13,7 @@ STARTS = datetime(2026, 12, 4, 18, 0, tzinfo=timezone.utc)
 
 def event(ends_at: datetime | None = None) -> Event:
     return Event(event_id="ski", name="Ski trip", starts_at=STARTS, ends_at=ends_at, timezone="UTC", location=None,
-                 description=None, capacity=4, going=0, waitlisted=0, spots_left=4, created_at=STARTS)
+                 description=None, capacity=4, going=0, waitlisted=0, spots_left=4, seats_taken=0, created_at=STARTS)
 
 
 def test_a_party_is_the_person_and_their_guests_and_unlimited_has_room_for_any():

@@ -22,7 +22,7 @@ def event(name: str, days: int = 0) -> Event:
     return Event(
         event_id=f"e{abs(hash((name, days))) % 10**8}", name=name, starts_at=MONDAY + timedelta(days=days),
         ends_at=None, timezone="America/Denver", location=None, description=None, capacity=None,
-        going=0, waitlisted=0, spots_left=None, created_at=MONDAY - timedelta(days=30),
+        going=0, waitlisted=0, spots_left=None, seats_taken=0, created_at=MONDAY - timedelta(days=30),
     )
 
 

@@ -73,7 +73,7 @@ def event(name: str = "Ski trip", **changes) -> Event:
     base = Event(
         event_id="ski", name=name, starts_at=datetime(2025, 12, 5, 7, 0, tzinfo=DENVER), ends_at=None,
         timezone="America/Denver", location="Eldora", description=None, capacity=None, going=0, waitlisted=0,
-        spots_left=None, created_at=NOW,
+        spots_left=None, seats_taken=0, created_at=NOW,
     )
     return base._replace(**changes)
 
@@ -100,7 +100,7 @@ def test_lists_stop_after_a_few_names(spoken, total, expected):
 
 def test_who_is_going_says_three_names_the_rest_as_a_count_and_the_waitlist():
     going = [signup("melvin-moose", "Melvin Moose"), signup("ann", "Ann"), signup("bob-smith"), signup("cy", "Cy")]
-    text = speech.who_is_going(event(), going, going_total=7, waitlisted=2)
+    text = speech.who_is_going(event(), going, going_total=7, waitlisted=2, seats_taken=7)
     assert text == "Melvin Moose, Ann, Bob Smith and 4 others are going to Ski trip. 2 more are on the waitlist."
 
 
@@ -114,18 +114,30 @@ def test_who_is_going_says_three_names_the_rest_as_a_count_and_the_waitlist():
 )
 def test_who_is_going_agrees_in_number(going, waitlisted, expected):
     people = [signup("melvin", "Melvin")][:going]
-    assert speech.who_is_going(event(), people, going, waitlisted) == expected
+    assert speech.who_is_going(event(), people, going, waitlisted, going) == expected
+
+
+def test_who_is_going_counts_the_guests_as_people_too():
+    going = [signup("anna", "Anna Berg"), signup("melvin", "Melvin")]
+    text = speech.who_is_going(event(), going, going_total=2, waitlisted=0, seats_taken=4)
+    assert text == "Anna Berg and Melvin are going to Ski trip, with 2 guests: 4 people in all."
+    assert speech.who_is_going(event(), going[:1], 1, 0, 2) == "Anna Berg is going to Ski trip, with 1 guest: 2 people in all."
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
         ({}, "Nobody is going to Ski trip yet."),
-        ({"going": 1}, "1 person is going to Ski trip."),
-        ({"going": 12, "capacity": 15, "spots_left": 3}, "12 people are going to Ski trip. 3 spots left."),
-        ({"going": 14, "capacity": 15, "spots_left": 1}, "14 people are going to Ski trip. 1 spot left."),
-        ({"going": 15, "capacity": 15, "spots_left": 0, "waitlisted": 2},
+        ({"going": 1, "seats_taken": 1}, "1 person is going to Ski trip."),
+        ({"going": 12, "seats_taken": 12, "capacity": 15, "spots_left": 3},
+         "12 people are going to Ski trip. 3 spots left."),
+        ({"going": 14, "seats_taken": 14, "capacity": 15, "spots_left": 1}, "14 people are going to Ski trip. 1 spot left."),
+        ({"going": 15, "seats_taken": 15, "capacity": 15, "spots_left": 0, "waitlisted": 2},
          "15 people are going to Ski trip. It's full. 2 more are on the waitlist."),
+        # Guests take seats: 2 signups with 2 guests are 4 people, and what is left is counted in seats.
+        ({"going": 2, "seats_taken": 4, "capacity": 5, "spots_left": 1},
+         "4 people are going to Ski trip: 2 signups and 2 guests. 1 spot left."),
+        ({"going": 1, "seats_taken": 2}, "2 people are going to Ski trip: 1 signup and 1 guest."),
     ],
 )
 def test_how_many(changes, expected):
@@ -203,12 +215,12 @@ def parse(ssml_body: str) -> str:
     ],
 )
 def test_typed_text_is_read_as_typed_and_never_breaks_the_ssml(typed, read):
-    text = speech.who_is_going(event(typed), [signup("x", typed)], 1, 0)
+    text = speech.who_is_going(event(typed), [signup("x", typed)], 1, 0, 1)
     assert parse(text) == f"{read} is going to {read}."
 
 
 def test_text_that_is_only_emoji_falls_back_to_something_sayable():
-    assert speech.who_is_going(event("🎉🎉"), [signup("melvin-moose", "🎿")], 1, 0) == \
+    assert speech.who_is_going(event("🎉🎉"), [signup("melvin-moose", "🎿")], 1, 0, 1) == \
         "Melvin Moose is going to that event."
 
 
