@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test unit integration time-bombs package bench clean
+.PHONY: run test unit integration time-bombs package bench clean chromium
 
 $(BIN)/python:
 	@echo "turnout: creating .venv with $(PYTHON) and upgrading its pip (first run only) ..."
@@ -20,20 +20,34 @@ $(BIN)/python:
 # The stack, the skill it serves and the device client the README presses buttons with: no test tools.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@echo "turnout: installing the local stack's packages into .venv (first run only) ..."
-	@$(BIN)/pip install --quiet -e '.[skill,device,local]' 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot"
+	@$(BIN)/pip install --quiet -e '.[api,skill,device,local]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot, icalendar"
 	@touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)
 	@echo "turnout: installing the test tools (pytest, schemathesis, cfn-lint, ...) into .venv (first test run only) ..."
-	@$(BIN)/pip install --quiet -e '.[skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import pytest, hypothesis, schemathesis, cfnlint"
+	@$(BIN)/pip install --quiet -e '.[api,skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/python -c "import pytest, hypothesis, schemathesis, cfnlint, playwright"
 	@touch $@
+
+# The browser tests (tests/integration/test_web_page.py) drive the system's Chromium; they skip, saying so, without
+# it. As root with apt-get, `make test` installs Debian's chromium once; otherwise it says what to run.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "turnout: installing Debian's chromium for the browser tests (apt-get update && apt-get install -y chromium) ..."; \
+	    { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	      || echo "turnout: could not install chromium; the browser tests will skip"; \
+	  else \
+	    echo "turnout: no $(CHROMIUM); the browser tests will skip (install it with: sudo apt-get install -y chromium)"; \
+	  fi; \
+	fi
 
 run: $(RUN_STAMP)
 	$(BIN)/python -m local $(ARGS)
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) chromium
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory time-bombs
 
@@ -51,7 +65,7 @@ time-bombs: $(DEV_STAMP)
 unit: $(DEV_STAMP)
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(DEV_STAMP)
+integration: $(DEV_STAMP) chromium
 	$(BIN)/python -m pytest tests/integration
 
 # The three Lambda zips template.yaml deploys, built offline for python3.13 on arm64 (README, "Deploy to AWS").

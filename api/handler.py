@@ -33,6 +33,8 @@ def _serve(event: dict) -> dict:
     routes.admit(chosen, caller, params)
     query = request.query(event, chosen.query)
     body = request.json_body(event, chosen.body) if chosen.body else {}
+    if chosen.origin:
+        params = {**params, "origin": request.origin(event)}
     return chosen.serve(params, query, body, caller)
 
 

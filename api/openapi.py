@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
-from api.routes import ORGANIZER, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
+from api.routes import ASSET_FILE, ASSET_VERSION, ORGANIZER, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
 from core import config, errors, validation
 from core.values import SOURCES
 
@@ -30,6 +30,9 @@ _PATH_PARAM_SCHEMAS = {
     "person": {"type": "string", "maxLength": 40, "pattern": _anchored(validation.HANDLE.pattern),
                "description": "A handle: 1 to 40 lowercase letters, digits and '-', not starting or ending with '-'."},
     "serial": {"type": "string", "pattern": _anchored(validation.SERIAL.pattern)},
+    "version": {"type": "string", "pattern": _anchored(ASSET_VERSION.pattern),
+                "description": "The page's current version, as the page served at / names it."},
+    "file": {"type": "string", "pattern": _anchored(ASSET_FILE.pattern)},
 }
 
 _QUERY_PARAMS = {
@@ -259,6 +262,8 @@ def _operation(route: Route, mode: Mode) -> dict:
         response = {"description": description}
         if schema:
             response["content"] = {"application/json": {"schema": _ref(schema)}}
+        elif status != 204:
+            response["content"] = {media: {"schema": {"type": "string"}} for media in route.media}
         if status == 201 and route.location:
             response["headers"] = {"Location": {"description": "The new event's path.",
                                                 "schema": {"type": "string"}}}

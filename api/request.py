@@ -80,6 +80,18 @@ def path_of(event: dict) -> str:
     return path
 
 
+def origin(event: dict) -> str:
+    """The API's own origin as the client reached it (https://{api}.execute-api..., or the local stack's), for
+    links that must be absolute. From what API Gateway adds, never from the client's Host header alone."""
+    context = event["requestContext"]
+    headers = event.get("headers") or {}
+    scheme = "http" if headers.get("x-forwarded-proto") == "http" else "https"
+    port = headers.get("x-forwarded-port", "")
+    default = "80" if scheme == "http" else "443"
+    suffix = f":{port}" if port.isdigit() and port != default else ""
+    return f"{scheme}://{context.get('domainName') or 'localhost'}{suffix}"
+
+
 def caller(event: dict) -> access.Caller:
     """Who sent the request: the claims API Gateway's JWT authorizer verified, or nobody (a public route)."""
     settings = config.settings  # looked up per request, so a test can switch modes

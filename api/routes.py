@@ -1,6 +1,7 @@
 """API edge, step two: the route table; each route takes checked inputs, calls one core service, renders the result."""
 from __future__ import annotations
 
+import re
 from typing import Callable, NamedTuple
 from urllib.parse import unquote
 
@@ -34,24 +35,56 @@ class Route(NamedTuple):
     uses_table: bool
     location: bool  # its 201 names the new resource in a Location header
     access: str  # PUBLIC, READ, SIGNED_IN, SELF or ORGANIZER
+    media: tuple[str, ...] = ("application/json",)  # what a success answers with; the page and calendar are not JSON
+    origin: bool = False  # the route is handed the API's own origin (params["origin"]) to write absolute links
 
 
+JSON_MEDIA = ("application/json",)
+HTML_MEDIA = ("text/html",)
+CALENDAR_MEDIA = ("text/calendar",)
+ASSET_MEDIA = ("text/javascript", "text/css", "image/svg+xml")
 ROUTES: list[Route] = []
+
+# The page's files: /web/{version}/{file}, where version names the whole set (api.web) so a file may be cached.
+ASSET_VERSION = re.compile(r"[0-9a-f]{1,16}")
+ASSET_FILE = re.compile(r"[a-z0-9-]{1,40}\.(?:js|css|svg)")
+
+
+class AssetNotFound(errors.NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The page has no file {name!r}.", file=name)
+
+
+def _asset_version(value: str) -> str:
+    if not ASSET_VERSION.fullmatch(value):
+        raise errors.InvalidInput("version is 1 to 16 lowercase hex digits.", "version")
+    return value
+
+
+def _asset_file(value: str) -> str:
+    if not ASSET_FILE.fullmatch(value):
+        raise errors.InvalidInput("file is a name like app.js, style.css or icon.svg.", "file")
+    return value
+
 
 # Path parameters are checked by name wherever they appear, so one name has one meaning.
 PATH_PARAMS: dict[str, Callable[[str], str]] = {
     "event_id": validation.event_id,
     "person": validation.handle,
     "serial": validation.serial,
+    "version": _asset_version,
+    "file": _asset_file,
 }
 
 
 def route(method: str, template: str, *, access: str, summary: str, ok: dict[int, tuple[str | None, str]],
           raises: tuple[type[Exception], ...] = (), query: tuple[str, ...] = (), body: Body | None = None,
-          uses_table: bool = True, location: bool = False) -> Callable[[Serve], Serve]:
+          uses_table: bool = True, location: bool = False, media: tuple[str, ...] = JSON_MEDIA,
+          origin: bool = False) -> Callable[[Serve], Serve]:
     # `access` has no default: a new route states who may call it, or it does not load.
     def register(serve: Serve) -> Serve:
-        ROUTES.append(Route(method, template, serve, summary, ok, raises, query, body, uses_table, location, access))
+        ROUTES.append(Route(method, template, serve, summary, ok, raises, query, body, uses_table, location, access,
+                            media, origin))
         return serve
     return register
 
@@ -107,6 +140,22 @@ def openapi_document(params: dict, query: dict, body: dict, caller: Caller) -> d
     return openapi.response()
 
 
+@route("GET", "/", access=PUBLIC, summary="The web page: upcoming events, one event, sign up, organize.",
+       ok={200: (None, "index.html, never cached without asking again.")}, uses_table=False, media=HTML_MEDIA)
+def web_page(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    # Imported on first use, like the document: an API call never pays for reading the page's files.
+    from api import web
+    return web.page()
+
+
+@route("GET", "/web/{version}/{file}", access=PUBLIC, summary="One of the page's scripts, styles or images.",
+       raises=(AssetNotFound,), ok={200: (None, "The file; cached for a year when version is the current one.")},
+       uses_table=False, media=ASSET_MEDIA)
+def web_asset(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from api import web
+    return web.asset(params["version"], params["file"])
+
+
 @route("POST", "/events", access=ORGANIZER, summary="Create an event.", body=NEW_EVENT, location=True,
        ok={201: ("Event", "The new event.")})
 def create_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
@@ -126,6 +175,15 @@ def list_events(params: dict, query: dict, body: dict, caller: Caller) -> dict:
        raises=(errors.EventNotFound,), ok={200: ("Event", "The event.")})
 def get_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.event(services.get_event(params["event_id"])))
+
+
+@route("GET", "/events/{event_id}/calendar.ics", access=READ, summary="The event as an iCalendar file.",
+       raises=(errors.EventNotFound,), ok={200: (None, "An RFC 5545 calendar holding this one event.")},
+       media=CALENDAR_MEDIA, origin=True)
+def event_calendar(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    # icalendar is imported here only: building a calendar is rare, and no cold start should load it.
+    from api import ics
+    return ics.response(services.get_event(params["event_id"]), params["origin"])
 
 
 @route("PATCH", "/events/{event_id}", access=ORGANIZER, summary="Change an event; null clears an optional field.",

@@ -3,9 +3,9 @@
     python -m deploy.package            # all functions (what `make package` runs)
     python -m deploy.package ApiFunction
 
-A function's zip holds core/, its own package (the Handler's first name) and its own pinned requirements
-(<package>/requirements.txt), installed for CPython 3.13 on manylinux2014_aarch64 from wheels only, with
-every module compiled by python3.13. The build then refuses the zip if a forbidden package got in, a
+A function's zip holds core/, its own package (the Handler's first name), its own pinned requirements
+(<package>/requirements.txt) and its plain files (ASSETS: the API's web page), installed for CPython 3.13 on
+manylinux2014_aarch64 from wheels only, with every module compiled by python3.13. The build then refuses the zip if a forbidden package got in, a
 module lacks its bytecode, an extension module is not built for CPython 3.13 on arm64, a requirement is
 unmet, or the handler does not import from the zip alone (its extension modules swapped, for that check
 only, for this machine's build of the same pinned version)."""
@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 OUT = ROOT / "build" / "lambda"
 SHARED_PACKAGE = "core"
+# Folders of plain files a function's zip carries beside its code: the API function serves the web page.
+ASSETS = {"api": ("web",)}
 PYTHON_VERSION = "3.13"
 PLATFORM = "manylinux2014_aarch64"
 # The environment Requires-Dist markers are evaluated in: the Lambda python3.13 runtime on arm64.
@@ -335,6 +337,8 @@ def build(function: Function, python: str, sdk: Path, everyone: list[Function]) 
         raise PackageError(f"{function.name}: unmet requirements:\n  " + "\n  ".join(unmet))
     _copy_package(SHARED_PACKAGE, stage)
     _copy_package(function.package, stage)
+    for folder in ASSETS.get(function.package, ()):
+        shutil.copytree(ROOT / folder, stage / folder)
     _compile(python, stage)
     _zip(stage, function.artifact)
     if found := problems(function.artifact, function, everyone):

@@ -24,13 +24,14 @@ KEY_FILE = "jwt-signing-key.pem"
 TOKEN_MINUTES = 60
 
 # The routes template.yaml gives `Authorizer: NONE`; every other request goes to $default, behind the authorizer.
-PUBLIC_ROUTES = (("GET", "/health"), ("GET", "/openapi.json"))
+PUBLIC_ROUTES = (("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/"), ("GET", "/web/{version}/{file}"))
 # ...and the read routes it adds when the PublicReads parameter is "true".
 PUBLIC_READ_ROUTES = (
     ("GET", "/events"),
     ("GET", "/events/{event_id}"),
     ("GET", "/events/{event_id}/signups"),
     ("GET", "/events/{event_id}/signups/{person}"),
+    ("GET", "/events/{event_id}/calendar.ics"),
 )
 
 

@@ -228,3 +228,58 @@ def test_local_token_prints_a_token_the_stack_accepts(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "local.token", "Olga"], cwd=ROOT, env=environ,
                              capture_output=True, text=True)
     assert refused.returncode == 2 and "is not a handle" in refused.stderr
+
+
+# --- the web page's development sign-in (POST /local/token, TURNOUT_AUTH=on only) -------------------------------
+
+def _sign_in(gw, body, *, host=None, content_type="application/json", method="POST"):
+    connection = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    headers = {"content-type": content_type} if content_type else {}
+    if host:
+        headers["host"] = host
+    connection.request(method, "/local/token", body=json.dumps(body) if body is not None else None, headers=headers)
+    response = connection.getresponse()
+    answer = response.status, {k.lower(): v for k, v in response.getheaders()}, json.loads(response.read() or b"null")
+    connection.close()
+    return answer
+
+
+@pytest.mark.parametrize("organizer", [False, True])
+def test_the_sign_in_mints_a_token_the_authorizer_accepts_for_that_handle(guarded, organizer):
+    status, headers, answer = _sign_in(guarded, {"person": "melvin", "organizer": organizer})
+    assert status == 200 and headers["cache-control"] == "no-store"
+    assert (answer["person"], answer["organizer"], answer["expires_in"]) == ("melvin", organizer, 3600)
+    claims = guarded.authorizer.verify(answer["token"])
+    assert claims["username"] == "melvin"
+    assert ("organizers" in claims.get("cognito:groups", [])) is organizer
+    status, _, body = _get(guarded, "/events", answer["token"])
+    assert status == 200 and json.loads(body)["requestContext"]["authorizer"]["jwt"]["claims"]["username"] == "melvin"
+
+
+@pytest.mark.parametrize("body, field", [({"person": "Melvin"}, "person"), ({"person": ""}, "person"),
+                                         ({"person": "melvin", "organizer": "yes"}, "organizer"),
+                                         ({"person": "melvin", "admin": True}, None), (["melvin"], None)])
+def test_the_sign_in_refuses_what_is_not_a_handle_with_a_clear_400(guarded, body, field):
+    status, _, answer = _sign_in(guarded, body)
+    assert status == 400 and answer["error"]["code"] == "InvalidInput"
+    assert answer["error"].get("field") == field
+
+
+def test_the_sign_in_answers_only_json_posts_on_loopback_names(guarded):
+    assert _sign_in(guarded, {"person": "melvin"}, content_type="text/plain")[0] == 415
+    assert _sign_in(guarded, {"person": "melvin"}, host="evil.example:3000")[0] == 403
+    assert _sign_in(guarded, {"person": "melvin"}, host=f"localhost:{guarded.port}")[0] == 200
+    status, headers, _ = _sign_in(guarded, None, method="GET", content_type=None)
+    assert (status, headers["allow"]) == (405, "POST")
+
+
+def test_in_open_mode_there_is_no_sign_in_route(key):
+    # Without an authorizer the path is the API's, which has no such route: in AWS it does not exist either.
+    gw = Gateway(port=0, api=LambdaFunction("Test", f"{__name__}.echo", timeout_seconds=10, memory_mb=128),
+                 alexa=LambdaFunction("Skill", f"{__name__}.echo", timeout_seconds=10, memory_mb=128))
+    gw.start()
+    try:
+        status, _, answer = _sign_in(gw, {"person": "melvin"})
+        assert status == 200 and answer["rawPath"] == "/local/token"  # echo: the request reached the API as it came
+    finally:
+        gw.stop()

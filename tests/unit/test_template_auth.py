@@ -73,7 +73,8 @@ def test_secure_by_default_reads_need_a_token_unless_the_deployer_says_otherwise
     assert (parameter["Default"], parameter["AllowedValues"]) == ("false", ["true", "false"])
     assert transformed()["Conditions"]["ReadsArePublic"] == {"Fn::Equals": [{"Ref": "PublicReads"}, "true"]}
     assert set(deployed_routes(False)) == {("X-AMAZON-APIGATEWAY-ANY-METHOD", "/$default"),
-                                           ("GET", "/health"), ("GET", "/openapi.json")}
+                                           ("GET", "/health"), ("GET", "/openapi.json"),
+                                           ("GET", "/"), ("GET", "/web/{version}/{file}")}
 
 
 def test_the_public_routes_reach_the_same_function_alias_as_default():
@@ -106,3 +107,18 @@ def test_the_function_reads_the_callers_claims_as_the_template_configures_them()
     # Open mode is not something a deployment can ask for: the function never gets TURNOUT_AUTH.
     function = transformed()["Resources"]["ApiFunction"]["Properties"]
     assert "TURNOUT_AUTH" not in function["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("origin", ["", "https://turnout.example.com"])
+def test_cors_is_off_for_the_page_the_api_serves_itself_and_allows_exactly_one_other_origin(origin):
+    parameter = source()["Parameters"]["PageOrigin"]
+    assert parameter["Default"] == "" and re.fullmatch(parameter["AllowedPattern"], origin)
+    assert not re.fullmatch(parameter["AllowedPattern"], "*") and not re.fullmatch(parameter["AllowedPattern"], "http://x")
+    conditions = {"HasPageOrigin": bool(origin), "ReadsArePublic": False}
+    cors = _resolved(api_body(), conditions).get("x-amazon-apigateway-cors")
+    if not origin:
+        # Same origin: the page at / calls the API it came from, which a browser allows without CORS.
+        assert cors is None
+    else:
+        assert cors["allowOrigins"] == [{"Ref": "PageOrigin"}]
+        assert {"authorization", "content-type"} <= set(cors["allowHeaders"])

@@ -131,7 +131,8 @@ def test_the_isolated_import_does_fail_without_the_requirements(tmp_path):
 def _pyproject_pins() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = {}
-    for text in project["dependencies"] + project["optional-dependencies"]["skill"]:
+    extras = project["optional-dependencies"]
+    for text in project["dependencies"] + extras["api"] + extras["skill"]:
         requirement = Requirement(text)
         pins[canonicalize_name(requirement.name)] = next(iter(requirement.specifier)).version
     return pins
@@ -148,8 +149,10 @@ def test_requirements_pin_what_pyproject_pins(name):
 
 def test_only_the_skill_carries_the_alexa_sdk():
     assert "ask-sdk-core" in package.pinned(FUNCTIONS["SkillFunction"].requirements)
-    for name in ("ApiFunction", "ButtonFunction"):
-        assert set(package.pinned(FUNCTIONS[name].requirements)) == {"orjson", "pynamodb", "tzdata"}, name
+    assert set(package.pinned(FUNCTIONS["ButtonFunction"].requirements)) == {"orjson", "pynamodb", "tzdata"}
+    # The API function adds icalendar and its closure, for the calendar file only.
+    assert set(package.pinned(FUNCTIONS["ApiFunction"].requirements)) == {
+        "orjson", "pynamodb", "tzdata", "icalendar", "python-dateutil", "six"}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

@@ -39,6 +39,8 @@ EXPECTED_LEFT_OUT = {
     "ApiFunctionAnyPermission": "AWS::Lambda::Permission",
     "ApiFunctionHealthPermission": "AWS::Lambda::Permission",
     "ApiFunctionOpenApiDocumentPermission": "AWS::Lambda::Permission",
+    "ApiFunctionWebPagePermission": "AWS::Lambda::Permission",
+    "ApiFunctionWebFilesPermission": "AWS::Lambda::Permission",
     "SkillFunctionAlexaPermission": "AWS::Lambda::Permission",
     "ButtonFunctionClickPermission": "AWS::Lambda::Permission",
 }

@@ -1,0 +1,387 @@
+"""The web page in a real browser: headless Chromium, driven by Playwright, against local stacks of its own.
+
+The whole story of issue 16 on a 360 px wide phone screen: the list, one event, three people filling two seats and
+a waitlist, a cancellation that promotes, a check-in, the calendar file; organizers creating and editing; the
+sign-in of a stack that checks tokens. Screenshots of the main screens go to tests/output/screenshots/ (git-ignored),
+and the page's weight and time to first render to tests/output/web-metrics.json. Where Chromium is missing, these
+tests say so and skip (`make test` installs it where it can: README, "Tests")."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from tests.integration.conftest import REPO, running_stack
+
+pytestmark = pytest.mark.integration
+
+# Debian's chromium, where `make test` installs it; TURNOUT_CHROMIUM names another build (chromium-browser, ...).
+CHROMIUM = os.environ.get("TURNOUT_CHROMIUM", "/usr/bin/chromium")
+# What the closed network here needs, and what keeps a test browser quiet: no sandbox as root, no phoning home.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 360, "height": 780}
+OUTPUT = REPO / "tests" / "output"
+SCREENSHOTS = OUTPUT / "screenshots"
+WAIT_MS = 15_000
+
+
+def _chromium() -> str:
+    found = CHROMIUM if Path(CHROMIUM).exists() else None
+    if not found and "TURNOUT_CHROMIUM" not in os.environ:
+        found = shutil.which("chromium")
+    if not found:
+        pytest.skip(f"no Chromium at {CHROMIUM}{'' if 'TURNOUT_CHROMIUM' in os.environ else ' or on PATH'}: the browser tests need it "
+                    "(Debian: apt-get install -y chromium; `make test` does that when run as root)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra: make test installs it")
+    with sync_api.sync_playwright() as playwright:
+        # Playwright gives each launch a fresh profile in a temporary folder of its own, removed at close.
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def open_stack(tmp_path_factory):
+    """Open mode, as `make run` starts: the page asks only for a handle."""
+    yield from running_stack(tmp_path_factory, "web", TURNOUT_AUTH="off")
+
+
+@pytest.fixture(scope="module")
+def checked_stack(tmp_path_factory):
+    yield from running_stack(tmp_path_factory, "web-auth", TURNOUT_AUTH="on")
+
+
+class Person:
+    """One person's phone: a browser context of its own (its own localStorage), on one page."""
+
+    def __init__(self, browser, base_url: str, downloads: Path):
+        self.context = browser.new_context(viewport=PHONE, locale="en-US", accept_downloads=True)
+        self.page = self.context.new_page()
+        self.base_url = base_url
+        self.problems: list[str] = []
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        # Chromium logs every 4xx a fetch gets as "Failed to load resource": refusals the page expects and explains.
+        self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
+                     if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+        self.page.on("request", lambda r: None if r.url.startswith(base_url) or r.url.startswith("data:")
+                     else self.problems.append(f"fetched from outside the stack: {r.url}"))
+        self.downloads = downloads
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        self.timeout = PlaywrightTimeout
+
+    def open(self, address: str = "/"):
+        # From a blank page, so a new hash on the same page is a fresh load too, not a same-document jump.
+        self.page.goto("about:blank")
+        self.page.goto(self.base_url + address)
+        self.page.wait_for_selector("html[data-ready]", timeout=WAIT_MS)
+
+    def sign_in(self, handle: str, name: str | None = None, *, organizer: bool = False):
+        self.page.fill("#handle", handle)
+        if name:
+            self.page.fill("#display-name", name)
+        if organizer:
+            self.page.check("#organizer")
+        self.page.click("button:has-text('Continue')")
+        self.page.wait_for_selector(f"#who:has-text('You are {handle}')", timeout=WAIT_MS)
+
+    def said(self, expected: str) -> str:
+        """The message the page gives, once it says `expected` (or the last one it gave, for the failure)."""
+        try:
+            self.page.locator(".message", has_text=expected).first.wait_for(timeout=WAIT_MS)
+        except self.timeout:
+            pass
+        return _plain(self.page.locator(".message").last.inner_text(timeout=WAIT_MS))
+
+    def text(self, selector: str) -> str:
+        return _plain(self.page.locator(selector).inner_text(timeout=WAIT_MS))
+
+    def click(self, label: str):
+        self.page.get_by_role("button", name=label).click()
+
+    def shot(self, name: str):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def close(self):
+        self.context.close()
+        assert self.problems == []
+
+
+def _plain(text: str) -> str:
+    # ICU puts a narrow no-break space before AM/PM, and no-break spaces elsewhere.
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def _in(hours: float) -> datetime:
+    return (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(second=0, microsecond=0)
+
+
+def _clock(when: datetime, zone: str) -> str:
+    local = when.astimezone(ZoneInfo(zone))
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+@pytest.fixture
+def people(browser, open_stack, tmp_path):
+    opened: list[Person] = []
+
+    def person() -> Person:
+        opened.append(Person(browser, open_stack.base_url, tmp_path))
+        return opened[-1]
+    yield person
+    for each in opened:
+        each.close()
+
+
+def test_the_whole_story_on_a_phone(open_stack, people):
+    starts = _in(1)  # check-in is open: it opens two hours before the start
+    trip = open_stack.new_event(name="Ski trip", starts_at=starts.isoformat(), ends_at=_in(6).isoformat(),
+                                timezone="Europe/Oslo", location="Hemsedal", capacity=2,
+                                description="Bus at 7.\nBring skis.")
+    later = open_stack.new_event(name="Breakfast at the lodge", starts_at=_in(40).isoformat(),
+                                 timezone="America/New_York", capacity=None)
+
+    melvin = people()
+    melvin.open()
+    names = [_plain(name) for name in melvin.page.locator(".card h2").all_inner_texts()]
+    assert names.index("Ski trip") < names.index("Breakfast at the lodge"), "soonest first"
+    card = melvin.text(f"a.card[href='#/events/{trip['event_id']}']")
+    assert _clock(starts, "Europe/Oslo") in card, "the time in the event's own zone"
+    assert "Hemsedal" in card and "2 of 2 places left" in card
+    assert "going · no limit" in melvin.text(f"a.card[href='#/events/{later['event_id']}']")
+    melvin.shot("1-events")
+
+    melvin.page.click(f"a.card[href='#/events/{trip['event_id']}']")
+    melvin.page.wait_for_selector("#handle", timeout=WAIT_MS)
+    assert melvin.page.url.endswith(f"/#/events/{trip['event_id']}")
+    melvin.sign_in("melvin", "Melvin Moose")
+    melvin.click("Sign me up")
+    assert "You're going!" in melvin.said("You're going!")
+    assert "You're going." in melvin.text("#my-status")
+    assert "Melvin Moose (you)" in melvin.text("ul[aria-labelledby='going-title']")
+    melvin.shot("2-event-going")
+
+    anna = people()
+    anna.open(f"/#/events/{trip['event_id']}")  # the shared address
+    anna.sign_in("anna", "Anna Berg")
+    anna.click("Sign me up")
+    assert "You're going!" in anna.said("You're going!")
+    assert "Full (2 places)" in anna.text(".facts")
+
+    bob = people()
+    bob.open(f"/#/events/{trip['event_id']}")
+    bob.sign_in("bob", "Bob Lie")
+    bob.click("Sign me up")
+    assert "The event is full, so you're on the waitlist: number 1 in line." in bob.said("The event is full, so you're on the waitlist: number 1 in line.")
+    assert "number 1 in line" in bob.text("#my-status")
+    assert "Bob Lie (you)" in bob.text("ol[aria-labelledby='waitlist-title']")
+    # Only his own signup's buttons, and no check-in while he waits.
+    assert bob.page.get_by_role("button", name="Cancel my signup").count() == 1
+    assert bob.page.get_by_role("button", name="Check in").count() == 0
+    bob.shot("3-event-waitlisted")
+
+    melvin.open(f"/#/events/{trip['event_id']}")
+    melvin.click("Cancel my signup")
+    assert "You've cancelled. Bob Lie moved up from the waitlist." in melvin.said("You've cancelled. Bob Lie moved up from the waitlist.")
+    assert melvin.page.get_by_role("button", name="Sign me up").count() == 1
+
+    bob.open(f"/#/events/{trip['event_id']}")
+    assert "You're going." in bob.text("#my-status")
+    bob.click("Check in")
+    assert "You're checked in" in bob.said("You're checked in")
+    assert "checked in at" in bob.text("#my-status")
+    checked = open_stack.request("GET", f"/events/{trip['event_id']}/signups/bob").json()
+    assert checked["status"] == "going" and checked["checked_in_at"]
+    # Open mode makes everyone an organizer, who sees who checked in.
+    assert "1 of 2 checked in" in bob.text("#checked-in")
+    assert "checked in" in bob.text("ul[aria-labelledby='going-title'] li:has-text('Bob Lie')")
+    bob.shot("4-event-checked-in")
+
+    # Party size: the page sends {"guests": 2} and shows what the API answered, whatever that is.
+    anna.open(f"/#/events/{trip['event_id']}")
+    anna.page.fill("#guests", "1")
+    anna.click("Change party size")
+    kept = open_stack.request("GET", f"/events/{trip['event_id']}/signups/anna").json()["guests"]
+    expected = "Your party is now you +1 guest." if kept == 1 else "Turnout kept your party at you alone"
+    assert expected in anna.said(expected)
+
+    with melvin.page.expect_download() as download:
+        melvin.page.get_by_role("link", name="Add to calendar").click()
+    saved = Path(download.value.path())
+    (entry,) = Calendar.from_ical(saved.read_bytes()).walk("VEVENT")
+    assert str(entry["uid"]) == f"{trip['event_id']}@turnout"
+    assert str(entry["summary"]) == "Ski trip" and str(entry["location"]) == "Hemsedal"
+    assert entry.decoded("dtstart") == starts and entry["dtstart"].params["TZID"] == "Europe/Oslo"
+    assert str(entry["url"]) == f"{open_stack.base_url}/#/events/{trip['event_id']}"
+    assert download.value.suggested_filename == f"turnout-{trip['event_id']}.ics"
+
+
+def test_organizers_create_and_edit_events_and_refusals_are_said_in_words(open_stack, people):
+    olga = people()
+    olga.open()
+    olga.page.get_by_role("link", name="New event").click()
+    olga.page.wait_for_selector("form[aria-label='New event']", timeout=WAIT_MS)
+    olga.page.get_by_label("Name", exact=True).fill("Board game night")
+    starts = _in(72).astimezone(ZoneInfo("Europe/Oslo"))
+    olga.page.locator("#starts").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    olga.page.get_by_label("Ends (optional)", exact=True).fill((starts - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    olga.page.locator("#timezone").fill("Europe/Oslo")
+    olga.page.locator("#capacity").fill("8")
+    olga.click("Create event")
+    refusal = olga.said("Please check")
+    assert refusal.startswith("Please check the end:") and "{" not in refusal and "InvalidInput" not in refusal
+    olga.shot("5-organizer-refusal")
+
+    olga.page.get_by_label("Ends (optional)", exact=True).fill("")
+    olga.click("Create event")
+    olga.page.wait_for_selector("h1:has-text('Board game night')", timeout=WAIT_MS)
+    event_id = olga.page.url.rsplit("/", 1)[1]
+    created = open_stack.request("GET", f"/events/{event_id}").json()
+    assert (created["name"], created["capacity"], created["timezone"]) == ("Board game night", 8, "Europe/Oslo")
+    assert datetime.fromisoformat(created["starts_at"]) == starts
+
+    olga.page.get_by_role("link", name="Edit event").click()
+    olga.page.wait_for_selector("form[aria-label='Edit event']", timeout=WAIT_MS)
+    assert olga.page.get_by_label("Name", exact=True).input_value() == "Board game night"
+    olga.page.get_by_label("Place (optional)", exact=True).fill("The lodge")
+    olga.click("Save changes")
+    olga.page.wait_for_selector(".facts:has-text('The lodge')", timeout=WAIT_MS)
+    assert open_stack.request("GET", f"/events/{event_id}").json()["location"] == "The lodge"
+
+    olga.open("/#/events/nosuchevent")
+    assert "This event does not exist" in olga.said("This event does not exist")
+
+
+UNLABELLED = """() => [...document.querySelectorAll("input, textarea, select, button, a")].filter((control) =>
+    control.matches("input, textarea, select") ? control.labels.length === 0 : !control.textContent.trim()
+).map((control) => control.outerHTML)"""
+
+
+def test_by_keyboard_alone_with_every_control_labelled(open_stack, people):
+    trip = open_stack.new_event(name="Keyboard trip", starts_at=_in(30).isoformat(), capacity=5)
+    ines = people()
+    ines.open(f"/#/events/{trip['event_id']}")
+    assert ines.page.evaluate(UNLABELLED) == []
+    ines.page.focus("#handle")
+    ines.page.keyboard.type("ines")
+    ines.page.keyboard.press("Enter")
+    ines.page.wait_for_selector("#guests", timeout=WAIT_MS)
+    ines.page.focus("#guests")
+    ines.page.keyboard.press("Control+A")
+    ines.page.keyboard.type("2")
+    ines.page.keyboard.press("Tab")
+    assert ines.page.evaluate("document.activeElement.textContent") == "Sign me up"
+    ines.page.keyboard.press("Enter")
+    assert "You're going!" in ines.said("You're going!")
+    assert open_stack.request("GET", f"/events/{trip['event_id']}/signups/ines").json()["guests"] == 2
+    assert ines.page.evaluate(UNLABELLED) == []
+    ines.open("/#/new")
+    ines.page.wait_for_selector("form[aria-label='New event']", timeout=WAIT_MS)
+    assert ines.page.evaluate(UNLABELLED) == []
+
+
+def test_a_page_drawn_before_the_event_moved_says_when_check_in_opens_now(open_stack, people):
+    trip = open_stack.new_event(name="Night ski", starts_at=_in(1).isoformat(), timezone="Europe/Oslo", capacity=4)
+    assert open_stack.request("PUT", f"/events/{trip['event_id']}/signups/melvin").status == 201
+    melvin = people()
+    melvin.open(f"/#/events/{trip['event_id']}")
+    melvin.sign_in("melvin")
+    melvin.page.get_by_role("button", name="Check in").wait_for(timeout=WAIT_MS)
+    # Meanwhile the organizer moves it three days on: check-in opens two hours before the new start.
+    moved = _in(72)
+    assert open_stack.request("PATCH", f"/events/{trip['event_id']}", {"starts_at": moved.isoformat()}).status == 200
+    melvin.click("Check in")
+    opens = (moved - timedelta(hours=2)).astimezone(ZoneInfo("Europe/Oslo"))
+    expected = f"Check-in is not open yet. It opens {opens:%A}, {opens:%B} {opens.day} at {_clock(opens, 'Europe/Oslo')}."
+    assert expected in melvin.said("Check-in is not open yet")
+    assert melvin.page.get_by_role("button", name="Check in").count() == 0
+    assert f"Check-in opens {opens:%A}" in melvin.text("section[aria-labelledby='me-title']")
+
+
+def test_with_tokens_checked_the_page_signs_in_and_shows_organizer_screens_to_organizers_only(browser, checked_stack,
+                                                                                             tmp_path):
+    olga = Person(browser, checked_stack.base_url, tmp_path)
+    melvin = Person(browser, checked_stack.base_url, tmp_path)
+    try:
+        olga.open()
+        # Reads need a token here: the page asks who you are instead of showing an error dump.
+        assert "Please sign in first." in olga.said("Please sign in first.")
+        olga.sign_in("olga", organizer=True)
+        olga.page.get_by_role("link", name="New event").wait_for(timeout=WAIT_MS)
+        assert "(organizer)" in olga.text("#who")
+
+        token = checked_stack.request("POST", "/local/token", {"person": "olga", "organizer": True}).json()["token"]
+        event = checked_stack.request("POST", "/events", {"name": "Quiz", "starts_at": _in(30).isoformat(),
+                                                          "timezone": "UTC"},
+                                      headers={"Authorization": f"Bearer {token}"}).json()
+        melvin.open(f"/#/events/{event['event_id']}")
+        melvin.sign_in("melvin")
+        melvin.click("Sign me up")
+        assert "You're going!" in melvin.said("You're going!")
+        assert melvin.page.get_by_role("link", name="Edit event").count() == 0
+        # Reads need a token on this stack, so the calendar link fetches the file with melvin's.
+        with melvin.page.expect_download() as download:
+            melvin.page.get_by_role("link", name="Add to calendar").click()
+        (entry,) = Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")
+        assert str(entry["summary"]) == "Quiz"
+        assert download.value.suggested_filename == f"turnout-{event['event_id']}.ics"
+        melvin.open()
+        assert melvin.page.get_by_role("link", name="New event").count() == 0
+        melvin.shot("6-signed-in-person")
+    finally:
+        olga.close()
+        melvin.close()
+
+
+def test_page_weight_and_time_to_first_render(browser, open_stack, tmp_path):
+    """Measured, recorded and reported; only the weight has a budget, never the time (STYLE.md, 10)."""
+    open_stack.new_event(name="Measured trip", starts_at=_in(50).isoformat())
+    visitor = Person(browser, open_stack.base_url, tmp_path)
+    try:
+        visitor.open()
+        visitor.page.wait_for_selector(".card", timeout=WAIT_MS)
+        timing = visitor.page.evaluate("""() => {
+            const navigation = performance.getEntriesByType("navigation")[0];
+            const files = [navigation, ...performance.getEntriesByType("resource")];
+            const paint = performance.getEntriesByName("first-contentful-paint")[0];
+            const drawn = performance.getEntriesByName("turnout:first-view")[0];
+            return {
+                files: files.map((entry) => ({ url: entry.name, bytes: entry.decodedBodySize, type: entry.initiatorType })),
+                first_contentful_paint_ms: paint ? paint.startTime : null,
+                first_view_ms: drawn ? drawn.startTime : null,
+                dom_content_loaded_ms: navigation.domContentLoadedEventEnd,
+            };
+        }""")
+        page_files = [entry for entry in timing["files"] if "/events" not in entry["url"] and "openapi" not in entry["url"]]
+        data_files = [entry for entry in timing["files"] if entry not in page_files]
+        metrics = {
+            "page_kb": round(sum(entry["bytes"] for entry in page_files) / 1024, 1),
+            "data_kb": round(sum(entry["bytes"] for entry in data_files) / 1024, 1),
+            "files": timing["files"],
+            "first_contentful_paint_ms": timing["first_contentful_paint_ms"],
+            "first_view_ms": timing["first_view_ms"],
+            "dom_content_loaded_ms": timing["dom_content_loaded_ms"],
+        }
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        (OUTPUT / "web-metrics.json").write_text(json.dumps(metrics, indent=2))
+        print(f"\nweb page: {metrics['page_kb']} KB of page files + {metrics['data_kb']} KB of JSON; first paint "
+              f"{metrics['first_contentful_paint_ms']:.0f} ms, first view drawn {metrics['first_view_ms']:.0f} ms")
+        names = {entry["url"].rsplit("/", 1)[-1] for entry in page_files}
+        assert {"app.js", "api.js", "style.css"} <= names
+        assert metrics["page_kb"] < 100, "the page is meant to be light enough for a phone on a poor connection"
+        assert metrics["first_view_ms"] is not None and metrics["first_view_ms"] > 0
+    finally:
+        visitor.close()

@@ -1,0 +1,168 @@
+"""The web page and calendar routes on moto in-process: the page's files with their types and cache rules, and each
+event's iCalendar file, parsed back with icalendar."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
+import pytest
+
+from api import web
+from core import config
+from tests.unit.test_api_client import call, gateway_event, invoke
+
+ORIGIN = "https://r3pmxmplak.execute-api.us-east-1.amazonaws.com"  # the fixture's domain, as API Gateway gives it
+
+
+def _at(days: float, zone: str) -> datetime:
+    return (datetime.now(timezone.utc) + timedelta(days=days)).astimezone(ZoneInfo(zone)).replace(second=0,
+                                                                                                 microsecond=0)
+
+
+def new_event(**fields) -> dict:
+    body = {"name": "Ski trip", "starts_at": _at(3, "Europe/Oslo").isoformat(), "timezone": "Europe/Oslo"} | fields
+    answer = call("POST", "/events", body)
+    assert answer.status == 201, answer.text
+    return answer.json
+
+
+def calendar_of(event_id: str):
+    answer = call("GET", f"/events/{event_id}/calendar.ics")
+    assert answer.status == 200, answer.text
+    assert answer.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert answer.headers["content-disposition"] == f'attachment; filename="turnout-{event_id}.ics"'
+    assert "\r\n" in answer.text  # RFC 5545 lines end in CRLF
+    parsed = Calendar.from_ical(answer.text)
+    (entry,) = parsed.walk("VEVENT")
+    return parsed, entry
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+
+def test_the_page_is_html_asked_for_again_each_time_and_names_its_files_by_version():
+    answer = call("GET", "/")
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert answer.headers["cache-control"] == "no-cache"
+    assert "default-src 'self'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert web.VERSION_MARK not in answer.text
+    assert f'src="/web/{web.version()}/app.js"' in answer.text
+    assert f'href="/web/{web.version()}/style.css"' in answer.text
+
+
+@pytest.mark.parametrize("auth_open, mode", [(True, "open"), (False, "checked")])
+def test_the_page_says_whether_tokens_are_checked(monkeypatch, auth_open, mode):
+    monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=auth_open))
+    page = call("GET", "/").text
+    assert f'<meta name="turnout-mode" content="{mode}">' in page and web.MODE_MARK not in page
+
+
+def test_every_file_the_page_names_is_served_with_its_type_and_cached_under_the_current_version():
+    page = call("GET", "/").text
+    named = set(re.findall(r'(?:src|href)="/web/[0-9a-f]+/([^"]+)"', page))
+    scripts = {name for name in web.files() if name.endswith(".js")}
+    for script in scripts:
+        named |= set(re.findall(r'from "\./([a-z0-9-]+\.js)"', web.files()[script].decode()))
+    assert {"app.js", "api.js", "style.css", "icon.svg"} <= named
+    assert named <= set(web.files()), "the page names a file web/ does not have"
+    types = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+    for name in named:
+        answer = call("GET", f"/web/{web.version()}/{name}")
+        assert answer.status == 200, name
+        assert answer.headers["content-type"] == types[name[name.rindex("."):]]
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert answer.text.encode() == web.files()[name]
+
+
+def test_a_file_asked_for_under_another_version_is_todays_and_not_cached():
+    stale = "0" if web.version() != "0" else "1"
+    answer = call("GET", f"/web/{stale}/app.js")
+    assert answer.status == 200 and answer.headers["cache-control"] == "no-cache"
+
+
+def test_no_file_outside_the_pages_own_is_served():
+    missing = call("GET", f"/web/{web.version()}/nothing.js")
+    assert (missing.status, missing.error["code"]) == (404, "AssetNotFound")
+    for name in ("index.html", "..%2Fapi%2Fhandler.py", "app.py", "APP.JS"):
+        answer = call("GET", f"/web/{web.version()}/{name}")
+        assert answer.status in (400, 404), name
+        assert answer.error["code"] in ("InvalidInput", "AssetNotFound"), name
+    assert call("GET", "/web/not-hex/app.js").error == {
+        "code": "InvalidInput", "message": "version is 1 to 16 lowercase hex digits.", "field": "version"}
+
+
+def test_the_page_fetches_nothing_from_outside_the_stack():
+    for name, data in web.files().items():
+        text = data.decode()
+        assert not re.search(r"(?:src|href)=\"(?:https?:)?//", text), name
+        assert not re.search(r"(?:fetch|import)\s*\(?\s*[\"'`](?:https?:)?//", text), name
+
+
+# --- the calendar file ----------------------------------------------------------------------------------
+
+
+def test_the_calendar_file_holds_the_event_in_its_own_zone(table):
+    starts = _at(3, "Europe/Oslo")
+    event = new_event(starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=9)).isoformat(),
+                      location="Hemsedal, Norway", description="Bus at 7; bring skis.\nLunch, included.",
+                      capacity=12)
+    parsed, entry = calendar_of(event["event_id"])
+    assert parsed["version"] == "2.0" and parsed["prodid"].startswith("-//Turnout//")
+    assert str(entry["uid"]) == f"{event['event_id']}@turnout"
+    assert entry["dtstart"].params["TZID"] == "Europe/Oslo"
+    assert entry.decoded("dtstart") == starts and entry.decoded("dtend") == starts + timedelta(hours=9)
+    assert str(entry["summary"]) == "Ski trip"
+    assert str(entry["location"]) == "Hemsedal, Norway"
+    assert str(entry["description"]) == "Bus at 7; bring skis.\nLunch, included."
+    assert str(entry["url"]) == f"{ORIGIN}/#/events/{event['event_id']}"
+    assert entry.decoded("dtstamp").tzinfo is not None
+    # The zone is described in the file itself, around the event's own dates, for readers without a zone database.
+    (zone,) = parsed.walk("VTIMEZONE")
+    assert str(zone["tzid"]) == "Europe/Oslo"
+
+
+def test_an_event_without_an_end_lasts_until_its_list_closes(table):
+    starts = _at(5, "America/New_York").replace(hour=19, minute=30)
+    event = new_event(name="Quiz night", starts_at=starts.isoformat(), timezone="America/New_York")
+    _, entry = calendar_of(event["event_id"])
+    assert entry.decoded("dtstart") == starts
+    assert entry.decoded("dtend") == starts.replace(hour=0, minute=0) + timedelta(days=1)
+    assert "location" not in entry and "description" not in entry
+
+
+def test_a_utc_event_is_written_in_utc(table):
+    starts = _at(2, "UTC")
+    event = new_event(starts_at=starts.isoformat(), timezone="UTC")
+    _, entry = calendar_of(event["event_id"])
+    assert entry.decoded("dtstart") == starts
+    assert entry["dtstart"].to_ical().endswith(b"Z")
+
+
+def test_an_event_long_after_2038_still_has_its_zone(table):
+    # icalendar describes zones from 1970 to 2038 unless told otherwise: the file asks for the event's own years.
+    starts = _at(365 * 14, "Europe/Oslo")
+    event = new_event(starts_at=starts.isoformat())
+    parsed, entry = calendar_of(event["event_id"])
+    assert entry.decoded("dtstart") == starts
+    (zone,) = parsed.walk("VTIMEZONE")
+    assert "2038-01-01" not in str(zone.get("comment", ""))
+
+
+def test_the_calendar_of_an_unknown_event_is_a_404_json_error(table):
+    answer = call("GET", "/events/nosuchevent/calendar.ics")
+    assert (answer.status, answer.error["code"]) == (404, "EventNotFound")
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_the_local_stacks_origin_is_written_with_its_scheme_and_port(table):
+    event = new_event()
+    request = gateway_event("GET", f"/events/{event['event_id']}/calendar.ics",
+                            headers={"host": "127.0.0.1:3000", "x-forwarded-proto": "http", "x-forwarded-port": "3000"})
+    request["requestContext"]["domainName"] = "127.0.0.1"  # local/gateway.py: the Host header's name, no port
+    (entry,) = Calendar.from_ical(invoke(request).text).walk("VEVENT")
+    assert str(entry["url"]) == f"http://127.0.0.1:3000/#/events/{event['event_id']}"

@@ -1,0 +1,136 @@
+// The page's side of the JSON API: who you are (kept in localStorage), calls with your token, refusals in words.
+
+const SESSION_KEY = "turnout.session";
+export const HANDLE = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+export class Refusal extends Error {
+  constructor(status, code, message, field) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+// { person, name, token, organizer } or null. In open mode there is no token and every caller is an organizer.
+export function session() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(SESSION_KEY));
+    return stored && HANDLE.test(stored.person) ? stored : null;
+  } catch {
+    return null;
+  }
+}
+
+export function remember(value) {
+  localStorage.setItem(SESSION_KEY, JSON.stringify(value));
+}
+
+export function forget() {
+  localStorage.removeItem(SESSION_KEY);
+}
+
+export async function call(method, path, body) {
+  const headers = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const token = session()?.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  let answer;
+  try {
+    answer = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new Refusal(0, "Offline", "Turnout cannot be reached right now. Check your connection and try again.");
+  }
+  if (answer.status === 204) return null;
+  let data = null;
+  try {
+    data = await answer.json();
+  } catch {
+    data = null;
+  }
+  if (answer.ok) return data;
+  const error = data?.error;
+  // API Gateway's own authorizer answers {"message": "Unauthorized"}, without the API's error object.
+  const code = error?.code ?? (answer.status === 401 ? "Unauthorized" : "Unknown");
+  throw new Refusal(answer.status, code, error?.message ?? "", error?.field);
+}
+
+// A file the API serves only with a token (the calendar file, when reads are not public): a plain link would go
+// without one, so it is fetched here and handed to the browser as a download.
+export async function download(path, filename) {
+  const token = session()?.token;
+  let answer;
+  try {
+    answer = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  } catch {
+    throw new Refusal(0, "Offline", "Turnout cannot be reached right now. Check your connection and try again.");
+  }
+  if (!answer.ok) {
+    const error = (await answer.json().catch(() => null))?.error;
+    throw new Refusal(answer.status, error?.code ?? (answer.status === 401 ? "Unauthorized" : "Unknown"), error?.message ?? "");
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await answer.blob());
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+// Every signup of an event, all pages of it: going first, then the waitlist in order.
+export async function allSignups(eventId) {
+  const signups = [];
+  let cursor = null;
+  do {
+    const query = new URLSearchParams({ limit: "100" });
+    if (cursor) query.set("cursor", cursor);
+    const page = await call("GET", `/events/${encodeURIComponent(eventId)}/signups?${query}`);
+    signups.push(...page.signups);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return signups;
+}
+
+// How this API runs: "open" (no token checked, TURNOUT_AUTH=off), or "checked" (a bearer token per request). The
+// API writes it into the page it serves; a page served from elsewhere asks the OpenAPI document instead.
+export async function mode() {
+  const told = document.querySelector('meta[name="turnout-mode"]')?.content;
+  if (told === "open" || told === "checked") return told;
+  const described = await call("GET", "/openapi.json");
+  return described.components?.securitySchemes ? "checked" : "open";
+}
+
+// The local stack's development sign-in (local/gateway.py, TURNOUT_AUTH=on only): a token for a handle.
+export async function localSignIn(person, organizer) {
+  return call("POST", "/local/token", { person, organizer });
+}
+
+const FIELD_NAMES = {
+  name: "the name", starts_at: "the start", ends_at: "the end", timezone: "the time zone",
+  location: "the place", description: "the description", capacity: "the capacity", guests: "the number of guests",
+  person: "your handle", event_id: "the event", waitlist: "the waitlist choice",
+};
+
+// A refusal as a sentence for people: never the raw error. `context` lends what the error itself does not carry.
+export function explain(refusal, context = {}) {
+  switch (refusal.code) {
+    case "EventFull": return "The event is full.";
+    case "EventOver": return "This event is over; its list is closed.";
+    case "EventNotFound": return "This event does not exist (any more). It may have been removed.";
+    case "NotSignedUp": return "You are not signed up for this event.";
+    case "NotGoing": return "You are on the waitlist, not going, so you cannot check in. You can once a seat frees up.";
+    case "CheckInNotOpen":
+      return context.checkInOpens ? `Check-in is not open yet. It opens ${context.checkInOpens}.` : "Check-in is not open yet.";
+    case "CapacityBelowTaken": return `The capacity is lower than the places already taken. ${refusal.message}`;
+    case "InvalidInput": case "InvalidCursor": {
+      const what = FIELD_NAMES[refusal.field];
+      return what ? `Please check ${what}: ${refusal.message}` : `Please check what you entered: ${refusal.message}`;
+    }
+    case "InvalidJson": case "PayloadTooLarge": return "That was more than Turnout can take. Please shorten it.";
+    case "Unauthorized": return "Please sign in first.";
+    case "Forbidden": return "That belongs to someone else, so you cannot change it.";
+    case "Busy": case "Throttled": return "Turnout is busy right now. Please try again in a moment.";
+    case "Offline": return refusal.message;
+    case "RouteNotFound": case "MethodNotAllowed": return "This page and the API disagree. Reload the page and try again.";
+    default: return "Something went wrong on Turnout's side. Please try again in a moment.";
+  }
+}
