@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from openapi_schema_validator import OAS31Validator
@@ -244,3 +245,20 @@ def test_the_served_document_is_the_one_for_the_mode_the_api_runs_in(monkeypatch
         reads = {(each.method, each.template) for each in routes.ROUTES if each.access == routes.READ}
         assert unguarded == ({("GET", "/health"), ("GET", "/openapi.json")} | PAGE_ROUTES
                              | (reads if mode.public_reads else set()))
+
+
+def test_each_body_example_is_a_body_its_route_accepts(table):
+    next_week = (datetime.now(timezone.utc) + timedelta(days=7)).isoformat()
+    created = call("POST", "/events", {"name": "Ski trip", "starts_at": next_week, "capacity": 4})
+    params = {**SAMPLE_PARAMS, "event_id": created.json["event_id"]}
+    examples = 0
+    for path, operations in openapi.document()["paths"].items():
+        for method, operation in operations.items():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            if "example" not in media:
+                continue
+            OAS31Validator(media["schema"]).validate(media["example"])
+            answer = call(method.upper(), path.format(**params), media["example"])
+            assert answer.status in (200, 201), (method, path, answer.text)
+            examples += 1
+    assert examples >= 2
