@@ -80,8 +80,12 @@ class NoRoomToGrow(Conflict):
     """A going party asked for more seats than are free, or jumped a line: it keeps the seats it holds."""
 
     def __init__(self, event_id: str, person: str, *, spots_left: int, waiting: int, guests: int) -> None:
-        why = (("1 person is" if waiting == 1 else f"{waiting} people are") + " waiting in line first" if waiting
-               else f"only {spots_left} more {'spot is' if spots_left == 1 else 'spots are'} free")
+        if waiting:
+            why = ("1 person is" if waiting == 1 else f"{waiting} people are") + " waiting in line first"
+        elif spots_left == 0:
+            why = "the event is full"
+        else:
+            why = f"only {spots_left} more {'spot is' if spots_left == 1 else 'spots are'} free"
         super().__init__(f"The party cannot grow: {why}. {person} keeps {guests} guest{'' if guests == 1 else 's'}.", event_id=event_id,
                          person=person, spots_left=spots_left, waiting=waiting)
 

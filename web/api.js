@@ -108,12 +108,15 @@ const FIELD_NAMES = {
   name: "the name", starts_at: "the start", ends_at: "the end", timezone: "the time zone",
   location: "the place", description: "the description", capacity: "the capacity", guests: "the number of guests",
   person: "your handle", event_id: "the event", waitlist: "the waitlist choice",
+  signups_close_at: "when sign-ups close",
 };
 
 // A refusal as a sentence for people: never the raw error. `context` lends what the error itself does not carry.
 export function explain(refusal, context = {}) {
   switch (refusal.code) {
     case "EventFull": return "The event is full.";
+    case "NoRoomToGrow": return "There is no room for a bigger party right now, so your party stays as it was.";
+    case "SignupsClosed": return "Sign-ups for this event have closed.";
     case "EventOver": return "This event is over; its list is closed.";
     case "EventNotFound": return "This event does not exist (any more). It may have been removed.";
     case "NotSignedUp": return "You are not signed up for this event.";
