@@ -1,6 +1,11 @@
 """API edge, entry: the Lambda function API Gateway invokes; it routes, serves, and maps every failure once."""
 from __future__ import annotations
 
+from core import startup
+
+# Before every other import: nothing the container builds is collected while it is built (core.startup).
+startup.begin()
+
 import logging
 
 from api import render, request, routes
@@ -41,3 +46,6 @@ def _serve(event: dict) -> dict:
 def _request_id(event: object) -> str | None:
     context = event.get("requestContext") if isinstance(event, dict) else None
     return context.get("requestId") if isinstance(context, dict) else None
+
+
+startup.end()

@@ -1,6 +1,11 @@
 """IoT edge, entry: the Lambda behind the topic rule on iotbutton/+ — parse the click, press it in core, answer the button."""
 from __future__ import annotations
 
+from core import startup
+
+# Before every other import: nothing the container builds is collected while it is built (core.startup).
+startup.begin()
+
 import logging
 import os
 from typing import Any
@@ -52,3 +57,6 @@ def _answer(serial: str, click_id: str | None, press) -> dict[str, Any] | None:
     # Refusals are worth a line each; what every click came to is stored with it (its request item).
     (log.info if press.error else log.debug)("button %s %s -> %s", serial, press.click, press.outcome)
     return result
+
+
+startup.end()

@@ -1,6 +1,11 @@
 """Skill entry point: an Alexa envelope in, the spoken event name resolved, one core action, speech out."""
 from __future__ import annotations
 
+from core import startup
+
+# Before every other import: nothing the container builds is collected while it is built (core.startup).
+startup.begin()
+
 import logging
 from datetime import datetime
 
@@ -271,3 +276,6 @@ def unexpected(handler_input, error):
 
 
 lambda_handler = skill_builder.lambda_handler()
+
+
+startup.end()
