@@ -165,7 +165,7 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
 
     updated = events.update_event(event_id, apply)
     # Raised capacity leaves seats free for the line: the first in line are promoted into them.
-    if updated.waitlisted and signups.fill_if_room(event_id, _now(now)):
+    if updated.waitlisted and signups.fill_from_waitlist(event_id, _now(now)):
         return events.get_event(event_id)
     return updated
 

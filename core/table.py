@@ -69,10 +69,7 @@ class EventItem(TurnoutItem, discriminator="event"):
     starts_at = UnicodeAttribute()  # UTC, keys.utc format
     ends_at = UnicodeAttribute(null=True)
     closes_at = UnicodeAttribute()  # UTC; the list closes (no check-in, not listed) from then on
-    signups_close_at = UnicodeAttribute(null=True)  # UTC; the organizer's closing time for new signups
-    # UTC; new signups are refused from then on: signups_close_at, else the start. Absent on items written before
-    # sign-ups closed at the start, which then close at their start (core.store.signups).
-    signups_until = UnicodeAttribute(null=True)
+    signups_close_at = UnicodeAttribute(null=True)  # UTC; the organizer's closing time for new signups, else the start
     timezone = UnicodeAttribute()
     location = UnicodeAttribute(null=True)
     description = UnicodeAttribute(null=True)
@@ -97,7 +94,6 @@ class EventItem(TurnoutItem, discriminator="event"):
             ends_at=keys.utc(event.ends_at) if event.ends_at else None,
             closes_at=keys.utc(event.closes_at),
             signups_close_at=keys.utc(event.signups_close_at) if event.signups_close_at else None,
-            signups_until=keys.utc(event.signups_until),
             timezone=event.timezone,
             location=event.location,
             description=event.description,

@@ -51,7 +51,7 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
 @tx.faults_as_busy
 def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
     """Changes an event under an optimistic check of what the change was computed from (raised capacity
-    leaves seats free for the line: core.store.signups.fill_if_room promotes into them)."""
+    leaves seats free for the line: core.store.signups.fill_from_waitlist promotes into them)."""
 
     def attempt() -> Event:
         item = read(event_id)
@@ -62,7 +62,6 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
             EventItem.name.set(after.name),
             EventItem.starts_at.set(keys.utc(after.starts_at)),
             EventItem.closes_at.set(keys.utc(after.closes_at)),
-            EventItem.signups_until.set(keys.utc(after.signups_until)),
             (EventItem.signups_close_at.set(keys.utc(after.signups_close_at)) if after.signups_close_at
              else EventItem.signups_close_at.remove()),
             EventItem.timezone.set(after.timezone),

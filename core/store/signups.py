@@ -30,7 +30,8 @@ def _open(now: str):
 
 
 def _taking_signups(now: str):
-    until = (EventItem.signups_until > now) | (EventItem.signups_until.does_not_exist() & (EventItem.starts_at > now))
+    """Open, and before the organizer's closing time for sign-ups or, without one, before the start."""
+    until = (EventItem.signups_close_at > now) | (EventItem.signups_close_at.does_not_exist() & (EventItem.starts_at > now))
     return _open(now) & until
 
 
@@ -137,11 +138,11 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
     moment = keys.utc(now)
     current = {"signup": seen}
 
-    def attempt() -> tuple[Signup, bool]:
+    def attempt() -> tuple[SignupItem, int] | None:
         mine = current["signup"]
         before = int(mine.guests)
         if before == guests:
-            return _with_position(mine), False
+            return None
         grows = party - rules.seats(before)
         writes = [tx.update("signup", SignupItem(*keys.signup(event_id, person)), [SignupItem.guests.set(guests)],
                             (SignupItem.status_order == mine.status_order) & (SignupItem.guests == before),
@@ -175,17 +176,18 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
                 raise errors.NoRoomToGrow(event_id, person, spots_left=int(event.seats_left),
                                           waiting=int(event.waitlisted), guests=before) from None
             raise tx.Retry() from None
-        changed = mine.value()._replace(guests=guests)
-        if changed.status == "waitlisted":
-            changed = changed._replace(position=place_in_line(mine.pk, mine.status_order))
-        return changed, grows < 0 or mine.status == "waitlisted"
+        return mine, grows
 
-    changed, line_may_move = tx.with_retries(attempt)
-    if line_may_move:
-        fill_if_room(event_id, now)
-        if changed.status == "waitlisted":
-            return get_signup(event_id, person)  # it may have been promoted just now
-    return changed
+    changed = tx.with_retries(attempt)
+    if changed is None:
+        return _with_position(current["signup"])
+    mine, grows = changed
+    # Seats given back, or a waiting party now small enough for the free ones: the line may move up.
+    promoted = fill_from_waitlist(event_id, now) if grows < 0 or mine.status == "waitlisted" else []
+    for signup in promoted:
+        if signup.person == person:
+            return signup
+    return _with_position(mine)._replace(guests=guests)
 
 
 def _with_position(item: SignupItem) -> Signup:
@@ -299,7 +301,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
 
     cancellation = tx.with_retries(attempt)
     if leftover["seats"] and not cancellation.replayed:
-        filled = fill_if_room(event_id, now)
+        filled = fill_from_waitlist(event_id, now)
         if filled and cancellation.promoted is None:
             return cancellation._replace(promoted=filled[0])
     return cancellation
@@ -310,17 +312,10 @@ def _replayed_cancellation(outcome: dict[str, Any]) -> Cancellation:
                         requests.signup_from_json(outcome["promoted"]), replayed=True, note=outcome.get("note"))
 
 
-def fill_if_room(event_id: str, now: datetime) -> list[Signup]:
-    """Promotes from the line when the event item shows both free seats and people waiting."""
-    event = events.read(event_id)
-    if int(event.waitlisted) > 0 and int(event.seats_left) > 0:
-        return fill_from_waitlist(event_id, now)
-    return []
-
-
 @tx.faults_as_busy
 def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
-    """Promotes waitlisted people in order for as long as the head fits in the free seats."""
+    """Promotes waitlisted people in order for as long as the head fits in the free seats: one query (the event
+    and the head of the line) says whether it does, so nothing needs reading first."""
     promoted: list[Signup] = []
 
     def attempt() -> Signup | None:

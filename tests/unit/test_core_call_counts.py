@@ -148,7 +148,7 @@ def test_a_cancel_that_is_not_the_usual_case_goes_on_from_the_signup_it_was_hand
     if who == "ann":
         # Three seats freed: bob, then cat, promoted (the second by the refill after the cancel).
         assert (after.going, after.waitlisted, after.spots_left) == (2, 0, 1)
-        assert made["GetItem"] == 1  # the refill's look at the event, never the signup
+        assert made["GetItem"] == 0  # neither the signup nor, for the refill, the event: the line's query reads it
     elif who == "bob":
         assert (after.going, after.waitlisted) == (1, 1)
         assert made == Counter({"Query": 1, "TransactWriteItems": 1})  # first in line: the line's query read him
@@ -163,3 +163,10 @@ def test_cancelling_nobody_reads_nothing_but_the_line(calls):
     with pytest.raises(services.errors.NotSignedUp):
         services.cancel_signup(event.event_id, "zed", now=NOW)
     assert calls == Counter({"Query": 1, "TransactWriteItems": 1})
+
+
+def test_a_bigger_party_is_the_refused_sign_up_then_one_transaction(calls):
+    event = event_with(10, "melvin")
+    calls.clear()
+    assert services.sign_up(event.event_id, "melvin", guests=2, now=NOW).signup.guests == 2
+    assert calls == Counter({"TransactWriteItems": 2})
