@@ -1,11 +1,12 @@
 """API edge, calendar file: one event becomes an iCalendar (RFC 5545) file, built with icalendar on first use only."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
+from core import clock
 from core.values import Event
 
 PRODUCT_ID = "-//Turnout//Turnout event calendar 1.0//EN"
@@ -20,7 +21,7 @@ def calendar(event: Event, origin: str) -> Calendar:
     ends_at = event.ends_at or event.closes_at  # no end given: the day the list closes, as the product reads it
     entry = CalendarEvent()
     entry.add("uid", f"{event.event_id}@turnout")
-    entry.add("dtstamp", datetime.now(timezone.utc).replace(microsecond=0))
+    entry.add("dtstamp", clock.now().replace(microsecond=0))
     entry.add("created", event.created_at.astimezone(timezone.utc))
     entry.add("dtstart", event.starts_at)
     entry.add("dtend", ends_at)
