@@ -32,13 +32,39 @@ class Settings(NamedTuple):
     organizer_group: str
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
+class Variable(NamedTuple):
+    name: str
+    default: str  # "" leaves it unset
+    meaning: str
 
 
-def _switch(name: str, default: str, on: str, off: str) -> bool:
-    raw = (os.environ.get(name) or default).strip().lower()
+# The TURNOUT_ settings core reads, with the defaults it uses: `python -m local --help` lists this very table.
+VARIABLES = (
+    Variable("TURNOUT_AUTH", "on", "on checks bearer tokens as API Gateway does; off is open mode (never in Lambda)"),
+    Variable("TURNOUT_PUBLIC_READS", "false", "true: reading events and who is going needs no token"),
+    Variable("TURNOUT_PERSON_CLAIM", "username", "the token claim holding the caller's person handle"),
+    Variable("TURNOUT_GROUP_CLAIM", "cognito:groups", "the token claim listing the caller's groups"),
+    Variable("TURNOUT_ORGANIZER_GROUP", "organizers", "the group whose members are organizers"),
+    Variable("TURNOUT_SKILL_ID", "", "the only Alexa skill the skill answers; unset: any (not allowed in Lambda)"),
+    Variable("TURNOUT_TABLE", "turnout", "the DynamoDB table's name"),
+    Variable("TURNOUT_CHECK_IN_OPENS_MINUTES", "120", "check-in opens this long before an event starts"),
+    Variable("TURNOUT_PAIRING_CODE_MINUTES", "10", "how long an Alexa pairing code is good for"),
+    Variable("TURNOUT_PAIRING_MAX_MISSES", "5", "wrong pairing codes before an Alexa user is locked out"),
+    Variable("TURNOUT_PAIRING_LOCK_MINUTES", "15", "how long that lock-out lasts"),
+)
+DEFAULTS = {each.name: each.default for each in VARIABLES}
+
+
+def _text(name: str) -> str:
+    return os.environ.get(name) or DEFAULTS[name]
+
+
+def _int(name: str) -> int:
+    return int(_text(name))
+
+
+def _switch(name: str, on: str, off: str) -> bool:
+    raw = _text(name).strip().lower()
     if raw not in (on, off):
         raise ValueError(f"{name} must be {on} or {off}, got {raw!r}")
     return raw == on
@@ -47,22 +73,22 @@ def _switch(name: str, default: str, on: str, off: str) -> bool:
 def load() -> Settings:
     in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
     return Settings(
-        table_name=os.environ.get("TURNOUT_TABLE", "turnout"),
+        table_name=_text("TURNOUT_TABLE"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
-        pairing_code_minutes=_int("TURNOUT_PAIRING_CODE_MINUTES", 10),
-        pairing_max_misses=_int("TURNOUT_PAIRING_MAX_MISSES", 5),
-        pairing_lock_minutes=_int("TURNOUT_PAIRING_LOCK_MINUTES", 15),
-        check_in_opens_minutes=_int("TURNOUT_CHECK_IN_OPENS_MINUTES", 120),
-        skill_id=os.environ.get("TURNOUT_SKILL_ID") or None,
+        pairing_code_minutes=_int("TURNOUT_PAIRING_CODE_MINUTES"),
+        pairing_max_misses=_int("TURNOUT_PAIRING_MAX_MISSES"),
+        pairing_lock_minutes=_int("TURNOUT_PAIRING_LOCK_MINUTES"),
+        check_in_opens_minutes=_int("TURNOUT_CHECK_IN_OPENS_MINUTES"),
+        skill_id=_text("TURNOUT_SKILL_ID") or None,
         result_publisher=os.environ.get("TURNOUT_RESULT_PUBLISHER", "iot-data"),
         iot_data_endpoint=os.environ.get("TURNOUT_IOT_DATA_ENDPOINT") or None,
         in_lambda=in_lambda,
-        auth_open=not _switch("TURNOUT_AUTH", "on", "on", "off") and not in_lambda,
-        public_reads=_switch("TURNOUT_PUBLIC_READS", "false", "true", "false"),
-        person_claim=os.environ.get("TURNOUT_PERSON_CLAIM") or "username",
-        group_claim=os.environ.get("TURNOUT_GROUP_CLAIM") or "cognito:groups",
-        organizer_group=os.environ.get("TURNOUT_ORGANIZER_GROUP") or "organizers",
+        auth_open=not _switch("TURNOUT_AUTH", "on", "off") and not in_lambda,
+        public_reads=_switch("TURNOUT_PUBLIC_READS", "true", "false"),
+        person_claim=_text("TURNOUT_PERSON_CLAIM"),
+        group_claim=_text("TURNOUT_GROUP_CLAIM"),
+        organizer_group=_text("TURNOUT_ORGANIZER_GROUP"),
     )
 
 

@@ -15,11 +15,18 @@ READY_WITHIN_SECONDS = 30
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m local", epilog=settings_help(), formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m local", add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run Turnout on this machine, on 127.0.0.1 only: DynamoDB (moto), the JSON API and the\n"
                     "Alexa endpoint, and the MQTT broker with the button's topic rule. Stop with Ctrl-C.")
+    parser.add_argument("-h", "--help", action="store_true", help="show this help and every setting, then exit")
     parser.add_argument("--demo", action="store_true", help="seed a sample event (same as TURNOUT_DEMO=1)")
     args = parser.parse_args(argv)
+    if args.help:
+        # Only now: the settings table reads core's, and core must not be imported before the stack points it
+        # at the local endpoint.
+        parser.epilog = settings_help()
+        parser.print_help()
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Quiet libraries that log every call at INFO: the access log of the gateway is the one worth reading.
     for noisy in ("botocore", "pynamodb", "werkzeug"):

@@ -57,9 +57,9 @@ class Setting(NamedTuple):
     meaning: str
 
 
-# Every setting the local stack honours, with the default it runs with: first the stack's own (StackSettings),
-# then core's (core/config.py), which use_local_defaults() puts into the environment before core is imported,
-# so these are the defaults in force. `python -m local --help` prints this table, and
+# The stack's own settings (StackSettings), then the one core setting whose default the stack changes: open mode,
+# so the README's curl quick start works without a token (local/__main__.py says so loudly). Core's others keep
+# core's defaults (core.config.VARIABLES). `python -m local --help` prints both tables, and
 # tests/unit/test_local_settings.py fails when a TURNOUT_ name the code reads is missing from that help.
 SETTINGS = (
     Setting("TURNOUT_HTTP_PORT", "3000", "the JSON API and POST /alexa"),
@@ -67,38 +67,37 @@ SETTINGS = (
     Setting("TURNOUT_DYNAMODB_PORT", "0", "the DynamoDB endpoint; 0 takes any free port"),
     Setting("TURNOUT_DATA_DIR", ".turnout", "the table's snapshot and the token signing key"),
     Setting("TURNOUT_DEMO", "0", "1 seeds a sample event when none is upcoming (as --demo)"),
-    Setting("TURNOUT_AUTH", "off", "on checks bearer tokens as API Gateway does; off is open mode"),
-    Setting("TURNOUT_PUBLIC_READS", "false", "true: reading events and who is going needs no token"),
-    Setting("TURNOUT_PERSON_CLAIM", "username", "the token claim holding the caller's person handle"),
-    Setting("TURNOUT_GROUP_CLAIM", "cognito:groups", "the token claim listing the caller's groups"),
-    Setting("TURNOUT_ORGANIZER_GROUP", "organizers", "the group whose members are organizers"),
-    Setting("TURNOUT_SKILL_ID", "", "the only Alexa skill POST /alexa answers; unset: any"),
-    Setting("TURNOUT_TABLE", "turnout", "the DynamoDB table's name"),
-    Setting("TURNOUT_CHECK_IN_OPENS_MINUTES", "120", "check-in opens this long before an event starts"),
-    Setting("TURNOUT_PAIRING_CODE_MINUTES", "10", "how long an Alexa pairing code is good for"),
-    Setting("TURNOUT_PAIRING_MAX_MISSES", "5", "wrong pairing codes before an Alexa user is locked out"),
-    Setting("TURNOUT_PAIRING_LOCK_MINUTES", "15", "how long that lock-out lasts"),
 )
+LOCAL_DEFAULTS = {"TURNOUT_AUTH": "off"}
 DEFAULTS = {each.name: each.default for each in SETTINGS}
 # What the stack sets itself, whatever the environment says (use_local_aws below).
 FIXED = ("TURNOUT_RESULT_PUBLISHER=local: button results go out through the local broker, so "
          "TURNOUT_IOT_DATA_ENDPOINT is not used; AWS_ENDPOINT_URL_DYNAMODB, and fake AWS credentials")
 
 
+def all_settings() -> tuple[Setting, ...]:
+    """The stack's settings and core's, each with the default the stack runs with."""
+    from core.config import VARIABLES  # only here: importing core.config reads the environment, and the stack
+    # starts core only once it has pointed it at the local endpoint (build_stack)
+
+    core = tuple(Setting(v.name, LOCAL_DEFAULTS.get(v.name, v.default), v.meaning) for v in VARIABLES)
+    return SETTINGS + core
+
+
 def settings_help() -> str:
     """The settings table as `python -m local --help` shows it."""
-    width = max(len(f"{each.name}={each.default}") for each in SETTINGS)
+    shown = all_settings()
+    width = max(len(f"{each.name}={each.default}") for each in shown)
     lines = ["settings (environment variables, shown with the defaults the stack runs with):"]
-    lines += [f"  {f'{each.name}={each.default}':<{width}}  {each.meaning}" for each in SETTINGS]
+    lines += [f"  {f'{each.name}={each.default}':<{width}}  {each.meaning}" for each in shown]
     lines += ["", "set by the stack itself:", *textwrap.wrap(FIXED, 100, initial_indent="  ", subsequent_indent="  ")]
     return "\n".join(lines)
 
 
 def use_local_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
-    """Puts the table's default of every setting not set already into the environment, for core to read."""
-    for each in SETTINGS:
-        if each.default:
-            environ.setdefault(each.name, each.default)
+    """The defaults the stack changes from core's, put into the environment unless set already, for core to read."""
+    for name, default in LOCAL_DEFAULTS.items():
+        environ.setdefault(name, default)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from local.authorizer import TOKEN_MINUTES, mint, person_claims, signing_key
-from local.stack import StackSettings, use_local_defaults
+from local.stack import StackSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +17,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--organizer", action="store_true", help="also in the organizers group")
     parser.add_argument("--minutes", type=float, default=TOKEN_MINUTES, help=f"lifetime (default {TOKEN_MINUTES})")
     args = parser.parse_args(argv)
-    use_local_defaults()  # the claim names the stack runs with, before core reads them
     from core.config import settings
     from core.validation import HANDLE
 
