@@ -97,18 +97,11 @@ def list_events(*, limit: int | str | None = None, cursor: str | None = None, no
     return Page(found, cursors.encode("events", {"after": last}) if last else None)
 
 
-# Events that started and still run are listed first; a button's sign-up looks past this many of them.
-RUNNING_AT_ONCE = 10
-
-
 def next_event(*, now: datetime | None = None, taking_signups: bool = False) -> Event:
     """The soonest event not yet over; with taking_signups, the soonest whose sign-ups are still open (one that
     has started is listed until it ends, but takes no new signups). Raises NoUpcomingEvent."""
-    moment = _now(now)
-    found, _ = events.upcoming_events(moment, RUNNING_AT_ONCE if taking_signups else 1, None,
-                                      valid.EVENT_LENGTH_MAX + timedelta(days=1))
-    if taking_signups:
-        found = [event for event in found if event.signups_until > moment]
+    found, _ = events.upcoming_events(_now(now), 1, None, valid.EVENT_LENGTH_MAX + timedelta(days=1),
+                                      only_taking_signups=taking_signups)
     if not found:
         raise errors.NoUpcomingEvent()
     return found[0]

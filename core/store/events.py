@@ -37,12 +37,22 @@ def get_event(event_id: str) -> Event:
     return read(event_id).value()
 
 
+def taking_signups(now: str):
+    """Before the organizer's closing time for sign-ups or, without one, before the start (`now`: keys.utc text)."""
+    return (EventItem.signups_close_at > now) | (EventItem.signups_close_at.does_not_exist() & (EventItem.starts_at > now))
+
+
 @tx.faults_as_busy
-def upcoming_events(now: datetime, limit: int, after: str | None, longest: timedelta) -> tuple[list[Event], str | None]:
-    """Events whose list has not closed, by start; `after` is the start order of the last one seen."""
+def upcoming_events(now: datetime, limit: int, after: str | None, longest: timedelta, *,
+                    only_taking_signups: bool = False) -> tuple[list[Event], str | None]:
+    """Events whose list has not closed (and, if asked, whose sign-ups have not), by start; `after` is the start
+    order of the last one seen."""
     start = (TurnoutItem.start_order > after) if after else (TurnoutItem.start_order >= keys.event_start_order(now - longest, ""))
-    found = [item for item in TurnoutItem.by_start.query(keys.EVENTS_PARTITION, start, EventItem.closes_at > keys.utc(now),
-                                                         limit=limit + 1)
+    moment = keys.utc(now)
+    wanted = EventItem.closes_at > moment
+    if only_taking_signups:
+        wanted &= taking_signups(moment)
+    found = [item for item in TurnoutItem.by_start.query(keys.EVENTS_PARTITION, start, wanted, limit=limit + 1)
              if isinstance(item, EventItem)]
     page = found[:limit]
     return [item.value() for item in page], (page[-1].start_order if len(found) > limit and page else None)

@@ -30,9 +30,7 @@ def _open(now: str):
 
 
 def _taking_signups(now: str):
-    """Open, and before the organizer's closing time for sign-ups or, without one, before the start."""
-    until = (EventItem.signups_close_at > now) | (EventItem.signups_close_at.does_not_exist() & (EventItem.starts_at > now))
-    return _open(now) & until
+    return _open(now) & events.taking_signups(now)
 
 
 @tx.faults_as_busy
