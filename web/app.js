@@ -96,7 +96,7 @@ function wallTime(iso) {
 }
 
 function seats(event) {
-  if (event.capacity === null) return { text: `${event.going} going · no limit`, full: false };
+  if (event.capacity === null) return { text: `${people(event.seats_taken)} going · no limit`, full: false };
   if (event.spots_left > 0) return { text: `${event.spots_left} of ${event.capacity} places left`, full: false };
   const waiting = event.waitlisted ? ` · ${event.waitlisted} on the waitlist` : "";
   return { text: `Full (${event.capacity} places)${waiting}`, full: true };
@@ -110,8 +110,8 @@ function party(guests) {
   return guests ? ` +${guests} ${guests === 1 ? "guest" : "guests"}` : "";
 }
 
-function people(signups) {
-  const count = signups.reduce((sum, signup) => sum + 1 + signup.guests, 0);
+// People, guests included: for those going, the API's seats_taken; for the line, its parties added up.
+function people(count) {
   return `${count} ${count === 1 ? "person" : "people"}`;
 }
 
@@ -252,10 +252,10 @@ async function eventView(eventId, notice) {
       organizer ? h("a", { class: "button secondary", href: `#/events/${event.event_id}/edit` }, "Edit event") : null),
     notice ? message(notice.kind, notice.text) : null,
     mySignup(event, mine, reload),
-    h("h2", { id: "going-title" }, `Going (${people(going)})`),
+    h("h2", { id: "going-title" }, `Going (${people(event.seats_taken)})`),
     going.length ? h("ul", { class: "people", "aria-labelledby": "going-title" }, going.map(person)) : h("p", { class: "muted" }, "Nobody yet."),
     organizer && going.length ? h("p", { class: "hint", id: "checked-in" }, `${checkedIn} of ${going.length} checked in`) : null,
-    waiting.length ? [h("h2", { id: "waitlist-title" }, `Waitlist (${people(waiting)})`),
+    waiting.length ? [h("h2", { id: "waitlist-title" }, `Waitlist (${people(waiting.reduce((count, signup) => count + 1 + signup.guests, 0))})`),
       h("ol", { class: "people", "aria-labelledby": "waitlist-title" }, waiting.map(person))] : null,
   );
   main.focus();
