@@ -52,6 +52,9 @@ class Component(Protocol):
 
 
 class Setting(NamedTuple):
+    """As core.config.Variable, which this module cannot import: importing core.config reads the environment
+    before the stack has pointed core at its endpoint."""
+
     name: str
     default: str  # what the stack runs with when the variable is unset; "" leaves it unset
     meaning: str
