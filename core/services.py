@@ -89,19 +89,23 @@ def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timez
     return events.put_event(event)
 
 
-def list_events(*, limit: int | str | None = None, cursor: str | None = None, now: datetime | None = None) -> Page[Event]:
-    """Events not yet over, soonest first. Raises InvalidInput / InvalidCursor."""
+def list_events(*, limit: int | str | None = None, cursor: str | None = None, now: datetime | None = None,
+                counts: bool = True) -> Page[Event]:
+    """Events not yet over, soonest first. counts=False: as they are described, without their counts
+    (Event.counted), one call fewer. Raises InvalidInput / InvalidCursor."""
     size = valid.page_size(limit, EVENTS_PAGE)
     after = cursors.text_field(cursors.decode(cursor, "events"), "after") if cursor is not None else None
-    found, last = events.upcoming_events(_now(now), size, after, valid.EVENT_LENGTH_MAX + timedelta(days=1))
+    found, last = events.upcoming_events(_now(now), size, after, valid.EVENT_LENGTH_MAX + timedelta(days=1),
+                                         counts=counts)
     return Page(found, cursors.encode("events", {"after": last}) if last else None)
 
 
 def next_event(*, now: datetime | None = None, taking_signups: bool = False) -> Event:
     """The soonest event not yet over; with taking_signups, the soonest whose sign-ups are still open (one that
-    has started is listed until it ends, but takes no new signups). Raises NoUpcomingEvent."""
+    has started is listed until it ends, but takes no new signups). As described, without its counts
+    (Event.counted). Raises NoUpcomingEvent."""
     found, _ = events.upcoming_events(_now(now), 1, None, valid.EVENT_LENGTH_MAX + timedelta(days=1),
-                                      only_taking_signups=taking_signups)
+                                      only_taking_signups=taking_signups, counts=False)
     if not found:
         raise errors.NoUpcomingEvent()
     return found[0]

@@ -13,7 +13,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from core import keys, rules
@@ -32,12 +32,19 @@ class ByStatusIndex(LocalSecondaryIndex):
     status_order = UnicodeAttribute(range_key=True, attr_name="lsi1sk")
 
 
+# What listing reads from by_start: an event as it is described, never its counts. A global index is written
+# only when an attribute it holds changes, so sign-ups and cancels (which change only the counts) never write
+# to its one partition (docs/SCALING.md, "The whole system"); a listing that shows counts reads them apart.
+LISTED = ["kind", "event_id", "name", "starts_at", "ends_at", "closes_at", "signups_close_at", "timezone", "location",
+          "description", "capacity", "created_at"]
+
+
 class ByStartIndex(GlobalSecondaryIndex):
-    """All events by start time, for 'what is coming up'."""
+    """All events by start time, for 'what is coming up': described, not counted (LISTED)."""
 
     class Meta:
         index_name = "by_start"
-        projection = AllProjection()
+        projection = IncludeProjection(LISTED)
 
     start_partition = UnicodeAttribute(hash_key=True, attr_name="gsi1pk")
     start_order = UnicodeAttribute(range_key=True, attr_name="gsi1sk")
@@ -105,10 +112,16 @@ class EventItem(TurnoutItem, discriminator="event"):
             created_at=keys.utc(event.created_at),
         )
 
-    def value(self) -> Event:
-        """The event, its times in its own zone."""
+    def value(self, *, counted: bool = True) -> Event:
+        """The event, its times in its own zone; counted=False for an item read from by_start (no counts)."""
         tz = ZoneInfo(self.timezone)
         capacity = int(self.capacity) if self.capacity is not None else None
+        if not counted:
+            going, waitlisted, spots_left, seats_taken = 0, 0, None, 0
+        else:
+            going, waitlisted = int(self.going), int(self.waitlisted)
+            spots_left = int(self.seats_left) if capacity is not None else None
+            seats_taken = rules.room(capacity) - int(self.seats_left)
         return Event(
             event_id=self.event_id,
             name=self.name,
@@ -118,12 +131,13 @@ class EventItem(TurnoutItem, discriminator="event"):
             location=self.location,
             description=self.description,
             capacity=capacity,
-            going=int(self.going),
-            waitlisted=int(self.waitlisted),
-            spots_left=int(self.seats_left) if capacity is not None else None,
-            seats_taken=rules.room(capacity) - int(self.seats_left),
+            going=going,
+            waitlisted=waitlisted,
+            spots_left=spots_left,
+            seats_taken=seats_taken,
             created_at=_local(self.created_at, tz),
             signups_close_at=_local(self.signups_close_at, tz) if self.signups_close_at else None,
+            counted=counted,
         )
 
 

@@ -110,7 +110,8 @@ def _event_for(handler_input):
     """The event the user means, or the response that asks or explains when there is no single one."""
     spoken = _slot(handler_input, "event")
     now = _now()
-    events = services.list_events(limit=MATCH_WINDOW, now=now).items
+    # Matching needs names and times only: the listing's counts are left unread (one call fewer).
+    events = services.list_events(limit=MATCH_WINDOW, now=now, counts=False).items
     match = match_event(spoken, events)
     if match.event is not None:
         return match.event
@@ -142,7 +143,7 @@ def who_is_going(handler_input):
     event = _event_for(handler_input)
     if not isinstance(event, Event):
         return event
-    page = services.list_signups(event.event_id, status="going", limit=speech.NAMES_SPOKEN, event=event)
+    page = services.list_signups(event.event_id, status="going", limit=speech.NAMES_SPOKEN)
     return _tell(handler_input, speech.who_is_going(event, page.signups, page.going, page.waitlisted,
                                                              page.seats_taken))
 
@@ -152,13 +153,13 @@ def how_many_going(handler_input):
     event = _event_for(handler_input)
     if not isinstance(event, Event):
         return event
-    return _tell(handler_input, speech.how_many(event))
+    return _tell(handler_input, speech.how_many(services.get_event(event.event_id)))
 
 
 @intent("WhatsComingUp")
 def whats_coming_up(handler_input):
     now = _now()
-    page = services.list_events(limit=speech.EVENTS_SPOKEN, now=now)
+    page = services.list_events(limit=speech.EVENTS_SPOKEN, now=now, counts=False)
     upcoming = [(event, when(event.starts_at, now)) for event in page.items]
     return _tell(handler_input, speech.coming_up(upcoming, more=page.next_cursor is not None))
 

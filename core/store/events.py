@@ -42,11 +42,17 @@ def taking_signups(now: str):
     return (EventItem.signups_close_at > now) | (EventItem.signups_close_at.does_not_exist() & (EventItem.starts_at > now))
 
 
+# What a listing reads of each event's item beside its index entry: the counts the index leaves out.
+COUNTS = [TurnoutItem.pk.attr_name, TurnoutItem.sk.attr_name, EventItem.kind.attr_name, EventItem.going.attr_name,
+          EventItem.waitlisted.attr_name, EventItem.seats_left.attr_name]
+
+
 @tx.faults_as_busy
 def upcoming_events(now: datetime, limit: int, after: str | None, longest: timedelta, *,
-                    only_taking_signups: bool = False) -> tuple[list[Event], str | None]:
+                    only_taking_signups: bool = False, counts: bool = True) -> tuple[list[Event], str | None]:
     """Events whose list has not closed (and, if asked, whose sign-ups have not), by start; `after` is the start
-    order of the last one seen."""
+    order of the last one seen. One query of by_start, which holds no counts; with `counts`, one BatchGetItem
+    reads them from the page's event items (strongly consistent, as a single event's read is)."""
     start = (TurnoutItem.start_order > after) if after else (TurnoutItem.start_order >= keys.event_start_order(now - longest, ""))
     moment = keys.utc(now)
     wanted = EventItem.closes_at > moment
@@ -55,7 +61,20 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
     found = [item for item in TurnoutItem.by_start.query(keys.EVENTS_PARTITION, start, wanted, limit=limit + 1)
              if isinstance(item, EventItem)]
     page = found[:limit]
-    return [item.value() for item in page], (page[-1].start_order if len(found) > limit and page else None)
+    last = page[-1].start_order if len(found) > limit and page else None
+    if not counts or not page:
+        return [item.value(counted=False) for item in page], last
+    counted = {item.pk: item for item in TurnoutItem.batch_get([(item.pk, item.sk) for item in page],
+                                                              consistent_read=True, attributes_to_get=COUNTS)
+               if isinstance(item, EventItem)}
+    listed = []
+    for item in page:
+        held = counted.get(item.pk)
+        if held is None:  # deleted between the query and the read
+            continue
+        item.going, item.waitlisted, item.seats_left = held.going, held.waitlisted, held.seats_left
+        listed.append(item.value())
+    return listed, last
 
 
 @tx.faults_as_busy

@@ -138,10 +138,10 @@ def voice_who_is_going(clients: dict):
             "ExpressionAttributeNames": {"#pk": "gsi1pk", "#start": "gsi1sk"},
             "ExpressionAttributeValues": {":pk": {"S": "EVENTS"}, ":from": {"S": now[:10]}}})["Items"]
         chosen = next((e for e in events if e["name"]["S"].lower() in wanted), events[0])
-        names = [item["person"]["S"].title() for item in
-                 dynamodb._make_api_call("Query", _names_query(chosen["event_id"]["S"], 4))["Items"]
-                 if item["kind"]["S"] == "signup"]
-        waiting = int(chosen["waitlisted"]["N"])
+        page = dynamodb._make_api_call("Query", _names_query(chosen["event_id"]["S"], 4))["Items"]
+        names = [item["person"]["S"].title() for item in page if item["kind"]["S"] == "signup"]
+        # by_start holds no counts: they come from the event item, which the names page reaches.
+        waiting = next(int(item["waitlisted"]["N"]) for item in page if item["kind"]["S"] == "event")
         speech = (f"<speak>{', '.join(names[:-1])} and {names[-1]} are going to {chosen['name']['S']}. "
                   f"{waiting} more {'is' if waiting == 1 else 'are'} on the waitlist.</speak>")
         return {"version": "1.0", "sessionAttributes": {}, "userAgent": "least",

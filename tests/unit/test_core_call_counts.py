@@ -1,6 +1,7 @@
 """How many DynamoDB calls each user action costs: the table design's promise, kept by a test."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -170,3 +171,48 @@ def test_a_bigger_party_is_the_refused_sign_up_then_one_transaction(calls):
     calls.clear()
     assert services.sign_up(event.event_id, "melvin", guests=2, now=NOW).signup.guests == 2
     assert calls == Counter({"TransactWriteItems": 2})
+
+
+def test_listing_events_with_their_counts_is_a_query_and_one_batch_read(calls):
+    first, second = event_with(2, "ann", "bob", "cat"), event_with(None, "dan")
+    calls.clear()
+    listed = services.list_events(now=NOW).items
+    assert {(e.event_id, e.going, e.waitlisted, e.seats_taken, e.spots_left) for e in listed} == {
+        (first.event_id, 2, 1, 2, 0), (second.event_id, 1, 0, 1, None)}
+    assert all(e.counted for e in listed)
+    assert calls == Counter({"Query": 1, "BatchGetItem": 1})
+
+
+def test_listing_events_without_counts_is_one_query_and_says_it_did_not_count(calls):
+    event_with(2, "ann")
+    calls.clear()
+    (listed,) = services.list_events(now=NOW, counts=False).items
+    assert (listed.name, listed.counted, listed.going) == ("Ski trip", False, 0)
+    assert calls == Counter({"Query": 1})
+
+
+def test_no_sign_up_cancel_or_promotion_changes_an_attribute_the_listing_index_holds(table):
+    # A global index is written only when a write changes an attribute it projects (or its keys), so this keeps
+    # every sign-up off by_start's one partition.
+    from core.table import LISTED, TurnoutItem
+
+    held = set(LISTED) | {TurnoutItem.start_partition.attr_name, TurnoutItem.start_order.attr_name}
+    touched: set[str] = set()
+
+    def record(operation, params):
+        if operation == "TransactWriteItems":
+            for part in params["TransactItems"]:
+                for kind, write in part.items():
+                    if kind == "Update" and write["Key"]["sk"]["S"] == "EVENT":
+                        names = write["ExpressionAttributeNames"]
+                        touched.update(names[token] for token in re.findall(r"#\d+", write["UpdateExpression"]))
+
+    event = event_with(2)
+    with hooked(before=record):
+        for person in ("ann", "bob", "cat", "dan"):
+            services.sign_up(event.event_id, person, now=NOW)
+        services.sign_up(event.event_id, "ann", guests=0, now=NOW)
+        services.cancel_signup(event.event_id, "ann", now=NOW)
+        services.cancel_signup(event.event_id, "dan", now=NOW)
+    assert {"going", "waitlisted", "seats_left"} <= touched
+    assert not touched & held

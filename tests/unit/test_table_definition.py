@@ -1,7 +1,7 @@
 """The pynamodb models and template.yaml describe the same table."""
 from __future__ import annotations
 
-from core.table import TurnoutItem
+from core.table import EventItem, TurnoutItem
 from local.tables import table_properties
 
 
@@ -33,6 +33,28 @@ def test_indexes_match_template():
                 keys["RANGE"] = attr.attr_name
         model_indexes[index.Meta.index_name] = (keys, index.Meta.projection.projection_type)
     assert model_indexes == template_indexes
+
+
+def _projected(index_props):
+    return sorted(index_props["Projection"].get("NonKeyAttributes", []))
+
+
+def test_the_listing_index_projects_what_the_model_lists_and_no_count():
+    props = table_properties()
+    (listing,) = props["GlobalSecondaryIndexes"]
+    assert _projected(listing) == sorted(TurnoutItem.by_start.Meta.projection.non_key_attributes)
+    names = {attr.attr_name for attr in EventItem.get_attributes().values()}
+    assert set(_projected(listing)) <= names  # every projected attribute is one the event item has
+    counts = {EventItem.going.attr_name, EventItem.waitlisted.attr_name, EventItem.seats_left.attr_name,
+              EventItem.tickets.attr_name}
+    assert not counts & set(_projected(listing))
+
+
+def test_the_created_listing_index_holds_no_counts(table):
+    description = table.describe_table(TableName=TurnoutItem.Meta.table_name)["Table"]
+    (listing,) = description["GlobalSecondaryIndexes"]
+    assert listing["Projection"]["ProjectionType"] == "INCLUDE"
+    assert _projected(listing) == sorted(TurnoutItem.by_start.Meta.projection.non_key_attributes)
 
 
 def test_local_index_is_local_and_global_is_global():

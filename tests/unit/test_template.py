@@ -24,7 +24,7 @@ FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction")
 # services each edge calls); every function also queries the indexes. tests/unit/test_template_permissions.py
 # records what each handler really calls on moto and compares.
 TABLE_ACTIONS = {
-    "ApiFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "Query"},
+    "ApiFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "BatchGetItem", "Query"},
     "SkillFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
     "ButtonFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
 }
