@@ -100,6 +100,14 @@ class CheckInNotOpen(Conflict):
         super().__init__(f"Check-in opens at {opens_at}.", event_id=event_id, opens_at=opens_at)
 
 
+class NotWithSeatBlocks(Conflict):
+    """An event whose seats are split into blocks for a crowd (seat_blocks) keeps its capacity as created."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__("This event's seats are split into blocks for a crowd, so its capacity stays as it was "
+                         "created.", event_id=event_id)
+
+
 class CapacityBelowTaken(Conflict):
     def __init__(self, taken: int) -> None:
         super().__init__(f"{taken} places are already taken; capacity cannot go below that.", taken=taken)

@@ -1,6 +1,7 @@
 """Core: every key of the one table is built here and nowhere else."""
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timezone
 
 # Sort order inside an event's partition on the `by_status` index: going signups
@@ -13,6 +14,10 @@ WAITLIST_PREFIX = "D#"
 AFTER_WAITLIST = "D$"
 EVENTS_PARTITION = "EVENTS"
 UNLIMITED_SEATS = 10**15
+# An event with seat blocks says so in its id: its generated part never holds a "0" (core.services ID_ALPHABET),
+# so "<id>0<blocks, two digits>" is told apart from any other id without a read - a sign-up knows which items
+# to write before it writes.
+SEAT_BLOCKS_MARK = "0"
 
 
 def utc(moment: datetime) -> str:
@@ -33,6 +38,32 @@ def event(event_id: str) -> tuple[str, str]:
 
 def event_partition(event_id: str) -> str:
     return f"EVENT#{event_id}"
+
+
+def with_seat_blocks(event_id: str, blocks: int) -> str:
+    return f"{event_id}{SEAT_BLOCKS_MARK}{blocks:02d}"
+
+
+def seat_blocks(event_id: str) -> int | None:
+    """How many seat blocks the event's id says it has; None for an event whose seats are on its own item."""
+    if len(event_id) > 3 and event_id[-3] == SEAT_BLOCKS_MARK and event_id[-2:].isdigit() and SEAT_BLOCKS_MARK not in event_id[:-3]:
+        return int(event_id[-2:])
+    return None
+
+
+def seats_partition(event_id: str) -> str:
+    """A hot event's seat blocks live apart from its own partition, so their writes draw on another partition's
+    throughput (docs/SCALING.md, seat blocks)."""
+    return f"SEATS#{event_id}"
+
+
+def seat_block(event_id: str, block: int) -> tuple[str, str]:
+    return seats_partition(event_id), f"BLOCK#{block:02d}"
+
+
+def home_block(person: str, blocks: int) -> int:
+    """The block a person's sign-up tries first: a stable hash, so load spreads evenly and a cancel can guess it."""
+    return zlib.crc32(person.encode()) % blocks
 
 
 def signup(event_id: str, person: str) -> tuple[str, str]:

@@ -25,6 +25,34 @@ def room(capacity: int | None) -> int:
     return capacity if capacity is not None else keys.UNLIMITED_SEATS
 
 
+def seat_shares(capacity: int | None, blocks: int) -> list[int]:
+    """A hot event's seats split over its blocks as evenly as whole seats go; unlimited blocks each."""
+    if capacity is None:
+        return [keys.UNLIMITED_SEATS] * blocks
+    return [capacity // blocks + (1 if block < capacity % blocks else 0) for block in range(blocks)]
+
+
+def seat_plan(free: dict[int, int], party: int, first: int) -> list[tuple[int, int]] | None:
+    """Where a party's seats come from on a hot event: the block `first` alone when it has room, else the
+    block with most free seats alone, else several blocks together (most free first) - a party is never refused
+    for seats that are free but split. [(block, seats taken), ...], the first being the block the signup holds its
+    seats on; None when fewer are free than the party needs."""
+    if free.get(first, 0) >= party:
+        return [(first, party)]
+    by_room = sorted(free, key=lambda block: (-free[block], block))
+    if not by_room or sum(free.values()) < party:
+        return None
+    plan, needed = [], party
+    for block in by_room:
+        if needed == 0:
+            break
+        taken = min(free[block], needed)
+        if taken:
+            plan.append((block, taken))
+            needed -= taken
+    return plan
+
+
 def joins_the_line(seats_left: int, waiting: int, party: int) -> bool:
     """A party waits when its seats are not free, or when anyone is waiting already: first come, first served."""
     return seats_left < party or waiting > 0

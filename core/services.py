@@ -31,7 +31,7 @@ from core.values import (
 
 EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity",
                           "signups_close_at"})
-ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no "0": keys.SEAT_BLOCKS_MARK tells a hot event's id
 CODE = re.compile(r"\d{6}")
 EVENTS_PAGE = 20
 SIGNUPS_PAGE = 50
@@ -58,17 +58,22 @@ def _new_event_id() -> str:
 
 def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timezone: str = "UTC",
                  location: str | None = None, description: str | None = None, capacity: int | None = None,
-                 signups_close_at: str | None = None, now: datetime | None = None) -> Event:
+                 signups_close_at: str | None = None, seat_blocks: int | None = None,
+                 now: datetime | None = None) -> Event:
     """starts_at / ends_at / signups_close_at are ISO 8601 text (no offset = the event's own time zone); sign-ups
-    close at the start unless signups_close_at says otherwise. Raises InvalidInput."""
+    close at the start unless signups_close_at says otherwise. seat_blocks: for an event expecting a crowd, its
+    seats split over that many items so sign-ups do not take turns on one (docs/SCALING.md); its capacity then
+    stays as created. Raises InvalidInput."""
     tz = valid.timezone(timezone)
     start = valid.instant(starts_at, "starts_at", tz)
     end = valid.instant(ends_at, "ends_at", tz) if ends_at is not None else None
     valid.event_times(start, end)
     close = valid.instant(signups_close_at, "signups_close_at", tz) if signups_close_at is not None else None
     cap = valid.capacity(capacity)
+    blocks = valid.seat_blocks(seat_blocks, cap)
+    event_id = _new_event_id()
     event = Event(
-        event_id=_new_event_id(),
+        event_id=keys.with_seat_blocks(event_id, blocks) if blocks else event_id,
         name=valid.text(name, "name", max_length=valid.NAME_MAX, required=True),
         starts_at=start,
         ends_at=end,
@@ -82,6 +87,7 @@ def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timez
         seats_taken=0,
         created_at=_now(now).astimezone(start.tzinfo),
         signups_close_at=close,
+        seat_blocks=blocks,
     )
     if event.closes_at <= _now(now):
         raise errors.InvalidInput("The event would already be over.", "starts_at")

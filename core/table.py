@@ -18,7 +18,7 @@ from pynamodb.models import Model
 
 from core import keys, rules
 from core.config import settings
-from core.values import Device, Event, Signup
+from core.values import Device, Event, EventRef, Signup
 
 
 class ByStatusIndex(LocalSecondaryIndex):
@@ -36,7 +36,7 @@ class ByStatusIndex(LocalSecondaryIndex):
 # only when an attribute it holds changes, so sign-ups and cancels (which change only the counts) never write
 # to its one partition (docs/SCALING.md, "The whole system"); a listing that shows counts reads them apart.
 LISTED = ["kind", "event_id", "name", "starts_at", "ends_at", "closes_at", "signups_close_at", "timezone", "location",
-          "description", "capacity", "created_at"]
+          "description", "capacity", "created_at", "seat_blocks"]
 
 
 class ByStartIndex(GlobalSecondaryIndex):
@@ -86,6 +86,8 @@ class EventItem(TurnoutItem, discriminator="event"):
     seats_left = NumberAttribute()  # keys.UNLIMITED_SEATS-based when capacity is None
     tickets = NumberAttribute(default=0)  # how many have ever joined the waitlist: a change tells the line moved
     created_at = UnicodeAttribute()
+    # A hot event's seats and line are counted on its SeatBlockItems instead, and the counts above stay unused.
+    seat_blocks = NumberAttribute(null=True)
 
     @classmethod
     def of(cls, event: Event) -> EventItem:
@@ -110,14 +112,24 @@ class EventItem(TurnoutItem, discriminator="event"):
             seats_left=event.capacity if event.capacity is not None else keys.UNLIMITED_SEATS,
             tickets=0,
             created_at=keys.utc(event.created_at),
+            seat_blocks=event.seat_blocks,
         )
 
-    def value(self, *, counted: bool = True) -> Event:
-        """The event, its times in its own zone; counted=False for an item read from by_start (no counts)."""
+    def value(self, *, counted: bool = True, blocks: list[SeatBlockItem] | None = None) -> Event:
+        """The event, its times in its own zone; counted=False for an item read from by_start (no counts). A hot
+        event is counted from its `blocks`, and is not counted without them."""
         tz = ZoneInfo(self.timezone)
         capacity = int(self.capacity) if self.capacity is not None else None
-        if not counted:
-            going, waitlisted, spots_left, seats_taken = 0, 0, None, 0
+        hot = self.seat_blocks is not None
+        if hot and blocks:
+            counted = True
+            going = sum(int(block.going) for block in blocks)
+            waitlisted = max(int(block.waiting) for block in blocks)
+            left = sum(int(block.seats_left) for block in blocks)
+            spots_left = left if capacity is not None else None
+            seats_taken = (capacity if capacity is not None else keys.UNLIMITED_SEATS * len(blocks)) - left
+        elif not counted or hot:
+            counted, going, waitlisted, spots_left, seats_taken = False, 0, 0, None, 0
         else:
             going, waitlisted = int(self.going), int(self.waitlisted)
             spots_left = int(self.seats_left) if capacity is not None else None
@@ -137,6 +149,7 @@ class EventItem(TurnoutItem, discriminator="event"):
             seats_taken=seats_taken,
             created_at=_local(self.created_at, tz),
             signups_close_at=_local(self.signups_close_at, tz) if self.signups_close_at else None,
+            seat_blocks=int(self.seat_blocks) if hot else None,
             counted=counted,
         )
 
@@ -150,13 +163,14 @@ class SignupItem(TurnoutItem, discriminator="signup"):
     source = UnicodeAttribute()
     signed_up_at = UnicodeAttribute()
     checked_in_at = UnicodeAttribute(null=True)
+    block = NumberAttribute(null=True)  # on a hot event, the seat block a going signup holds its seats on
 
     @classmethod
-    def of(cls, signup: Signup, order: str) -> SignupItem:
+    def of(cls, signup: Signup, order: str, block: int | None = None) -> SignupItem:
         """A new signup at its place in the by_status order (not checked in yet)."""
         return cls(*keys.signup(signup.event_id, signup.person), status_order=order, event_id=signup.event_id,
                    person=signup.person, name=signup.name, guests=signup.guests, status=signup.status,
-                   source=signup.source, signed_up_at=keys.utc(signup.signed_up_at))
+                   source=signup.source, signed_up_at=keys.utc(signup.signed_up_at), block=block)
 
     def value(self, position: int | None = None) -> Signup:
         """The signup; `position` is its place in line, kept only while it is waitlisted."""
@@ -171,6 +185,34 @@ class SignupItem(TurnoutItem, discriminator="signup"):
             signed_up_at=keys.from_utc(self.signed_up_at),
             checked_in_at=keys.from_utc(self.checked_in_at) if self.checked_in_at else None,
         )
+
+
+class SeatBlockItem(TurnoutItem, discriminator="seat_block"):
+    """A share of a hot event's seats, under its own partition key (keys.seat_block): sign-ups on different
+    blocks never meet on one item. Every block holds the whole line's count, so a going sign-up on any of them
+    sees that someone waits; and copies of what a sign-up's condition checks on the event (kept by
+    core.store.events.update_event), so no sign-up touches the event item."""
+
+    event_id = UnicodeAttribute()
+    block = NumberAttribute()
+    capacity = NumberAttribute(null=True)  # the event's, for a party's fit
+    seats_left = NumberAttribute()
+    going = NumberAttribute(default=0)
+    waiting = NumberAttribute(default=0)  # the event's whole waitlist, on every block alike
+    open_until = UnicodeAttribute()  # UTC: when sign-ups close (Event.signups_until)
+    closes_at = UnicodeAttribute()  # UTC: when the list closes
+    terms = UnicodeAttribute()  # the name, start and zone a button remembers (keys.terms)
+
+    @classmethod
+    def of(cls, event: Event, block: int, seats: int) -> SeatBlockItem:
+        return cls(*keys.seat_block(event.event_id, block), event_id=event.event_id, block=block,
+                   capacity=event.capacity, seats_left=seats, going=0, waiting=0,
+                   open_until=keys.utc(event.signups_until), closes_at=keys.utc(event.closes_at), terms=terms(event))
+
+
+def terms(event: Event | EventRef) -> str:
+    """What a button's binding remembers of an event, as one text a condition compares."""
+    return f"{keys.utc(event.starts_at)}|{getattr(event.starts_at.tzinfo, 'key', '')}|{event.name}"
 
 
 class DeviceItem(TurnoutItem, discriminator="device"):

@@ -19,6 +19,10 @@ DESCRIPTION_MAX = 2000
 PERSON_NAME_MAX = 80
 CAPACITY_MAX = 100_000
 GUESTS_MAX = 20
+# A hot event's seat blocks: every one of them takes part in a transaction that joins the line, and a
+# transaction holds at most 100 items.
+SEAT_BLOCKS_MIN = 2
+SEAT_BLOCKS_MAX = 16
 EVENT_LENGTH_MAX = timedelta(days=14)
 PAGE_MAX = 100
 
@@ -98,6 +102,19 @@ def capacity(value: object) -> int | None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= CAPACITY_MAX:
         raise InvalidInput(f"capacity is a whole number from 1 to {CAPACITY_MAX}, or null for unlimited.", "capacity")
+    return value
+
+
+def seat_blocks(value: object, capacity: int | None) -> int | None:
+    """How many seat blocks a hot event's seats are split into (docs/SCALING.md); None: all on the event."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not SEAT_BLOCKS_MIN <= value <= SEAT_BLOCKS_MAX:
+        raise InvalidInput(f"seat_blocks is a whole number from {SEAT_BLOCKS_MIN} to {SEAT_BLOCKS_MAX}, or null.",
+                           "seat_blocks")
+    if capacity is not None and capacity < value:
+        raise InvalidInput("seat_blocks cannot be more than the capacity: each block holds a seat at least.",
+                           "seat_blocks")
     return value
 
 

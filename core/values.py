@@ -30,6 +30,7 @@ class Event(NamedTuple):
     seats_taken: int  # seats the going signups hold: each of them and their guests
     created_at: datetime
     signups_close_at: datetime | None = None  # the organizer's closing time for new signups; None: the start
+    seat_blocks: int | None = None  # a hot event's seats are split over this many items (docs/SCALING.md)
     # False: read from the listing index, which holds no counts (core/table.py LISTED); going, waitlisted and
     # seats_taken are then 0 and spots_left None, and only what describes the event is to be told.
     counted: bool = True

@@ -8,7 +8,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from core import errors, keys, rules
 from core.store import transactions as tx
-from core.table import EventItem, TurnoutItem
+from core.table import EventItem, SeatBlockItem, TurnoutItem, terms
 from core.values import Event
 
 
@@ -20,21 +20,43 @@ def read(event_id: str) -> EventItem:
         raise errors.EventNotFound(event_id) from None
 
 
+def blocks(event_id: str) -> list[SeatBlockItem]:
+    """A hot event's seat blocks, in order: one strongly consistent query of their own partition."""
+    return [item for item in TurnoutItem.query(keys.seats_partition(event_id), consistent_read=True)
+            if isinstance(item, SeatBlockItem)]
+
+
+def counted(item: EventItem) -> Event:
+    """The event with its counts: on its item, or (a hot event) on its seat blocks, read for them."""
+    return item.value(blocks=blocks(item.event_id)) if item.seat_blocks is not None else item.value()
+
+
 @tx.faults_as_busy
 def put_event(event: Event) -> Event:
     item = EventItem.of(event)
+    if event.seat_blocks is None:
+        try:
+            item.save(condition=EventItem.pk.does_not_exist())
+        except PutError as exc:
+            if tx.refused_by_condition(exc):
+                raise errors.InvalidInput("An event with that id already exists.", "event_id") from exc
+            raise
+        return item.value()
+    shares = rules.seat_shares(event.capacity, event.seat_blocks)
+    made = [SeatBlockItem.of(event, block, seats) for block, seats in enumerate(shares)]
     try:
-        item.save(condition=EventItem.pk.does_not_exist())
-    except PutError as exc:
-        if tx.refused_by_condition(exc):
-            raise errors.InvalidInput("An event with that id already exists.", "event_id") from exc
-        raise
-    return item.value()
+        tx.commit([tx.put("event", item, EventItem.pk.does_not_exist())]
+                  + [tx.put(f"block{block.block}", block, SeatBlockItem.pk.does_not_exist()) for block in made])
+    except tx.Refused:
+        raise errors.InvalidInput("An event with that id already exists.", "event_id") from None
+    except tx.Retry:
+        raise errors.Busy() from None
+    return item.value(blocks=made)
 
 
 @tx.faults_as_busy
 def get_event(event_id: str) -> Event:
-    return read(event_id).value()
+    return counted(read(event_id))
 
 
 def taking_signups(now: str):
@@ -44,7 +66,8 @@ def taking_signups(now: str):
 
 # What a listing reads of each event's item beside its index entry: the counts the index leaves out.
 COUNTS = [TurnoutItem.pk.attr_name, TurnoutItem.sk.attr_name, EventItem.kind.attr_name, EventItem.going.attr_name,
-          EventItem.waitlisted.attr_name, EventItem.seats_left.attr_name]
+          EventItem.waitlisted.attr_name, EventItem.seats_left.attr_name, SeatBlockItem.event_id.attr_name,
+          SeatBlockItem.block.attr_name, SeatBlockItem.waiting.attr_name]
 
 
 @tx.faults_as_busy
@@ -64,16 +87,23 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
     last = page[-1].start_order if len(found) > limit and page else None
     if not counts or not page:
         return [item.value(counted=False) for item in page], last
-    counted = {item.pk: item for item in TurnoutItem.batch_get([(item.pk, item.sk) for item in page],
-                                                              consistent_read=True, attributes_to_get=COUNTS)
-               if isinstance(item, EventItem)}
+    wanted_keys = [(item.pk, item.sk) for item in page]
+    for item in page:  # a hot event is counted on its seat blocks, which the same read takes in
+        wanted_keys += [keys.seat_block(item.event_id, k) for k in range(int(item.seat_blocks or 0))]
+    held: dict[str, EventItem] = {}
+    shares: dict[str, list[SeatBlockItem]] = {}
+    for got in TurnoutItem.batch_get(wanted_keys, consistent_read=True, attributes_to_get=COUNTS):
+        if isinstance(got, EventItem):
+            held[got.pk] = got
+        elif isinstance(got, SeatBlockItem):
+            shares.setdefault(got.event_id, []).append(got)
     listed = []
     for item in page:
-        held = counted.get(item.pk)
-        if held is None:  # deleted between the query and the read
+        counts = held.get(item.pk)
+        if counts is None:  # deleted between the query and the read
             continue
-        item.going, item.waitlisted, item.seats_left = held.going, held.waitlisted, held.seats_left
-        listed.append(item.value())
+        item.going, item.waitlisted, item.seats_left = counts.going, counts.waitlisted, counts.seats_left
+        listed.append(item.value(blocks=shares.get(item.event_id)))
     return listed, last
 
 
@@ -102,6 +132,8 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
         ]
         condition = EventItem.pk.exists() & (EventItem.starts_at == item.starts_at)
         condition &= EventItem.capacity == before.capacity if before.capacity is not None else EventItem.capacity.does_not_exist()
+        if item.seat_blocks is not None:
+            return _update_with_blocks(item, after, actions, condition, capacity_delta)
         if capacity_delta:
             actions.append(EventItem.seats_left.add(capacity_delta))
             if capacity_delta < 0:
@@ -120,6 +152,22 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
     return tx.with_retries(attempt)
 
 
+def _update_with_blocks(item: EventItem, after: Event, actions: list, condition, capacity_delta: int) -> Event:
+    """A hot event's change, in one transaction with its seat blocks' copies of what a sign-up checks."""
+    if capacity_delta:
+        raise errors.NotWithSeatBlocks(item.event_id)
+    copies = [SeatBlockItem.open_until.set(keys.utc(after.signups_until)),
+              SeatBlockItem.closes_at.set(keys.utc(after.closes_at)), SeatBlockItem.terms.set(terms(after))]
+    writes = [tx.update("event", item, actions, condition)] + [
+        tx.update(f"block{k}", SeatBlockItem(*keys.seat_block(item.event_id, k)), copies, SeatBlockItem.pk.exists())
+        for k in range(int(item.seat_blocks))]
+    try:
+        tx.commit(writes)
+    except tx.Refused:
+        raise tx.Retry() from None  # changed (or deleted) meanwhile: read again
+    return counted(read(item.event_id))
+
+
 @tx.faults_as_busy
 def delete_event(event_id: str) -> None:
     pk, sk = keys.event(event_id)
@@ -130,6 +178,8 @@ def delete_event(event_id: str) -> None:
             raise errors.EventNotFound(event_id) from None
         raise
     # The event item is gone first, so no new signup can land; then the rest of the partition.
+    partitions = [pk] + ([keys.seats_partition(event_id)] if keys.seat_blocks(event_id) else [])
     with TurnoutItem.batch_write() as batch:
-        for item in TurnoutItem.query(pk, attributes_to_get=["pk", "sk"]):
-            batch.delete(item)
+        for partition in partitions:
+            for item in TurnoutItem.query(partition, attributes_to_get=["pk", "sk"]):
+                batch.delete(item)

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 from core import errors, keys, rules
 from core.store import events, requests
 from core.store import transactions as tx
-from core.table import EventItem, SignupItem, TurnoutItem, page_start
+from core.table import EventItem, SeatBlockItem, SignupItem, TurnoutItem, page_start, terms
 from core.values import Cancellation, Cancelled, CheckIn, Event, EventRef, Signup, SignupOutcome
 
 
@@ -54,6 +54,11 @@ def sign_up(
     back the event as it was, so the other path is tried at once. `expect`: the event as the caller remembers
     it (name, start, time zone); StaleCopy when it changed. `resize`: the guests were asked for, so a signup
     that exists already changes its party to them (change_party)."""
+    blocks = keys.seat_blocks(event_id)
+    if blocks is not None:
+        return _sign_up_on_blocks(event_id, person, blocks, name=name, guests=guests, source=source, waitlist=waitlist,
+                                  request_id=request_id, now=now, fingerprint=fingerprint, note=note, expect=expect,
+                                  resize=resize)
     seats = rules.seats(guests)
     moment = keys.utc(now)
     known: dict[str, EventItem] = {}
@@ -91,21 +96,7 @@ def sign_up(
                 return SignupOutcome(requests.signup_from_json(replay["signup"]), replay["created"], replayed=True,
                                      note=replay.get("note"))
             if refused.failed("signup"):
-                existing = refused.old("signup")
-                if not isinstance(existing, SignupItem):
-                    raise tx.Retry() from None
-                if resize and int(existing.guests) != guests:
-                    already = SignupOutcome(change_party(event_id, person, guests, now=now, seen=existing), created=False)
-                else:
-                    already = SignupOutcome(_with_position(existing), created=False)
-                if request_id is None:
-                    return already
-                first = requests.store_apart(request_id, fingerprint, {"kind": "sign_up", "created": False,
-                                             "signup": requests.signup_json(already.signup)}, note, now)
-                if first is None:
-                    return already
-                return SignupOutcome(requests.signup_from_json(first["signup"]), first["created"], replayed=True,
-                                     note=first.get("note"))
+                return _already(refused, event_id, person, guests, resize, request_id, fingerprint, note, now)
             latest = refused.old("event")
             if not isinstance(latest, EventItem):
                 raise errors.EventNotFound(event_id) from None
@@ -126,6 +117,240 @@ def sign_up(
     return tx.with_retries(attempt)
 
 
+def _already(refused: tx.Refused, event_id: str, person: str, guests: int, resize: bool, request_id: str | None,
+             fingerprint: str | None, note: dict[str, Any] | None, now: datetime) -> SignupOutcome:
+    """A sign-up refused because the person has a signup: that one (its party resized if asked), stored under the
+    request id when there is one."""
+    existing = refused.old("signup")
+    if not isinstance(existing, SignupItem):
+        raise tx.Retry() from None
+    if resize and int(existing.guests) != guests:
+        already = SignupOutcome(change_party(event_id, person, guests, now=now, seen=existing), created=False)
+    else:
+        already = SignupOutcome(_with_position(existing), created=False)
+    if request_id is None:
+        return already
+    first = requests.store_apart(request_id, fingerprint, {"kind": "sign_up", "created": False,
+                                 "signup": requests.signup_json(already.signup)}, note, now)
+    if first is None:
+        return already
+    return SignupOutcome(requests.signup_from_json(first["signup"]), first["created"], replayed=True,
+                         note=first.get("note"))
+
+
+# --- seat blocks: a hot event's seats over several items (docs/SCALING.md) ------------------------------------
+
+
+def _block(event_id: str, block: int) -> SeatBlockItem:
+    return SeatBlockItem(*keys.seat_block(event_id, block))
+
+
+def _refused_block(refused: tx.Refused, writes: list[tx.Write], event_id: str, moment: str,
+                   expect: EventRef | None) -> None:
+    """What a refused block says: the event gone, over, closed to sign-ups or changed under a button's memory
+    (raised); otherwise only its seats or its line moved, and the caller reads the blocks again."""
+    for write in writes:
+        if not write.label.startswith("block") or not refused.failed(write.label):
+            continue
+        old = refused.old(write.label)
+        if not isinstance(old, SeatBlockItem):
+            raise errors.EventNotFound(event_id)
+        if old.closes_at <= moment:
+            raise errors.EventOver(event_id)
+        if old.open_until <= moment or (expect is not None and old.terms != terms(expect)):
+            event = events.read(event_id).value()
+            if old.open_until <= moment:
+                raise errors.SignupsClosed(event_id, event.signups_until.isoformat())
+            raise StaleCopy(event)
+
+
+def _block_writes(event_id: str, blocks: list[SeatBlockItem], seats: dict[int, int], going: dict[int, int],
+                  waiting: int) -> list[tx.Write]:
+    """Updates of the blocks a promotion or cancel moves, each valid only while its block is as it was read."""
+    writes = []
+    for block in blocks:
+        k = int(block.block)
+        actions = []
+        if seats.get(k):
+            actions.append(SeatBlockItem.seats_left.add(seats[k]))
+        if going.get(k):
+            actions.append(SeatBlockItem.going.add(going[k]))
+        if waiting:
+            actions.append(SeatBlockItem.waiting.add(waiting))
+        if actions:
+            as_read = (SeatBlockItem.seats_left == int(block.seats_left)) & (SeatBlockItem.waiting == int(block.waiting))
+            writes.append(tx.update(f"block{k}", _block(event_id, k), actions, as_read))
+    return writes
+
+
+def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | None, guests: int, source: str,
+                       waitlist: bool, request_id: str | None, now: datetime, fingerprint: str | None,
+                       note: dict[str, Any] | None, expect: EventRef | None, resize: bool) -> SignupOutcome:
+    """sign_up on a hot event: the signup put and the person's own block's seats taken, in one transaction that
+    touches no other item of the event's - blind, as on a plain event. A refused block hands itself back; then
+    all blocks are read and the seats come from another block (or several), or the party joins the line, which
+    every block counts (so the line's transaction takes in all of them: it is only hot once the event is full)."""
+    seats = rules.seats(guests)
+    moment = keys.utc(now)
+    home = keys.home_block(person, count)
+    known: dict[str, list[SeatBlockItem]] = {}
+
+    def attempt() -> SignupOutcome:
+        seen = known.get("blocks")
+        waiting = max(int(block.waiting) for block in seen) if seen else 0
+        plan: list[tuple[int, int]] | None = [(home, seats)]
+        if seen is not None:
+            rules.check_party_fits(int(seen[0].capacity) if seen[0].capacity is not None else None, seats)
+            free = {int(block.block): int(block.seats_left) for block in seen}
+            plan = None if waiting else rules.seat_plan(free, seats, home)
+        terms_hold = SeatBlockItem.open_until > moment
+        if expect is not None:
+            terms_hold &= SeatBlockItem.terms == terms(expect)
+        if plan is None:
+            if not waitlist:
+                raise errors.EventFull(event_id)
+            status, order, position, held = "waitlisted", keys.waitlist_order(moment, person), waiting + 1, None
+            block_writes = [tx.update(f"block{int(block.block)}", _block(event_id, int(block.block)),
+                                      [SeatBlockItem.waiting.add(1)],
+                                      terms_hold & ((SeatBlockItem.waiting > 0)
+                                                    | (SeatBlockItem.seats_left <= int(block.seats_left))),
+                                      want_old=True) for block in seen]  # type: ignore[union-attr]
+        else:
+            status, order, position, held = "going", keys.going_order(moment, person), None, plan[0][0]
+            block_writes = [tx.update(f"block{k}", _block(event_id, k),
+                                      [SeatBlockItem.seats_left.add(-taken)] + ([SeatBlockItem.going.add(1)] if k == held else []),
+                                      terms_hold & (SeatBlockItem.seats_left >= taken) & (SeatBlockItem.waiting == 0),
+                                      want_old=True) for k, taken in plan]
+        signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
+                        source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
+        writes = [tx.put("signup", SignupItem.of(signup, order, held), SignupItem.pk.does_not_exist(), want_old=True),
+                  *block_writes]
+        outcome = lambda: {"kind": "sign_up", "created": True, "signup": requests.signup_json(signup)}  # noqa: E731
+        try:
+            tx.commit(requests.with_request(writes, request_id, fingerprint, outcome, note, now))
+        except tx.Refused as refused:
+            replay = requests.replay(refused, "sign_up", fingerprint)
+            if replay is not None:
+                return SignupOutcome(requests.signup_from_json(replay["signup"]), replay["created"], replayed=True,
+                                     note=replay.get("note"))
+            if refused.failed("signup"):
+                return _already(refused, event_id, person, guests, resize, request_id, fingerprint, note, now)
+            _refused_block(refused, writes, event_id, moment, expect)
+            known["blocks"] = events.blocks(event_id)
+            if not known["blocks"]:
+                raise errors.EventNotFound(event_id) from None
+            raise tx.Retry() from None
+        if status == "waitlisted":
+            signup = signup._replace(position=place_in_line(keys.event_partition(event_id), order))
+        return SignupOutcome(signup, created=True)
+
+    return tx.with_retries(attempt)
+
+
+def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str | None, now: datetime,
+                      fingerprint: str | None, note: dict[str, Any] | None) -> Cancellation:
+    """cancel_signup on a hot event. The usual case - going, no guests, on the person's own block, nobody
+    waiting - is one transaction with nothing read first; a refusal hands back the signup or the block, and then
+    the blocks and the head of the line are read and the seat goes to the head (from as many blocks as its party
+    needs) in the same transaction, or stays free when nobody waits or the head does not fit."""
+    pk, sk = keys.signup(event_id, person)
+    home = keys.home_block(person, count)
+    seen: dict[str, Any] = {}
+    leftover = {"seats": False}
+
+    def read_line() -> None:
+        seen["blocks"] = events.blocks(event_id)
+        if not seen["blocks"]:
+            raise errors.EventNotFound(event_id)
+        seen["head"] = _event_and_head(event_id)[1]
+
+    def attempt() -> Cancellation:
+        mine_item: SignupItem | None = seen.get("mine")
+        guess = mine_item is None
+        mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
+                else Cancelled(event_id, person, "going", 0))
+        held = int(mine_item.block) if mine_item is not None and mine_item.block is not None else home
+        freed = rules.seats(mine.guests)
+        if guess:
+            delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0)
+                               & (SignupItem.block == home), want_old=True)
+        else:
+            delete = tx.delete("signup", SignupItem(pk, sk), SignupItem.status_order == mine_item.status_order)  # type: ignore[union-attr]
+        if mine.status == "waitlisted" and "blocks" not in seen:
+            read_line()
+        promoted: Signup | None = None
+        if "blocks" not in seen:
+            writes = [delete, tx.update(f"block{held}", _block(event_id, held),
+                                        [SeatBlockItem.going.add(-1), SeatBlockItem.seats_left.add(freed)],
+                                        SeatBlockItem.waiting == 0, want_old=True)]
+        else:
+            blocks: list[SeatBlockItem] = seen["blocks"]
+            head: SignupItem | None = seen["head"]
+            free = {int(block.block): int(block.seats_left) for block in blocks}
+            if mine.status == "waitlisted":
+                writes = [delete, *_block_writes(event_id, blocks, {}, {}, -1)]
+                leftover["seats"] = sum(free.values()) > 0
+            else:
+                free[held] += freed
+                seats, going = {held: freed}, {held: -1}
+                plan = (rules.seat_plan(free, rules.seats(int(head.guests)), keys.home_block(head.person, count))
+                        if head is not None and head.person != person else None)
+                promotion: list[tx.Write] = []
+                if plan is not None:
+                    for k, taken in plan:
+                        seats[k] = seats.get(k, 0) - taken
+                    going[plan[0][0]] = going.get(plan[0][0], 0) + 1
+                    promotion = [_promotion(event_id, head, now, block=plan[0][0])]  # type: ignore[arg-type]
+                    promoted = _promoted_value(head)  # type: ignore[arg-type]
+                leftover["seats"] = head is not None and plan is None
+                writes = [delete, *promotion, *_block_writes(event_id, blocks, seats, going, -1 if plan else 0)]
+        outcome = lambda: {"kind": "cancel", "cancelled": mine._asdict(),  # noqa: E731
+                           "promoted": requests.signup_json(promoted)}
+        try:
+            tx.commit(requests.with_request(writes, request_id, fingerprint, outcome, note, now))
+        except tx.Refused as refused:
+            replay = requests.replay(refused, "cancel", fingerprint)
+            if replay is not None:
+                return _replayed_cancellation(replay)
+            if guess and refused.failed("signup"):
+                old = refused.old("signup")
+                if not isinstance(old, SignupItem):
+                    raise errors.NotSignedUp(event_id, person) from None
+                seen["mine"] = old  # not the usual case: go on from the signup as it is
+            if refused.failed(f"block{held}") and not isinstance(refused.old(f"block{held}"), SeatBlockItem):
+                raise errors.NotSignedUp(event_id, person) from None  # no such event, so no such signup
+            read_line()
+            raise tx.Retry() from None
+        return Cancellation(mine, promoted)
+
+    cancellation = tx.with_retries(attempt)
+    if leftover["seats"] and not cancellation.replayed:
+        filled = fill_from_waitlist(event_id, now)
+        if filled and cancellation.promoted is None:
+            return cancellation._replace(promoted=filled[0])
+    return cancellation
+
+
+def _fill_blocks(event_id: str, count: int, now: datetime) -> Signup | None:
+    """One promotion on a hot event: the head of the line, when its party fits the free seats of all blocks."""
+    _, head = _event_and_head(event_id)
+    if head is None:
+        return None
+    blocks = events.blocks(event_id)
+    free = {int(block.block): int(block.seats_left) for block in blocks}
+    plan = rules.seat_plan(free, rules.seats(int(head.guests)), keys.home_block(head.person, count))
+    if plan is None:
+        return None
+    seats = {k: -taken for k, taken in plan}
+    writes = [_promotion(event_id, head, now, block=plan[0][0]),
+              *_block_writes(event_id, blocks, seats, {plan[0][0]: 1}, -1)]
+    try:
+        tx.commit(writes)
+    except tx.Refused:
+        raise tx.Retry() from None
+    return _promoted_value(head)
+
+
 @tx.faults_as_busy
 def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen: SignupItem) -> Signup:
     """A signup's guests changed where it stands, in one transaction with the event's seats: a going party grows
@@ -135,6 +360,7 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
     party = rules.seats(guests)
     moment = keys.utc(now)
     current = {"signup": seen}
+    count = keys.seat_blocks(event_id)
 
     def attempt() -> tuple[SignupItem, int] | None:
         mine = current["signup"]
@@ -145,7 +371,20 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
         writes = [tx.update("signup", SignupItem(*keys.signup(event_id, person)), [SignupItem.guests.set(guests)],
                             (SignupItem.status_order == mine.status_order) & (SignupItem.guests == before),
                             want_old=True)]
-        if mine.status == "going":
+        if count is not None:
+            # A hot event: a going party grows into its own block's free seats; a waiting one must fit the event.
+            held = int(mine.block) if mine.block is not None else 0
+            condition = SeatBlockItem.closes_at > moment
+            if mine.status == "going":
+                if grows > 0:
+                    condition &= (SeatBlockItem.seats_left >= grows) & (SeatBlockItem.waiting == 0)
+                writes.append(tx.update("event", _block(event_id, held), [SeatBlockItem.seats_left.add(-grows)],
+                                        condition, want_old=True))
+            else:
+                condition &= SeatBlockItem.capacity.does_not_exist() | (SeatBlockItem.capacity >= party)
+                writes.append(tx.check("event", SeatBlockItem, *keys.seat_block(event_id, held), condition,
+                                       want_old=True))
+        elif mine.status == "going":
             condition = _open(moment)
             if grows > 0:
                 condition &= (EventItem.seats_left >= grows) & (EventItem.waitlisted == 0)
@@ -165,14 +404,15 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
                 current["signup"] = latest  # promoted, or changed by another request: go on from it as it is
                 raise tx.Retry() from None
             event = refused.old("event")
-            if not isinstance(event, EventItem):
+            if not isinstance(event, (EventItem, SeatBlockItem)):
                 raise errors.EventNotFound(event_id) from None
             if event.closes_at <= moment:
                 raise errors.EventOver(event_id) from None
-            rules.check_party_fits(event.value().capacity, party)
+            rules.check_party_fits(int(event.capacity) if event.capacity is not None else None, party)
             if mine.status == "going" and grows > 0:
+                waiting = event.waiting if isinstance(event, SeatBlockItem) else event.waitlisted
                 raise errors.NoRoomToGrow(event_id, person, spots_left=int(event.seats_left),
-                                          waiting=int(event.waitlisted), guests=before) from None
+                                          waiting=int(waiting), guests=before) from None
             raise tx.Retry() from None
         return mine, grows
 
@@ -219,13 +459,13 @@ def _event_and_head(event_id: str) -> tuple[EventItem, SignupItem | None]:
     return found[0], head
 
 
-def _promotion(event_id: str, head: SignupItem, now: datetime) -> tx.Write:
-    return tx.update(
-        "promoted",
-        SignupItem(*keys.signup(event_id, head.person)),
-        [SignupItem.status.set("going"), SignupItem.status_order.set(keys.going_order(now, head.person))],
-        (SignupItem.status == "waitlisted") & (SignupItem.status_order == head.status_order),
-    )
+def _promotion(event_id: str, head: SignupItem, now: datetime, block: int | None = None) -> tx.Write:
+    """block: on a hot event, the seat block the promoted party holds its seats on."""
+    actions = [SignupItem.status.set("going"), SignupItem.status_order.set(keys.going_order(now, head.person))]
+    if block is not None:
+        actions.append(SignupItem.block.set(block))
+    return tx.update("promoted", SignupItem(*keys.signup(event_id, head.person)), actions,
+                     (SignupItem.status == "waitlisted") & (SignupItem.status_order == head.status_order))
 
 
 def _promoted_value(head: SignupItem) -> Signup:
@@ -241,6 +481,10 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
     query (the event and the head of the line) and one transaction. The signup is not read first: the delete
     assumes the usual case - going, no guests - as its condition, and when that is wrong the refusal hands the
     signup back and the cancel goes on from it."""
+    blocks = keys.seat_blocks(event_id)
+    if blocks is not None:
+        return _cancel_on_blocks(event_id, person, blocks, request_id=request_id, now=now, fingerprint=fingerprint,
+                                 note=note)
     pk, sk = keys.signup(event_id, person)
     # Seats can stay free behind a head of the line too big for them; then the line is re-checked.
     leftover = {"seats": False}
@@ -315,8 +559,11 @@ def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
     """Promotes waitlisted people in order for as long as the head fits in the free seats: one query (the event
     and the head of the line) says whether it does, so nothing needs reading first."""
     promoted: list[Signup] = []
+    count = keys.seat_blocks(event_id)
 
     def attempt() -> Signup | None:
+        if count is not None:
+            return _fill_blocks(event_id, count, now)
         event, head = _event_and_head(event_id)
         if head is None or not rules.head_fits(int(head.guests), int(event.seats_left)):
             return None
@@ -389,9 +636,9 @@ def list_signups(
         if isinstance(item, SignupItem):
             page.append(item)
         elif isinstance(item, EventItem) and event is None:
-            event = item.value()
+            event = events.counted(item)
     if event is None:
-        event = events.read(event_id).value()
+        event = events.counted(events.read(event_id))
     more = len(page) > limit
     page = page[:limit]
     # Places in line are counted by the table, never carried in a cursor, so a cursor cannot fake them; a
