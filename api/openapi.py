@@ -73,6 +73,9 @@ SCHEMAS = {
         "spots_left": {"type": ["integer", "null"], "minimum": 0, "description": "null when unlimited."},
         "signups_close_at": {**_MAYBE_TIME, "description": "The organizer's closing time for sign-ups; null: the start."},
         "signups_until": {**_TIME, "description": "When new sign-ups stop: signups_close_at, else the start."},
+        "seat_blocks": {"type": ["integer", "null"], "minimum": validation.SEAT_BLOCKS_MIN,
+                        "maximum": validation.SEAT_BLOCKS_MAX,
+                        "description": "A hot event's seats split over this many blocks; null: one."},
         "created_at": _TIME,
     }),
     "Signup": _closed({
@@ -135,6 +138,11 @@ def _field_schema(spec: Field) -> dict:
     elif spec.kind == "capacity":
         schema = {"type": "integer", "minimum": 1, "maximum": validation.CAPACITY_MAX,
                   "description": "People including guests, written as a whole number (12, not 12.0); null is unlimited."}
+    elif spec.kind == "seat_blocks":
+        schema = {"type": "integer", "minimum": validation.SEAT_BLOCKS_MIN, "maximum": validation.SEAT_BLOCKS_MAX,
+                  "description": "For an event expecting a crowd: its seats split over this many blocks, so sign-ups "
+                                 "do not take turns on one item (docs/SCALING.md); no more than its capacity. The "
+                                 "capacity then stays as created. null: one."}
     elif spec.kind == "guests":
         schema = {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX, "default": 0,
                   "description": "People coming along, written as a whole number (1, not 1.0)."}

@@ -95,6 +95,7 @@ def event(value: Event) -> dict:
         "spots_left": value.spots_left,
         "signups_close_at": value.signups_close_at,
         "signups_until": value.signups_until,
+        "seat_blocks": value.seat_blocks,
         "created_at": value.created_at,
     }
 

@@ -255,6 +255,10 @@ def _check_capacity(name: str, spec: Field, value: object) -> int | None:
     return validation.capacity(value)
 
 
+def _check_seat_blocks(name: str, spec: Field, value: object) -> int | None:
+    return validation.seat_blocks(value, None)  # against the capacity: the service, which has both
+
+
 def _check_guests(name: str, spec: Field, value: object) -> int:
     return validation.guests(value)
 
@@ -278,6 +282,7 @@ _CHECKS = {
     "time": _check_time,
     "timezone": _check_timezone,
     "capacity": _check_capacity,
+    "seat_blocks": _check_seat_blocks,
     "guests": _check_guests,
     "flag": _check_flag,
     "handle": _check_handle,

@@ -113,7 +113,7 @@ EVENT_FIELDS = {
     "capacity": Field("capacity"),
     "signups_close_at": Field("time"),
 }
-NEW_EVENT = Body(EVENT_FIELDS)
+NEW_EVENT = Body({**EVENT_FIELDS, "seat_blocks": Field("seat_blocks")})  # fixed once created
 EVENT_CHANGES = Body({name: spec._replace(required=False) for name, spec in EVENT_FIELDS.items()}, at_least_one=True)
 SIGNUP = Body({
     "name": Field("text", max_length=validation.PERSON_NAME_MAX),
@@ -187,7 +187,7 @@ def event_calendar(params: dict, query: dict, body: dict, caller: Caller) -> dic
 
 
 @route("PATCH", "/events/{event_id}", access=ORGANIZER, summary="Change an event; null clears an optional field.",
-       body=EVENT_CHANGES, raises=(errors.EventNotFound, errors.CapacityBelowTaken),
+       body=EVENT_CHANGES, raises=(errors.EventNotFound, errors.CapacityBelowTaken, errors.NotWithSeatBlocks),
        ok={200: ("Event", "The changed event.")})
 def update_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.event(services.update_event(params["event_id"], body)))

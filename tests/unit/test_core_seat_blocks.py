@@ -135,3 +135,22 @@ def test_deleting_a_hot_event_removes_its_blocks(table):
 def test_seat_blocks_out_of_range_are_refused(table, blocks, capacity):
     with pytest.raises(errors.InvalidInput):
         hot(capacity, blocks)
+
+
+def test_the_api_creates_a_hot_event_and_refuses_a_bad_block_count_or_a_capacity_change(table, pinned_clock):
+    from tests.unit.test_api_client import call
+
+    starts = (NOW + timedelta(days=2)).isoformat()
+    made = call("POST", "/events", {"name": "Gig", "starts_at": starts, "capacity": 4, "seat_blocks": 2})
+    assert (made.status, made.json.get("seat_blocks"), made.json.get("spots_left")) == (201, 2, 4), made.json
+    event_id = made.json["event_id"]
+    assert call("PUT", f"/events/{event_id}/signups/ann").json["status"] == "going"
+    assert call("GET", f"/events/{event_id}").json["going"] == 1
+    for bad in (1, 17, "4", 0):
+        refused = call("POST", "/events", {"name": "Gig", "starts_at": starts, "capacity": 4, "seat_blocks": bad})
+        assert (refused.status, refused.error["code"]) == (400, "InvalidInput")
+    too_many = call("POST", "/events", {"name": "Gig", "starts_at": starts, "capacity": 2, "seat_blocks": 3})
+    assert too_many.status == 400
+    changed = call("PATCH", f"/events/{event_id}", {"capacity": 8})
+    assert (changed.status, changed.error["code"]) == (409, "NotWithSeatBlocks")
+    assert call("PATCH", f"/events/{event_id}", {"seat_blocks": 4}).status == 400
