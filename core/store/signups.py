@@ -317,9 +317,7 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
                 if not isinstance(old, SignupItem):
                     raise errors.NotSignedUp(event_id, person) from None
                 seen["mine"] = old  # not the usual case: go on from the signup as it is
-            if refused.failed(f"block{held}") and not isinstance(refused.old(f"block{held}"), SeatBlockItem):
-                raise errors.NotSignedUp(event_id, person) from None  # no such event, so no such signup
-            read_line()
+            read_line()  # the line or the blocks moved (EventNotFound when there are none)
             raise tx.Retry() from None
         return Cancellation(mine, promoted)
 

@@ -1,4 +1,5 @@
-"""The invariants under concurrency, through real HTTP: 64 clients on a 50-seat event never overbook it."""
+"""The invariants under concurrency, through real HTTP: 64 clients on a 50-seat event never overbook it - an
+event with its seats on its own item, and a hot one with them over seat blocks."""
 from __future__ import annotations
 
 import threading
@@ -29,8 +30,10 @@ def _all_signups(stack, event_id: str) -> list[dict]:
             return signups
 
 
-def test_64_clients_fill_50_seats_and_cancellations_promote_exactly_once_each(stack):
-    event_id = stack.new_event(name="Crowded ski trip", capacity=SEATS)["event_id"]
+@pytest.mark.parametrize("seat_blocks", [None, 8], ids=["one-item", "seat-blocks"])
+def test_64_clients_fill_50_seats_and_cancellations_promote_exactly_once_each(stack, seat_blocks):
+    extra = {"seat_blocks": seat_blocks} if seat_blocks else {}
+    event_id = stack.new_event(name="Crowded ski trip", capacity=SEATS, **extra)["event_id"]
     signed_up = {person: threading.Event() for person in PEOPLE}
 
     def sign_up(person: str) -> tuple[str, int, dict]:
@@ -71,10 +74,20 @@ def test_64_clients_fill_50_seats_and_cancellations_promote_exactly_once_each(st
     assert [s["position"] for s in signups if s["status"] == "waitlisted"] == list(range(1, len(waitlist) + 1))
 
     leaving = [s["person"] for s in signups if s["status"] == "going"][:CANCELLING]
+
+    def cancel(person: str):
+        # On a full hot event every promotion is one transaction over all its blocks, so concurrent ones take
+        # turns over more items than on one: a cancel may be answered Busy (503, retry-after), and the client
+        # sends it again, as it is told to (docs/SCALING.md). A plain event gets no second try.
+        for _ in range(5 if seat_blocks else 1):
+            answer = stack.request("DELETE", f"/events/{event_id}/signups/{person}")
+            if answer.status != 503:
+                break
+            time.sleep(0.2)
+        return answer
     started = time.monotonic()
     with ThreadPoolExecutor(CLIENTS) as pool:
-        cancellations = list(pool.map(
-            lambda person: stack.request("DELETE", f"/events/{event_id}/signups/{person}"), leaving))
+        cancellations = list(pool.map(lambda person: cancel(person), leaving))
     cancelling_seconds = time.monotonic() - started
 
     assert [(answer.status, answer.json()) for answer in cancellations if answer.status != 200] == []
