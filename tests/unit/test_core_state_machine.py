@@ -1,6 +1,7 @@
 """Sign up, cancel and check in, driven at random by hypothesis, always agree with a simple model."""
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta, timezone
 
 from typing import Callable
@@ -90,13 +91,19 @@ class SignupMachine(RuleBasedStateMachine):
         self.ticks += 1
         return OPENS + timedelta(milliseconds=self.ticks)
 
-    @initialize(capacity=st.integers(min_value=1, max_value=4))
-    def create(self, capacity: int) -> None:
+    @initialize(capacity=st.integers(min_value=1, max_value=4), blocks=st.sampled_from([None, 2]))
+    def create(self, capacity: int, blocks: int | None) -> None:
+        # A hot event (seat blocks) keeps the same promises, but for one: a going party grows only into its own
+        # block's free seats (docs/SCALING.md).
+        self.blocks = blocks if blocks is not None and capacity >= blocks else None
         self.model = SignupModel(capacity)
-        self.event = services.create_event(name="Ski trip", starts_at=STARTS.isoformat(), capacity=capacity, now=self.now())
+        self.event = services.create_event(name="Ski trip", starts_at=STARTS.isoformat(), capacity=capacity,
+                                           seat_blocks=self.blocks, now=self.now())
 
     @rule(person=PEOPLE, guests=st.sampled_from([0, 0, 0, 1, 2]))
     def sign_up(self, person: str, guests: int) -> None:
+        before = copy.deepcopy(self.model)
+        growing = person in self.model.going and guests > self.model.going[person]
         expected = self.model.sign_up(person, guests)
         try:
             outcome = services.sign_up(self.event.event_id, person, guests=guests, now=self.now())
@@ -104,6 +111,9 @@ class SignupMachine(RuleBasedStateMachine):
             assert expected == "too_big" and refused.field == "guests"
             return
         except errors.NoRoomToGrow:
+            if self.blocks and growing and expected == "existing":
+                self.model = before  # the room was on another block
+                return
             assert expected == "no_room"
             return
         if expected == "existing":
