@@ -50,6 +50,13 @@ def message(notice: Notice, serial: str) -> dict[str, Any]:
             "text": notice.text, "at": notice.at.isoformat()}
 
 
+def subject(notice: Notice) -> str:
+    """An email's subject line: SNS takes printable ASCII only, under 100 characters, so an event named with
+    accents or emoji is spelled without them rather than refused (the message itself keeps them)."""
+    name = " ".join("".join(ch for ch in notice.event_name if " " <= ch <= "~").split())
+    return f"Turnout: {name}"[:99] if name else "Turnout"
+
+
 def send(notice: Notice, recipient: Recipient) -> list[str]:
     """Sends the notice on every channel the person has; the channels it went to. Raises what a transport raises,
     so the record is retried (the notice is marked sent only after this returns)."""
@@ -60,7 +67,7 @@ def send(notice: Notice, recipient: Recipient) -> list[str]:
         # (email, or sms for the phone) has a filter policy on its own, so it alone receives it. The function may
         # publish to this one topic only, never to any phone number or topic it is handed.
         attributes = {"person": person.person, **addresses}
-        _sns.publish(TopicArn=settings.notice_topic_arn, Subject=f"Turnout: {notice.event_name}"[:100],
+        _sns.publish(TopicArn=settings.notice_topic_arn, Subject=subject(notice),
                      Message=notice.text,
                      MessageAttributes={name: {"DataType": "String", "StringValue": value}
                                         for name, value in attributes.items()})

@@ -181,3 +181,81 @@ def test_the_skill_reads_notices_once_and_the_api_keeps_listing_them(ski_trip, t
     assert spoken.text == "Good news: you got a seat on Ski trip."
     assert services.read_out_notices("melvin") == []
     assert [(n.what, n.read) for n in services.list_notices("melvin")] == [("promoted", True)]
+
+
+def test_an_email_subject_is_printable_ascii_whatever_the_event_is_called():
+    notice = services.Notice("melvin", "promoted", "e1", "Skitur 🎿 til Åre\n", "text", datetime(2026, 12, 1))
+    assert channels.subject(notice) == "Turnout: Skitur til re"
+    assert channels.subject(notice._replace(event_name="🎿")) == "Turnout"
+    assert len(channels.subject(notice._replace(event_name="x" * 300))) < 100
+
+
+# --- from the services through the table's own stream, filtered as the template says ---------------
+
+
+def stream_batches(table):
+    """What the in-process table's stream holds from now on, as Lambda hands it over after the mapping's filters."""
+    from local import streams
+
+    streams_client = boto3.client("dynamodbstreams", region_name="us-east-1")
+    arn = table.describe_table(TableName=services.settings.table_name)["Table"]["LatestStreamArn"]
+    patterns = streams.filters(streams.event_source_mapping())
+
+    def records() -> list[dict]:
+        # A fresh iterator each time: moto in-process rolls a cancelled transaction back by putting a copy of the
+        # table in its place, stream and all, which an older iterator would not see.
+        (shard,) = streams_client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        iterator = streams_client.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                                     ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        found = []
+        while True:
+            answer = streams_client.get_records(ShardIterator=iterator)
+            if not answer["Records"]:
+                return found
+            found += answer["Records"]
+            iterator = answer["NextShardIterator"]
+
+    seen = {record["dynamodb"]["SequenceNumber"] for record in records()}
+
+    def read() -> dict:
+        fresh = [record for record in records() if record["dynamodb"]["SequenceNumber"] not in seen]
+        seen.update(record["dynamodb"]["SequenceNumber"] for record in fresh)
+        batch = [streams.lambda_record(record, arn) for record in fresh]
+        return {"Records": [r for r in batch if any(streams.matches(p, r) for p in patterns)]}
+
+    return read
+
+
+def test_each_action_that_concerns_someone_reaches_notify_and_nothing_else_does(ski_trip, topic):
+    read = stream_batches(_table_client())
+    for person in ("ann", "bob", "cy"):
+        services.sign_up(ski_trip, person)  # capacity 2: cy waits
+    # Sign-ups, and the counts they change on the event item, tell nobody anything.
+    assert read() == {"Records": []}
+
+    services.cancel_signup(ski_trip, "ann")  # her own cancel: cy is promoted, ann is told nothing
+    batch = read()
+    assert [r["eventName"] for r in batch["Records"]] == ["MODIFY"]
+    lambda_handler(batch, Context())
+    assert [n.text for n in services.list_notices("cy")] == ["Good news: you got a seat on Ski trip."]
+    assert services.list_notices("ann") == []
+
+    services.update_event(ski_trip, {"description": "Bring skis"})  # no new time or place: nobody is told
+    assert read() == {"Records": []}
+    services.update_event(ski_trip, {"starts_at": "2026-12-05T08:00"})
+    lambda_handler(read(), Context())
+    assert [n.what for n in services.list_notices("bob")] == ["moved"]
+    assert "08:00" in services.list_notices("cy")[0].text
+
+    services.cancel_signup_for(ski_trip, "bob")
+    lambda_handler(read(), Context())
+    assert [n.what for n in services.list_notices("bob")] == ["cancelled", "moved"]
+
+    services.delete_event(ski_trip)
+    lambda_handler(read(), Context())
+    assert [n.what for n in services.list_notices("cy")] == ["deleted", "moved", "promoted"]
+    assert [n.what for n in services.list_notices("bob")] == ["cancelled", "moved"]  # no longer signed up
+
+
+def _table_client():
+    return boto3.client("dynamodb", region_name="us-east-1")
