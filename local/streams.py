@@ -170,6 +170,16 @@ class StreamPoller:
 NOTICE_TOPIC = "turnout-notices"
 
 
+def forget_records(shard: Any, before: int) -> None:
+    """Drops a moto stream shard's records below sequence number `before`, which moto would otherwise keep for
+    ever (every write's old and new image): moto numbers records by their place in its list, so its starting
+    number moves up by as many as are dropped and the numbers still read go on unchanged."""
+    dropped = max(0, min(before - shard.starting_sequence_number, len(shard.items)))
+    if dropped:
+        del shard.items[:dropped]
+        shard.starting_sequence_number += dropped
+
+
 def use_local_sns(endpoint: str, region: str, account: str) -> None:
     """Points every SNS client at the embedded moto server and names the notice topic start() creates there; called
     before core is imported, since core reads its configuration once."""
@@ -190,11 +200,15 @@ def build_component(server: Any, *, region: str, table_name: str, data_dir: Path
             channels.use_local_publisher(broker.publish)
 
     def forget(iterator: str) -> None:
+        from moto.dynamodb.models import dynamodb_backends
         from moto.dynamodbstreams.models import dynamodbstreams_backends
 
+        account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
         with server.app.lock:  # moto is not thread-safe: its state changes only between two requests
-            backend = dynamodbstreams_backends[os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)][region]
-            backend.shard_iterators.pop(iterator, None)
+            used = dynamodbstreams_backends[account][region].shard_iterators.pop(iterator, None)
+            shard = dynamodb_backends[account][region].tables[table_name].stream_shard
+            if used is not None and shard is not None:
+                forget_records(shard, int(used.sequence_number))
 
     return StreamPoller(endpoint=server.url, region=region, table_name=table_name, data_dir=data_dir,
                         function=LambdaFunction.from_template(FUNCTION, "notify.handler.lambda_handler"),
