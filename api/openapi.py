@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
-from api.routes import ASSET_FILE, ASSET_VERSION, ORGANIZER, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
+from api.routes import ASSET_FILE, ASSET_VERSION, ORGANIZER, OWN, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
 from core import config, errors, validation
 from core.values import SOURCES
 
@@ -118,6 +118,22 @@ SCHEMAS = {
         "seats_taken": _SEATS_TAKEN,
         "next_cursor": _CURSOR,
     }),
+    "Person": _closed({
+        "person": _PATH_PARAM_SCHEMAS["person"],
+        "name": {"type": ["string", "null"], "description": "The display name a button or voice sign-up carries."},
+        "email": {"type": ["string", "null"]},
+        "phone": {"type": ["string", "null"], "description": "E.164, for SMS."},
+        "updated_at": {**_MAYBE_TIME, "description": "null: never set."},
+    }),
+    "Notice": _closed({
+        "what": {"type": "string", "enum": ["promoted", "moved", "deleted", "cancelled"]},
+        "event_id": _PATH_PARAM_SCHEMAS["event_id"],
+        "event_name": {"type": "string"},
+        "text": {"type": "string", "description": "What the person was told, in one sentence."},
+        "at": {**_TIME, "description": "When the change happened."},
+        "read": {"type": "boolean", "description": "The skill has read it out."},
+    }),
+    "NoticeList": _closed({"notices": {"type": "array", "items": _ref("Notice")}}),
     "Health": _closed({"status": {"const": "ok"}}),
     "OpenApi": {"type": "object", "required": ["openapi", "paths"]},
 }
@@ -148,6 +164,12 @@ def _field_schema(spec: Field) -> dict:
                   "description": "People coming along, written as a whole number (1, not 1.0)."}
     elif spec.kind == "flag":
         schema = {"type": "boolean"}
+    elif spec.kind == "email":
+        schema = {"type": "string", "maxLength": validation.EMAIL_MAX, "pattern": _anchored(validation.EMAIL.pattern),
+                  "examples": ["melvin@example.com"]}
+    elif spec.kind == "phone":
+        schema = {"type": "string", "pattern": _anchored(validation.PHONE.pattern), "examples": ["+4712345678"],
+                  "description": "E.164: '+' and 7 to 15 digits."}
     else:
         schema = dict(_PATH_PARAM_SCHEMAS["person" if spec.kind == "handle" else spec.kind])
     if spec.nullable:
@@ -166,6 +188,7 @@ _FIELD_NOTES = {
 _BODY_EXAMPLES = {
     ("PATCH", "/events/{event_id}"): {"location": "Hemsedal, the lodge at the top of the lift"},
     ("PUT", "/events/{event_id}/signups/{person}"): {"name": "Melvin Moose", "guests": 1},
+    ("PUT", "/people/{person}"): {"name": "Melvin Moose", "email": "melvin@example.com", "phone": "+4712345678"},
 }
 
 
@@ -217,7 +240,7 @@ def _error_codes(route: Route, mode: Mode) -> list[type[Exception] | str]:
     raised: list[type[Exception] | str] = []
     if not _open_to_anyone(route, mode):
         raised.append(errors.Unauthorized)
-    if route.access in (SIGNED_IN, SELF, ORGANIZER) and not mode.auth_open:
+    if route.access in (SIGNED_IN, SELF, OWN, ORGANIZER) and not mode.auth_open:
         raised.append(errors.Forbidden)
     if "{" in route.template or route.query or route.body:
         raised.append(errors.InvalidInput)
@@ -306,7 +329,8 @@ _CHECKED = """
 
 Who may do what: the operations marked with the bearer scheme need a token (reading may not, per
 deployment). A person signs up, cancels, checks in, binds a button and asks for a pairing code only for
-themselves; organizers create, change and remove events, manage buttons and anyone's signups. No valid
+themselves; a profile (name, where to be told) is set by that person alone. Organizers create, change and
+remove events, manage buttons and anyone's signups. No valid
 token answers 401 `Unauthorized`; someone else's business answers 403 `Forbidden`."""
 
 _OPEN = """

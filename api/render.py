@@ -5,7 +5,7 @@ import orjson
 
 from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
 from core import errors
-from core.values import Cancellation, Device, Event, PairingCode, Signup
+from core.values import Cancellation, Device, Event, Notice, PairingCode, Person, Signup
 
 JSON_TYPE = "application/json; charset=utf-8"
 BUSY_RETRY_SECONDS = 1
@@ -132,3 +132,13 @@ def device(value: Device) -> dict:
 
 def pairing_code(value: PairingCode) -> dict:
     return {"code": value.code, "expires_at": value.expires_at}
+
+
+def person(value: Person) -> dict:
+    return {"person": value.person, "name": value.name, "email": value.email, "phone": value.phone,
+            "updated_at": value.updated_at}
+
+
+def notice(value: Notice) -> dict:
+    return {"what": value.what, "event_id": value.event_id, "event_name": value.event_name, "text": value.text,
+            "at": value.at, "read": value.read}

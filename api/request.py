@@ -277,6 +277,14 @@ def _check_event_id(name: str, spec: Field, value: object) -> str:
     return validation.event_id(value)
 
 
+def _check_email(name: str, spec: Field, value: object) -> str | None:
+    return validation.email(value)
+
+
+def _check_phone(name: str, spec: Field, value: object) -> str | None:
+    return validation.phone(value)
+
+
 _CHECKS = {
     "text": _check_text,
     "time": _check_time,
@@ -287,4 +295,6 @@ _CHECKS = {
     "flag": _check_flag,
     "handle": _check_handle,
     "event_id": _check_event_id,
+    "email": _check_email,
+    "phone": _check_phone,
 }

@@ -18,6 +18,7 @@ PUBLIC = "public"  # anyone, with a token or without (API Gateway: its own route
 READ = "read"  # anyone when reads are public (TURNOUT_PUBLIC_READS), otherwise anyone signed in
 SIGNED_IN = "signed-in"  # anyone signed in; the route decides the rest once it knows whose record it is
 SELF = "self"  # the {person} in the path themselves, or an organizer
+OWN = "own"  # the {person} in the path themselves only
 ORGANIZER = "organizer"
 
 
@@ -34,7 +35,7 @@ class Route(NamedTuple):
     body: Body | None
     uses_table: bool
     location: bool  # its 201 names the new resource in a Location header
-    access: str  # PUBLIC, READ, SIGNED_IN, SELF or ORGANIZER
+    access: str  # PUBLIC, READ, SIGNED_IN, SELF, OWN or ORGANIZER
     media: tuple[str, ...] = ("application/json",)  # what a success answers with; the page and calendar are not JSON
     origin: bool = False  # the route is handed the API's own origin (params["origin"]) to write absolute links
 
@@ -97,6 +98,8 @@ def admit(chosen: Route, caller: Caller, params: dict[str, str]) -> None:
         access.require_reader(caller, public_reads=config.settings.public_reads)
     elif chosen.access == SELF:
         access.require_self_or_organizer(caller, params["person"])
+    elif chosen.access == OWN:
+        access.require_self(caller, params["person"])
     elif chosen.access == ORGANIZER:
         access.require_organizer(caller)
     else:
@@ -119,6 +122,11 @@ SIGNUP = Body({
     "name": Field("text", max_length=validation.PERSON_NAME_MAX),
     "guests": Field("guests", nullable=False),
     "waitlist": Field("flag", nullable=False),
+}, optional=True)
+PROFILE = Body({
+    "name": Field("text", max_length=validation.PERSON_NAME_MAX),
+    "email": Field("email"),
+    "phone": Field("phone"),
 }, optional=True)
 BINDING = Body({
     "person": Field("handle", required=True, nullable=False),
@@ -231,7 +239,9 @@ def get_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict:
        raises=(errors.NotSignedUp, errors.EventNotFound),
        ok={200: ("Cancellation", "The cancelled signup and whoever was promoted.")})
 def cancel_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict:
-    return render.respond(200, render.cancellation(services.cancel_signup(params["event_id"], params["person"])))
+    # An organizer cancelling someone else's signup leaves that person word of it.
+    cancel = services.cancel_signup_for if access.acts_for_someone_else(caller, params["person"]) else services.cancel_signup
+    return render.respond(200, render.cancellation(cancel(params["event_id"], params["person"])))
 
 
 @route("POST", "/events/{event_id}/signups/{person}/check-in", access=SELF,
@@ -271,6 +281,25 @@ def unbind_device(params: dict, query: dict, body: dict, caller: Caller) -> dict
        ok={201: ("PairingCode", "The code and when it expires.")})
 def issue_alexa_code(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(201, render.pairing_code(services.issue_pairing_code(params["person"])))
+
+
+@route("PUT", "/people/{person}", access=OWN, summary="Set who you are: a display name, and where to be told.",
+       body=PROFILE, ok={200: ("Person", "The profile; a field left out is cleared.")})
+def set_person(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    return render.respond(200, render.person(services.set_person(params["person"], **body)))
+
+
+@route("GET", "/people/{person}", access=SELF, summary="A person's profile.",
+       ok={200: ("Person", "The profile; a person who never set one has only the handle.")})
+def get_person(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    return render.respond(200, render.person(services.get_person(params["person"])))
+
+
+@route("GET", "/people/{person}/notices", access=SELF, summary="What a person was told, newest first.",
+       query=("limit",), ok={200: ("NoticeList", "The latest notices.")})
+def list_notices(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    found = services.list_notices(params["person"], limit=limit(query))
+    return render.respond(200, {"notices": [render.notice(notice) for notice in found]})
 
 
 def _table() -> list[tuple[tuple[str, ...], dict[str, Route]]]:

@@ -14,11 +14,12 @@ class Caller(NamedTuple):
     signed_in: bool
     person: str | None = None  # the handle this caller acts as; None when the token names no valid handle
     organizer: bool = False
+    everyone: bool = False  # open mode: no token says who this is, so nobody is refused
 
 
 ANONYMOUS = Caller(False)
 # Open mode (TURNOUT_AUTH=off, never inside Lambda): every caller may do everything.
-EVERYONE = Caller(True, None, True)
+EVERYONE = Caller(True, None, True, True)
 
 
 def identify(person: object, groups: Iterable[object], organizer_group: str) -> Caller:
@@ -49,3 +50,15 @@ def require_self_or_organizer(caller: Caller, person: str) -> None:
     require_signed_in(caller)
     if not (caller.organizer or caller.person == person):
         raise errors.Forbidden(f"Only {person} or an organizer may do this.")
+
+
+def require_self(caller: Caller, person: str) -> None:
+    """Only `person` themselves, not even an organizer: what they are called and where they are told is theirs."""
+    require_signed_in(caller)
+    if not (caller.everyone or caller.person == person):
+        raise errors.Forbidden(f"Only {person} may do this.")
+
+
+def acts_for_someone_else(caller: Caller, person: str) -> bool:
+    """An organizer acting on another person's signup: that person is told (open mode cannot tell, so never)."""
+    return caller.organizer and not caller.everyone and caller.person != person

@@ -30,6 +30,8 @@ class Settings(NamedTuple):
     person_claim: str
     group_claim: str
     organizer_group: str
+    # The SNS topic a notice with an email address is published to (notify/); None: no email is sent.
+    notice_topic_arn: str | None
 
 
 class Variable(NamedTuple):
@@ -51,6 +53,7 @@ VARIABLES = (
     Variable("TURNOUT_PAIRING_CODE_MINUTES", "10", "how long an Alexa pairing code is good for"),
     Variable("TURNOUT_PAIRING_MAX_MISSES", "5", "wrong pairing codes before an Alexa user is locked out"),
     Variable("TURNOUT_PAIRING_LOCK_MINUTES", "15", "how long that lock-out lasts"),
+    Variable("TURNOUT_NOTICE_TOPIC_ARN", "", "the SNS topic notices are emailed through; unset: no email is sent"),
 )
 DEFAULTS = {each.name: each.default for each in VARIABLES}
 
@@ -89,6 +92,7 @@ def load() -> Settings:
         person_claim=_text("TURNOUT_PERSON_CLAIM"),
         group_claim=_text("TURNOUT_GROUP_CLAIM"),
         organizer_group=_text("TURNOUT_ORGANIZER_GROUP"),
+        notice_topic_arn=_text("TURNOUT_NOTICE_TOPIC_ARN") or None,
     )
 
 

@@ -104,3 +104,25 @@ def pairing_misses(scope: str) -> tuple[str, str]:
 
 def request(request_id: str) -> tuple[str, str]:
     return f"REQUEST#{request_id}", "REQUEST"
+
+
+def person(handle: str) -> tuple[str, str]:
+    return f"PERSON#{handle}", "PROFILE"
+
+
+def button_of_person(handle: str, serial: str) -> tuple[str, str]:
+    """Sorts after the profile's own sk, so one query from PROFILE reads the profile and the person's buttons."""
+    return f"PERSON#{handle}", f"PROFILE#BUTTON#{serial}"
+
+
+NOTICE_PREFIX = "NOTICE#"
+
+
+def notice(handle: str, at: str, what: str, event_id: str) -> tuple[str, str]:
+    """One per person and change: `at` (keys.utc text) is when the change happened, so a repeated stream record
+    names the same notice and a later change of the same kind names a new one."""
+    return f"PERSON#{handle}", f"{NOTICE_PREFIX}{at}#{what}#{event_id}"
+
+
+def change(event_id: str, at: str, what: str, part: str = "") -> tuple[str, str]:
+    return f"CHANGE#{event_id}", f"{at}#{what}{'#' + part if part else ''}"

@@ -13,7 +13,7 @@ from core import cursor as cursors
 from core import errors, keys, rules
 from core import validation as valid
 from core.config import settings
-from core.store import devices, events, pairing, requests, signups
+from core.store import devices, events, notices, pairing, people, requests, signups
 from core.values import (
     SOURCES,
     Cancellation,
@@ -21,9 +21,12 @@ from core.values import (
     Device,
     Event,
     EventRef,
+    Notice,
     Page,
     PairingCode,
+    Person,
     Press,
+    Recipient,
     Signup,
     SignupOutcome,
     SignupPage,
@@ -136,7 +139,10 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
     if "capacity" in changes:
         valid.capacity(changes["capacity"])
 
+    seen: dict[str, Event] = {}
+
     def apply(before: Event) -> Event:
+        seen["before"] = before
         tz = valid.timezone(changes["timezone"]) if changes.get("timezone") is not None else before.timezone
         fields: dict[str, Any] = {"timezone": tz}
         start = valid.instant(changes["starts_at"], "starts_at", tz) if "starts_at" in changes else before.starts_at
@@ -167,15 +173,26 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
         return after
 
     updated = events.update_event(event_id, apply)
+    _tell_if_moved(seen["before"], updated, _now(now))
     # Raised capacity leaves seats free for the line: the first in line are promoted into them.
     if updated.waitlisted and signups.fill_from_waitlist(event_id, _now(now)):
         return events.get_event(event_id)
     return updated
 
 
-def delete_event(event_id: str) -> None:
-    """Removes the event and its signups. Raises EventNotFound."""
-    events.delete_event(valid.event_id(event_id))
+def delete_event(event_id: str, *, now: datetime | None = None) -> None:
+    """Removes the event and its signups, and leaves word for everyone who was signed up. Raises EventNotFound."""
+    event, signed_up = events.delete_event(valid.event_id(event_id))
+    moment = keys.utc(_now(now))
+    # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.
+    for part, start in enumerate(range(0, len(signed_up), notices.PEOPLE_PER_CHANGE)):
+        notices.put_change(event, "deleted", moment, str(part), people=signed_up[start:start + notices.PEOPLE_PER_CHANGE])
+
+
+def _tell_if_moved(before: Event, after: Event, now: datetime) -> None:
+    """A new start or place is worth telling everyone signed up; a new name, description or capacity is not."""
+    if (before.starts_at, before.location) != (after.starts_at, after.location):
+        notices.put_change(after, "moved", keys.utc(now))
 
 
 # --- signups ------------------------------------------------------------------------------------
@@ -202,10 +219,15 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
     event_id, person = valid.event_id(event_id), valid.handle(person)
     resize = guests is not None
     name, guests = valid.text(name, "name", max_length=valid.PERSON_NAME_MAX), valid.guests(guests)
+    given = name
+    if name is None and source == "alexa":
+        # A voice says no name: the signup carries the person's display name (one read of their profile). A retry
+        # is still the same request when the profile changed meanwhile: the fingerprint holds what was asked.
+        name = people.get_person(person).name
     return signups.sign_up(
         event_id, person, name=name, guests=guests, source=source, waitlist=waitlist, resize=resize,
         request_id=_request_id(request_id), now=_now(now),
-        fingerprint=rules.request("sign_up", event_id, person, name=name, guests=guests if resize else None, source=source,
+        fingerprint=rules.request("sign_up", event_id, person, name=given, guests=guests if resize else None, source=source,
                                   waitlist=waitlist),
     )
 
@@ -215,6 +237,16 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, 
     event_id, person = valid.event_id(event_id), valid.handle(person)
     return signups.cancel_signup(event_id, person, request_id=_request_id(request_id), now=_now(now),
                                     fingerprint=rules.request("cancel", event_id, person))
+
+
+def cancel_signup_for(event_id: str, person: str, *, request_id: str | None = None,
+                      now: datetime | None = None) -> Cancellation:
+    """An organizer cancels someone else's signup: the same cancel, then word left for that person (one more
+    write; a person's own cancel writes nothing more, since they know)."""
+    cancellation = cancel_signup(event_id, person, request_id=request_id, now=now)
+    if not cancellation.replayed and cancellation.event is not None:
+        notices.put_change(cancellation.event, "cancelled", keys.utc(_now(now)), person, person=person)
+    return cancellation
 
 
 def check_in(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Signup:
@@ -271,7 +303,10 @@ def bind_device(serial: str, person: str, event_id: str | None = None, *, takeov
     event = events.get_event(valid.event_id(event_id)) if event_id is not None else None
     device = Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now),
                     event_name=event.name if event else None, event_starts_at=event.starts_at if event else None)
-    return devices.put_device(device, takeover=takeover)
+    bound = devices.put_device(device, takeover=takeover)
+    # One more write, on binding only (rare): notices find the person's buttons without a scan of every binding.
+    people.remember_button(person, serial)
+    return bound
 
 
 def get_device(serial: str) -> Device:
@@ -295,7 +330,8 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
     DOUBLE cancels that signup, LONG checks in. Its outcome - a refusal too - is stored once under
     request_id with the click's effect, so a repeated delivery changes nothing and gets the first outcome
     with answer=False, unless it comes from the same invocation (Lambda's own retry of a delivery that failed
-    before it answered). A button bound to an event costs two table calls: its binding, one transaction.
+    before it answered). A button bound to an event costs two table calls: its binding, one transaction; a sign-up
+    click reads its person's profile too, for the name the signup carries.
     Raises Busy (the delivery should be retried); a domain refusal is an outcome, never raised."""
     moment = _now(now)
     request_id = _request_id(request_id)  # type: ignore[assignment]
@@ -369,15 +405,17 @@ def _refuse(click: str | None, refusal: errors.TurnoutError, request_id: str, fi
 def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_id: str, fingerprint: str,
                     note: dict[str, Any], moment: datetime) -> tuple[SignupOutcome, EventRef]:
     """A sign-up checked against what the binding remembers of its event; a stale memory is refreshed once."""
+    # The signup carries the person's display name: one read of their profile, on a sign-up click only.
+    name = people.get_person(device.person).name
     try:
-        return signups.sign_up(event.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
+        return signups.sign_up(event.event_id, device.person, name=name, guests=0, source="iot", waitlist=True,
                                   request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
                                   expect=event if remembered else None), event
     except signups.StaleCopy as stale:
         devices.remember_event(device.serial, stale.event)
         fresh = EventRef.of(stale.event)
         note["event"] = _ref_json(fresh)
-        return signups.sign_up(fresh.event_id, device.person, name=None, guests=0, source="iot", waitlist=True,
+        return signups.sign_up(fresh.event_id, device.person, name=name, guests=0, source="iot", waitlist=True,
                                   request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
                                   expect=fresh), fresh
 
@@ -480,3 +518,84 @@ def linked_person(alexa_user_id: str) -> str:
     if person is None:
         raise errors.NotLinked()
     return person
+
+
+# --- people and notices -------------------------------------------------------------------------
+
+NOTICES_PAGE = 20
+# The skill reads out at most this many at once, newest first: a listener keeps about three in mind.
+NOTICES_SPOKEN = 3
+
+
+def set_person(person: str, *, name: str | None = None, email: str | None = None, phone: str | None = None,
+               now: datetime | None = None) -> Person:
+    """Sets a person's whole profile (a field left out is cleared). Raises InvalidInput."""
+    return people.put_person(Person(valid.handle(person), valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
+                                    valid.email(email), valid.phone(phone), _now(now)))
+
+
+def get_person(person: str) -> Person:
+    """A person who never set a profile is their handle alone."""
+    return people.get_person(valid.handle(person))
+
+
+def list_notices(person: str, *, limit: int | str | None = None) -> list[Notice]:
+    """What a person was told, newest first. Raises InvalidInput."""
+    return notices.list_notices(valid.handle(person), valid.page_size(limit, NOTICES_PAGE))
+
+
+def read_out_notices(person: str, *, now: datetime | None = None) -> list[Notice]:
+    """The person's unread notices, oldest first, marked read: the skill says them before its answer. One query,
+    and one write per notice read out."""
+    unread = notices.list_notices(valid.handle(person), NOTICES_SPOKEN, unread_only=True)
+    if unread:
+        notices.mark_read(person, [notice.notice_id for notice in unread], keys.utc(_now(now)))
+    return list(reversed(unread))
+
+
+def notices_for_change(record: str, old_image: dict[str, Any] | None, new_image: dict[str, Any] | None) -> list[Notice]:
+    """Who one stream record tells what (`record`: INSERT, MODIFY or REMOVE; images as DynamoDB JSON). Empty
+    when it tells nobody anything, or the event it names is gone by now (its deletion tells its own)."""
+    change = notices.what_changed(record, old_image, new_image)
+    if change is None:
+        return []
+    name = change.event_name
+    if name is None:
+        event = notices.event_item(change.event_id)
+        if event is None:
+            return []
+        name = event.name
+    persons = change.people if change.people is not None else tuple(notices.signed_up(change.event_id))
+    text = _notice_text(change._replace(event_name=name))
+    return [Notice(person, change.what, change.event_id, name, text, change.at) for person in persons]
+
+
+def _notice_text(change) -> str:
+    if change.what == "promoted":
+        return f"Good news: you got a seat on {change.event_name}."
+    if change.what == "moved":
+        starts = change.starts_at
+        where = f", at {change.location}" if change.location else ""
+        return (f"{change.event_name} has changed: it now starts {WEEKDAYS[starts.weekday()]} {starts.day} "
+                f"{MONTHS[starts.month - 1]} at {starts:%H:%M}{where}.")
+    if change.what == "deleted":
+        return f"{change.event_name} is called off."
+    return f"An organizer cancelled your signup for {change.event_name}."
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def store_notice(notice: Notice) -> Recipient | None:
+    """Keeps the notice once; who to send it to and on which channels, or None when it was sent already (a
+    repeated stream record, or a retried batch)."""
+    if not notices.store_notice(notice):
+        return None
+    return people.recipient(notice.person)
+
+
+def notice_sent(notice: Notice, *, now: datetime | None = None) -> None:
+    """Marks the notice sent, so a retried record does not send it again."""
+    notices.mark_delivered(notice, keys.utc(_now(now)))

@@ -266,6 +266,53 @@ class RequestItem(TurnoutItem, discriminator="request"):
     outcome = JSONAttribute()  # what services answer a replay from, and the request it answers ("request")
 
 
+class PersonItem(TurnoutItem, discriminator="person"):
+    """Who a person is: a display name, and where to be told (core.store.people)."""
+
+    person = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # E.164, as SNS sends an SMS to it
+    updated_at = UnicodeAttribute()
+
+
+class ButtonOfPersonItem(TurnoutItem, discriminator="button_of_person"):
+    """A person's button, beside their profile, so notices find it; the binding itself stays the truth (a taken-over
+    button leaves this behind, and whoever reads it checks the binding)."""
+
+    person = UnicodeAttribute()
+    serial = UnicodeAttribute()
+
+
+class NoticeItem(TurnoutItem, discriminator="notice"):
+    """One thing a person was told, once: its key comes from the change it tells of (core.keys.notice)."""
+
+    person = UnicodeAttribute()
+    what = UnicodeAttribute()  # promoted | moved | deleted | cancelled
+    event_id = UnicodeAttribute()
+    event_name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    at = UnicodeAttribute()  # UTC, keys.utc format: when the change happened
+    delivered_at = UnicodeAttribute(null=True)  # set once SNS and the button were sent it
+    read_at = UnicodeAttribute(null=True)  # set once the skill read it out
+
+
+class ChangeItem(TurnoutItem, discriminator="change"):
+    """An organizer's change that concerns people, kept a day for the stream (core.store.notices): an event moved
+    or deleted, a signup cancelled by an organizer. The event item's own stream records cannot say it: every
+    sign-up changes that item too, and a filter cannot compare its old and new image."""
+
+    what = UnicodeAttribute()  # moved | deleted | cancelled
+    event_id = UnicodeAttribute()
+    event_name = UnicodeAttribute()
+    starts_at = UnicodeAttribute()  # UTC, as the change left it
+    timezone = UnicodeAttribute()
+    location = UnicodeAttribute(null=True)
+    at = UnicodeAttribute()  # UTC
+    people = JSONAttribute(null=True)  # deleted: who was signed up (the signups are gone with the event)
+    person = UnicodeAttribute(null=True)  # cancelled: whose signup
+
+
 def _local(utc_text: str, tz: ZoneInfo) -> datetime:
     return keys.from_utc(utc_text).astimezone(tz)
 

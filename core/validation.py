@@ -149,3 +149,26 @@ def event_times(starts_at: datetime, ends_at: datetime | None) -> None:
     if ends_at - starts_at > EVENT_LENGTH_MAX:
         raise InvalidInput("An event lasts at most 14 days.", "ends_at")
 
+
+
+EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
+EMAIL_MAX = 254
+
+
+def email(value: object) -> str | None:
+    """An address SNS can send to: one @, a dotted domain; None clears it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > EMAIL_MAX or not EMAIL.fullmatch(value.strip()):
+        raise InvalidInput("email is an address such as melvin@example.com.", "email")
+    return value.strip()
+
+
+def phone(value: object) -> str | None:
+    """E.164, the only form SNS sends an SMS to: '+' then 7 to 15 digits; None clears it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not PHONE.fullmatch(value.replace(" ", "")):
+        raise InvalidInput("phone is an E.164 number such as +4712345678.", "phone")
+    return value.replace(" ", "")

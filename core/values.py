@@ -150,3 +150,45 @@ class SignupPage(NamedTuple):
     waitlisted: int
     next_cursor: str | None
     seats_taken: int
+
+
+class Person(NamedTuple):
+    """Who a person is: a handle, a display name, and where to be told (both optional)."""
+
+    person: str
+    name: str | None
+    email: str | None
+    phone: str | None  # E.164: +4712345678
+    updated_at: datetime | None  # None: never set, the handle is all there is
+
+
+class Notice(NamedTuple):
+    """One thing a person is told once: promoted | moved | deleted | cancelled, about one event."""
+
+    person: str
+    what: str
+    event_id: str
+    event_name: str
+    text: str  # one plain sentence, for SMS, email, a button's notice and (escaped) the skill
+    at: datetime  # when the change happened
+    read: bool = False  # the skill read it out
+    notice_id: str = ""  # its key within the person's notices
+
+
+class Recipient(NamedTuple):
+    """A notice's person with every channel they have: their profile and the buttons bound to them now."""
+
+    person: Person
+    serials: tuple[str, ...]
+
+
+class Change(NamedTuple):
+    """A change that concerns people, as one stream record tells it (core.store.notices.what_changed)."""
+
+    what: str  # promoted | moved | deleted | cancelled
+    event_id: str
+    event_name: str | None  # None: the record does not carry it (a promoted signup), read it from the event
+    at: datetime
+    people: tuple[str, ...] | None  # None: everyone signed up for the event now (a moved event)
+    starts_at: datetime | None = None  # moved: aware, in the event's own zone
+    location: str | None = None

@@ -2,6 +2,7 @@
 
     python -m iot.device press SERIAL single|double|long                    # the local stack's broker
     python -m iot.device press SERIAL long --device-dir .turnout/devices/SERIAL  # AWS IoT Core, mutual TLS
+    python -m iot.device listen SERIAL --count 1                            # hear the person's notices
 
 Never imported by the Lambda handler: awscrt is for devices only (and makes every botocore import slower)."""
 from __future__ import annotations
@@ -136,6 +137,45 @@ def press(target: Target, serial: str, click_type: str, *, timeout: float = DEFA
             pass  # the answer (or its absence) is what matters; the broker drops the link either way
 
 
+def listen(target: Target, serial: str, on_notice: Callable[[dict[str, Any]], None], *, count: int | None = None,
+           timeout: float = DEFAULT_TIMEOUT_SECONDS) -> int:
+    """Hears iotbutton/{serial}/notice - what changed for the button's person - handing each notice to on_notice,
+    until `count` arrived or the timeout passed; returns how many arrived. The session persists (QoS 1), so a
+    listener that was subscribed once also gets what was published while it was away."""
+    deadline = time.monotonic() + timeout
+    heard = threading.Event()
+    arrived = 0
+    lock = threading.Lock()
+
+    def on_message(topic: str, payload: bytes, **kwargs: Any) -> None:
+        nonlocal arrived
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(message, dict) or topic != f"iotbutton/{serial}/notice":
+            return
+        with lock:
+            arrived += 1
+            on_notice(message)
+            if count is not None and arrived >= count:
+                heard.set()
+
+    connection = _connect_until(target, deadline, on_message, wait_for_broker=False)
+    try:
+        subscribed, _ = connection.subscribe(f"iotbutton/{serial}/notice", mqtt.QoS.AT_LEAST_ONCE)
+        subscribed.result(_left(deadline))
+        heard.wait(_left(deadline))
+        return arrived
+    except TimeoutError:
+        raise NoAnswer(f"the broker at {target.host}:{target.port} did not acknowledge in time") from None
+    finally:
+        try:
+            connection.disconnect().result(2)
+        except Exception:
+            pass
+
+
 def _connect_until(target: Target, deadline: float, on_message: Callable[..., None],
                    wait_for_broker: bool) -> mqtt.Connection:
     backoff = 0.2
@@ -206,8 +246,19 @@ def main(argv: list[str] | None = None) -> int:
     pressing.add_argument("--wait", action="store_true",
                           help="when nothing listens yet (a broker restarting), keep trying until --timeout "
                                "instead of exiting at once with 4")
+    listening = commands.add_parser("listen", help="print the notices the button's person is sent")
+    listening.add_argument("serial", help="the button's serial")
+    listening.add_argument("--host", default="127.0.0.1", help="the local broker's host (plain TCP)")
+    listening.add_argument("--port", type=int, default=None, help="the local broker's port (TURNOUT_MQTT_PORT, 1883)")
+    listening.add_argument("--device-dir", type=Path, default=None,
+                           help="talk to AWS IoT Core with the files `python -m iot.onboard` wrote there")
+    listening.add_argument("--count", type=int, default=None, help="stop after this many notices")
+    listening.add_argument("--timeout", type=float, default=60.0, help="seconds to listen for")
+    listening.add_argument("--json", action="store_true", help="print each notice as JSON instead of words")
     args = parser.parse_args(argv)
 
+    if args.command == "listen":
+        return _listen(parser, args)
     if args.device_dir is not None:
         target, onboarded = Target.aws(args.device_dir)
         if onboarded != args.serial:
@@ -226,6 +277,33 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_NO_ANSWER
     print(json.dumps(result) if args.json else words(result))
     return EXIT_REFUSED if result.get("outcome") == "error" else EXIT_ANSWERED
+
+
+def _listen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.device_dir is not None:
+        target, onboarded = Target.aws(args.device_dir)
+        if onboarded != args.serial:
+            parser.error(f"{args.device_dir} holds the certificate of button {onboarded}, not {args.serial}")
+    else:
+        # Its own client id: a press made meanwhile connects as the button itself, and one id is one connection.
+        target = Target.local(args.serial, args.host, args.port)
+        target = Target(target.host, target.port, f"{target.client_id}-notices")
+
+    def show(notice: dict[str, Any]) -> None:
+        print(json.dumps(notice) if args.json else notice.get("text", ""), flush=True)
+
+    try:
+        heard = listen(target, args.serial, show, count=args.count, timeout=args.timeout)
+    except Unreachable as refused:
+        print(f"Unreachable: {refused}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except NoAnswer as silence:
+        print(f"No answer: {silence}", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    if args.count is not None and heard < args.count:
+        print(f"No answer: {heard} of {args.count} notices within {args.timeout:g} s", file=sys.stderr)
+        return EXIT_NO_ANSWER
+    return EXIT_ANSWERED
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 READ_ONLY = frozenset({
     "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeLimits", "DescribeTable",
     "DescribeTimeToLive", "GetItem", "ListTables", "ListTagsOfResource", "Query", "Scan", "TransactGetItems",
+    # The table's stream, which local/streams.py polls: reading it changes no item.
+    "DescribeStream", "GetRecords", "GetShardIterator", "ListStreams",
 })
 
 SNAPSHOT_FORMAT = "turnout-dynamodb-snapshot/1"
@@ -296,11 +298,17 @@ def roll_back_items_not_tables() -> None:
 
 def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     before = _touched_items(self, transact_items)
+    # moto applies a transaction's writes one by one, each adding a stream record: a cancelled one's must go too,
+    # or the stream would tell of writes that never happened (a promotion that was refused).
+    streams = {id(table.stream_shard): (table.stream_shard, len(table.stream_shard.items))
+               for table, _, _ in before if table.stream_shard is not None}
     try:
         _moto_transact_write_items(self, transact_items)
     except BaseException:
         for (table, hash_key, range_key), item in before.items():
             _put_back(table, hash_key, range_key, item)
+        for shard, length in streams.values():
+            del shard.items[length:]
         raise
 
 

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from local import streams
 from local.authorizer import Authorizer, signing_key
 from local.dynamodb import DynamoDBEndpoint, MotoServer
 from local.gateway import Gateway, LambdaFunction
@@ -74,8 +77,9 @@ SETTINGS = (
 LOCAL_DEFAULTS = {"TURNOUT_AUTH": "off"}
 DEFAULTS = {each.name: each.default for each in SETTINGS}
 # What the stack sets itself, whatever the environment says (use_local_aws below).
-FIXED = ("TURNOUT_RESULT_PUBLISHER=local: button results go out through the local broker, so "
-         "TURNOUT_IOT_DATA_ENDPOINT is not used; AWS_ENDPOINT_URL_DYNAMODB, and fake AWS credentials")
+FIXED = ("TURNOUT_RESULT_PUBLISHER=local: button results and notices go out through the local broker, so "
+         "TURNOUT_IOT_DATA_ENDPOINT is not used; AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SNS (moto), "
+         "TURNOUT_NOTICE_TOPIC_ARN (moto's topic), and fake AWS credentials")
 
 
 def all_settings() -> tuple[Setting, ...]:
@@ -193,6 +197,7 @@ def build_stack(settings: StackSettings) -> Stack:
     server = MotoServer(settings.dynamodb_port)
     # core reads its configuration once, at import: the endpoint must be in the environment first.
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url
+    streams.use_local_sns(server.url, os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"], os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID))
     from core.config import settings as core_settings
 
     if core_settings.dynamodb_endpoint != server.url:
@@ -218,4 +223,8 @@ def build_stack(settings: StackSettings) -> Stack:
             log.info("%s is not there: the stack runs without it", module)
             continue
         stack.add(importlib.import_module(module).build_component(settings))
+    # The table's stream to the notify function, after the broker it publishes button notices through.
+    broker = next((component for component in stack.components if component.name == "broker"), None)
+    stack.add(streams.build_component(server, region=core_settings.region, table_name=core_settings.table_name,
+                                      data_dir=settings.data_dir, broker=broker))
     return stack

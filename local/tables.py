@@ -41,7 +41,7 @@ def table_properties(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 def create_table(client: Any, table_name: str) -> None:
-    """Creates the table and its TTL on a boto3 DynamoDB client, exactly as the template declares them."""
+    """Creates the table, its stream and its TTL on a boto3 DynamoDB client, exactly as the template declares them."""
     props = table_properties()
     kwargs: dict[str, Any] = {
         "TableName": table_name,
@@ -52,6 +52,10 @@ def create_table(client: Any, table_name: str) -> None:
     for key in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
         if key in props:
             kwargs[key] = props[key]
+    stream = props.get("StreamSpecification")
+    if stream:
+        # CloudFormation enables a stream by naming its view; the CreateTable API asks for both.
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
     client.create_table(**kwargs)
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
     ttl = props.get("TimeToLiveSpecification")

@@ -81,6 +81,20 @@ def _request_id(handler_input) -> str | None:
     return handler_input.request_envelope.request.request_id
 
 
+def _person(handler_input) -> str:
+    """The person linked to this Alexa user, looked up once per request (the notices and the intent share it).
+    Raises NotLinked."""
+    attributes = handler_input.attributes_manager.request_attributes
+    if "person" not in attributes:
+        try:
+            attributes["person"] = services.linked_person(_user(handler_input))
+        except NotLinked:
+            attributes["person"] = None
+    if attributes["person"] is None:
+        raise NotLinked()
+    return attributes["person"]
+
+
 # --- Answering -------------------------------------------------------------------------------
 
 def _tell(handler_input, text: str):
@@ -183,7 +197,7 @@ def where_is_event(handler_input):
 @intent("SignUp", slots=("event",))
 def sign_up(handler_input):
     # Who is speaking comes first: an unlinked user hears how to link before anything else.
-    person = services.linked_person(_user(handler_input))
+    person = _person(handler_input)
     event = _event_for(handler_input)
     if not isinstance(event, Event):
         return event
@@ -193,7 +207,7 @@ def sign_up(handler_input):
 
 @intent("CancelSignup", slots=("event",))
 def cancel_signup(handler_input):
-    person = services.linked_person(_user(handler_input))
+    person = _person(handler_input)
     event = _event_for(handler_input)
     if not isinstance(event, Event):
         return event
@@ -246,6 +260,35 @@ def session_ended(handler_input):
         log.warning("session ended with error: %s %s", request.error.object_type, request.error.message)
     # Alexa accepts no speech in answer to SessionEndedRequest.
     return handler_input.response_builder.response
+
+
+# --- Notices: what changed for the person, said before the answer ---------------------------
+
+# Requests that answer nothing a notice could go before, or that may come from someone not linked yet.
+_NO_NOTICES = frozenset({"LinkAccount", "AMAZON.NavigateHomeIntent"})
+
+
+@skill_builder.global_response_interceptor()
+def tell_notices_first(handler_input, response):
+    """At a linked person's next request, their unread notices ("Good news: you got a seat on the ski trip.") come
+    first, then the answer. One more query per request (and the link's read, which signing up and cancelling make
+    anyway); a write per notice read out."""
+    request = handler_input.request_envelope.request
+    if response is None or response.output_speech is None or request.object_type not in ("IntentRequest", "LaunchRequest"):
+        return
+    if request.object_type == "IntentRequest" and request.intent.name in _NO_NOTICES:
+        return
+    try:
+        person = _person(handler_input)
+        told = services.read_out_notices(person)
+    except TurnoutError:
+        return  # not linked, or the table is busy: the answer goes out alone and the notices stay unread
+    except Exception:
+        log.exception("could not read out notices")
+        return
+    if told and getattr(response.output_speech, "ssml", None):
+        answer = response.output_speech.ssml
+        response.output_speech.ssml = answer.replace("<speak>", f"<speak>{speech.notices([n.text for n in told])} ", 1)
 
 
 # --- Errors: each family turned into speech once ---------------------------------------------

@@ -294,3 +294,8 @@ def for_error(error: TurnoutError) -> str:
     if isinstance(error, RequestIdReused):
         return REQUEST_REUSED
     return NOT_DONE
+
+
+def notices(texts: Sequence[str]) -> str:
+    """What changed for the person since they last asked, one sentence each as core wrote it, before the answer."""
+    return " ".join(escape(text) for text in texts)

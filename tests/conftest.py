@@ -75,10 +75,22 @@ def _empty(client) -> None:
         client.batch_write_item(RequestItems={settings.table_name: [{"DeleteRequest": {"Key": k}} for k in chunk]})
 
 
+def _forget_stream(client) -> None:
+    # The table streams every write (template.yaml); moto keeps each record, old and new image, for the session.
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local.streams import forget_records
+
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.region].tables.get(settings.table_name)
+    if table is not None and table.stream_shard is not None:
+        forget_records(table.stream_shard, table.stream_shard.starting_sequence_number + len(table.stream_shard.items))
+
+
 @pytest.fixture
 def reset_table(_moto):
     """Empties the table (creating it from template.yaml if needed); for tests that need several fresh starts."""
-    return lambda: _empty(_moto)
+    return lambda: (_empty(_moto), _forget_stream(_moto))
 
 
 @pytest.fixture

@@ -4,12 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Callable
 
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from core import errors, keys, rules
+from core.config import settings
 from core.store import transactions as tx
-from core.table import EventItem, SeatBlockItem, TurnoutItem, terms
+from core.table import EventItem, SeatBlockItem, TurnoutItem, connection, terms
 from core.values import Event
+
+SIGNUP_SK = keys.signup("x", "")[1]
 
 
 def read(event_id: str) -> EventItem:
@@ -169,17 +173,26 @@ def _update_with_blocks(item: EventItem, after: Event, actions: list, condition,
 
 
 @tx.faults_as_busy
-def delete_event(event_id: str) -> None:
+def delete_event(event_id: str) -> tuple[Event, list[str]]:
+    """Removes the event, then its partition; returns the event as it was and who was signed up (from the keys
+    the delete reads anyway), so they can be told."""
     pk, sk = keys.event(event_id)
     try:
-        EventItem(pk, sk).delete(condition=EventItem.pk.exists())
+        # The deleted item comes back with the delete itself (ReturnValues), which pynamodb's Model.delete
+        # does not offer: the event is not read first.
+        gone = connection.delete_item(settings.table_name, pk, sk, condition=EventItem.pk.exists(),
+                                      return_values=ALL_OLD)
     except DeleteError as exc:
         if tx.refused_by_condition(exc):
             raise errors.EventNotFound(event_id) from None
         raise
+    signed_up: list[str] = []
     # The event item is gone first, so no new signup can land; then the rest of the partition.
     partitions = [pk] + ([keys.seats_partition(event_id)] if keys.seat_blocks(event_id) else [])
     with TurnoutItem.batch_write() as batch:
         for partition in partitions:
             for item in TurnoutItem.query(partition, attributes_to_get=["pk", "sk"]):
+                if partition == pk and item.sk.startswith(SIGNUP_SK):
+                    signed_up.append(item.sk[len(SIGNUP_SK):])
                 batch.delete(item)
+    return EventItem.from_raw_data(gone["Attributes"]).value(), signed_up

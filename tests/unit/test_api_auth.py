@@ -79,6 +79,10 @@ MATRIX = [
     ("GET", "/devices/{serial}", "/devices/BTN-MELVIN", None, (401, 403, 200, 200)),
     ("DELETE", "/devices/{serial}", "/devices/BTN-MELVIN", None, (401, 403, 403, 200)),
     ("POST", "/people/{person}/alexa-code", "/people/melvin/alexa-code", None, (401, 403, 201, 201)),
+    # A profile is its person's own: not even an organizer names someone or says where they are told.
+    ("PUT", "/people/{person}", "/people/melvin", {"name": "Melvin Moose"}, (401, 403, 200, 403)),
+    ("GET", "/people/{person}", "/people/melvin", None, (401, 403, 200, 200)),
+    ("GET", "/people/{person}/notices", "/people/melvin/notices", None, (401, 403, 200, 200)),
     # The web page and its files need no token: signing in happens on the page.
     ("GET", "/", "/", None, (200, 200, 200, 200)),
     ("GET", "/web/{version}/{file}", "/web/0/app.js", None, (200, 200, 200, 200)),
@@ -241,4 +245,4 @@ def test_the_document_declares_the_bearer_scheme_and_which_operations_need_it(au
         open_to_anyone = each.access == routes.PUBLIC or (each.access == routes.READ and public_reads)
         assert (operation.get("security") == []) is open_to_anyone, (each.method, each.template)
         assert ("401" not in operation["responses"]) is open_to_anyone, (each.method, each.template)
-        assert ("403" in operation["responses"]) is (each.access in (routes.SIGNED_IN, routes.SELF, routes.ORGANIZER))
+        assert ("403" in operation["responses"]) is (each.access in (routes.SIGNED_IN, routes.SELF, routes.OWN, routes.ORGANIZER))

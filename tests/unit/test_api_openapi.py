@@ -35,6 +35,10 @@ PRODUCT_ROUTES = {
     ("GET", "/"),
     ("GET", "/web/{version}/{file}"),
     ("GET", "/events/{event_id}/calendar.ics"),
+    # PRODUCT.md, "Next": people with a display name and where to be told, and the notices they were sent.
+    ("PUT", "/people/{person}"),
+    ("GET", "/people/{person}"),
+    ("GET", "/people/{person}/notices"),
 }
 SAMPLE_PARAMS = {"event_id": "abc123", "person": "melvin", "serial": "G030PT0123456789", "version": "0a1b2c3d4e5f",
                  "file": "app.js"}

@@ -103,14 +103,27 @@ def test_an_event_given_for_another_id_is_refused(table):
         services.list_signups(first.event_id, event=services.get_event(second.event_id))
 
 
-def test_a_press_of_a_button_bound_to_an_event_is_a_read_and_one_transaction(calls):
+def test_a_sign_up_press_of_a_button_bound_to_an_event_is_two_reads_and_one_transaction(calls):
+    # The binding, and the person's profile for the name the signup carries (issue 17).
     event = event_with(10, "ann")
+    services.set_person("melvin", name="Melvin Moose")
     services.bind_device("G030JF055364XVRB", "melvin", event.event_id)
     calls.clear()
     press = services.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:G030JF055364XVRB:click:1", now=NOW,
                                   invocation="lambda-1")
     assert (press.outcome, press.answer, press.event.name) == ("signed_up", True, "Ski trip")
-    assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})
+    assert calls == Counter({"GetItem": 2, "TransactWriteItems": 1})
+    assert services.get_signup(event.event_id, "melvin").name == "Melvin Moose"
+
+
+def test_a_self_cancel_costs_what_it_did_and_an_organizers_writes_one_notice_more(calls):
+    event = event_with(10, "ann", "bob")
+    calls.clear()
+    services.cancel_signup(event.event_id, "ann", now=NOW)
+    assert calls == Counter({"Query": 1, "TransactWriteItems": 1})
+    calls.clear()
+    services.cancel_signup_for(event.event_id, "bob", now=NOW)
+    assert calls == Counter({"Query": 1, "TransactWriteItems": 1, "PutItem": 1})
 
 
 def test_joining_the_line_hands_back_the_event_with_the_refusal_so_it_reads_nothing_more(calls):

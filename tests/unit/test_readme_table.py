@@ -14,6 +14,7 @@ SAMPLES = {
     "<id>": "ski", "<person>": "melvin", "<serial>": "G030JF055364XVRB", "<code>": "482913",
     "<Alexa user id>": "amzn1.ask.account.MELVIN", "<start UTC>": keys.utc(WHEN),
     "<when it got its seat>": keys.utc(WHEN), "<when the request arrived>": keys.utc(WHEN),
+    "<when it changed>": keys.utc(WHEN), "<what>": "moved",
 }
 # item -> (pk, sk), by_status sort key, by_start (partition, sort key), as keys.py builds them
 BUILT = {
@@ -25,6 +26,10 @@ BUILT = {
     "Alexa link": (keys.alexa_link("amzn1.ask.account.MELVIN"), None, None),
     "wrong-code counter": (keys.pairing_misses("amzn1.ask.account.MELVIN"), None, None),
     "a request's stored outcome, with what it asked": (keys.request("r-1"), None, None),
+    "person": (keys.person("melvin"), None, None),
+    "a person's button, for notices": (keys.button_of_person("melvin", "G030JF055364XVRB"), None, None),
+    "notice": (keys.notice("melvin", keys.utc(WHEN), "moved", "ski"), None, None),
+    "an organizer's change, for the stream": (keys.change("ski", keys.utc(WHEN), "moved"), None, None),
 }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from datetime import date
 from functools import cache
@@ -19,14 +20,17 @@ from local.tables import load_template, table_properties
 ROOT = Path(__file__).resolve().parents[2]
 SKILL_ID = "amzn1.ask.skill.5f1c7d2e-3b8a-4f6e-9c1d-2a7b8e4f6c30"
 ARTIFACT_BUCKET = "turnout-artifacts"
-FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction")
+FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction", "NotifyFunction")
 # The DynamoDB actions each function's code performs on the table itself (core/store/, through the
 # services each edge calls); every function also queries the indexes. tests/unit/test_template_permissions.py
 # records what each handler really calls on moto and compares.
 TABLE_ACTIONS = {
     "ApiFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "BatchGetItem", "Query"},
-    "SkillFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+    # Query: the person's unread notices, read out before an answer (issue 17).
+    "SkillFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "ButtonFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+    # Notices: kept once, marked sent; the event and who is signed up read; a person's buttons' bindings batch-read.
+    "NotifyFunction": {"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"},
 }
 INDEX_ACTIONS = {"Query"}
 
@@ -123,12 +127,13 @@ def test_table_ttl_is_the_models_expiry_attribute():
 # --- functions -----------------------------------------------------------------------------------
 
 
-def test_three_functions_with_the_expected_handlers():
+def test_four_functions_with_the_expected_handlers():
     functions = of_type(source(), "AWS::Serverless::Function")
     assert {name: f["Properties"]["Handler"] for name, f in functions.items()} == {
         "ApiFunction": "api.handler.lambda_handler",
         "SkillFunction": "skills.handler.lambda_handler",
         "ButtonFunction": "iot.handler.lambda_handler",
+        "NotifyFunction": "notify.handler.lambda_handler",
     }
 
 
@@ -232,22 +237,29 @@ def test_no_statement_uses_a_wildcard_action_or_resource():
                 assert resource != "*", f"{name}: {statement}"
 
 
-def test_only_the_button_publishes_and_only_to_result_topics():
+def test_only_the_button_and_notify_publish_each_to_its_own_topics():
     template = transformed()
     result_topics = {"Fn::Sub": "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/iotbutton/*/result"}
+    notice_topics = {"Fn::Sub": "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/iotbutton/*/notice"}
     for name in FUNCTIONS:
         iot = [s for s in role_statements(template, name) if any(a.startswith("iot:") for a in _as_list(s["Action"]))]
         if name == "ButtonFunction":
             assert [(s["Action"], s["Resource"]) for s in iot] == [("iot:Publish", result_topics)]
+        elif name == "NotifyFunction":
+            assert [(s["Action"], s["Resource"]) for s in iot] == [("iot:Publish", notice_topics)]
         else:
             assert iot == [], name
 
 
-def test_only_the_failure_queue_is_written_to_besides_table_and_topics():
+def test_only_the_failure_queues_and_the_notice_topic_are_written_to_besides_table_and_topics():
     template = transformed()
     extra = [s for name in FUNCTIONS for s in role_statements(template, name)
              if not any(a.startswith(("dynamodb:", "iot:")) for a in _as_list(s["Action"]))]
-    assert extra == [{"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": ["ButtonFailures", "Arn"]}}]
+    assert sorted(extra, key=str) == sorted([
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": ["ButtonFailures", "Arn"]}},
+        {"Sid": "NoticeMessages", "Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": "NoticeTopic"}},
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": ["NoticeFailures", "Arn"]}},
+    ], key=str)
 
 
 # --- triggers ------------------------------------------------------------------------------------
@@ -374,3 +386,42 @@ def test_outputs_give_a_user_what_they_need():
 def test_functions_inherit_timeout_and_memory_explicitly(name):
     props = of_type(transformed(), "AWS::Lambda::Function")[name]["Properties"]
     assert (props["Timeout"], props["MemorySize"]) == (10, 512)
+
+
+# --- notices -------------------------------------------------------------------------------------
+
+
+def test_the_table_streams_old_and_new_images():
+    assert source()["Resources"]["Table"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_the_stream_reaches_notify_filtered_with_partial_failures_and_an_on_failure_queue():
+    template = transformed()
+    (mapping,) = of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    assert props["FunctionName"] == {"Ref": "NotifyFunctionAliaslive"}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    destination = props["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["NoticeFailures", "Arn"]}
+    assert template["Resources"]["NoticeFailures"]["Type"] == "AWS::SQS::Queue"
+    assert 0 < props["MaximumRetryAttempts"] <= 10
+    assert len(props["FilterCriteria"]["Filters"]) == 2
+
+
+def test_the_stream_filters_pass_only_changes_that_tell_someone_something():
+    from local import streams  # the local stack applies these very patterns
+
+    patterns = streams.filters(streams.event_source_mapping(source()))
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "dynamodb"
+    told = [record for path in sorted(fixtures.glob("stream_*.json"))
+            for record in json.loads(path.read_text())["Records"]]
+    assert len(told) >= 4 and all(any(streams.matches(p, record) for p in patterns) for record in told)
+    promotion = json.loads((fixtures / "stream_promotion.json").read_text())["Records"][0]
+    party_change = {**promotion, "dynamodb": {**promotion["dynamodb"], "OldImage": {
+        **promotion["dynamodb"]["OldImage"], "status": {"S": "going"}}}}
+    event_counts = {**promotion, "dynamodb": {**promotion["dynamodb"], "OldImage": {"kind": {"S": "event"}},
+                                               "NewImage": {"kind": {"S": "event"}}}}
+    removed = {**promotion, "eventName": "REMOVE"}
+    for untold in (party_change, event_counts, removed):
+        assert not any(streams.matches(p, untold) for p in patterns)

@@ -35,6 +35,9 @@ EXPECTED_LEFT_OUT = {
     "SkillFunctionAliaslive": "AWS::Lambda::Alias",
     "ButtonFunctionAliaslive": "AWS::Lambda::Alias",
     "ButtonFunctionEventInvokeConfig": "AWS::Lambda::EventInvokeConfig",
+    "NotifyFunctionAliaslive": "AWS::Lambda::Alias",
+    # On the alias too; moto has no alias to point it at.
+    "NotifyFunctionChanges": "AWS::Lambda::EventSourceMapping",
     # Permissions are supported, but these are granted on the aliases.
     "ApiFunctionAnyPermission": "AWS::Lambda::Permission",
     "ApiFunctionHealthPermission": "AWS::Lambda::Permission",
@@ -130,7 +133,7 @@ def test_only_what_moto_cannot_create_is_left_out(stack):
     created = sorted(set(stack["types"].values()))
     assert created == sorted({
         "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Lambda::Version",
-        "AWS::Logs::LogGroup", "AWS::SQS::Queue",
+        "AWS::Logs::LogGroup", "AWS::SNS::Topic", "AWS::SQS::Queue",
     })
 
 

@@ -105,3 +105,21 @@ def test_the_button_uses_exactly_what_its_role_grants(table, monkeypatch):
         assert press("classic_single.json", "c-3")["outcome"] == "signed_up"
         assert press("classic_long.json", "c-4")["outcome"] == "checked_in"
     assert seen == granted(transformed(), "ButtonFunction")
+
+
+def test_notify_uses_exactly_what_its_role_grants(table, monkeypatch):
+    from notify.handler import lambda_handler
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "dynamodb"
+    starts = (datetime.now(timezone.utc) + timedelta(days=5)).replace(microsecond=0)  # the clock may be moved
+    from core.store import events
+    from core.values import Event
+    events.put_event(Event("skitrip26", "Ski trip", starts, None, "UTC", None, None, 2, 0, 0, 2, 0, starts))
+    services.sign_up("skitrip26", "ann")
+    services.bind_device("BTN-MELVIN", "melvin", "skitrip26")
+    with recording(monkeypatch) as seen:
+        for name in ("stream_promotion", "stream_event_moved", "stream_event_deleted", "stream_organizer_cancel"):
+            batch = json.loads((fixtures / f"{name}.json").read_text())
+            assert lambda_handler(batch, SimpleNamespace(aws_request_id=name)) == {"batchItemFailures": []}
+        lambda_handler(json.loads((fixtures / "stream_promotion.json").read_text()), SimpleNamespace(aws_request_id="again"))
+    assert seen == granted(transformed(), "NotifyFunction")

@@ -1,0 +1,125 @@
+"""Core store: notices - the changes that concern people (as the stream delivers them) and what each person was told."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from core import keys
+from core.store import transactions as tx
+from core.table import ChangeItem, EventItem, NoticeItem, SignupItem, TurnoutItem
+from core.values import Change, Event, Notice
+
+# A change item only has to outlive the stream's retries (24 hours); a notice is kept a month.
+CHANGE_KEPT_DAYS = 2
+NOTICE_KEPT_DAYS = 30
+# Handles per change item of a deleted event: well under DynamoDB's 400 KB an item.
+PEOPLE_PER_CHANGE = 500
+
+
+def from_image(image: dict[str, Any] | None) -> TurnoutItem | None:
+    """A stream record's image (DynamoDB JSON) as its model; None for no image or an item of no known kind."""
+    if not image or "kind" not in image:
+        return None
+    try:
+        return TurnoutItem.from_raw_data(image)
+    except ValueError:
+        return None
+
+
+def what_changed(event_name: str, old_image: dict[str, Any] | None, new_image: dict[str, Any] | None) -> Change | None:
+    """What one stream record tells people, if anything: a waitlisted signup now going, or a change item an
+    organizer's action left. Everything else (the stream carries every write) tells nobody anything."""
+    old, new = from_image(old_image), from_image(new_image)
+    if (event_name == "MODIFY" and isinstance(old, SignupItem) and isinstance(new, SignupItem)
+            and old.status == "waitlisted" and new.status == "going"):
+        # The going order holds the moment of the promotion: a repeated record names the same one.
+        went_at = new.status_order[len(keys.GOING_PREFIX):].rpartition("#")[0]  # type: ignore[index]
+        return Change("promoted", new.event_id, None, keys.from_utc(went_at), (new.person,))
+    if event_name == "INSERT" and isinstance(new, ChangeItem):
+        if new.what == "moved":
+            starts = keys.from_utc(new.starts_at).astimezone(ZoneInfo(new.timezone))
+            return Change("moved", new.event_id, new.event_name, keys.from_utc(new.at), None, starts, new.location)
+        people = tuple(new.people or ()) if new.what == "deleted" else (new.person,)
+        return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), people)  # type: ignore[arg-type]
+    return None
+
+
+@tx.faults_as_busy
+def put_change(event: Event, what: str, at: str, part: str = "", *, people: list[str] | None = None,
+               person: str | None = None) -> None:
+    """Word of an organizer's change, for the stream to carry to notify/ (`at`: keys.utc text)."""
+    ChangeItem(*keys.change(event.event_id, at, what, part), what=what, event_id=event.event_id, event_name=event.name,
+               starts_at=keys.utc(event.starts_at), timezone=event.timezone, location=event.location, at=at,
+               people=people, person=person,
+               expires=keys.from_utc(at) + timedelta(days=CHANGE_KEPT_DAYS)).save()
+
+
+@tx.faults_as_busy
+def event_item(event_id: str) -> EventItem | None:
+    try:
+        return EventItem.get(*keys.event(event_id), consistent_read=True)
+    except EventItem.DoesNotExist:
+        return None
+
+
+@tx.faults_as_busy
+def signed_up(event_id: str) -> list[str]:
+    """Everyone signed up for the event, going then waiting."""
+    found = TurnoutItem.by_status.query(keys.event_partition(event_id),
+                                        TurnoutItem.status_order.between(keys.GOING_PREFIX, keys.AFTER_WAITLIST),
+                                        consistent_read=True, attributes_to_get=["kind", "pk", "sk", "person"])
+    return [item.person for item in found if isinstance(item, SignupItem)]
+
+
+@tx.faults_as_busy
+def store_notice(notice: Notice) -> bool:
+    """Stores the notice unless it is stored already; True when it still has to be sent (new, or stored by a
+    delivery that failed before it was sent)."""
+    pk, sk = keys.notice(notice.person, keys.utc(notice.at), notice.what, notice.event_id)
+    item = NoticeItem(pk, sk, person=notice.person, what=notice.what, event_id=notice.event_id,
+                      event_name=notice.event_name, text=notice.text, at=keys.utc(notice.at),
+                      expires=notice.at + timedelta(days=NOTICE_KEPT_DAYS))
+    try:
+        item.save(condition=NoticeItem.pk.does_not_exist())
+        return True
+    except PutError as exc:
+        if not tx.refused_by_condition(exc):
+            raise
+    stored = NoticeItem.get(pk, sk, consistent_read=True)
+    return stored.delivered_at is None
+
+
+@tx.faults_as_busy
+def mark_delivered(notice: Notice, at: str) -> None:
+    NoticeItem(*keys.notice(notice.person, keys.utc(notice.at), notice.what, notice.event_id)).update(
+        actions=[NoticeItem.delivered_at.set(at)])
+
+
+def _value(item: NoticeItem) -> Notice:
+    return Notice(item.person, item.what, item.event_id, item.event_name, item.text, keys.from_utc(item.at),
+                  read=item.read_at is not None, notice_id=item.sk[len(keys.NOTICE_PREFIX):])
+
+
+@tx.faults_as_busy
+def list_notices(handle: str, limit: int, *, unread_only: bool = False) -> list[Notice]:
+    """Newest first."""
+    pk, _ = keys.person(handle)
+    condition = NoticeItem.read_at.does_not_exist() if unread_only else None
+    found = NoticeItem.query(pk, NoticeItem.sk.startswith(keys.NOTICE_PREFIX), filter_condition=condition,
+                             scan_index_forward=False, limit=limit, consistent_read=True)
+    return [_value(item) for item in found if isinstance(item, NoticeItem)]
+
+
+@tx.faults_as_busy
+def mark_read(handle: str, notice_ids: list[str], at: str) -> None:
+    pk, _ = keys.person(handle)
+    for notice_id in notice_ids:
+        try:
+            NoticeItem(pk, keys.NOTICE_PREFIX + notice_id).update(actions=[NoticeItem.read_at.set(at)],
+                                                                  condition=NoticeItem.pk.exists())
+        except UpdateError as exc:
+            if not tx.refused_by_condition(exc):  # expired in the meantime: nothing left to mark
+                raise

@@ -1,0 +1,59 @@
+"""Core store: people - a profile (display name, where to be told) and the buttons bound to them, in one partition."""
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from core import keys
+from core.store import transactions as tx
+from core.table import ButtonOfPersonItem, DeviceItem, PersonItem, TurnoutItem
+from core.values import Person, Recipient
+
+_PROFILE = keys.person("x")[1]
+
+
+def _value(item: PersonItem) -> Person:
+    return Person(item.person, item.name, item.email, item.phone, keys.from_utc(item.updated_at))
+
+
+def nobody_yet(handle: str) -> Person:
+    return Person(handle, None, None, None, None)
+
+
+@tx.faults_as_busy
+def put_person(person: Person) -> Person:
+    PersonItem(*keys.person(person.person), person=person.person, name=person.name, email=person.email,
+               phone=person.phone, updated_at=keys.utc(person.updated_at)).save()  # type: ignore[arg-type]
+    return person
+
+
+@tx.faults_as_busy
+def get_person(handle: str) -> Person:
+    """The profile; a person who never set one is just their handle."""
+    try:
+        return _value(PersonItem.get(*keys.person(handle), consistent_read=True))
+    except DoesNotExist:
+        return nobody_yet(handle)
+
+
+@tx.faults_as_busy
+def remember_button(handle: str, serial: str) -> None:
+    ButtonOfPersonItem(*keys.button_of_person(handle, serial), person=handle, serial=serial).save()
+
+
+@tx.faults_as_busy
+def recipient(handle: str) -> Recipient:
+    """The person and the buttons bound to them now: one query for the profile and the buttons it remembers,
+    one batch read of those bindings, since a button taken over by someone else must not be told."""
+    pk, _ = keys.person(handle)
+    person, serials = nobody_yet(handle), []
+    for item in TurnoutItem.query(pk, TurnoutItem.sk.startswith(_PROFILE), consistent_read=True):
+        if isinstance(item, PersonItem):
+            person = _value(item)
+        elif isinstance(item, ButtonOfPersonItem):
+            serials.append(item.serial)
+    bound: list[str] = []
+    if serials:
+        for device in DeviceItem.batch_get([keys.device(serial) for serial in serials], consistent_read=True):
+            if isinstance(device, DeviceItem) and device.person == handle:
+                bound.append(device.serial)
+    return Recipient(person, tuple(sorted(bound)))

@@ -1,0 +1,215 @@
+"""Local stack: the table's stream read from the embedded DynamoDB (moto's streams API) and handed, batch by batch,
+to the real notify function in the event Lambda delivers - through the template's own filters, with its retries,
+partial batch failures and on-failure destination as Lambda's event source mapping has them."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from local.gateway import LambdaFunction
+from local.tables import load_template
+
+log = logging.getLogger(__name__)
+
+FUNCTION = "NotifyFunction"
+# How often the stream is read when it was empty. Lambda polls a shard about four times a second; a tenth of a
+# second keeps a promotion's notice well under a second behind its change, for one cheap call to moto each time.
+POLL_SECONDS = 0.1
+
+
+def event_source_mapping(template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The template's DynamoDB event of NotifyFunction: batch size, retries, filters."""
+    resource = (template or load_template())["Resources"][FUNCTION]["Properties"]
+    (source,) = [event["Properties"] for event in resource["Events"].values() if event["Type"] == "DynamoDB"]
+    return source
+
+
+def filters(mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    return [json.loads(each["Pattern"]) for each in mapping.get("FilterCriteria", {}).get("Filters", [])]
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering for the part of its pattern syntax the template uses: nested objects, lists of
+    allowed values, and {"exists": true|false}. A record is let through when any pattern matches."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        for key, inner in pattern.items():
+            if isinstance(inner, list) and any(isinstance(option, dict) and "exists" in option for option in inner):
+                wanted = next(option["exists"] for option in inner if isinstance(option, dict) and "exists" in option)
+                if (key in value) != wanted:
+                    return False
+            elif key not in value or not matches(inner, value[key]):
+                return False
+        return True
+    if isinstance(pattern, list):
+        return any(not isinstance(option, dict) and option == value for option in pattern)
+    raise ValueError(f"unsupported filter pattern {pattern!r}")
+
+
+def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda hands it over: the stream's ARN added, the creation time in epoch seconds
+    (boto3 parsed it into a datetime), eventVersion 1.1."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = float(int(created.timestamp()))
+    return {**record, "eventVersion": "1.1", "dynamodb": change, "eventSourceARN": stream_arn}
+
+
+class StreamPoller:
+    """The stack's stream component: one thread reading the table's one shard from LATEST at start-up (what the
+    snapshot restored is not news) and invoking the function with each batch that passes the filters."""
+
+    name = "streams"
+
+    def __init__(self, *, endpoint: str, region: str, table_name: str, function: LambdaFunction,
+                 data_dir: Path, poll_seconds: float = POLL_SECONDS,
+                 on_start: Callable[[], None] | None = None, forget: Callable[[str], None] | None = None):
+        self.endpoint = endpoint
+        self.region = region
+        self.table_name = table_name
+        self.function = function
+        self.mapping = event_source_mapping()
+        self.patterns = filters(self.mapping)
+        self.batch_size = int(self.mapping.get("BatchSize", 100))
+        self.retries = int(self.mapping.get("MaximumRetryAttempts", 2))
+        self.failures_path = Path(data_dir) / "notice-failures.jsonl"
+        self.poll_seconds = poll_seconds
+        self.on_start = on_start
+        self.forget = forget  # drops a used shard iterator, which moto would otherwise keep for ever
+        self.stream_arn = ""
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._polling = False
+
+    def start(self) -> None:
+        if self.on_start is not None:
+            self.on_start()
+        self.function.load()
+        streams = boto3.client("dynamodbstreams", endpoint_url=self.endpoint, region_name=self.region,
+                               aws_access_key_id="local", aws_secret_access_key="local")
+        table = boto3.client("dynamodb", endpoint_url=self.endpoint, region_name=self.region,
+                             aws_access_key_id="local", aws_secret_access_key="local")
+        self.stream_arn = table.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
+        (shard,) = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        iterator = streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="LATEST")["ShardIterator"]
+        self._thread = threading.Thread(target=self._poll, args=(streams, iterator), name="dynamodb-stream",
+                                        daemon=True)
+        self._polling = True
+        self._thread.start()
+
+    def _poll(self, streams: Any, iterator: str) -> None:
+        while not self._stopping.is_set():
+            try:
+                answer = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            except Exception:
+                if self._stopping.is_set():
+                    break
+                log.exception("could not read the table's stream; trying again")
+                self._stopping.wait(1)
+                continue
+            if self.forget is not None:
+                self.forget(iterator)
+            iterator = answer["NextShardIterator"]
+            records = [lambda_record(each, self.stream_arn) for each in answer["Records"]]
+            wanted = [each for each in records if any(matches(p, each) for p in self.patterns)]
+            if wanted:
+                self.deliver(wanted)
+            if not answer["Records"]:
+                self._stopping.wait(self.poll_seconds)
+        self._polling = False
+
+    def deliver(self, records: list[dict[str, Any]]) -> None:
+        """Invokes the function with the batch; from the first failed record on, again, up to the mapping's retries;
+        what still fails goes to the on-failure file, as Lambda sends it to the queue."""
+        for attempt in range(self.retries + 1):
+            try:
+                answer = self.function.invoke({"Records": records})
+                failed = [each["itemIdentifier"] for each in (answer or {}).get("batchItemFailures", [])]
+            except Exception:
+                log.exception("%s failed on a batch of %d records", FUNCTION, len(records))
+                failed = [records[0]["dynamodb"]["SequenceNumber"]]
+            if not failed:
+                return
+            first = min(int(each) for each in failed)
+            records = [each for each in records if int(each["dynamodb"]["SequenceNumber"]) >= first]
+            time.sleep(min(1.0, 0.1 * 2 ** attempt))
+        log.error("%d stream records still failed after %d retries: kept in %s", len(records), self.retries,
+                  self.failures_path)
+        with open(self.failures_path, "a") as kept:
+            kept.write(json.dumps({"requestContext": {"condition": "RetryAttemptsExhausted"},
+                                   "DDBStreamBatchInfo": {"streamArn": self.stream_arn,
+                                                          "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                                                          "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                                                          "batchSize": len(records)}}) + "\n")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def ready(self) -> bool:
+        return self._polling and self.function.loaded()
+
+    def describe(self) -> str:
+        return (f"Table stream      {self.stream_arn or self.table_name}   -> {self.function.module} "
+                f"(filtered as template.yaml's {FUNCTION}), SNS on moto")
+
+
+NOTICE_TOPIC = "turnout-notices"
+
+
+def forget_records(shard: Any, before: int) -> None:
+    """Drops a moto stream shard's records below sequence number `before`, which moto would otherwise keep for
+    ever (every write's old and new image): moto numbers records by their place in its list, so its starting
+    number moves up by as many as are dropped and the numbers still read go on unchanged."""
+    dropped = max(0, min(before - shard.starting_sequence_number, len(shard.items)))
+    if dropped:
+        del shard.items[:dropped]
+        shard.starting_sequence_number += dropped
+
+
+def use_local_sns(endpoint: str, region: str, account: str) -> None:
+    """Points every SNS client at the embedded moto server and names the notice topic start() creates there; called
+    before core is imported, since core reads its configuration once."""
+    os.environ["AWS_ENDPOINT_URL_SNS"] = endpoint
+    os.environ["TURNOUT_NOTICE_TOPIC_ARN"] = f"arn:aws:sns:{region}:{account}:{NOTICE_TOPIC}"
+
+
+def build_component(server: Any, *, region: str, table_name: str, data_dir: Path,
+                    broker: Any | None) -> StreamPoller:
+    """What local/stack.py adds after the broker: the notice topic on moto, the broker as the buttons' publisher."""
+
+    def prepare() -> None:
+        boto3.client("sns", endpoint_url=server.url, region_name=region, aws_access_key_id="local",
+                     aws_secret_access_key="local").create_topic(Name=NOTICE_TOPIC)
+        from notify import channels  # here: the stack has set TURNOUT_RESULT_PUBLISHER=local by now
+
+        if broker is not None:
+            channels.use_local_publisher(broker.publish)
+
+    def forget(iterator: str) -> None:
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
+        with server.app.lock:  # moto is not thread-safe: its state changes only between two requests
+            used = dynamodbstreams_backends[account][region].shard_iterators.pop(iterator, None)
+            shard = dynamodb_backends[account][region].tables[table_name].stream_shard
+            if used is not None and shard is not None:
+                forget_records(shard, int(used.sequence_number))
+
+    return StreamPoller(endpoint=server.url, region=region, table_name=table_name, data_dir=data_dir,
+                        function=LambdaFunction.from_template(FUNCTION, "notify.handler.lambda_handler"),
+                        on_start=prepare, forget=forget)

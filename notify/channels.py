@@ -1,0 +1,80 @@
+"""Notify edge, last step: a notice sent on every channel its person has - the SNS notice topic (email, SMS) and each
+bound button's notice topic, iotbutton/{serial}/notice."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import orjson
+
+from core import aws
+from core.config import settings
+from core.values import Notice, Recipient
+
+log = logging.getLogger(__name__)
+
+Publisher = Callable[[str, bytes], None]
+
+# As iot/results.py: "iot-data" (in Lambda) publishes through AWS IoT Core's data plane; "local" through whatever
+# the local stack installs (its broker), so no IoT client is built there.
+MODE = settings.result_publisher
+if MODE not in ("iot-data", "local"):
+    raise RuntimeError(f"TURNOUT_RESULT_PUBLISHER is 'iot-data' or 'local', not {MODE!r}")
+
+# Built once per container. Locally AWS_ENDPOINT_URL_SNS points botocore at moto's SNS.
+_sns = aws.client("sns")
+_iot_data = aws.client("iot-data", endpoint_url=settings.iot_data_endpoint) if MODE == "iot-data" else None
+_button_publisher: Publisher | None = None
+if _iot_data is not None:
+    def _publish_iot_data(topic: str, payload: bytes) -> None:
+        _iot_data.publish(topic=topic, qos=1, payload=payload)
+
+    _button_publisher = _publish_iot_data
+
+
+def use_local_publisher(publisher: Publisher) -> None:
+    """Called by the local stack: button notices go to its broker instead of AWS IoT Core."""
+    global _button_publisher
+    if MODE != "local":
+        raise RuntimeError("use_local_publisher needs TURNOUT_RESULT_PUBLISHER=local before notify is imported")
+    _button_publisher = publisher
+
+
+def topic(serial: str) -> str:
+    return f"iotbutton/{serial}/notice"
+
+
+def message(notice: Notice, serial: str) -> dict[str, Any]:
+    """What a button hears: enough to light up and show one line."""
+    return {"serial": serial, "what": notice.what, "event_id": notice.event_id, "event_name": notice.event_name,
+            "text": notice.text, "at": notice.at.isoformat()}
+
+
+def subject(notice: Notice) -> str:
+    """An email's subject line: SNS takes printable ASCII only, under 100 characters, so an event named with
+    accents or emoji is spelled without them rather than refused (the message itself keeps them)."""
+    name = " ".join("".join(ch for ch in notice.event_name if " " <= ch <= "~").split())
+    return f"Turnout: {name}"[:99] if name else "Turnout"
+
+
+def send(notice: Notice, recipient: Recipient) -> list[str]:
+    """Sends the notice on every channel the person has; the channels it went to. Raises what a transport raises,
+    so the record is retried (the notice is marked sent only after this returns)."""
+    person, sent = recipient.person, []
+    addresses = {name: value for name, value in (("email", person.email), ("phone", person.phone)) if value}
+    if addresses and settings.notice_topic_arn:
+        # One message on the notice topic, carrying the addresses as attributes: each address's subscription
+        # (email, or sms for the phone) has a filter policy on its own, so it alone receives it. The function may
+        # publish to this one topic only, never to any phone number or topic it is handed.
+        attributes = {"person": person.person, **addresses}
+        _sns.publish(TopicArn=settings.notice_topic_arn, Subject=subject(notice),
+                     Message=notice.text,
+                     MessageAttributes={name: {"DataType": "String", "StringValue": value}
+                                        for name, value in attributes.items()})
+        sent += [f"sns:{name}" for name in addresses]
+    for serial in recipient.serials:
+        if _button_publisher is None:
+            raise RuntimeError("No button publisher is installed (TURNOUT_RESULT_PUBLISHER=local without a broker).")
+        _button_publisher(topic(serial), orjson.dumps(message(notice, serial)))
+        sent.append(f"button:{serial}")
+    return sent
