@@ -101,10 +101,6 @@ def _request_body(environ: dict[str, Any]) -> bytes:
 class _QuietRequestHandler(MotoRequestHandler):
     """moto's request handler without a log line per DynamoDB call: core makes several per API request."""
 
-    # Keep-alive: botocore keeps its connections open, and HTTP/1.0 made it connect (and this server start a
-    # thread) for every DynamoDB call.
-    protocol_version = "HTTP/1.1"
-
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
