@@ -267,8 +267,7 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
         kept = (listed["retained_last_page"] - listed["retained_first_page"]) / listed["whole_list_bytes"]
         rows.append(("  still held after the last page, less after page 1, ÷ the whole list", f"{kept:.2f}",
                      "< 0.10 (nothing kept per page)", _met(kept < 0.10)))
-    rows.append((f"LOCAL STACK on loopback, before (moto as it comes: tests/bench/stock_local.py) → after (python -m local)",
-                 "", "", ""))
+    rows.append((STACK_HEADING, "", "", ""))
     if stack is None:
         rows.append(("  skipped", "", "", ""))
     else:
@@ -278,6 +277,9 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
                  " / ".join(str(round(hot[h])) for h in (0.005, 0.010, 0.020)), "", ""))
     rows.append(("  ceiling from 1,000 WCU/s at 6 WCU per sign-up", f"{hot_event.PARTITION_WCU_PER_SECOND // hot_event.WCU_PER_SIGN_UP}", "", ""))
     return rows
+
+
+STACK_HEADING = "LOCAL STACK on loopback, before (moto as it comes: tests/bench/stock_local.py) → after (python -m local)"
 
 
 def _stack_rows(stack: dict[str, dict]) -> list[tuple[str, str, str, str]]:
@@ -334,8 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.only_stack:
         print(f"bench: the local stack under {load.CLIENTS} clients, stock moto then ours", file=sys.stderr, flush=True)
-        print(render([("LOCAL STACK on loopback, before (moto as it comes: tests/bench/stock_local.py) → after "
-                       "(python -m local)", "", "", ""), *_stack_rows(load.run())]))
+        print(render([(STACK_HEADING, "", "", ""), *_stack_rows(load.run())]))
         return 0
 
     def step(text: str) -> None:
