@@ -23,6 +23,7 @@ from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from local import moto_shortcuts
 from local.tables import create_table
 
 HOST = "127.0.0.1"
@@ -67,16 +68,27 @@ class SerializedApp:
             if self.closed:
                 start_response("503 Service Unavailable", [("Content-Type", "application/x-amz-json-1.0")])
                 return [_STOPPED]
-            chunks = self._app(environ, start_response)
+            read_only = operation in READ_ONLY
+            # moto_shortcuts keeps partitions sorted between writes: whatever may write starts and ends afresh.
+            if read_only:
+                moto_shortcuts.reading(True)
+            else:
+                moto_shortcuts.forget()
             try:
-                # Drain inside the lock: moto may build the body lazily from shared state.
-                body = b"".join(chunks)
+                chunks = self._app(environ, start_response)
+                try:
+                    # Drain inside the lock: moto may build the body lazily from shared state.
+                    body = b"".join(chunks)
+                finally:
+                    close = getattr(chunks, "close", None)
+                    if close is not None:
+                        close()
             finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
-            if operation not in READ_ONLY:
-                self.writes += 1
+                if read_only:
+                    moto_shortcuts.reading(False)
+                else:
+                    moto_shortcuts.forget()
+                    self.writes += 1
         return [body]
 
 
@@ -136,8 +148,10 @@ def _binary(value: object) -> str:
 class MotoServer:
     """moto's WSGI app behind SerializedApp, served by werkzeug on loopback; binds on construction."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, *, shortcuts: bool = True):
         roll_back_items_not_tables()
+        if shortcuts:
+            moto_shortcuts.install()
         self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         try:
             self._server = make_server(HOST, port, self.app, threaded=True, request_handler=_QuietRequestHandler)

@@ -1,0 +1,275 @@
+"""Local stack: two shortcuts inside the embedded moto, for the requests core makes most, with moto's own answers.
+
+moto answers a DynamoDB read by walking botocore's output model member by member for every attribute value, and
+runs a Query by sorting every item of the table and testing each against the key condition; both grow with the
+table and hold SerializedApp's lock meanwhile. Here:
+
+- `answer_as_json`: the data-plane operations' results are written by a walker over the same output model that
+  knows the one shape that dominates (AttributeValue); anything it does not expect goes to moto's serializer.
+- `query_partitions`: a Query on the table or a local index reads one partition, kept sorted in moto's own
+  order between writes, cut to the key condition, the ExclusiveStartKey and Limit + 1 by bisection, and hands
+  that slice to moto's own Query, which then filters, projects, pages and counts as it always does.
+
+Both are installed by `install()`, in the stack's process only; tests/unit/test_local_moto_shortcuts.py checks
+their answers against unpatched moto's.
+"""
+from __future__ import annotations
+
+import base64
+import bisect
+import json
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.serialize import JSONSerializer
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import GlobalSecondaryIndex, Table
+from moto.dynamodb.responses import DynamoResult
+
+# Operations whose output holds items: where moto's generic serializer spends its time.
+JSON_OPERATIONS = frozenset({
+    "BatchGetItem", "BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "TransactGetItems",
+    "TransactWriteItems", "UpdateItem",
+})
+
+_moto_execute_result = DynamoResult.execute_result
+_moto_query = Table.query
+
+
+class _Unexpected(Exception):
+    """A value the walker does not know how moto would write: moto's serializer writes it instead."""
+
+
+# --- answers ---------------------------------------------------------------------------------------
+
+
+def _execute_result(self: DynamoResult, context: Any) -> tuple[int, dict[str, str], str]:
+    operation = context.operation_model
+    if operation.name in JSON_OPERATIONS and context.serializer_class is JSONSerializer \
+            and isinstance(self.result, dict) and operation.output_shape is not None:
+        try:
+            body = _structure(self.result, operation.output_shape)
+        except _Unexpected:
+            pass
+        else:
+            version = operation.service_model.metadata.get("jsonVersion", "1.0")
+            status = operation.http.get("responseCode", 200)
+            return status, {"Content-Type": f"application/x-amz-json-{version}"}, json.dumps(body)
+    return _moto_execute_result(self, context)
+
+
+def _value(value: Any, shape: Any) -> Any:
+    """What moto's JSON serializer writes for `value` under `shape` (moto/core/serialize.py, BaseJSONSerializer)."""
+    if shape.name == "AttributeValue":
+        return _attribute_value(value)
+    kind = shape.type_name
+    if kind == "structure":
+        return _structure(value, shape)
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise _Unexpected
+        return {key: _value(item, shape.value) for key, item in value.items()}
+    if kind == "list":
+        if not isinstance(value, list):
+            raise _Unexpected
+        return [_list_item(item, shape.member) for item in value]
+    if kind == "string":
+        return str(value) if value not in (None, {}, []) else value
+    if kind in ("integer", "long"):
+        return int(value)
+    if kind in ("double", "float"):
+        return float(value)
+    if kind == "boolean":
+        return value
+    if kind == "blob":
+        return _base64(value)
+    raise _Unexpected  # timestamps and the rest: not in these operations' outputs
+
+
+def _list_item(item: Any, shape: Any) -> Any:
+    # moto keeps a list member that serializes to nothing (a None structure) as it came.
+    return item if item is None and shape.type_name == "structure" else _value(item, shape)
+
+
+def _structure(value: Any, shape: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Unexpected
+    known = shape.members
+    if any(key not in known for key in value):
+        raise _Unexpected  # moto's picker may find it under another spelling (xform_name); let it
+    out = {}
+    for key, member in known.items():
+        found = value.get(key)
+        if found is not None:
+            out[member.serialization.get("name", key)] = _value(found, member)
+    return out
+
+
+def _attribute_value(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or len(value) != 1:
+        raise _Unexpected
+    (kind, inner), = value.items()
+    if kind in ("S", "N"):
+        return {kind: str(inner) if inner not in (None, {}, []) else inner}
+    if kind in ("BOOL", "NULL"):
+        return {kind: inner}
+    if kind == "B":
+        return {kind: _base64(inner)}
+    if kind in ("SS", "NS"):
+        return {kind: [str(one) if one not in (None, {}, []) else one for one in inner]}
+    if kind == "BS":
+        return {kind: [_base64(one) for one in inner]}
+    if kind == "M":
+        return {kind: {name: _attribute_value(one) for name, one in inner.items()}}
+    if kind == "L":
+        return {kind: [_attribute_value(one) for one in inner]}
+    raise _Unexpected
+
+
+def _base64(value: str | bytes) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return base64.b64encode(value).strip().decode("utf-8")
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+# (id(table), index name, hash key) -> (table, the partition's items in moto's order). Valid only while no
+# write has happened: SerializedApp calls forget() around every request that may write, and the cache is
+# read only inside a read-only request (reading(True)), where nothing changes the items.
+_ordered: dict[tuple[int, str | None, DynamoType], tuple[Table, list[Any]]] = {}
+_reading = False
+
+
+def forget() -> None:
+    _ordered.clear()
+
+
+def reading(flag: bool) -> None:
+    global _reading
+    _reading = flag
+
+
+def _query(self: Table, hash_key: DynamoType | None, range_comparison: str | None, range_objs: list[DynamoType],
+           limit: int | None, exclusive_start_key: dict[str, Any] | None, scan_index_forward: bool,
+           projection_expressions: Any, index_name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+    narrowed = _narrow(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
+                       index_name, kwargs)
+    if narrowed is None:
+        return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                           scan_index_forward, projection_expressions, index_name, *args, **kwargs)
+    # moto's Query reads candidates from all_items() and orders them with sorted_items(): it gets the slice,
+    # already in the order it would have sorted it into. Only this request is inside moto (SerializedApp).
+    self.all_items = lambda: list(narrowed)  # type: ignore[method-assign]
+    self.sorted_items = lambda hash_attrs, range_attrs, items: items  # type: ignore[method-assign]
+    try:
+        return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                           scan_index_forward, projection_expressions, index_name, *args, **kwargs)
+    finally:
+        del self.all_items, self.sorted_items
+
+
+# Range comparisons the bisection handles; moto's own code handles the rest.
+_BOUNDS: dict[str, Callable[[Callable[..., int], list[DynamoType], int], tuple[int, int]]] = {
+    "EQ": lambda cut, v, n: (cut(v[0], "left"), cut(v[0], "right")),
+    "LT": lambda cut, v, n: (0, cut(v[0], "left")),
+    "LE": lambda cut, v, n: (0, cut(v[0], "right")),
+    "GT": lambda cut, v, n: (cut(v[0], "right"), n),
+    "GE": lambda cut, v, n: (cut(v[0], "left"), n),
+    "BETWEEN": lambda cut, v, n: (cut(v[0], "left"), cut(v[1], "right")),
+}
+_OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+
+
+def _narrow(table: Table, hash_key: DynamoType | None, range_comparison: str | None, range_objs: list[DynamoType],
+            limit: int | None, exclusive_start_key: dict[str, Any] | None, forward: bool, index_name: str | None,
+            kwargs: dict[str, Any]) -> list[Any] | None:
+    """The candidates moto's Query would keep, in its order, or None where this cannot tell them exactly."""
+    if hash_key is None or table.range_key_attr is None:
+        return None
+    extra = {key for key in kwargs if key not in ("consistent_read", "filter_expression", "hash_key_conditions",
+                                                  "range_key_conditions")}
+    if extra:  # legacy QueryFilter conditions skip candidates inside moto's loop: let it see them all
+        return None
+    range_conditions = kwargs.get("range_key_conditions") or []
+    if len(kwargs.get("hash_key_conditions") or []) > 1 or len(range_conditions) > 1:
+        return None  # multi-attribute keys
+    if index_name is None:
+        range_attr = table.range_key_attr
+        sort_attrs = [range_attr]
+    else:
+        index = {each.name: each for each in table.all_indexes()}.get(index_name)
+        if index is None or isinstance(index, GlobalSecondaryIndex):
+            return None  # moto raises for an unknown index; a global index spans partitions
+        hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+        ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+        if hashes != [table.hash_key_attr] or len(ranges) != 1:
+            return None
+        range_attr = ranges[0]
+        sort_attrs = [range_attr, table.range_key_attr]
+    if range_conditions and range_conditions[0][0] != range_attr:
+        return None
+    ordered = _partition(table, index_name, hash_key, range_attr)
+    keys = [item.attrs[range_attr] for item in ordered]
+    low, high = 0, len(ordered)
+    if range_comparison:
+        bounds = _BOUNDS.get(_OPERATORS.get(range_comparison, range_comparison))
+        if bounds is None or not range_objs or any(one.type != keys[0].type for one in range_objs if keys):
+            return None  # BEGINS_WITH, and comparisons across types, as moto decides them
+
+        def cut(value: DynamoType, side: str) -> int:
+            return (bisect.bisect_left if side == "left" else bisect.bisect_right)(keys, value)
+
+        low, high = bounds(cut, range_objs, len(ordered))
+        high = max(low, high)
+    if exclusive_start_key is not None:
+        try:
+            start = tuple(DynamoType(exclusive_start_key[attr]) for attr in sort_attrs)
+        except (KeyError, TypeError):
+            return None
+        full = [tuple(item.attrs[attr] for attr in sort_attrs) for item in ordered[low:high]]
+        if forward:
+            low += bisect.bisect_right(full, start)
+        else:
+            high = low + bisect.bisect_left(full, start)
+    # moto stops at the first candidate past Limit and names the last item it kept, whether or not that candidate
+    # meets the key condition: Limit + 1 candidates are enough, and where the range ends sooner, the one next to it.
+    if forward:
+        end = high if limit is None else min(high, low + limit + 1)
+        return ordered[low:min(len(ordered), end + 1) if end == high else end]
+    start = low if limit is None else max(low, high - limit - 1)
+    return ordered[max(0, start - 1) if start == low else start:high]
+
+
+def _partition(table: Table, index_name: str | None, hash_key: DynamoType, range_attr: str) -> list[Any]:
+    """The partition's items that the index holds, in the order moto's Query sorts them into."""
+    key = (id(table), index_name, hash_key)
+    if _reading:
+        cached = _ordered.get(key)
+        if cached is not None and cached[0] is table:
+            return cached[1]
+    items = [item for item in table.items.get(hash_key, {}).values() if item.attrs.get(range_attr)]
+    if index_name is None:
+        items.sort(key=lambda item: item.range_key)
+    else:
+        items = _moto_sorted(table, [table.hash_key_attr, table.hash_key_attr], [range_attr, table.range_key_attr],
+                             items)
+    if _reading:
+        _ordered[key] = (table, items)
+    return items
+
+
+_moto_sorted = Table.sorted_items
+
+
+def install() -> None:
+    """Installs both shortcuts in this process (idempotent)."""
+    DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
+    Table.query = _query  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Puts moto back as it came (the benchmark's stock side and the tests' reference answers)."""
+    DynamoResult.execute_result = _moto_execute_result  # type: ignore[method-assign]
+    Table.query = _moto_query  # type: ignore[method-assign]
+    forget()

@@ -1,0 +1,12 @@
+"""Benchmark: `python -m local` with moto as it comes (no local/moto_shortcuts.py), the "before" side of the load rows."""
+from __future__ import annotations
+
+import sys
+
+from local import __main__ as entry
+from local import moto_shortcuts
+
+moto_shortcuts.install = lambda: None  # type: ignore[assignment]
+
+if __name__ == "__main__":
+    sys.exit(entry.main())

@@ -1,0 +1,165 @@
+"""local/moto_shortcuts.py: every answer the same as unpatched moto's, for queries and for the items they carry."""
+from __future__ import annotations
+
+import contextlib
+import itertools
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core.base_backend import BackendDict
+
+from local import moto_shortcuts
+from local.tables import create_table
+
+TABLE = "turnout"
+
+# Items of three partitions, with every attribute type, some outside the local index (no lsi1sk).
+ITEMS = [
+    {"pk": {"S": f"EVENT#{event}"}, "sk": {"S": f"SIGNUP#{n:03d}"}, "lsi1sk": {"S": f"{'G' if n % 3 else 'W'}#{n % 7}"},
+     "n": {"N": str(n)}, "blob": {"B": bytes([n, 0, 255])}, "tags": {"SS": ["a", f"t{n}"]}, "nums": {"NS": ["1", "2.5"]},
+     "blobs": {"BS": [b"\x00", bytes([n])]}, "m": {"M": {"x": {"L": [{"N": "1"}, {"NULL": True}, {"BOOL": False}]}}},
+     "empty": {"S": ""}}
+    for event in ("a", "b", "c") for n in range(40)
+] + [{"pk": {"S": "EVENT#a"}, "sk": {"S": "EVENT"}, "lsi1sk": {"S": "H#"}, "going": {"N": "26"}},
+     {"pk": {"S": "EVENT#b"}, "sk": {"S": "LOOSE#1"}, "flag": {"BOOL": True}}]
+
+KEY = {"pk": {"S": "EVENT#a"}, "sk": {"S": "SIGNUP#005"}}
+
+
+def _queries() -> list[dict]:
+    """Key conditions of each kind, on the table and on its local index, with limits, start keys, both directions."""
+    a = {":p": {"S": "EVENT#a"}}
+    conditions = [
+        ("pk = :p", {}, None),
+        ("pk = :p AND sk BETWEEN :l AND :h", {":l": {"S": "SIGNUP#010"}, ":h": {"S": "SIGNUP#020"}}, None),
+        ("pk = :p AND sk > :l", {":l": {"S": "SIGNUP#030"}}, None),
+        ("pk = :p AND sk <= :l", {":l": {"S": "SIGNUP#004"}}, None),
+        ("pk = :p AND begins_with(sk, :l)", {":l": {"S": "SIGNUP#01"}}, None),
+        ("pk = :p AND lsi1sk BETWEEN :l AND :h", {":l": {"S": "G#"}, ":h": {"S": "G#~"}}, "by_status"),
+        ("pk = :p AND lsi1sk >= :l", {":l": {"S": "H#"}}, "by_status"),
+        ("pk = :p AND lsi1sk = :l", {":l": {"S": "W#3"}}, "by_status"),
+        ("pk = :p AND lsi1sk < :l", {":l": {"S": "G#4"}}, "by_status"),
+        ("pk = :p AND begins_with(lsi1sk, :l)", {":l": {"S": "W"}}, "by_status"),
+        ("pk = :p", {}, "by_status"),
+    ]
+    queries = []
+    for (condition, values, index), limit, forward in itertools.product(conditions, (None, 1, 5, 52), (True, False)):
+        query = {"TableName": TABLE, "KeyConditionExpression": condition,
+                 "ExpressionAttributeValues": {**a, **values}, "ScanIndexForward": forward}
+        if index:
+            query["IndexName"] = index
+        if limit:
+            query["Limit"] = limit
+        queries.append(query)
+    # With a filter, a projection, consumed capacity and counting only.
+    queries.append({"TableName": TABLE, "IndexName": "by_status", "KeyConditionExpression": "pk = :p AND lsi1sk > :l",
+                    "FilterExpression": "n > :n", "Limit": 7,
+                    "ExpressionAttributeValues": {**a, ":l": {"S": "G#2"}, ":n": {"N": "20"}}})
+    queries.append({"TableName": TABLE, "KeyConditionExpression": "pk = :p", "ProjectionExpression": "sk, m.x[1], #b", "ExpressionAttributeNames": {"#b": "blob"},
+                    "ExpressionAttributeValues": a, "ReturnConsumedCapacity": "INDEXES", "Limit": 3})
+    queries.append({"TableName": TABLE, "IndexName": "by_status", "KeyConditionExpression": "pk = :p",
+                    "ExpressionAttributeValues": a, "Select": "COUNT", "ReturnConsumedCapacity": "TOTAL"})
+    # The legacy form, with a QueryFilter that skips candidates inside moto's loop.
+    queries.append({"TableName": TABLE, "KeyConditions": {
+        "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "EVENT#c"}]},
+        "sk": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [{"S": "SIGNUP#"}]}},
+        "QueryFilter": {"n": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "30"}]}}, "Limit": 4})
+    return queries
+
+
+def _pages(client, query: dict) -> list[dict]:
+    """Every page of a query, following LastEvaluatedKey, without the per-request metadata."""
+    pages, start = [], None
+    while True:
+        page = client.query(**query, **({"ExclusiveStartKey": start} if start else {}))
+        page.pop("ResponseMetadata")
+        pages.append(page)
+        start = page.get("LastEvaluatedKey")
+        if not start or len(pages) > 200:
+            return pages
+
+
+def _other_reads_and_writes(client) -> list[dict]:
+    """The other operations the JSON shortcut writes answers for, in a fixed order."""
+    answers = [
+        client.get_item(TableName=TABLE, Key=KEY, ReturnConsumedCapacity="TOTAL"),
+        client.get_item(TableName=TABLE, Key={"pk": {"S": "EVENT#z"}, "sk": {"S": "nothing"}}),
+        client.scan(TableName=TABLE, Limit=9),
+        client.scan(TableName=TABLE, IndexName="by_status", Limit=4),
+        client.batch_get_item(RequestItems={TABLE: {"Keys": [KEY, {"pk": {"S": "EVENT#b"}, "sk": {"S": "LOOSE#1"}}]}}),
+        client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": KEY}}]),
+        client.put_item(TableName=TABLE, Item={**KEY, "n": {"N": "7"}}, ReturnValues="ALL_OLD"),
+        client.update_item(TableName=TABLE, Key=KEY, UpdateExpression="ADD n :one", ReturnValues="ALL_NEW",
+                           ExpressionAttributeValues={":one": {"N": "1"}}, ReturnConsumedCapacity="TOTAL"),
+        client.delete_item(TableName=TABLE, Key=KEY, ReturnValues="ALL_OLD"),
+        client.transact_write_items(TransactItems=[{"Put": {"TableName": TABLE, "Item": {**KEY, "n": {"N": "1"}}}}]),
+        client.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": {**KEY, "n": {"N": "2"}}}}]}),
+    ]
+    for answer in answers:
+        answer.pop("ResponseMetadata")
+    return answers
+
+
+def _answers() -> tuple[list, list]:
+    """Each side on a table of its own: the writes among them change it."""
+    with _filled_table() as client:
+        return [_pages(client, query) for query in _queries()], _other_reads_and_writes(client)
+
+
+@contextlib.contextmanager
+def _filled_table():
+    BackendDict.reset()  # a table the stack's tests left in this process's moto would be in the way
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        create_table(client, TABLE)
+        for item in ITEMS:
+            client.put_item(TableName=TABLE, Item=item)
+        yield client
+
+
+@pytest.fixture
+def filled():
+    with _filled_table() as client:
+        yield client
+
+
+@pytest.fixture
+def stock():
+    moto_shortcuts.uninstall()
+    yield
+    moto_shortcuts.install()  # the stack's tests in this process run with them, as the stack does
+
+
+def test_every_answer_is_the_same_as_moto_alone(stock):
+    expected = _answers()
+    moto_shortcuts.install()
+    assert _answers() == expected
+
+
+def test_sorted_partitions_kept_between_writes_are_forgotten_by_a_write(filled, stock):
+    query = {"TableName": TABLE, "IndexName": "by_status", "KeyConditionExpression": "pk = :p AND lsi1sk > :l",
+             "ExpressionAttributeValues": {":p": {"S": "EVENT#a"}, ":l": {"S": "A"}}, "Limit": 3}
+    moto_shortcuts.install()
+    moto_shortcuts.reading(True)
+    try:
+        first = _pages(filled, query)
+        assert moto_shortcuts._ordered, "a read-only request keeps the sorted partition"
+        moto_shortcuts.reading(False)
+        moto_shortcuts.forget()  # what SerializedApp does around a write
+        filled.put_item(TableName=TABLE, Item={"pk": {"S": "EVENT#a"}, "sk": {"S": "SIGNUP#000a"},
+                                               "lsi1sk": {"S": "B#first"}})
+        moto_shortcuts.forget()
+        moto_shortcuts.reading(True)
+        again = _pages(filled, query)
+    finally:
+        moto_shortcuts.reading(False)
+        moto_shortcuts.forget()
+    assert again[0]["Items"][0]["sk"] == {"S": "SIGNUP#000a"}
+    assert sum(page["Count"] for page in again) == sum(page["Count"] for page in first) + 1
+
+
+def test_outside_a_request_nothing_is_kept(filled):
+    moto_shortcuts.forget()
+    filled.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "EVENT#a"}})
+    assert moto_shortcuts._ordered == {}
