@@ -301,8 +301,10 @@ def bind_device(serial: str, person: str, event_id: str | None = None, *, takeov
     valid.serial(serial)
     valid.handle(person)
     event = events.get_event(valid.event_id(event_id)) if event_id is not None else None
+    # On binding only (rare), the profile is read, so that a press carries the person's name without reading it.
     device = Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now),
-                    event_name=event.name if event else None, event_starts_at=event.starts_at if event else None)
+                    event_name=event.name if event else None, event_starts_at=event.starts_at if event else None,
+                    person_name=people.get_person(person).name)
     bound = devices.put_device(device, takeover=takeover)
     # One more write, on binding only (rare): notices find the person's buttons without a scan of every binding.
     people.remember_button(person, serial)
@@ -405,8 +407,8 @@ def _refuse(click: str | None, refusal: errors.TurnoutError, request_id: str, fi
 def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_id: str, fingerprint: str,
                     note: dict[str, Any], moment: datetime) -> tuple[SignupOutcome, EventRef]:
     """A sign-up checked against what the binding remembers of its event; a stale memory is refreshed once."""
-    # The signup carries the person's display name: one read of their profile, on a sign-up click only.
-    name = people.get_person(device.person).name
+    # The signup carries the person's display name, as the binding remembers it (set_person keeps it current).
+    name = device.person_name
     try:
         return signups.sign_up(event.event_id, device.person, name=name, guests=0, source="iot", waitlist=True,
                                   request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
@@ -529,9 +531,13 @@ NOTICES_SPOKEN = 3
 
 def set_person(person: str, *, name: str | None = None, email: str | None = None, phone: str | None = None,
                now: datetime | None = None) -> Person:
-    """Sets a person's whole profile (a field left out is cleared). Raises InvalidInput."""
-    return people.put_person(Person(valid.handle(person), valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
-                                    valid.email(email), valid.phone(phone), _now(now)))
+    """Sets a person's whole profile (a field left out is cleared), and the name their buttons carry into the
+    signups they make. Raises InvalidInput."""
+    stored = people.put_person(Person(valid.handle(person), valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
+                                      valid.email(email), valid.phone(phone), _now(now)))
+    for serial in people.recipient(stored.person).serials:
+        devices.remember_person(serial, stored.person, stored.name)
+    return stored
 
 
 def get_person(person: str) -> Person:

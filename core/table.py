@@ -224,6 +224,7 @@ class DeviceItem(TurnoutItem, discriminator="device"):
     event_name = UnicodeAttribute(null=True)
     event_starts_at = UnicodeAttribute(null=True)  # UTC, keys.utc format
     event_timezone = UnicodeAttribute(null=True)
+    person_name = UnicodeAttribute(null=True)  # the person's display name (core.values.Device)
 
     @classmethod
     def of(cls, device: Device) -> DeviceItem:
@@ -231,7 +232,8 @@ class DeviceItem(TurnoutItem, discriminator="device"):
         return cls(*keys.device(device.serial), serial=device.serial, person=device.person,
                    event_id=device.event_id, bound_at=keys.utc(device.bound_at), event_name=device.event_name,
                    event_starts_at=keys.utc(starts) if starts else None,
-                   event_timezone=starts.tzinfo.key if starts else None)  # type: ignore[union-attr]
+                   event_timezone=starts.tzinfo.key if starts else None,  # type: ignore[union-attr]
+                   person_name=device.person_name)
 
     def value(self) -> Device:
         starts, tz = self.event_starts_at, self.event_timezone
@@ -242,6 +244,7 @@ class DeviceItem(TurnoutItem, discriminator="device"):
             bound_at=keys.from_utc(self.bound_at),
             event_name=self.event_name,
             event_starts_at=_local(starts, ZoneInfo(tz)) if starts and tz else None,
+            person_name=self.person_name,
         )
 
 

@@ -102,6 +102,9 @@ class Device(NamedTuple):
     # in the same transaction as every sign-up from the button, so never answered stale.
     event_name: str | None = None
     event_starts_at: datetime | None = None  # aware, in the event's own time zone
+    # The person's display name, for the signups the button makes: copied from their profile when the button is
+    # bound and whenever they set it, so a press reads no profile.
+    person_name: str | None = None
 
 
 class EventRef(NamedTuple):

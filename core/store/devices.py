@@ -38,6 +38,19 @@ def remember_event(serial: str, event: Event) -> None:
 
 
 @tx.faults_as_busy
+def remember_person(serial: str, person: str, name: str | None) -> None:
+    """Refreshes the display name a binding carries, if the button is still bound to that person."""
+    try:
+        DeviceItem(*keys.device(serial)).update(
+            actions=[DeviceItem.person_name.set(name) if name else DeviceItem.person_name.remove()],
+            condition=DeviceItem.person == person,
+        )
+    except UpdateError as exc:
+        if not tx.refused_by_condition(exc):
+            raise
+
+
+@tx.faults_as_busy
 def get_device(serial: str) -> Device:
     try:
         return DeviceItem.get(*keys.device(serial), consistent_read=True).value()

@@ -103,17 +103,32 @@ def test_an_event_given_for_another_id_is_refused(table):
         services.list_signups(first.event_id, event=services.get_event(second.event_id))
 
 
-def test_a_sign_up_press_of_a_button_bound_to_an_event_is_two_reads_and_one_transaction(calls):
-    # The binding, and the person's profile for the name the signup carries (issue 17).
+def test_a_sign_up_press_of_a_button_bound_to_an_event_is_a_read_and_one_transaction(calls):
+    # The binding carries the person's name (issue 17), so the press reads no profile.
     event = event_with(10, "ann")
-    services.set_person("melvin", name="Melvin Moose")
     services.bind_device("G030JF055364XVRB", "melvin", event.event_id)
+    services.set_person("melvin", name="Melvin Moose")
     calls.clear()
     press = services.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:G030JF055364XVRB:click:1", now=NOW,
                                   invocation="lambda-1")
     assert (press.outcome, press.answer, press.event.name) == ("signed_up", True, "Ski trip")
-    assert calls == Counter({"GetItem": 2, "TransactWriteItems": 1})
+    assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})
     assert services.get_signup(event.event_id, "melvin").name == "Melvin Moose"
+
+
+def test_a_button_carries_the_name_its_person_sets_later_but_not_after_it_is_taken_over(calls):
+    event = event_with(10)
+    services.set_person("melvin", name="Melvin")
+    services.bind_device("G030JF055364XVRB", "melvin", event.event_id)
+    assert services.get_device("G030JF055364XVRB").person_name == "Melvin"
+    services.set_person("melvin", name="Melvin Moose")
+    assert services.get_device("G030JF055364XVRB").person_name == "Melvin Moose"
+    services.bind_device("G030JF055364XVRB", "anna", event.event_id)
+    services.set_person("melvin", name="Melvin M.")
+    assert services.get_device("G030JF055364XVRB").person_name is None
+    services.set_person("melvin")
+    services.bind_device("G030JF055364XVRC", "melvin", event.event_id)
+    assert services.get_device("G030JF055364XVRC").person_name is None
 
 
 def test_a_self_cancel_costs_what_it_did_and_an_organizers_writes_one_notice_more(calls):
