@@ -49,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         curl = _seed_demo() if settings.demo or args.demo else None
         _announce(stack, curl)
-        stopping.wait()
+        # Woken twice a second: Linux may hand SIGTERM to any of the stack's threads, and then only the main
+        # thread's next bytecode runs the handler - an untimed wait would sleep through it.
+        while not stopping.wait(0.5):
+            pass
     finally:
         print("turnout: stopping, saving data ...", flush=True)
         stack.stop()
