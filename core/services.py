@@ -535,7 +535,8 @@ def set_person(person: str, *, name: str | None = None, email: str | None = None
     signups they make. Raises InvalidInput."""
     stored = people.put_person(Person(valid.handle(person), valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
                                       valid.email(email), valid.phone(phone), _now(now)))
-    for serial in people.recipient(stored.person).serials:
+    # Each update is conditioned on the button still being theirs, so the bindings need no read first.
+    for serial in people.remembered_buttons(stored.person):
         devices.remember_person(serial, stored.person, stored.name)
     return stored
 

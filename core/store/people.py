@@ -40,10 +40,8 @@ def remember_button(handle: str, serial: str) -> None:
     ButtonOfPersonItem(*keys.button_of_person(handle, serial), person=handle, serial=serial).save()
 
 
-@tx.faults_as_busy
-def recipient(handle: str) -> Recipient:
-    """The person and the buttons bound to them now: one query for the profile and the buttons it remembers,
-    one batch read of those bindings, since a button taken over by someone else must not be told."""
+def _profile_and_buttons(handle: str) -> tuple[Person, list[str]]:
+    """One query: the profile and the serials of the buttons it remembers (some perhaps taken over since)."""
     pk, _ = keys.person(handle)
     person, serials = nobody_yet(handle), []
     for item in TurnoutItem.query(pk, TurnoutItem.sk.startswith(_PROFILE), consistent_read=True):
@@ -51,6 +49,20 @@ def recipient(handle: str) -> Recipient:
             person = _value(item)
         elif isinstance(item, ButtonOfPersonItem):
             serials.append(item.serial)
+    return person, serials
+
+
+@tx.faults_as_busy
+def remembered_buttons(handle: str) -> list[str]:
+    """The buttons the person ever bound; a write to one of them must still check whose it is now."""
+    return _profile_and_buttons(handle)[1]
+
+
+@tx.faults_as_busy
+def recipient(handle: str) -> Recipient:
+    """The person and the buttons bound to them now: one query for the profile and the buttons it remembers,
+    one batch read of those bindings, since a button taken over by someone else must not be told."""
+    person, serials = _profile_and_buttons(handle)
     bound: list[str] = []
     if serials:
         for device in DeviceItem.batch_get([keys.device(serial) for serial in serials], consistent_read=True):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -304,29 +304,12 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
                     promoted = _promoted_value(head)  # type: ignore[arg-type]
                 leftover["seats"] = head is not None and plan is None
                 writes = [delete, *promotion, *_block_writes(event_id, blocks, seats, going, -1 if plan else 0)]
-        outcome = lambda: {"kind": "cancel", "cancelled": mine._asdict(),  # noqa: E731
-                           "promoted": requests.signup_json(promoted)}
-        try:
-            tx.commit(requests.with_request(writes, request_id, fingerprint, outcome, note, now))
-        except tx.Refused as refused:
-            replay = requests.replay(refused, "cancel", fingerprint)
-            if replay is not None:
-                return _replayed_cancellation(replay)
-            if guess and refused.failed("signup"):
-                old = refused.old("signup")
-                if not isinstance(old, SignupItem):
-                    raise errors.NotSignedUp(event_id, person) from None
-                seen["mine"] = old  # not the usual case: go on from the signup as it is
-            read_line()  # the line or the blocks moved (EventNotFound when there are none)
-            raise tx.Retry() from None
-        return Cancellation(mine, promoted)
+        # Refused: the line or the blocks moved (EventNotFound when there are none), so they are read again.
+        replayed = _commit_cancel(writes, mine, promoted, guess=guess, seen=seen, reread=read_line,
+                                  request_id=request_id, fingerprint=fingerprint, note=note, now=now)
+        return replayed or Cancellation(mine, promoted)
 
-    cancellation = tx.with_retries(attempt)
-    if leftover["seats"] and not cancellation.replayed:
-        filled = fill_from_waitlist(event_id, now)
-        if filled and cancellation.promoted is None:
-            return cancellation._replace(promoted=filled[0])
-    return cancellation
+    return _fill_after(tx.with_retries(attempt), leftover["seats"], event_id, now)
 
 
 def _fill_blocks(event_id: str, count: int, now: datetime) -> Signup | None:
@@ -523,24 +506,41 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             still = (EventItem.waitlisted == 0) if head is None else (EventItem.tickets == int(event.tickets))
             writes = [delete, tx.update("event", _event_key(event_id),
                                         [EventItem.going.add(-1), EventItem.seats_left.add(freed)], still)]
-        outcome = lambda: {"kind": "cancel", "cancelled": mine._asdict(),  # noqa: E731
-                           "promoted": requests.signup_json(promoted)}
-        try:
-            tx.commit(requests.with_request(writes, request_id, fingerprint, outcome, note, now))
-        except tx.Refused as refused:
-            replay = requests.replay(refused, "cancel", fingerprint)
-            if replay is not None:
-                return _replayed_cancellation(replay)
-            if guess and refused.failed("signup"):
-                old = refused.old("signup")
-                if not isinstance(old, SignupItem):
-                    raise errors.NotSignedUp(event_id, person) from None
-                seen["mine"] = old  # not the usual case: go on from the signup as it is
-            raise tx.Retry() from None
-        return Cancellation(mine, promoted, event=event.value())
+        replayed = _commit_cancel(writes, mine, promoted, guess=guess, seen=seen, reread=None,
+                                  request_id=request_id, fingerprint=fingerprint, note=note, now=now)
+        return replayed or Cancellation(mine, promoted, event=event.value())
 
-    cancellation = tx.with_retries(attempt)
-    if leftover["seats"] and not cancellation.replayed:
+    return _fill_after(tx.with_retries(attempt), leftover["seats"], event_id, now)
+
+
+def _commit_cancel(writes: list[tx.Write], mine: Cancelled, promoted: Signup | None, *, guess: bool,
+                   seen: dict[str, Any], reread: Callable[[], None] | None, request_id: str | None,
+                   fingerprint: str | None, note: dict[str, Any] | None, now: datetime) -> Cancellation | None:
+    """Commits a cancel's writes with its stored outcome: None when they went through, the stored answer when the
+    request was made before. Any other refusal is tx.Retry, after noting the signup as the delete found it when
+    it was not the usual one (going, no guests), and after `reread`."""
+    outcome = lambda: {"kind": "cancel", "cancelled": mine._asdict(),  # noqa: E731
+                       "promoted": requests.signup_json(promoted)}
+    try:
+        tx.commit(requests.with_request(writes, request_id, fingerprint, outcome, note, now))
+    except tx.Refused as refused:
+        replay = requests.replay(refused, "cancel", fingerprint)
+        if replay is not None:
+            return _replayed_cancellation(replay)
+        if guess and refused.failed("signup"):
+            old = refused.old("signup")
+            if not isinstance(old, SignupItem):
+                raise errors.NotSignedUp(mine.event_id, mine.person) from None
+            seen["mine"] = old  # not the usual case: go on from the signup as it is
+        if reread is not None:
+            reread()
+        raise tx.Retry() from None
+    return None
+
+
+def _fill_after(cancellation: Cancellation, seats_left_over: bool, event_id: str, now: datetime) -> Cancellation:
+    """Seats a cancel freed that its own transaction could not give to the head of the line go to the line now."""
+    if seats_left_over and not cancellation.replayed:
         filled = fill_from_waitlist(event_id, now)
         if filled and cancellation.promoted is None:
             return cancellation._replace(promoted=filled[0])

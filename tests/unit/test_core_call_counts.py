@@ -121,7 +121,10 @@ def test_a_button_carries_the_name_its_person_sets_later_but_not_after_it_is_tak
     services.set_person("melvin", name="Melvin")
     services.bind_device("G030JF055364XVRB", "melvin", event.event_id)
     assert services.get_device("G030JF055364XVRB").person_name == "Melvin"
+    calls.clear()
     services.set_person("melvin", name="Melvin Moose")
+    # The profile, the query of the buttons it remembers, one conditional update each: no read of the bindings.
+    assert calls == Counter({"PutItem": 1, "Query": 1, "UpdateItem": 1})
     assert services.get_device("G030JF055364XVRB").person_name == "Melvin Moose"
     services.bind_device("G030JF055364XVRB", "anna", event.event_id)
     services.set_person("melvin", name="Melvin M.")
