@@ -53,7 +53,7 @@ LAMBDA_MARKERS = {
 }
 # The Lambda Python runtime ships the AWS SDK. Vendoring it would add about 25 MB unzipped to every
 # function for APIs (DynamoDB items, IoT Publish) that every runtime SDK release has; pynamodb and
-# iot/results.py use the runtime's copy.
+# core/buttons.py use the runtime's copy.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
 # Top-level names no function may carry: test and dev tools, the local stack, the device client
 # (awsiotsdk and its native awscrt), and the SDK the runtime already has.

@@ -144,14 +144,14 @@ class BrokerComponent:
         return f"mqtt://{self.host}:{self.port}"
 
     def start(self) -> None:
-        from iot import results  # imported here: TURNOUT_RESULT_PUBLISHER must be set first (build_component)
+        from core import buttons  # imported here: TURNOUT_RESULT_PUBLISHER must be set first (build_component)
 
         try:
             self.rule.function.load()
         except Exception:
             # Reported by ready(); the broker still starts so devices connect and the reason is in the log.
             log.exception("The IoT button handler could not be loaded")
-        results.use_local_publisher(self.publish)
+        buttons.use_local_publisher(self.publish)  # click results and notices alike
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="mqtt-broker", daemon=True)
         self._thread.start()

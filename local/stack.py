@@ -224,7 +224,6 @@ def build_stack(settings: StackSettings) -> Stack:
             continue
         stack.add(importlib.import_module(module).build_component(settings))
     # The table's stream to the notify function, after the broker it publishes button notices through.
-    broker = next((component for component in stack.components if component.name == "broker"), None)
     stack.add(streams.build_component(server, region=core_settings.region, table_name=core_settings.table_name,
-                                      data_dir=settings.data_dir, broker=broker))
+                                      data_dir=settings.data_dir))
     return stack

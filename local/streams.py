@@ -187,17 +187,13 @@ def use_local_sns(endpoint: str, region: str, account: str) -> None:
     os.environ["TURNOUT_NOTICE_TOPIC_ARN"] = f"arn:aws:sns:{region}:{account}:{NOTICE_TOPIC}"
 
 
-def build_component(server: Any, *, region: str, table_name: str, data_dir: Path,
-                    broker: Any | None) -> StreamPoller:
-    """What local/stack.py adds after the broker: the notice topic on moto, the broker as the buttons' publisher."""
+def build_component(server: Any, *, region: str, table_name: str, data_dir: Path) -> StreamPoller:
+    """What local/stack.py adds after the broker: the notice topic on moto; the broker, once started, is the
+    buttons' publisher for notices as for click results (core.buttons)."""
 
     def prepare() -> None:
         boto3.client("sns", endpoint_url=server.url, region_name=region, aws_access_key_id="local",
                      aws_secret_access_key="local").create_topic(Name=NOTICE_TOPIC)
-        from notify import channels  # here: the stack has set TURNOUT_RESULT_PUBLISHER=local by now
-
-        if broker is not None:
-            channels.use_local_publisher(broker.publish)
 
     def forget(iterator: str) -> None:
         from moto.dynamodb.models import dynamodb_backends

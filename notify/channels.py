@@ -3,41 +3,18 @@ bound button's notice topic, iotbutton/{serial}/notice."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
-from core import aws
+from core import aws, buttons
 from core.config import settings
 from core.values import Notice, Recipient
 
 log = logging.getLogger(__name__)
 
-Publisher = Callable[[str, bytes], None]
-
-# As iot/results.py: "iot-data" (in Lambda) publishes through AWS IoT Core's data plane; "local" through whatever
-# the local stack installs (its broker), so no IoT client is built there.
-MODE = settings.result_publisher
-if MODE not in ("iot-data", "local"):
-    raise RuntimeError(f"TURNOUT_RESULT_PUBLISHER is 'iot-data' or 'local', not {MODE!r}")
-
 # Built once per container. Locally AWS_ENDPOINT_URL_SNS points botocore at moto's SNS.
 _sns = aws.client("sns")
-_iot_data = aws.client("iot-data", endpoint_url=settings.iot_data_endpoint) if MODE == "iot-data" else None
-_button_publisher: Publisher | None = None
-if _iot_data is not None:
-    def _publish_iot_data(topic: str, payload: bytes) -> None:
-        _iot_data.publish(topic=topic, qos=1, payload=payload)
-
-    _button_publisher = _publish_iot_data
-
-
-def use_local_publisher(publisher: Publisher) -> None:
-    """Called by the local stack: button notices go to its broker instead of AWS IoT Core."""
-    global _button_publisher
-    if MODE != "local":
-        raise RuntimeError("use_local_publisher needs TURNOUT_RESULT_PUBLISHER=local before notify is imported")
-    _button_publisher = publisher
 
 
 def topic(serial: str) -> str:
@@ -73,8 +50,6 @@ def send(notice: Notice, recipient: Recipient) -> list[str]:
                                         for name, value in attributes.items()})
         sent += [f"sns:{name}" for name in addresses]
     for serial in recipient.serials:
-        if _button_publisher is None:
-            raise RuntimeError("No button publisher is installed (TURNOUT_RESULT_PUBLISHER=local without a broker).")
-        _button_publisher(topic(serial), orjson.dumps(message(notice, serial)))
+        buttons.publish(topic(serial), orjson.dumps(message(notice, serial)))
         sent.append(f"button:{serial}")
     return sent

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from awscrt import mqtt
 
-from core import services
-from iot import device, results
+from core import buttons, services
+from iot import device
 from local.broker import BrokerComponent
 from local.gateway import LambdaFunction
 from tests.ports import free_port
@@ -29,8 +29,8 @@ def button_function() -> LambdaFunction:
 @pytest.fixture
 def local_results(monkeypatch):
     """Results go through the broker, as under `python -m local` (this test process imported iot for AWS)."""
-    monkeypatch.setattr(results, "MODE", "local")
-    monkeypatch.setattr(results, "_publisher", None)
+    monkeypatch.setattr(buttons, "MODE", "local")
+    monkeypatch.setattr(buttons, "_publisher", None)
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pynamodb.exceptions import PynamoDBException
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iotdata.models import iotdata_backends
 
-from core import services
+from core import buttons, services
 from core.config import settings
 from core.errors import Busy, NotSignedUp
-from iot import clicks, handler, results
+from iot import handler
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iot"
 CLASSIC = "G030JF055364XVRB"
@@ -225,7 +225,7 @@ def test_a_click_with_no_id_of_its_own_is_recognised_by_the_rules_delivery_id(sk
 
 def test_lambdas_own_retry_is_recognised_by_its_request_id_when_nothing_else_identifies_the_click(
         ski_trip, melvins_button, monkeypatch):
-    monkeypatch.setattr(results, "_publisher", unreachable)
+    monkeypatch.setattr(buttons, "_publisher", unreachable)
     with pytest.raises(TimeoutError):
         handler.lambda_handler(fixture("classic_single.json"), context("same-lambda-request"))
     monkeypatch.undo()
@@ -246,7 +246,7 @@ def test_two_presses_are_two_clicks(ski_trip, melvins_button):
 
 def test_a_failure_between_storing_and_publishing_is_retried_into_exactly_one_first_outcome(
         ski_trip, melvins_button, monkeypatch):
-    real = results._publisher
+    real = buttons._publisher
     calls = []
 
     def publish_fails_once(topic, payload):
@@ -255,7 +255,7 @@ def test_a_failure_between_storing_and_publishing_is_retried_into_exactly_one_fi
             raise ConnectionError("iot data plane unreachable")
         real(topic, payload)
 
-    monkeypatch.setattr(results, "_publisher", publish_fails_once)
+    monkeypatch.setattr(buttons, "_publisher", publish_fails_once)
     click = fixture("classic_single_click_id.json")
 
     with pytest.raises(ConnectionError):
@@ -276,7 +276,7 @@ def test_a_replayed_signup_names_the_event_it_was_made_for(table, monkeypatch):
     first = services.create_event(name="Ski trip", starts_at=starts_in(days=1))
     services.bind_device(CLASSIC, "melvin")
     click = fixture("classic_single_click_id.json")
-    monkeypatch.setattr(results, "_publisher", unreachable)
+    monkeypatch.setattr(buttons, "_publisher", unreachable)
     with pytest.raises(TimeoutError):
         handler.lambda_handler(click, context())
     monkeypatch.undo()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iotdata.models import iotdata_backends
 
-from core import services
+from core import buttons, services
 from core.store import events
 from core.values import Event
 from notify import channels
@@ -147,19 +147,19 @@ def test_one_bad_record_is_reported_alone_and_its_retry_sends_only_what_is_missi
     moved = fixture("stream_event_moved")["Records"][0]
     for person in ("melvin", "ann"):
         services.sign_up(ski_trip, person)
-    publish = channels._button_publisher
+    publish = buttons._publisher
 
     def flaky(where: str, payload: bytes) -> None:
         if where == "iotbutton/BTN-ANN/notice":
             raise ConnectionError("IoT Core did not answer")
         publish(where, payload)
 
-    monkeypatch.setattr(channels, "_button_publisher", flaky)
+    monkeypatch.setattr(buttons, "_publisher", flaky)
     answer = lambda_handler({"Records": [promotion, moved, cancel]}, Context())
     assert answer == {"batchItemFailures": [{"itemIdentifier": moved["dynamodb"]["SequenceNumber"]}]}
     # The records around the bad one were told; Lambda retries from the bad one on.
     assert sorted(n.what for n in services.list_notices("melvin")) == ["cancelled", "moved", "promoted"]
-    monkeypatch.setattr(channels, "_button_publisher", publish)
+    monkeypatch.setattr(buttons, "_publisher", publish)
     assert lambda_handler({"Records": [moved, cancel]}, Context()) == {"batchItemFailures": []}
     heard = [(where, message["what"]) for where, message in button_messages()]
     assert sorted(heard) == sorted([("iotbutton/BTN-MELVIN/notice", "promoted"), ("iotbutton/BTN-MELVIN/notice", "moved"),

@@ -1,7 +1,6 @@
 """The README's item table is the table core/keys.py builds: each row's keys, written out, are the keys built."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 

@@ -5,7 +5,6 @@ its requirements.txt pins and the SDK the Lambda runtime provides: a handler rea
 function's package or an undeclared library fails here, before `make package` or AWS."""
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
