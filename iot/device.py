@@ -77,7 +77,8 @@ def connect(target: Target) -> mqtt.Connection:
 
     def resumed(connection: mqtt.Connection, return_code: Any, session_present: bool, **kwargs: Any) -> None:
         if not session_present:
-            # The broker forgot us (a local broker restarted): subscribe again so the answer still arrives.
+            # The broker forgot us (a local broker restarted): subscribe again. The client has already sent
+            # what it queued offline, so that one answer may go to nobody; later ones arrive.
             connection.resubscribe_existing_topics()
 
     common: dict[str, Any] = dict(
