@@ -302,7 +302,10 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
                     going[plan[0][0]] = going.get(plan[0][0], 0) + 1
                     promotion = [_promotion(event_id, head, now, block=plan[0][0])]  # type: ignore[arg-type]
                     promoted = _promoted_value(head)  # type: ignore[arg-type]
-                leftover["seats"] = head is not None and plan is None
+                # Seats still free after the head went in may fit whoever waits behind it.
+                after = sum(free.values()) - (rules.seats(int(head.guests)) if plan is not None else 0)  # type: ignore[union-attr]
+                leftover["seats"] = head is not None and (plan is None or (
+                    after > 0 and max(int(block.waiting) for block in blocks) > 1))
                 writes = [delete, *promotion, *_block_writes(event_id, blocks, seats, going, -1 if plan else 0)]
         # Refused: the line or the blocks moved (EventNotFound when there are none), so they are read again.
         replayed = _commit_cancel(writes, mine, promoted, guess=guess, seen=seen, reread=read_line,
@@ -499,7 +502,8 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                 (EventItem.waitlisted > 0) & (EventItem.seats_left >= need - freed),
             )]
             promoted = _promoted_value(head)
-            leftover["seats"] = freed > need
+            # Seats still free after the head went in may fit whoever waits behind it.
+            leftover["seats"] = seats_left + freed > need and int(event.waitlisted) > 1
         else:
             leftover["seats"] = head is not None
             # Nobody takes the seat: valid only while the waitlist is exactly as it was read.

@@ -47,6 +47,18 @@ def test_a_cancel_promotes_the_head_of_the_line_and_a_waiting_cancel_moves_it_up
         services.cancel_signup(event.event_id, "zed", now=NOW)
 
 
+def test_seats_a_cancelled_party_leaves_after_the_head_is_promoted_go_on_down_the_line(table):
+    # The case the state machine found: the whole event's party goes, two people wait, both now fit.
+    event = hot(3, 2)
+    services.sign_up(event.event_id, "fay", guests=2, now=NOW)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    assert services.cancel_signup(event.event_id, "fay", now=NOW).promoted.person == "ann"
+    page = services.list_signups(event.event_id)
+    assert [(s.person, s.status) for s in page.signups] == [("ann", "going"), ("bob", "going")]
+    assert (page.going, page.waitlisted, page.seats_taken) == (2, 0, 2)
+
+
 def test_a_party_takes_seats_split_over_blocks_rather_than_wait_for_them(table):
     event = hot(4, 2)  # 2 + 2
     services.sign_up(event.event_id, "ann", now=NOW)

@@ -157,6 +157,18 @@ def test_cancel_promotes_the_first_in_line(table):
     assert services.get_signup(event.event_id, "dan").position == 1
 
 
+def test_seats_left_after_the_head_is_promoted_go_on_down_the_line(table):
+    event = make(capacity=3)
+    services.sign_up(event.event_id, "ann", guests=1, now=NOW)  # two seats; one stays free
+    services.sign_up(event.event_id, "bob", guests=1, now=NOW)  # needs two: waits
+    services.sign_up(event.event_id, "cat", now=NOW)  # would fit, but waits behind bob
+    result = services.cancel_signup(event.event_id, "ann", now=NOW)
+    # Bob takes the two seats Ann gave back; the seat that was free all along is Cat's now.
+    assert result.promoted.person == "bob"
+    assert people(event) == [("bob", "going", None), ("cat", "going", None)]
+    assert services.get_event(event.event_id).spots_left == 0
+
+
 def test_cancel_from_the_waitlist_promotes_nobody(table):
     event = make(capacity=1)
     for person in ("ann", "bob", "cat"):
