@@ -8,3 +8,8 @@ from datetime import datetime, timezone
 def now() -> datetime:
     """The current instant, aware, in UTC. Tests pin it by freezing time (time-machine), never by patching this."""
     return datetime.now(timezone.utc)
+
+
+def at(given: datetime | None) -> datetime:
+    """The moment a caller gives when it has one (a test, a moment already read for this action), else now()."""
+    return given if given is not None else now()

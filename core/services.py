@@ -1,7 +1,6 @@
 """Core services: the one entry every edge calls. Plain arguments in, domain values or typed errors out."""
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -13,19 +12,19 @@ from core import cursor as cursors
 from core import errors, keys, rules
 from core import validation as valid
 from core.config import settings
-from core.store import devices, events, notices, pairing, people, requests, signups
+# The soonest event lives with the button's services, which the IoT function imports alone; the API and the skill
+# ask for it here.
+from core.presses import next_event as next_event
+from core.store import devices, events, notices, pairing, people, signups
 from core.values import (
     SOURCES,
     Cancellation,
-    Cancelled,
     Device,
     Event,
-    EventRef,
     Notice,
     Page,
     PairingCode,
     Person,
-    Press,
     Recipient,
     Signup,
     SignupOutcome,
@@ -45,11 +44,6 @@ STATUS_RANGES = {
     "going": (keys.GOING_PREFIX, keys.EVENT_ORDER),
     "waitlisted": (keys.EVENT_ORDER, keys.AFTER_WAITLIST),
 }
-
-
-def _now(now: datetime | None) -> datetime:
-    """The caller's `now` when it has one (a test, a moment already read for this action), else the clock's."""
-    return now if now is not None else clock.now()
 
 
 def _new_event_id() -> str:
@@ -88,11 +82,11 @@ def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timez
         waitlisted=0,
         spots_left=cap,
         seats_taken=0,
-        created_at=_now(now).astimezone(start.tzinfo),
+        created_at=clock.at(now).astimezone(start.tzinfo),
         signups_close_at=close,
         seat_blocks=blocks,
     )
-    if event.closes_at <= _now(now):
+    if event.closes_at <= clock.at(now):
         raise errors.InvalidInput("The event would already be over.", "starts_at")
     valid.signups_close(close, event.closes_at)
     return events.put_event(event)
@@ -104,20 +98,9 @@ def list_events(*, limit: int | str | None = None, cursor: str | None = None, no
     (Event.counted), one call fewer. Raises InvalidInput / InvalidCursor."""
     size = valid.page_size(limit, EVENTS_PAGE)
     after = cursors.text_field(cursors.decode(cursor, "events"), "after") if cursor is not None else None
-    found, last = events.upcoming_events(_now(now), size, after, valid.EVENT_LENGTH_MAX + timedelta(days=1),
+    found, last = events.upcoming_events(clock.at(now), size, after, valid.EVENT_LENGTH_MAX + timedelta(days=1),
                                          counts=counts)
     return Page(found, cursors.encode("events", {"after": last}) if last else None)
-
-
-def next_event(*, now: datetime | None = None, taking_signups: bool = False) -> Event:
-    """The soonest event not yet over; with taking_signups, the soonest whose sign-ups are still open (one that
-    has started is listed until it ends, but takes no new signups). As described, without its counts
-    (Event.counted). Raises NoUpcomingEvent."""
-    found, _ = events.upcoming_events(_now(now), 1, None, valid.EVENT_LENGTH_MAX + timedelta(days=1),
-                                      only_taking_signups=taking_signups, counts=False)
-    if not found:
-        raise errors.NoUpcomingEvent()
-    return found[0]
 
 
 def get_event(event_id: str) -> Event:
@@ -173,9 +156,9 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
         return after
 
     updated = events.update_event(event_id, apply)
-    _tell_if_moved(seen["before"], updated, _now(now))
+    _tell_if_moved(seen["before"], updated, clock.at(now))
     # Raised capacity leaves seats free for the line: the first in line are promoted into them.
-    if updated.waitlisted and signups.fill_from_waitlist(event_id, _now(now)):
+    if updated.waitlisted and signups.fill_from_waitlist(event_id, clock.at(now)):
         return events.get_event(event_id)
     return updated
 
@@ -183,7 +166,7 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
 def delete_event(event_id: str, *, now: datetime | None = None) -> None:
     """Removes the event and its signups, and leaves word for everyone who was signed up. Raises EventNotFound."""
     event, signed_up = events.delete_event(valid.event_id(event_id))
-    moment = keys.utc(_now(now))
+    moment = keys.utc(clock.at(now))
     # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.
     for part, start in enumerate(range(0, len(signed_up), notices.PEOPLE_PER_CHANGE)):
         notices.put_change(event, "deleted", moment, str(part), people=signed_up[start:start + notices.PEOPLE_PER_CHANGE])
@@ -196,14 +179,6 @@ def _tell_if_moved(before: Event, after: Event, now: datetime) -> None:
 
 
 # --- signups ------------------------------------------------------------------------------------
-
-
-def _request_id(request_id: str | None) -> str | None:
-    if request_id is None:
-        return None
-    if not isinstance(request_id, str) or not 1 <= len(request_id) <= 200:
-        raise errors.InvalidInput("request_id is 1 to 200 characters.", "request_id")
-    return request_id
 
 
 def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int | None = None, source: str = "api",
@@ -226,7 +201,7 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
         name = people.get_person(person).name
     return signups.sign_up(
         event_id, person, name=name, guests=guests, source=source, waitlist=waitlist, resize=resize,
-        request_id=_request_id(request_id), now=_now(now),
+        request_id=valid.request_id(request_id), now=clock.at(now),
         fingerprint=rules.request("sign_up", event_id, person, name=given, guests=guests if resize else None, source=source,
                                   waitlist=waitlist),
     )
@@ -235,7 +210,7 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
 def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Cancellation:
     """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
     event_id, person = valid.event_id(event_id), valid.handle(person)
-    return signups.cancel_signup(event_id, person, request_id=_request_id(request_id), now=_now(now),
+    return signups.cancel_signup(event_id, person, request_id=valid.request_id(request_id), now=clock.at(now),
                                     fingerprint=rules.request("cancel", event_id, person))
 
 
@@ -245,7 +220,7 @@ def cancel_signup_for(event_id: str, person: str, *, request_id: str | None = No
     write; a person's own cancel writes nothing more, since they know)."""
     cancellation = cancel_signup(event_id, person, request_id=request_id, now=now)
     if not cancellation.replayed and cancellation.event is not None:
-        notices.put_change(cancellation.event, "cancelled", keys.utc(_now(now)), person, person=person)
+        notices.put_change(cancellation.event, "cancelled", keys.utc(clock.at(now)), person, person=person)
     return cancellation
 
 
@@ -254,8 +229,8 @@ def check_in(event_id: str, person: str, *, request_id: str | None = None, now: 
     Raises NotSignedUp, NotGoing, CheckInNotOpen, EventOver."""
     event_id, person = valid.event_id(event_id), valid.handle(person)
     return signups.check_in(
-        event_id, person, now=_now(now), opens_before=timedelta(minutes=settings.check_in_opens_minutes),
-        request_id=_request_id(request_id), fingerprint=rules.request("check_in", event_id, person),
+        event_id, person, now=clock.at(now), opens_before=timedelta(minutes=settings.check_in_opens_minutes),
+        request_id=valid.request_id(request_id), fingerprint=rules.request("check_in", event_id, person),
     ).signup
 
 
@@ -302,7 +277,7 @@ def bind_device(serial: str, person: str, event_id: str | None = None, *, takeov
     valid.handle(person)
     event = events.get_event(valid.event_id(event_id)) if event_id is not None else None
     # On binding only (rare), the profile is read, so that a press carries the person's name without reading it.
-    device = Device(serial=serial, person=person, event_id=event_id, bound_at=_now(now),
+    device = Device(serial=serial, person=person, event_id=event_id, bound_at=clock.at(now),
                     event_name=event.name if event else None, event_starts_at=event.starts_at if event else None,
                     person_name=people.get_person(person).name)
     bound = devices.put_device(device, takeover=takeover)
@@ -321,173 +296,13 @@ def unbind_device(serial: str) -> None:
     devices.delete_device(valid.serial(serial))
 
 
-# --- buttons ------------------------------------------------------------------------------------
-
-CLICKS = ("SINGLE", "DOUBLE", "LONG")
-
-
-def press_button(serial: str, click: str, *, request_id: str, invocation: str | None = None,
-                 now: datetime | None = None) -> Press:
-    """One click of a button: SINGLE signs its person up for its event (the next one when it has none),
-    DOUBLE cancels that signup, LONG checks in. Its outcome - a refusal too - is stored once under
-    request_id with the click's effect, so a repeated delivery changes nothing and gets the first outcome
-    with answer=False, unless it comes from the same invocation (Lambda's own retry of a delivery that failed
-    before it answered). A button bound to an event costs two table calls: its binding, one transaction; a sign-up
-    click reads its person's profile too, for the name the signup carries.
-    Raises Busy (the delivery should be retried); a domain refusal is an outcome, never raised."""
-    moment = _now(now)
-    request_id = _request_id(request_id)  # type: ignore[assignment]
-    # A click is the request, whichever event it comes to: a repeated delivery replays it even after a rebinding.
-    fingerprint = rules.request("press", serial, click)
-    note: dict[str, Any] = {"by": invocation}
-    try:
-        if click not in CLICKS:
-            raise errors.InvalidInput(f"A click is one of {', '.join(CLICKS)}.", "click")
-        device = devices.get_device(valid.serial(serial))
-        if device.event_id is not None and device.event_name is not None and device.event_starts_at is not None:
-            event = EventRef(device.event_id, device.event_name, device.event_starts_at)
-            remembered = True
-        else:
-            found = events.get_event(device.event_id) if device.event_id else next_event(now=moment, taking_signups=click == "SINGLE")
-            event, remembered = EventRef.of(found), False
-        note["event"] = _ref_json(event)
-        if click == "SINGLE":
-            outcome, event = _sign_up_button(device, event, remembered, request_id, fingerprint, note, moment)
-            name = _signed_up(outcome.created, outcome.signup)
-            if outcome.replayed:
-                return _replayed(click, outcome.note, name, outcome.signup, invocation)
-            return Press(click, name, event, *_standing(outcome.signup), None, True)
-        if click == "DOUBLE":
-            cancellation = signups.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
-                                                    fingerprint=fingerprint, note=note)
-            if cancellation.replayed:
-                return _replayed(click, cancellation.note, "cancelled", cancellation.cancelled, invocation)
-            event = _as_read(device, event, remembered, cancellation.event)
-            return Press(click, "cancelled", event, *_standing(cancellation.cancelled), None, True)
-        checked = signups.check_in(event.event_id, device.person, now=moment, request_id=request_id, note=note,
-                                      fingerprint=fingerprint,
-                                      opens_before=timedelta(minutes=settings.check_in_opens_minutes))
-        if checked.replayed:
-            return _replayed(click, checked.note, "checked_in", checked.signup, invocation)
-        event = _as_read(device, event, remembered, checked.event)
-        return Press(click, "checked_in", event, *_standing(checked.signup), None, True)
-    except requests.RequestUsed as used:
-        return _from_stored(click, used.outcome, invocation)
-    except errors.Busy:
-        raise
-    except errors.TurnoutError as refusal:
-        return refuse_click(click, refusal, request_id=request_id, invocation=invocation, now=moment, note=note,
-                            serial=serial)
-
-
-def refuse_click(click: str | None, refusal: errors.TurnoutError, *, request_id: str, invocation: str | None = None,
-                 now: datetime | None = None, note: dict[str, Any] | None = None, serial: str | None = None) -> Press:
-    """A click that is refused (a message its edge could not read, or a domain refusal) stores the refusal as
-    its outcome, once, like any other; answer as in press_button."""
-    return _refuse(click, refusal, _request_id(request_id), rules.request("press", serial, click),  # type: ignore[arg-type]
-                   invocation, _now(now), note)
-
-
-def _refuse(click: str | None, refusal: errors.TurnoutError, request_id: str, fingerprint: str,
-            invocation: str | None, now: datetime, note: dict[str, Any] | None, *, apart: bool = False) -> Press:
-    stored = {"kind": "refused", "error": {"code": refusal.code, "message": refusal.message},
-              "note": note or {"by": invocation}}
-    try:
-        first = requests.store_outcome(request_id, stored, now, fingerprint)
-    except errors.RequestIdReused as reused:
-        if apart:  # the id kept apart is taken too: answered, not kept
-            return Press(click, "error", None, None, None, (reused.code, reused.message), True)
-        # The click id holds another click's outcome: this click's refusal is kept under the id and what this
-        # click asked, so its own repeated deliveries are answered once too.
-        kept_apart = f"{request_id}:reused:{hashlib.sha256(fingerprint.encode()).hexdigest()[:16]}"
-        return _refuse(click, reused, kept_apart, fingerprint, invocation, now, note, apart=True)
-    return _from_stored(click, stored if first is None else first, invocation, answer=first is None)
-
-
-def _sign_up_button(device: Device, event: EventRef, remembered: bool, request_id: str, fingerprint: str,
-                    note: dict[str, Any], moment: datetime) -> tuple[SignupOutcome, EventRef]:
-    """A sign-up checked against what the binding remembers of its event; a stale memory is refreshed once."""
-    # The signup carries the person's display name, as the binding remembers it (set_person keeps it current).
-    name = device.person_name
-    try:
-        return signups.sign_up(event.event_id, device.person, name=name, guests=0, source="iot", waitlist=True,
-                                  request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
-                                  expect=event if remembered else None), event
-    except signups.StaleCopy as stale:
-        devices.remember_event(device.serial, stale.event)
-        fresh = EventRef.of(stale.event)
-        note["event"] = _ref_json(fresh)
-        return signups.sign_up(fresh.event_id, device.person, name=name, guests=0, source="iot", waitlist=True,
-                                  request_id=request_id, now=moment, fingerprint=fingerprint, note=note,
-                                  expect=fresh), fresh
-
-
-def _as_read(device: Device, remembered: EventRef, was_remembered: bool, read: Event | None) -> EventRef:
-    """A cancel or check-in read the event anyway: its answer names the event as it is now, and a binding
-    that remembered it otherwise is brought up to date."""
-    if read is None:
-        return remembered
-    if was_remembered and not remembered.names(read):
-        devices.remember_event(device.serial, read)
-    return EventRef.of(read)
-
-
-def _standing(signup: Signup | Cancelled) -> tuple[str, int | None]:
-    """Status and place of a signup (a cancelled one's place is not known)."""
-    return signup.status, signup.position if isinstance(signup, Signup) else None
-
-
-def _signed_up(created: bool, signup: Signup) -> str:
-    if not created:
-        return "already_signed_up"
-    return "waitlisted" if signup.status == "waitlisted" else "signed_up"
-
-
-def _answers(note: dict[str, Any], invocation: str | None) -> bool:
-    """A replayed outcome is answered only by the invocation that stored it (Lambda's retry of it)."""
-    return invocation is not None and note.get("by") == invocation
-
-
-def _ref_json(event: EventRef) -> dict[str, str]:
-    return {"event_id": event.event_id, "name": event.name, "starts_at": event.starts_at.isoformat()}
-
-
-def _ref(data: dict[str, str] | None) -> EventRef | None:
-    if not data:
-        return None
-    return EventRef(data["event_id"], data["name"], datetime.fromisoformat(data["starts_at"]))
-
-
-def _replayed(click: str, note: dict[str, Any] | None, outcome: str, signup: Signup | Cancelled,
-              invocation: str | None) -> Press:
-    note = note or {}
-    return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, _answers(note, invocation))
-
-
-def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | None, *, answer: bool | None = None) -> Press:
-    """A press rebuilt from the outcome its click stored (whichever delivery stored it)."""
-    note = stored.get("note") or {}
-    kind = stored.get("kind")
-    mine = answer if answer is not None else _answers(note, invocation)
-    if kind == "refused":
-        error = stored["error"]
-        return Press(click, "error", _ref(note.get("event")), None, None, (error["code"], error["message"]), mine)
-    if kind == "sign_up":
-        signup = requests.signup_from_json(stored["signup"])
-        return Press(click, _signed_up(stored["created"], signup), _ref(note.get("event")), *_standing(signup), None, mine)
-    if kind == "cancel":
-        return Press(click, "cancelled", _ref(note.get("event")), *_standing(requests.cancelled_from_json(stored["cancelled"])),
-                     None, mine)
-    return Press(click, "checked_in", _ref(note.get("event")), "going", None, None, mine)
-
-
 # --- Alexa pairing ------------------------------------------------------------------------------
 
 
 def issue_pairing_code(person: str, *, now: datetime | None = None) -> PairingCode:
     """A six-digit single-use code, valid for a few minutes."""
     valid.handle(person)
-    moment = _now(now)
+    moment = clock.at(now)
     valid_until = moment + timedelta(minutes=settings.pairing_code_minutes)
     for _ in range(20):
         issued = pairing.put_pairing_code(person, f"{secrets.randbelow(10**6):06d}", valid_until, moment)
@@ -501,7 +316,7 @@ def redeem_pairing_code(alexa_user_id: str, code: str, *, now: datetime | None =
     PairingLocked (after repeated misses by the same Alexa user)."""
     if not isinstance(alexa_user_id, str) or not 1 <= len(alexa_user_id) <= 512:
         raise errors.InvalidInput("An Alexa user id is required.", "alexa_user_id")
-    moment = _now(now)
+    moment = clock.at(now)
     locked_until = pairing.pairing_locked_until([alexa_user_id], moment)
     if locked_until is not None:
         raise errors.PairingLocked(max(1, int((locked_until - moment).total_seconds())))
@@ -534,7 +349,7 @@ def set_person(person: str, *, name: str | None = None, email: str | None = None
     """Sets a person's whole profile (a field left out is cleared), and the name their buttons carry into the
     signups they make. Raises InvalidInput."""
     stored = people.put_person(Person(valid.handle(person), valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
-                                      valid.email(email), valid.phone(phone), _now(now)))
+                                      valid.email(email), valid.phone(phone), clock.at(now)))
     # Each update is conditioned on the button still being theirs, so the bindings need no read first.
     for serial in people.remembered_buttons(stored.person):
         devices.remember_person(serial, stored.person, stored.name)
@@ -556,7 +371,7 @@ def read_out_notices(person: str, *, now: datetime | None = None) -> list[Notice
     and one write per notice read out."""
     unread = notices.list_notices(valid.handle(person), NOTICES_SPOKEN, unread_only=True)
     if unread:
-        notices.mark_read(person, [notice.notice_id for notice in unread], keys.utc(_now(now)))
+        notices.mark_read(person, [notice.notice_id for notice in unread], keys.utc(clock.at(now)))
     return list(reversed(unread))
 
 
@@ -605,4 +420,4 @@ def store_notice(notice: Notice) -> Recipient | None:
 
 def notice_sent(notice: Notice, *, now: datetime | None = None) -> None:
     """Marks the notice sent, so a retried record does not send it again."""
-    notices.mark_delivered(notice, keys.utc(_now(now)))
+    notices.mark_delivered(notice, keys.utc(clock.at(now)))

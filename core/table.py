@@ -1,18 +1,15 @@
 """Core, below the store: the one DynamoDB table as pynamodb models, one subclass per entity under a
-discriminator; the item schema lives here and nowhere else, with each model's way to and from its domain value."""
+discriminator, each with its way to and from its domain value. Here: the base model and the items every function
+touches (events, signups, seat blocks, devices, stored requests). Items that only some functions touch are defined
+once, beside the one store that reads and writes them (core/store/people.py, notices.py, pairing.py): each lives
+in a partition of its own, so no query here meets them, and the button's function never builds them."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.attributes import (
-    DiscriminatorAttribute,
-    JSONAttribute,
-    NumberAttribute,
-    TTLAttribute,
-    UnicodeAttribute,
-)
+from pynamodb.attributes import DiscriminatorAttribute, JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
@@ -248,19 +245,10 @@ class DeviceItem(TurnoutItem, discriminator="device"):
         )
 
 
-class PairingCodeItem(TurnoutItem, discriminator="pairing_code"):
-    person = UnicodeAttribute()
-    valid_until = UnicodeAttribute()
 
 
-class AlexaLinkItem(TurnoutItem, discriminator="alexa_link"):
-    person = UnicodeAttribute()
-    linked_at = UnicodeAttribute()
 
 
-class PairingMissesItem(TurnoutItem, discriminator="pairing_misses"):
-    misses = NumberAttribute(default=0)
-    locked_until = UnicodeAttribute(null=True)
 
 
 class RequestItem(TurnoutItem, discriminator="request"):
@@ -269,51 +257,12 @@ class RequestItem(TurnoutItem, discriminator="request"):
     outcome = JSONAttribute()  # what services answer a replay from, and the request it answers ("request")
 
 
-class PersonItem(TurnoutItem, discriminator="person"):
-    """Who a person is: a display name, and where to be told (core.store.people)."""
-
-    person = UnicodeAttribute()
-    name = UnicodeAttribute(null=True)
-    email = UnicodeAttribute(null=True)
-    phone = UnicodeAttribute(null=True)  # E.164, as SNS sends an SMS to it
-    updated_at = UnicodeAttribute()
 
 
-class ButtonOfPersonItem(TurnoutItem, discriminator="button_of_person"):
-    """A person's button, beside their profile, so notices find it; the binding itself stays the truth (a taken-over
-    button leaves this behind, and whoever reads it checks the binding)."""
-
-    person = UnicodeAttribute()
-    serial = UnicodeAttribute()
 
 
-class NoticeItem(TurnoutItem, discriminator="notice"):
-    """One thing a person was told, once: its key comes from the change it tells of (core.keys.notice)."""
-
-    person = UnicodeAttribute()
-    what = UnicodeAttribute()  # promoted | moved | deleted | cancelled
-    event_id = UnicodeAttribute()
-    event_name = UnicodeAttribute()
-    text = UnicodeAttribute()
-    at = UnicodeAttribute()  # UTC, keys.utc format: when the change happened
-    delivered_at = UnicodeAttribute(null=True)  # set once SNS and the button were sent it
-    read_at = UnicodeAttribute(null=True)  # set once the skill read it out
 
 
-class ChangeItem(TurnoutItem, discriminator="change"):
-    """An organizer's change that concerns people, kept a day for the stream (core.store.notices): an event moved
-    or deleted, a signup cancelled by an organizer. The event item's own stream records cannot say it: every
-    sign-up changes that item too, and a filter cannot compare its old and new image."""
-
-    what = UnicodeAttribute()  # moved | deleted | cancelled
-    event_id = UnicodeAttribute()
-    event_name = UnicodeAttribute()
-    starts_at = UnicodeAttribute()  # UTC, as the change left it
-    timezone = UnicodeAttribute()
-    location = UnicodeAttribute(null=True)
-    at = UnicodeAttribute()  # UTC
-    people = JSONAttribute(null=True)  # deleted: who was signed up (the signups are gone with the event)
-    person = UnicodeAttribute(null=True)  # cancelled: whose signup
 
 
 def _local(utc_text: str, tz: ZoneInfo) -> datetime:

@@ -172,3 +172,12 @@ def phone(value: object) -> str | None:
     if not isinstance(value, str) or not PHONE.fullmatch(value.replace(" ", "")):
         raise InvalidInput("phone is an E.164 number such as +4712345678.", "phone")
     return value.replace(" ", "")
+
+
+def request_id(value: str | None) -> str | None:
+    """An idempotency key (a click id, an Idempotency-Key header): absent, or 1 to 200 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 200:
+        raise InvalidInput("request_id is 1 to 200 characters.", "request_id")
+    return value

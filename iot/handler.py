@@ -10,7 +10,7 @@ import logging
 import os
 from typing import Any
 
-from core import services
+from core import presses
 from core.errors import InvalidInput
 from iot import clicks, results
 
@@ -35,10 +35,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any] | None:
         log.warning("unusable button message: %s (event=%.500r)", bad.message, event)
         if bad.serial is None:
             return None
-        press = services.refuse_click(bad.click_type, InvalidInput(bad.message), invocation=invocation,
+        press = presses.refuse_click(bad.click_type, InvalidInput(bad.message), invocation=invocation,
                                       request_id=bad.request_id or _unidentified(bad.serial), serial=bad.serial)
         return _answer(bad.serial, bad.click_id, press)
-    press = services.press_button(click.serial, click.click_type, invocation=invocation,
+    press = presses.press_button(click.serial, click.click_type, invocation=invocation,
                                   request_id=click.request_id or _unidentified(click.serial))
     return _answer(click.serial, click.click_id, press)
 

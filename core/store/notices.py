@@ -5,12 +5,43 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 
 from core import keys
 from core.store import transactions as tx
-from core.table import ChangeItem, EventItem, NoticeItem, SignupItem, TurnoutItem
+from core.table import EventItem, SignupItem, TurnoutItem
 from core.values import Change, Event, Notice
+
+
+class NoticeItem(TurnoutItem, discriminator="notice"):
+    """One thing a person was told, once: its key comes from the change it tells of (core.keys.notice)."""
+
+    person = UnicodeAttribute()
+    what = UnicodeAttribute()  # promoted | moved | deleted | cancelled
+    event_id = UnicodeAttribute()
+    event_name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    at = UnicodeAttribute()  # UTC, keys.utc format: when the change happened
+    delivered_at = UnicodeAttribute(null=True)  # set once SNS and the button were sent it
+    read_at = UnicodeAttribute(null=True)  # set once the skill read it out
+
+
+class ChangeItem(TurnoutItem, discriminator="change"):
+    """An organizer's change that concerns people, kept a day for the stream (core.store.notices): an event moved
+    or deleted, a signup cancelled by an organizer. The event item's own stream records cannot say it: every
+    sign-up changes that item too, and a filter cannot compare its old and new image."""
+
+    what = UnicodeAttribute()  # moved | deleted | cancelled
+    event_id = UnicodeAttribute()
+    event_name = UnicodeAttribute()
+    starts_at = UnicodeAttribute()  # UTC, as the change left it
+    timezone = UnicodeAttribute()
+    location = UnicodeAttribute(null=True)
+    at = UnicodeAttribute()  # UTC
+    people = JSONAttribute(null=True)  # deleted: who was signed up (the signups are gone with the event)
+    person = UnicodeAttribute(null=True)  # cancelled: whose signup
+
 
 # A change item only has to outlive the stream's retries (24 hours); a notice is kept a month.
 CHANGE_KEPT_DAYS = 2

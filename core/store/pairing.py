@@ -4,12 +4,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable, TypeVar
 
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from core import errors, keys, rules
 from core.store import transactions as tx
-from core.table import AlexaLinkItem, PairingCodeItem, PairingMissesItem
+from core.table import TurnoutItem
 from core.values import PairingCode
+
+
+class PairingCodeItem(TurnoutItem, discriminator="pairing_code"):
+    person = UnicodeAttribute()
+    valid_until = UnicodeAttribute()
+
+
+class AlexaLinkItem(TurnoutItem, discriminator="alexa_link"):
+    person = UnicodeAttribute()
+    linked_at = UnicodeAttribute()
+
+
+class PairingMissesItem(TurnoutItem, discriminator="pairing_misses"):
+    misses = NumberAttribute(default=0)
+    locked_until = UnicodeAttribute(null=True)
+
 
 M = TypeVar("M", PairingCodeItem, AlexaLinkItem, PairingMissesItem)
 

@@ -1,12 +1,32 @@
 """Core store: people - a profile (display name, where to be told) and the buttons bound to them, in one partition."""
 from __future__ import annotations
 
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from core import keys
 from core.store import transactions as tx
-from core.table import ButtonOfPersonItem, DeviceItem, PersonItem, TurnoutItem
+from core.table import DeviceItem, TurnoutItem
 from core.values import Person, Recipient
+
+
+class PersonItem(TurnoutItem, discriminator="person"):
+    """Who a person is: a display name, and where to be told."""
+
+    person = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # E.164, as SNS sends an SMS to it
+    updated_at = UnicodeAttribute()
+
+
+class ButtonOfPersonItem(TurnoutItem, discriminator="button_of_person"):
+    """A person's button, beside their profile, so notices find it; the binding itself stays the truth (a taken-over
+    button leaves this behind, and whoever reads it checks the binding)."""
+
+    person = UnicodeAttribute()
+    serial = UnicodeAttribute()
+
 
 _PROFILE = keys.person("x")[1]
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import services
+from core import presses, services
 from tests.dynamodb_calls import hooked
 from tests.clock import PINNED_AT
 
@@ -109,7 +109,7 @@ def test_a_sign_up_press_of_a_button_bound_to_an_event_is_a_read_and_one_transac
     services.bind_device("G030JF055364XVRB", "melvin", event.event_id)
     services.set_person("melvin", name="Melvin Moose")
     calls.clear()
-    press = services.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:G030JF055364XVRB:click:1", now=NOW,
+    press = presses.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:G030JF055364XVRB:click:1", now=NOW,
                                   invocation="lambda-1")
     assert (press.outcome, press.answer, press.event.name) == ("signed_up", True, "Ski trip")
     assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})

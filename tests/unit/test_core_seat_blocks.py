@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import errors, keys, services
+from core import errors, keys, presses, services
 from tests.clock import PINNED_AT
 from tests.dynamodb_calls import hooked
 
@@ -100,9 +100,9 @@ def test_a_button_bound_to_a_hot_event_is_told_when_the_event_changed(table):
     event = hot(4, 2)
     services.bind_device("G030JF055364XVRB", "melvin", event.event_id, now=NOW)
     services.update_event(event.event_id, {"name": "Gig moved"}, now=NOW)
-    press = services.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:1", now=NOW, invocation="l-1")
+    press = presses.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:1", now=NOW, invocation="l-1")
     assert (press.outcome, press.event.name) == ("signed_up", "Gig moved")
-    assert services.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:1", now=NOW,
+    assert presses.press_button("G030JF055364XVRB", "SINGLE", request_id="iot:1", now=NOW,
                                  invocation="l-2").answer is False
 
 

@@ -40,10 +40,10 @@ def nothing_published_yet(table):
 
 
 class NoCore:
-    """Stands in for core.services where a test proves the handler never got as far as calling it."""
+    """Stands in for core.presses where a test proves the handler never got as far as calling it."""
 
     def __getattr__(self, name):
-        raise AssertionError(f"core.services.{name} was called")
+        raise AssertionError(f"core.presses.{name} was called")
 
 
 def starts_in(**delta) -> str:
@@ -171,7 +171,7 @@ def test_a_refusal_from_core_is_answered_not_raised(ski_trip, melvins_button):
                                    {"serialNumber": "a/b/#", "clickType": "SINGLE"},
                                    {"deviceInfo": "G030", "deviceEvent": {}}])
 def test_messages_naming_no_valid_button_are_only_logged(event, caplog, monkeypatch):
-    monkeypatch.setattr(handler, "services", NoCore())
+    monkeypatch.setattr(handler, "presses", NoCore())
 
     assert handler.lambda_handler(event, context()) is None
     assert published() == []
