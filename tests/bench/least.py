@@ -144,6 +144,10 @@ def voice_who_is_going(clients: dict):
         waiting = next(int(item["waitlisted"]["N"]) for item in page if item["kind"]["S"] == "event")
         speech = (f"<speak>{', '.join(names[:-1])} and {names[-1]} are going to {chosen['name']['S']}. "
                   f"{waiting} more {'is' if waiting == 1 else 'are'} on the waitlist.</speak>")
+        # Whether a linked person has notices to hear first: the Alexa user's link, read once per request.
+        user = envelope["context"]["System"]["user"]["userId"]
+        dynamodb._make_api_call("GetItem", {"TableName": TABLE, "ConsistentRead": True,
+                                            "Key": {"pk": {"S": f"ALEXA#{user}"}, "sk": {"S": "LINK"}}})
         return {"version": "1.0", "sessionAttributes": {}, "userAgent": "least",
                 "response": {"outputSpeech": {"type": "SSML", "ssml": speech}, "shouldEndSession": True}}
 
