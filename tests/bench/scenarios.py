@@ -80,10 +80,17 @@ ORGANIZER = {"jwt": {"claims": {"username": "organizer", "cognito:groups": "[org
                      "scopes": None}}
 
 
-def http_event(method: str, path: str, body: dict | None = None, query: dict | None = None) -> dict:
-    """An API Gateway HTTP API (payload 2.0) event from a signed-in organizer, from the fixture's shape."""
+def person(handle: str) -> dict:
+    """The same for a signed-in person who is no organizer."""
+    return {"jwt": {"claims": {"username": handle, "token_use": "access"}, "scopes": None}}
+
+
+def http_event(method: str, path: str, body: dict | None = None, query: dict | None = None,
+               caller: dict = ORGANIZER) -> dict:
+    """An API Gateway HTTP API (payload 2.0) event from a signed-in caller (an organizer unless said), from the
+    fixture's shape."""
     event = json.loads((FIXTURES / "apigw" / "put_signup_base64.json").read_text())
-    event["requestContext"]["authorizer"] = ORGANIZER
+    event["requestContext"]["authorizer"] = caller
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
     event["requestContext"]["http"]["method"] = method
     event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
@@ -115,6 +122,10 @@ def scenarios():
 
     def api_cancel_with_promotion():
         event = _event(services, 1, "ann", "bob")
+        return http_event("DELETE", f"/events/{event.event_id}/signups/ann", caller=person("ann"))
+
+    def api_organizer_cancels():
+        event = _event(services, 1, "ann", "bob")
         return http_event("DELETE", f"/events/{event.event_id}/signups/ann")
 
     def api_who_is_going():
@@ -143,6 +154,8 @@ def scenarios():
     return [
         ("api_sign_up", "api.handler.lambda_handler", api_sign_up, status(201)),
         ("api_cancel_with_promotion", "api.handler.lambda_handler", api_cancel_with_promotion,
+         lambda answer: answer.get("statusCode") == 200 and json.loads(answer["body"])["promoted"]["person"] == "bob"),
+        ("api_organizer_cancels", "api.handler.lambda_handler", api_organizer_cancels,
          lambda answer: answer.get("statusCode") == 200 and json.loads(answer["body"])["promoted"]["person"] == "bob"),
         ("api_who_is_going", "api.handler.lambda_handler", api_who_is_going, status(200)),
         ("button_press_bound", "iot.handler.lambda_handler", button_press_bound,
