@@ -209,19 +209,22 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
 
 def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Cancellation:
     """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
-    event_id, person = valid.event_id(event_id), valid.handle(person)
-    return signups.cancel_signup(event_id, person, request_id=valid.request_id(request_id), now=clock.at(now),
-                                    fingerprint=rules.request("cancel", event_id, person))
+    return _cancel(event_id, person, request_id=request_id, now=now, tell=False)
 
 
 def cancel_signup_for(event_id: str, person: str, *, request_id: str | None = None,
                       now: datetime | None = None) -> Cancellation:
-    """An organizer cancels someone else's signup: the same cancel, then word left for that person (one more
-    write; a person's own cancel writes nothing more, since they know)."""
-    cancellation = cancel_signup(event_id, person, request_id=request_id, now=now)
-    if not cancellation.replayed and cancellation.event is not None:
-        notices.put_change(cancellation.event, "cancelled", keys.utc(clock.at(now)), person, person=person)
-    return cancellation
+    """An organizer cancels someone else's signup: the same cancel, with word left for that person in its
+    transaction (a person's own cancel leaves none, since they know)."""
+    return _cancel(event_id, person, request_id=request_id, now=now, tell=True)
+
+
+def _cancel(event_id: str, person: str, *, request_id: str | None, now: datetime | None, tell: bool) -> Cancellation:
+    event_id, person = valid.event_id(event_id), valid.handle(person)
+    moment = clock.at(now)
+    word = notices.cancel_told(person, keys.utc(moment)) if tell else None
+    return signups.cancel_signup(event_id, person, request_id=valid.request_id(request_id), now=moment,
+                                 fingerprint=rules.request("cancel", event_id, person), also=word)
 
 
 def check_in(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Signup:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
@@ -78,14 +78,24 @@ def what_changed(event_name: str, old_image: dict[str, Any] | None, new_image: d
     return None
 
 
-@tx.faults_as_busy
-def put_change(event: Event, what: str, at: str, part: str = "", *, people: list[str] | None = None,
-               person: str | None = None) -> None:
+def change(event: Event, what: str, at: str, part: str = "", *, people: list[str] | None = None,
+           person: str | None = None) -> ChangeItem:
     """Word of an organizer's change, for the stream to carry to notify/ (`at`: keys.utc text)."""
-    ChangeItem(*keys.change(event.event_id, at, what, part), what=what, event_id=event.event_id, event_name=event.name,
-               starts_at=keys.utc(event.starts_at), timezone=event.timezone, location=event.location, at=at,
-               people=people, person=person,
-               expires=keys.from_utc(at) + timedelta(days=CHANGE_KEPT_DAYS)).save()
+    return ChangeItem(*keys.change(event.event_id, at, what, part), what=what, event_id=event.event_id,
+                      event_name=event.name, starts_at=keys.utc(event.starts_at), timezone=event.timezone,
+                      location=event.location, at=at, people=people, person=person,
+                      expires=keys.from_utc(at) + timedelta(days=CHANGE_KEPT_DAYS))
+
+
+def cancel_told(person: str, at: str) -> Callable[[Event], list[tx.Write]]:
+    """Word of an organizer's cancel of `person`'s signup, for the cancel's own transaction to write."""
+    return lambda event: [tx.put("change", change(event, "cancelled", at, person, person=person))]
+
+
+@tx.faults_as_busy
+def put_change(event: Event, what: str, at: str, part: str = "", *, people: list[str] | None = None) -> None:
+    """A change left on its own, after the change it tells of (an event moved or deleted)."""
+    change(event, what, at, part, people=people).save()
 
 
 @tx.faults_as_busy

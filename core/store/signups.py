@@ -248,7 +248,8 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
 
 
 def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str | None, now: datetime,
-                      fingerprint: str | None, note: dict[str, Any] | None) -> Cancellation:
+                      fingerprint: str | None, note: dict[str, Any] | None,
+                      also: Callable[[Event], list[tx.Write]] | None) -> Cancellation:
     """cancel_signup on a hot event. The usual case - going, no guests, on the person's own block, nobody
     waiting - is one transaction with nothing read first; a refusal hands back the signup or the block, and then
     the blocks and the head of the line are read and the seat goes to the head (from as many blocks as its party
@@ -257,6 +258,8 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
     home = keys.home_block(person, count)
     seen: dict[str, Any] = {}
     leftover = {"seats": False}
+    # The usual hot cancel reads nothing; writes made from the event need it read (its name, time and place).
+    event = events.read(event_id).value() if also is not None else None
 
     def read_line() -> None:
         seen["blocks"] = events.blocks(event_id)
@@ -307,10 +310,12 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
                 leftover["seats"] = head is not None and (plan is None or (
                     after > 0 and max(int(block.waiting) for block in blocks) > 1))
                 writes = [delete, *promotion, *_block_writes(event_id, blocks, seats, going, -1 if plan else 0)]
+        if also is not None:
+            writes += also(event)  # type: ignore[arg-type]
         # Refused: the line or the blocks moved (EventNotFound when there are none), so they are read again.
         replayed = _commit_cancel(writes, mine, promoted, guess=guess, seen=seen, reread=read_line,
                                   request_id=request_id, fingerprint=fingerprint, note=note, now=now)
-        return replayed or Cancellation(mine, promoted)
+        return replayed or Cancellation(mine, promoted, event=event)
 
     return _fill_after(tx.with_retries(attempt), leftover["seats"], event_id, now)
 
@@ -460,15 +465,17 @@ def _promoted_value(head: SignupItem) -> Signup:
 
 @tx.faults_as_busy
 def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime,
-                  fingerprint: str | None = None, note: dict[str, Any] | None = None) -> Cancellation:
+                  fingerprint: str | None = None, note: dict[str, Any] | None = None,
+                  also: Callable[[Event], list[tx.Write]] | None = None) -> Cancellation:
     """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat: one
     query (the event and the head of the line) and one transaction. The signup is not read first: the delete
     assumes the usual case - going, no guests - as its condition, and when that is wrong the refusal hands the
-    signup back and the cancel goes on from it."""
+    signup back and the cancel goes on from it. `also`: more writes for the same transaction, made from the
+    event (an organizer's word to the person), so they land exactly when the cancel does."""
     blocks = keys.seat_blocks(event_id)
     if blocks is not None:
         return _cancel_on_blocks(event_id, person, blocks, request_id=request_id, now=now, fingerprint=fingerprint,
-                                 note=note)
+                                 note=note, also=also)
     pk, sk = keys.signup(event_id, person)
     # Seats can stay free behind a head of the line too big for them; then the line is re-checked.
     leftover = {"seats": False}
@@ -510,6 +517,8 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             still = (EventItem.waitlisted == 0) if head is None else (EventItem.tickets == int(event.tickets))
             writes = [delete, tx.update("event", _event_key(event_id),
                                         [EventItem.going.add(-1), EventItem.seats_left.add(freed)], still)]
+        if also is not None:
+            writes += also(event.value())
         replayed = _commit_cancel(writes, mine, promoted, guess=guess, seen=seen, reread=None,
                                   request_id=request_id, fingerprint=fingerprint, note=note, now=now)
         return replayed or Cancellation(mine, promoted, event=event.value())

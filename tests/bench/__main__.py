@@ -51,9 +51,9 @@ CALLS = [
     # it back when that is wrong. The answer names whose signup went and what it held, not its other fields.
     ("api_cancel_with_promotion", "cancel with promotion, API", 2, 2,
      "one query (event + head of the line) + one transaction"),
-    # An organizer cancelling someone else's signup leaves that person word of it (issue 17): one more write.
-    ("api_organizer_cancels", "  the same by an organizer, for someone else", None, 3,
-     "the same query and transaction + the change item the notifier tells them from"),
+    # An organizer cancelling someone else's signup leaves that person word of it (issue 17), in the same transaction.
+    ("api_organizer_cancels", "  the same by an organizer, for someone else", None, 2,
+     "the same query + one transaction holding the change item the notifier tells them from"),
     # The button adds the read of its own binding (whose person, which event).
     ("button_cancel_with_promotion", "  the same by button, after reading its binding", None, 3,
      "binding read + one query (event + head of the line) + one transaction"),

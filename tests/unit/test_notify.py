@@ -257,5 +257,21 @@ def test_each_action_that_concerns_someone_reaches_notify_and_nothing_else_does(
     assert [n.what for n in services.list_notices("bob")] == ["cancelled", "moved"]  # no longer signed up
 
 
+def test_an_organizers_cancel_on_a_hot_event_is_told_too(table, topic, pinned_clock):
+    # A hot event's own cancel reads nothing first; the word to the person needs the event's name, so it reads it.
+    read = stream_batches(_table_client())
+    gig = services.create_event(name="Gig", starts_at="2026-12-05T20:00", timezone="Europe/Oslo", capacity=2,
+                                seat_blocks=2).event_id
+    for person in ("ann", "cy", "bob"):
+        services.sign_up(gig, person)
+    read()
+    cancelled = services.cancel_signup_for(gig, "ann")
+    assert cancelled.promoted.person == "bob"
+    lambda_handler(read(), Context())
+    assert [n.what for n in services.list_notices("ann")] == ["cancelled"]
+    assert "Gig" in services.list_notices("ann")[0].text
+    assert [n.what for n in services.list_notices("bob")] == ["promoted"]
+
+
 def _table_client():
     return boto3.client("dynamodb", region_name="us-east-1")
