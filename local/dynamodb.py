@@ -1,6 +1,8 @@
-"""Local stack: the DynamoDB endpoint core talks to - moto's server on loopback, one request at a time, kept on disk."""
+"""Local stack: the DynamoDB endpoint core talks to - moto's server on loopback, one request at a time, kept on disk,
+in a process of its own (`python -m local.dynamodb`, which the stack starts) beside the stack's."""
 from __future__ import annotations
 
+import argparse
 import base64
 import copy
 import fcntl
@@ -8,6 +10,10 @@ import io
 import json
 import logging
 import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +33,7 @@ from local import moto_shortcuts
 from local.tables import create_table
 
 HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger(__name__)
 
 # Operations that cannot change data. Anything else - including operations this list does not know -
@@ -146,18 +153,20 @@ def _binary(value: object) -> str:
 
 
 class MotoServer:
-    """moto's WSGI app behind SerializedApp, served by werkzeug on loopback; binds on construction."""
+    """moto's WSGI app behind SerializedApp, served by werkzeug on loopback; binds on construction, or serves
+    the listening socket `fd` it is handed (DynamoDBProcess binds it)."""
 
-    def __init__(self, port: int = 0, *, shortcuts: bool = True):
+    def __init__(self, port: int = 0, *, fd: int | None = None, shortcuts: bool = True):
         roll_back_items_not_tables()
         if shortcuts:
             moto_shortcuts.install()
         self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
-        try:
-            self._server = make_server(HOST, port, self.app, threaded=True, request_handler=_QuietRequestHandler)
-        except OSError as err:
-            raise OSError(err.errno, f"cannot listen on {HOST}:{port} for DynamoDB ({err.strerror})") from None
-        self.port = self._server.server_port
+        # werkzeug exits the process when it cannot bind: bind here, where the error can be told in one line.
+        listening = _listen(port) if fd is None else socket.socket(fileno=fd)
+        self._server = make_server(HOST, 0, self.app, threaded=True, request_handler=_QuietRequestHandler,
+                                   fd=listening.fileno())
+        listening.close()  # werkzeug serves a duplicate of it
+        self.port = self._server.port
         self.url = f"http://{HOST}:{self.port}"
         self._thread: threading.Thread | None = None
 
@@ -180,14 +189,13 @@ class MotoServer:
 
 
 class DynamoDBEndpoint:
-    """The stack's DynamoDB component: the table from template.yaml on a MotoServer, kept on disk.
+    """The table from template.yaml on a MotoServer, kept on disk (what DynamoDBProcess runs).
 
     Persistence: whenever a write happened, the table's items are snapshotted to the data folder, at most
-    every `snapshot_every` seconds, and once more on stop; start-up loads the last snapshot. A kill -9
-    therefore loses at most the writes of the last `snapshot_every` seconds plus one snapshot's write time.
+    every `snapshot_every` seconds, and once more on stop; start-up loads the last snapshot. A kill -9 of this
+    process therefore loses at most the writes of the last `snapshot_every` seconds plus one snapshot's write
+    time (a kill -9 of the stack alone loses nothing: this process sees its stdin end and stops as usual).
     """
-
-    name = "dynamodb"
 
     def __init__(self, server: MotoServer, *, data_dir: Path, table_name: str, region: str,
                  snapshot_every: float = 0.5):
@@ -234,12 +242,6 @@ class DynamoDBEndpoint:
                 os.close(self._data_dir_lock)
                 self._data_dir_lock = None
 
-    def ready(self) -> bool:
-        return self._restored
-
-    def describe(self) -> str:
-        return f"DynamoDB (moto)   {self.server.url}   table {self.table_name}, data in {self.data_dir}/"
-
     def save(self, *, final: bool = False) -> bool:
         """Writes a snapshot if anything changed since the last one; True if it wrote."""
         with self._save_lock:
@@ -274,6 +276,17 @@ class DynamoDBEndpoint:
         account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
         return dynamodb_backends[account][self.region].tables.get(self.table_name)
 
+    def forget_iterator(self, iterator: str) -> None:
+        """Drops a stream shard iterator the poller has used, and the records below it (forget_records)."""
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
+        with self.server.app.lock:  # moto is not thread-safe: its state changes only between two requests
+            used = dynamodbstreams_backends[account][self.region].shard_iterators.pop(iterator, None)
+            table = self._table()
+            if used is not None and table is not None and table.stream_shard is not None:
+                forget_records(table.stream_shard, int(used.sequence_number))
+
     def _claim_data_dir(self) -> None:
         # Two stacks snapshotting into one folder would overwrite each other's data.
         fd = os.open(self.data_dir / "stack.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -283,6 +296,134 @@ class DynamoDBEndpoint:
             os.close(fd)
             raise RuntimeError(f"another local stack is using {self.data_dir}/") from None
         self._data_dir_lock = fd
+
+
+def forget_records(shard: Any, before: int) -> None:
+    """Drops a moto stream shard's records below sequence number `before`, which moto would otherwise keep for
+    ever (every write's old and new image): moto numbers records by their place in its list, so its starting
+    number moves up by as many as are dropped and the numbers still read go on unchanged."""
+    dropped = max(0, min(before - shard.starting_sequence_number, len(shard.items)))
+    if dropped:
+        del shard.items[:dropped]
+        shard.starting_sequence_number += dropped
+
+
+def _listen(port: int) -> socket.socket:
+    try:
+        return socket.create_server((HOST, port))
+    except OSError as err:
+        raise OSError(err.errno, f"cannot listen on {HOST}:{port} for DynamoDB ({err.strerror})") from None
+
+
+class DynamoDBProcess:
+    """The stack's DynamoDB component: a DynamoDBEndpoint in a process of its own, so that moto's work runs on
+    another core than the gateway's and the functions' (one interpreter ran both on one core, sign-ups bound by
+    its CPU). The stack binds the socket on construction - core learns the URL before anything starts - and
+    hands it over. The process says "ready" (or "error ...") on its stdout and takes one command a line on its
+    stdin; the end of its stdin (the stack gone, even by kill -9) stops it as "stop" does, after a last snapshot."""
+
+    name = "dynamodb"
+    shortcuts = True  # local/moto_shortcuts.py in the process; tests/bench/stock_local.py runs without
+
+    def __init__(self, port: int, *, data_dir: Path):
+        self._socket: socket.socket | None = _listen(port)
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://{HOST}:{self.port}"
+        self.data_dir = Path(data_dir).absolute()
+        self._process: subprocess.Popen[str] | None = None
+        self._ready = False
+        self._commands = threading.Lock()  # the stream poller's thread and stop() write to one pipe
+
+    def start(self) -> None:
+        assert self._socket is not None, "a DynamoDBProcess starts once"
+        fd = self._socket.fileno()
+        # The process reads the table's name and region from the environment, as core does (core.config).
+        command = [sys.executable, "-m", "local.dynamodb", "--fd", str(fd), "--data-dir", str(self.data_dir)]
+        if not self.shortcuts:
+            command.append("--as-it-comes")
+        self._process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True, pass_fds=(fd,))
+        self._socket.close()  # the process serves it now
+        self._socket = None
+        said = self._process.stdout.readline().strip()  # type: ignore[union-attr]
+        if said != "ready":
+            self._process.wait(10)
+            raise RuntimeError(said.removeprefix("error ") if said.startswith("error ")
+                               else f"the DynamoDB process exited with {self._process.returncode}")
+        self._ready = True
+
+    def stop(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        if self._process is None:
+            return
+        self._ready = False
+        self._command("stop")
+        try:
+            code = self._process.wait(20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            code = self._process.wait()
+        self._process.stdout.close()  # type: ignore[union-attr]
+        if code != 0:
+            raise RuntimeError(f"the DynamoDB process exited with {code}; its last writes may not be on disk")
+
+    def ready(self) -> bool:
+        return self._ready and self._process is not None and self._process.poll() is None
+
+    def describe(self) -> str:
+        from core.config import settings  # imported once the stack has pointed core at this endpoint
+
+        return f"DynamoDB (moto)   {self.url}   table {settings.table_name}, data in {self.data_dir}/"
+
+    def forget_iterator(self, iterator: str) -> None:
+        """DynamoDBEndpoint.forget_iterator, in the process."""
+        self._command(f"forget {iterator}")
+
+    def _command(self, line: str) -> None:
+        with self._commands:
+            try:
+                self._process.stdin.write(line + "\n")  # type: ignore[union-attr]
+                self._process.stdin.flush()  # type: ignore[union-attr]
+            except (BrokenPipeError, ValueError):  # gone already (or stopping): nothing left to tell it
+                pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The process DynamoDBProcess starts."""
+    parser = argparse.ArgumentParser(prog="python -m local.dynamodb",
+                                     description="The local stack's DynamoDB endpoint; python -m local starts it.")
+    parser.add_argument("--fd", type=int, required=True, help="the listening socket, bound by the stack")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--as-it-comes", action="store_true", help="moto without local/moto_shortcuts.py")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Ctrl-C reaches the whole process group: the stack stops this process itself, once its functions are done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # sent here directly: stop as cleanly
+    os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")  # its own client never reaches AWS
+    from core.config import settings  # the table and region core uses, from the stack's environment
+
+    endpoint = DynamoDBEndpoint(MotoServer(fd=args.fd, shortcuts=not args.as_it_comes), data_dir=args.data_dir,
+                                table_name=settings.table_name, region=settings.region)
+    try:
+        try:
+            endpoint.start()
+        except (OSError, RuntimeError, ValueError) as err:
+            print(f"error {err}", flush=True)
+            return 1
+        print("ready", flush=True)
+        for line in sys.stdin:
+            command, _, argument = line.rstrip("\n").partition(" ")
+            if command == "forget":
+                endpoint.forget_iterator(argument)
+            elif command == "stop":
+                break
+    finally:
+        endpoint.stop()
+    return 0
 
 
 # --- transactions ---------------------------------------------------------------------------------
@@ -382,3 +523,7 @@ def _value_for_boto3(value: dict[str, Any]) -> dict[str, Any]:
     if kind == "L":
         return {kind: [_value_for_boto3(one) for one in inner]}
     return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,8 +4,9 @@ moto answers a DynamoDB read by walking botocore's output model member by member
 runs a Query by sorting every item of the table and testing each against the key condition; both grow with the
 table and hold SerializedApp's lock meanwhile. Here:
 
-- `answer_as_json`: the data-plane operations' results are written by a walker over the same output model that
-  knows the one shape that dominates (AttributeValue); anything it does not expect goes to moto's serializer.
+- `answer_as_json`: the data-plane operations' results, and the table stream's records (every write's images,
+  which local/streams.py reads), are written by a walker over the same output model that knows the one shape
+  that dominates (AttributeValue); anything it does not expect goes to moto's serializer.
 - `query_partitions`: a Query on the table or a local index reads one partition, kept sorted in moto's own
   order between writes, cut to the key condition, the ExclusiveStartKey and Limit + 1 by bisection, and hands
   that slice to moto's own Query, which then filters, projects, pages and counts as it always does.
@@ -21,19 +22,23 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from moto.core.serialize import JSONSerializer
+from moto.core.responses import ActionResult
+from moto.core.serialize import JSONSerializer, TimestampSerializer
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import GlobalSecondaryIndex, Table
 from moto.dynamodb.responses import DynamoResult
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 # Operations whose output holds items: where moto's generic serializer spends its time.
 JSON_OPERATIONS = frozenset({
     "BatchGetItem", "BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "TransactGetItems",
-    "TransactWriteItems", "UpdateItem",
+    "TransactWriteItems", "UpdateItem", "GetRecords",
 })
 
 _moto_execute_result = DynamoResult.execute_result
 _moto_query = Table.query
+_moto_get_records = DynamoDBStreamsHandler.get_records
+_timestamps = TimestampSerializer(JSONSerializer.DEFAULT_TIMESTAMP_FORMAT)  # moto's own, for the same text
 
 
 class _Unexpected(Exception):
@@ -83,7 +88,11 @@ def _value(value: Any, shape: Any) -> Any:
         return value
     if kind == "blob":
         return _base64(value)
-    raise _Unexpected  # timestamps and the rest: not in these operations' outputs
+    if kind == "timestamp":
+        written: dict[str, Any] = {}
+        _timestamps.serialize(written, value, shape, "at")
+        return written["at"]
+    raise _Unexpected  # the rest: not in these operations' outputs
 
 
 def _list_item(item: Any, shape: Any) -> Any:
@@ -130,6 +139,16 @@ def _base64(value: str | bytes) -> str:
     if isinstance(value, str):
         value = value.encode("utf-8")
     return base64.b64encode(value).strip().decode("utf-8")
+
+
+class _StreamRecords(ActionResult):
+    """GetRecords' answer (moto's plain ActionResult), written by the walker as the table's answers are."""
+
+    execute_result = _execute_result
+
+
+def _get_records(self: DynamoDBStreamsHandler) -> ActionResult:
+    return _StreamRecords(_moto_get_records(self).result)
 
 
 # --- queries ---------------------------------------------------------------------------------------
@@ -265,11 +284,13 @@ _moto_sorted = Table.sorted_items
 def install() -> None:
     """Installs both shortcuts in this process (idempotent)."""
     DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
+    DynamoDBStreamsHandler.get_records = _get_records  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     """Puts moto back as it came (the benchmark's stock side and the tests' reference answers)."""
     DynamoResult.execute_result = _moto_execute_result  # type: ignore[method-assign]
+    DynamoDBStreamsHandler.get_records = _moto_get_records  # type: ignore[method-assign]
     Table.query = _moto_query  # type: ignore[method-assign]
     forget()

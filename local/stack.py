@@ -29,7 +29,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from local import streams
 from local.authorizer import Authorizer, signing_key
-from local.dynamodb import DynamoDBEndpoint, MotoServer
+from local.dynamodb import DynamoDBProcess
 from local.gateway import Gateway, LambdaFunction
 
 log = logging.getLogger(__name__)
@@ -194,20 +194,20 @@ def build_stack(settings: StackSettings) -> Stack:
     # Open mode among them (TURNOUT_AUTH=off) unless asked otherwise: the README's curl quick start works
     # without a token, and local/__main__.py says so loudly.
     use_local_defaults()
-    server = MotoServer(settings.dynamodb_port)
+    dynamodb = DynamoDBProcess(settings.dynamodb_port, data_dir=settings.data_dir)
     # core reads its configuration once, at import: the endpoint must be in the environment first.
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.url
-    streams.use_local_sns(server.url, os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"], os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID))
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.url
+    streams.use_local_sns(dynamodb.url, os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"],
+                          os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID))
     from core.config import settings as core_settings
 
-    if core_settings.dynamodb_endpoint != server.url:
+    if core_settings.dynamodb_endpoint != dynamodb.url:
         raise RuntimeError("core was imported before the local stack set AWS_ENDPOINT_URL_DYNAMODB")
     authorizer = None
     if not core_settings.auth_open:
         authorizer = Authorizer(signing_key(settings.data_dir), public_reads=core_settings.public_reads)
     stack = Stack()
-    stack.add(DynamoDBEndpoint(server, data_dir=settings.data_dir, table_name=core_settings.table_name,
-                               region=core_settings.region))
+    stack.add(dynamodb)
     gateway = Gateway(
         port=settings.http_port,
         api=LambdaFunction.from_template("ApiFunction", "api.handler.lambda_handler"),
@@ -224,6 +224,6 @@ def build_stack(settings: StackSettings) -> Stack:
             continue
         stack.add(importlib.import_module(module).build_component(settings))
     # The table's stream to the notify function, after the broker it publishes button notices through.
-    stack.add(streams.build_component(server, region=core_settings.region, table_name=core_settings.table_name,
+    stack.add(streams.build_component(dynamodb, region=core_settings.region, table_name=core_settings.table_name,
                                       data_dir=settings.data_dir))
     return stack

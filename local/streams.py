@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import boto3
-from moto.core import DEFAULT_ACCOUNT_ID
 
+from local.dynamodb import DynamoDBProcess
 from local.gateway import LambdaFunction
 from local.tables import load_template
 
@@ -126,7 +126,7 @@ class StreamPoller:
             wanted = [each for each in records if any(matches(p, each) for p in self.patterns)]
             if wanted:
                 self.deliver(wanted)
-            if not answer["Records"]:
+            if len(answer["Records"]) < self.batch_size:  # a full batch: more may wait already
                 self._stopping.wait(self.poll_seconds)
         self._polling = False
 
@@ -170,16 +170,6 @@ class StreamPoller:
 NOTICE_TOPIC = "turnout-notices"
 
 
-def forget_records(shard: Any, before: int) -> None:
-    """Drops a moto stream shard's records below sequence number `before`, which moto would otherwise keep for
-    ever (every write's old and new image): moto numbers records by their place in its list, so its starting
-    number moves up by as many as are dropped and the numbers still read go on unchanged."""
-    dropped = max(0, min(before - shard.starting_sequence_number, len(shard.items)))
-    if dropped:
-        del shard.items[:dropped]
-        shard.starting_sequence_number += dropped
-
-
 def use_local_sns(endpoint: str, region: str, account: str) -> None:
     """Points every SNS client at the embedded moto server and names the notice topic start() creates there; called
     before core is imported, since core reads its configuration once."""
@@ -187,25 +177,14 @@ def use_local_sns(endpoint: str, region: str, account: str) -> None:
     os.environ["TURNOUT_NOTICE_TOPIC_ARN"] = f"arn:aws:sns:{region}:{account}:{NOTICE_TOPIC}"
 
 
-def build_component(server: Any, *, region: str, table_name: str, data_dir: Path) -> StreamPoller:
+def build_component(dynamodb: DynamoDBProcess, *, region: str, table_name: str, data_dir: Path) -> StreamPoller:
     """What local/stack.py adds after the broker: the notice topic on moto; the broker, once started, is the
     buttons' publisher for notices as for click results (core.buttons)."""
 
     def prepare() -> None:
-        boto3.client("sns", endpoint_url=server.url, region_name=region, aws_access_key_id="local",
+        boto3.client("sns", endpoint_url=dynamodb.url, region_name=region, aws_access_key_id="local",
                      aws_secret_access_key="local").create_topic(Name=NOTICE_TOPIC)
 
-    def forget(iterator: str) -> None:
-        from moto.dynamodb.models import dynamodb_backends
-        from moto.dynamodbstreams.models import dynamodbstreams_backends
-
-        account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
-        with server.app.lock:  # moto is not thread-safe: its state changes only between two requests
-            used = dynamodbstreams_backends[account][region].shard_iterators.pop(iterator, None)
-            shard = dynamodb_backends[account][region].tables[table_name].stream_shard
-            if used is not None and shard is not None:
-                forget_records(shard, int(used.sequence_number))
-
-    return StreamPoller(endpoint=server.url, region=region, table_name=table_name, data_dir=data_dir,
-                        function=LambdaFunction.from_template(FUNCTION, "notify.handler.lambda_handler"),
-                        on_start=prepare, forget=forget)
+    return StreamPoller(endpoint=dynamodb.url, region=region, table_name=table_name,
+                        data_dir=data_dir, function=LambdaFunction.from_template(FUNCTION, "notify.handler.lambda_handler"),
+                        on_start=prepare, forget=dynamodb.forget_iterator)

@@ -80,7 +80,7 @@ def _forget_stream(client) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from local.streams import forget_records
+    from local.dynamodb import forget_records
 
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.region].tables.get(settings.table_name)
     if table is not None and table.stream_shard is not None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import sys
 
 from local import __main__ as entry
-from local import moto_shortcuts
+from local.dynamodb import DynamoDBProcess
 
-moto_shortcuts.install = lambda: None  # type: ignore[assignment]
+DynamoDBProcess.shortcuts = False  # the DynamoDB process runs without them (--as-it-comes)
 
 if __name__ == "__main__":
     sys.exit(entry.main())

@@ -92,10 +92,18 @@ class LocalStack:
             pytest.fail(f"python -m local did not stop within {STOP_TIMEOUT_SECONDS} s of SIGTERM:\n{self.log()}")
 
     def kill(self) -> None:
-        """kill -9: no chance to save anything."""
+        """kill -9 of every process of the stack (the machine lost, say): no chance to save anything."""
         assert self.process is not None
+        for pid in self.children():
+            os.kill(pid, signal.SIGKILL)
         self.process.kill()
         self.process.wait()
+
+    def children(self) -> list[int]:
+        """The stack's own processes (its DynamoDB endpoint), from /proc."""
+        assert self.process is not None
+        listed = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in listed.read_text().split()] if listed.exists() else []
 
     def restart(self) -> int:
         code = self.stop()

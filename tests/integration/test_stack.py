@@ -65,6 +65,27 @@ def test_kill_9_loses_at_most_the_last_second_of_writes(stack):
             assert (answer.json()["going"], answer.json()["waitlisted"]) == (0, 0)
 
 
+def test_the_stack_killed_alone_leaves_its_dynamodb_to_save_everything_and_go(stack):
+    created = [stack.new_event(name=f"Orphan {n}")["event_id"] for n in range(5)]
+    (dynamodb,) = stack.children()
+    stack.process.kill()
+    stack.process.wait()
+    deadline = time.monotonic() + 10
+    while _running(dynamodb) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(dynamodb), "the DynamoDB process outlived the stack"
+    stack.start()
+    assert [stack.request("GET", f"/events/{event_id}").status for event_id in created] == [200] * 5
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"  # a zombie has exited; whoever adopted it may not reap it
+
+
 def _listening_sockets(pid: int) -> list[tuple[str, int]]:
     """(address, port) of every socket the process listens on, from /proc."""
     inodes = set()
@@ -97,7 +118,7 @@ def _address(hex_address: str, width: int) -> str:
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 def test_nothing_listens_beyond_loopback(stack):
-    listening = _listening_sockets(stack.process.pid)
+    listening = [each for pid in (stack.process.pid, *stack.children()) for each in _listening_sockets(pid)]
     ports = {port for _, port in listening}
     assert {stack.http_port, stack.dynamodb_port} <= ports  # the check below looks at the real sockets
     assert [(address, port) for address, port in listening if address not in ("127.0.0.1", "::1")] == []

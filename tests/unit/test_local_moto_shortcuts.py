@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 
 import boto3
 import pytest
@@ -135,6 +136,45 @@ def test_every_answer_is_the_same_as_moto_alone(stock):
     expected = _answers()
     moto_shortcuts.install()
     assert _answers() == expected
+
+
+def test_the_stream_records_are_the_same_as_moto_alone(filled, stock, monkeypatch):
+    # The same records read twice through one iterator (moto keeps it): once as moto writes them, once by the walker.
+    filled.update_item(TableName=TABLE, Key=KEY, UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    filled.delete_item(TableName=TABLE, Key={"pk": {"S": "EVENT#b"}, "sk": {"S": "LOOSE#1"}})
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    arn = filled.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    raw = streams.meta.events  # the answer's bytes, as the poller's botocore receives them
+
+    def read() -> tuple[bytes, dict]:
+        seen: list[bytes] = []
+        keep = lambda response_dict, **_: seen.append(response_dict["body"])  # noqa: E731
+        raw.register("before-parse.dynamodbstreams.GetRecords", keep)
+        try:
+            answer = streams.get_records(ShardIterator=iterator, Limit=200)
+        finally:
+            raw.unregister("before-parse.dynamodbstreams.GetRecords", keep)
+        answer.pop("ResponseMetadata")
+        answer.pop("NextShardIterator")  # a new one each time
+        body = json.loads(seen[0])
+        body.pop("NextShardIterator")
+        return body, answer
+
+    expected = read()
+    moto_shortcuts.install()
+
+    def moto_writes(*_):
+        raise AssertionError("moto's serializer wrote the records")
+
+    monkeypatch.setattr(moto_shortcuts, "_moto_execute_result", moto_writes)  # where the walker would hand over
+    got = read()
+    assert len(got[1]["Records"]) == len(ITEMS) + 2 and {r["eventName"] for r in got[1]["Records"]} == {
+        "INSERT", "MODIFY", "REMOVE"}
+    assert got[1] == expected[1]
+    assert got[0] == expected[0]
 
 
 def test_sorted_partitions_kept_between_writes_are_forgotten_by_a_write(filled, stock):
