@@ -34,7 +34,7 @@ from local.tables import create_table
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
-log = logging.getLogger(__name__)
+log = logging.getLogger("local.dynamodb")  # one name, imported or run as `python -m local.dynamodb`
 
 # Operations that cannot change data. Anything else - including operations this list does not know -
 # counts as a write, which at worst costs one snapshot too many.
