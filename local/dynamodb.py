@@ -273,16 +273,14 @@ class DynamoDBEndpoint:
 
     def _table(self) -> Any:
         # moto files tables by account and region; fake credentials map to its default account.
-        account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
-        return dynamodb_backends[account][self.region].tables.get(self.table_name)
+        return dynamodb_backends[moto_account()][self.region].tables.get(self.table_name)
 
     def forget_iterator(self, iterator: str) -> None:
         """Drops a stream shard iterator the poller has used, and the records below it (forget_records)."""
         from moto.dynamodbstreams.models import dynamodbstreams_backends
 
-        account = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
         with self.server.app.lock:  # moto is not thread-safe: its state changes only between two requests
-            used = dynamodbstreams_backends[account][self.region].shard_iterators.pop(iterator, None)
+            used = dynamodbstreams_backends[moto_account()][self.region].shard_iterators.pop(iterator, None)
             table = self._table()
             if used is not None and table is not None and table.stream_shard is not None:
                 forget_records(table.stream_shard, int(used.sequence_number))
@@ -296,6 +294,11 @@ class DynamoDBEndpoint:
             os.close(fd)
             raise RuntimeError(f"another local stack is using {self.data_dir}/") from None
         self._data_dir_lock = fd
+
+
+def moto_account() -> str:
+    """The account moto keeps its resources under, as moto itself chooses it."""
+    return os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
 
 
 def forget_records(shard: Any, before: int) -> None:

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from moto.core import DEFAULT_ACCOUNT_ID
 
 from local import streams
 from local.authorizer import Authorizer, signing_key
-from local.dynamodb import DynamoDBProcess
+from local.dynamodb import DynamoDBProcess, moto_account
 from local.gateway import Gateway, LambdaFunction
 
 log = logging.getLogger(__name__)
@@ -198,7 +197,7 @@ def build_stack(settings: StackSettings) -> Stack:
     # core reads its configuration once, at import: the endpoint must be in the environment first.
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.url
     streams.use_local_sns(dynamodb.url, os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"],
-                          os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID))
+                          moto_account())
     from core.config import settings as core_settings
 
     if core_settings.dynamodb_endpoint != dynamodb.url:

@@ -10,18 +10,20 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import boto3
 
-from local.dynamodb import DynamoDBProcess
 from local.gateway import LambdaFunction
 from local.tables import load_template
+
+if TYPE_CHECKING:
+    from local.dynamodb import DynamoDBProcess
 
 log = logging.getLogger(__name__)
 
 FUNCTION = "NotifyFunction"
-# How often the stream is read when it was empty. Lambda polls a shard about four times a second; a tenth of a
+# How long the poller waits after a read that was not a full batch. Lambda polls a shard about four times a second; a tenth of a
 # second keeps a promotion's notice well under a second behind its change, for one cheap call to moto each time.
 POLL_SECONDS = 0.1
 

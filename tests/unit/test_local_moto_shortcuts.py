@@ -149,7 +149,7 @@ def test_the_stream_records_are_the_same_as_moto_alone(filled, stock, monkeypatc
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     raw = streams.meta.events  # the answer's bytes, as the poller's botocore receives them
 
-    def read() -> tuple[bytes, dict]:
+    def read() -> tuple[dict, dict]:  # (the body as sent, as botocore parsed it)
         seen: list[bytes] = []
         keep = lambda response_dict, **_: seen.append(response_dict["body"])  # noqa: E731
         raw.register("before-parse.dynamodbstreams.GetRecords", keep)
