@@ -64,8 +64,8 @@ def api_sign_up(clients: dict):
         body = json.loads(base64.b64decode(event["body"]) if event.get("isBase64Encoded") else event["body"])
         now = datetime.now(UTC)
         moment = _stamp(now)
-        dynamodb._make_api_call("TransactWriteItems", {"TransactItems": [
-            _signup_put(event_id, person, moment, "api", body.get("name")), _take_seat(event_id, moment)]})
+        dynamodb.transact_write_items(TransactItems=[
+            _signup_put(event_id, person, moment, "api", body.get("name")), _take_seat(event_id, moment)])
         signup = {"event_id": event_id, "person": person, "name": body.get("name"), "guests": 0, "status": "going",
                   "position": None, "source": "api", "signed_up_at": now, "checked_in_at": None}
         return {"statusCode": 201, "headers": {"content-type": "application/json"}, "body": _dumps(signup),
@@ -79,7 +79,7 @@ def api_who_is_going(clients: dict):
 
     def handle(event: dict, context: object) -> dict:
         event_id = event["rawPath"].split("/")[2]
-        page = dynamodb._make_api_call("Query", _names_query(event_id, 51))
+        page = dynamodb.query(**_names_query(event_id, 51))
         signups, counts = [], {}
         for item in page["Items"]:
             if item["kind"]["S"] == "event":
@@ -100,14 +100,14 @@ def button_press_bound(clients: dict):
 
     def handle(event: dict, context: object) -> dict:
         serial, click_id = event["serialNumber"], event["clickId"]
-        device = dynamodb._make_api_call("GetItem", {"TableName": TABLE, "ConsistentRead": True, "Key": {
-            "pk": {"S": f"DEVICE#{serial}"}, "sk": {"S": "DEVICE"}}})["Item"]
+        device = dynamodb.get_item(TableName=TABLE, ConsistentRead=True, Key={
+            "pk": {"S": f"DEVICE#{serial}"}, "sk": {"S": "DEVICE"}})["Item"]
         person, event_id = device["person"]["S"], device["event_id"]["S"]
         now = datetime.now(UTC)
         moment = _stamp(now)
         outcome = _dumps({"kind": "sign_up", "created": True, "signup": {
             "event_id": event_id, "person": person, "status": "going", "signed_up_at": moment}})
-        dynamodb._make_api_call("TransactWriteItems", {"TransactItems": [
+        dynamodb.transact_write_items(TransactItems=[
             _signup_put(event_id, person, moment, "iot", None),
             _take_seat(event_id, moment),
             {"Put": {"TableName": TABLE, "ConditionExpression": "attribute_not_exists(#pk)",
@@ -115,12 +115,11 @@ def button_press_bound(clients: dict):
                      "Item": {"pk": {"S": f"REQUEST#iot:{serial}:click:{click_id}"}, "sk": {"S": "REQUEST"},
                               "kind": {"S": "request"}, "outcome": {"S": outcome},
                               "expires_at_epoch": {"N": str(int((now + timedelta(days=2)).timestamp()))}}}},
-        ]})
+        ])
         result = {"serial": serial, "click": event["clickType"], "click_id": click_id, "outcome": "signed_up",
                   "event_id": event_id, "event_name": device["event_name"]["S"],
                   "starts_at": device["event_starts_at"]["S"], "status": "going", "position": None}
-        iot_data._make_api_call("Publish", {"topic": f"iotbutton/{serial}/result", "qos": 1,
-                                            "payload": orjson.dumps(result)})
+        iot_data.publish(topic=f"iotbutton/{serial}/result", qos=1, payload=orjson.dumps(result))
         return result
 
     return handle
@@ -132,13 +131,12 @@ def voice_who_is_going(clients: dict):
     def handle(envelope: dict, context: object) -> dict:
         wanted = envelope["request"]["intent"]["slots"]["event"]["value"].lower()
         now = _stamp(datetime.now(UTC))
-        events = dynamodb._make_api_call("Query", {
-            "TableName": TABLE, "IndexName": "by_start", "Limit": 20,
-            "KeyConditionExpression": "#pk = :pk AND #start >= :from",
-            "ExpressionAttributeNames": {"#pk": "gsi1pk", "#start": "gsi1sk"},
-            "ExpressionAttributeValues": {":pk": {"S": "EVENTS"}, ":from": {"S": now[:10]}}})["Items"]
+        events = dynamodb.query(
+            TableName=TABLE, IndexName="by_start", Limit=20, KeyConditionExpression="#pk = :pk AND #start >= :from",
+            ExpressionAttributeNames={"#pk": "gsi1pk", "#start": "gsi1sk"},
+            ExpressionAttributeValues={":pk": {"S": "EVENTS"}, ":from": {"S": now[:10]}})["Items"]
         chosen = next((e for e in events if e["name"]["S"].lower() in wanted), events[0])
-        page = dynamodb._make_api_call("Query", _names_query(chosen["event_id"]["S"], 4))["Items"]
+        page = dynamodb.query(**_names_query(chosen["event_id"]["S"], 4))["Items"]
         names = [item["person"]["S"].title() for item in page if item["kind"]["S"] == "signup"]
         # by_start holds no counts: they come from the event item, which the names page reaches.
         waiting = next(int(item["waitlisted"]["N"]) for item in page if item["kind"]["S"] == "event")
@@ -146,8 +144,7 @@ def voice_who_is_going(clients: dict):
                   f"{waiting} more {'is' if waiting == 1 else 'are'} on the waitlist.</speak>")
         # Whether a linked person has notices to hear first: the Alexa user's link, read once per request.
         user = envelope["context"]["System"]["user"]["userId"]
-        dynamodb._make_api_call("GetItem", {"TableName": TABLE, "ConsistentRead": True,
-                                            "Key": {"pk": {"S": f"ALEXA#{user}"}, "sk": {"S": "LINK"}}})
+        dynamodb.get_item(TableName=TABLE, ConsistentRead=True, Key={"pk": {"S": f"ALEXA#{user}"}, "sk": {"S": "LINK"}})
         return {"version": "1.0", "sessionAttributes": {}, "userAgent": "least",
                 "response": {"outputSpeech": {"type": "SSML", "ssml": speech}, "shouldEndSession": True}}
 
