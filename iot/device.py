@@ -14,10 +14,12 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from awscrt import io, mqtt
 from awscrt.exceptions import AwsCrtError
@@ -120,22 +122,12 @@ def press(target: Target, serial: str, click_type: str, *, timeout: float = DEFA
             answer.update(message)
             answered.set()
 
-    connection = _connect_until(target, deadline, on_result, wait_for_broker)
-    try:
-        subscribed, _ = connection.subscribe(f"iotbutton/{serial}/result", mqtt.QoS.AT_LEAST_ONCE)
-        subscribed.result(_left(deadline))
+    with _subscribed(target, f"iotbutton/{serial}/result", deadline, on_result, wait_for_broker) as connection:
         payload = json.dumps({"serialNumber": serial, "clickType": click_type, "clickId": click_id})
         connection.publish(f"iotbutton/{serial}", payload, mqtt.QoS.AT_LEAST_ONCE)
         if not answered.wait(_left(deadline)):
             raise NoAnswer(f"no answer on iotbutton/{serial}/result within {timeout:g} s")
         return answer
-    except TimeoutError:
-        raise NoAnswer(f"the broker at {target.host}:{target.port} did not acknowledge in time") from None
-    finally:
-        try:
-            connection.disconnect().result(2)
-        except Exception:
-            pass  # the answer (or its absence) is what matters; the broker drops the link either way
 
 
 def listen(target: Target, serial: str, on_notice: Callable[[dict[str, Any]], None], *, count: int | None = None,
@@ -162,19 +154,27 @@ def listen(target: Target, serial: str, on_notice: Callable[[dict[str, Any]], No
             if count is not None and arrived >= count:
                 heard.set()
 
-    connection = _connect_until(target, deadline, on_message, wait_for_broker=False)
-    try:
-        subscribed, _ = connection.subscribe(f"iotbutton/{serial}/notice", mqtt.QoS.AT_LEAST_ONCE)
-        subscribed.result(_left(deadline))
+    with _subscribed(target, f"iotbutton/{serial}/notice", deadline, on_message, wait_for_broker=False):
         heard.wait(_left(deadline))
         return arrived
+
+
+@contextmanager
+def _subscribed(target: Target, topic: str, deadline: float, on_message: Callable[..., None],
+                wait_for_broker: bool) -> Iterator[mqtt.Connection]:
+    """A connection subscribed to `topic` (QoS 1) for the block, disconnected after it."""
+    connection = _connect_until(target, deadline, on_message, wait_for_broker)
+    try:
+        subscribed, _ = connection.subscribe(topic, mqtt.QoS.AT_LEAST_ONCE)
+        subscribed.result(_left(deadline))
+        yield connection
     except TimeoutError:
         raise NoAnswer(f"the broker at {target.host}:{target.port} did not acknowledge in time") from None
     finally:
         try:
             connection.disconnect().result(2)
         except Exception:
-            pass
+            pass  # what was heard (or not) is what matters; the broker drops the link either way
 
 
 def _connect_until(target: Target, deadline: float, on_message: Callable[..., None],
