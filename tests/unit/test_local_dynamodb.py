@@ -5,13 +5,14 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
 from moto.core.base_backend import BackendDict
 
 import local.dynamodb
-from local.dynamodb import DynamoDBEndpoint, MotoServer, SerializedApp
+from local.dynamodb import DynamoDBEndpoint, MotoServer, SerializedApp, forget_records
 
 TABLE = "turnout"
 REGION = "us-east-1"
@@ -303,3 +304,13 @@ def test_a_transaction_naming_one_item_twice_is_refused_and_changes_nothing(endp
             {"Delete": {"TableName": TABLE, "Key": _key("kept")}},
         ])
     assert client.get_item(TableName=TABLE, Key=_key("kept"))["Item"]["n"]["N"] == "1"
+
+
+def test_records_read_are_dropped_and_the_numbers_still_to_read_stay_the_same():
+    shard = SimpleNamespace(starting_sequence_number=100, items=list("abcde"))
+    forget_records(shard, 103)
+    assert (shard.starting_sequence_number, shard.items) == (103, ["d", "e"])
+    forget_records(shard, 90)  # nothing below what is kept
+    assert (shard.starting_sequence_number, shard.items) == (103, ["d", "e"])
+    forget_records(shard, 200)  # never past what there is
+    assert (shard.starting_sequence_number, shard.items) == (105, [])

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from types import SimpleNamespace
 
 from local import streams
-from local.dynamodb import forget_records
 
 
 def test_a_get_records_record_becomes_the_record_lambda_delivers():
@@ -24,13 +22,3 @@ def test_filter_patterns_match_values_nested_objects_and_existence():
     assert not streams.matches(pattern, {**record, "eventName": "INSERT"})
     assert not streams.matches(pattern, {"eventName": "MODIFY", "dynamodb": {"NewImage": {"kind": {"S": "change"},
                                                                                           "person": {"S": "x"}}}})
-
-
-def test_records_read_are_dropped_and_the_numbers_still_to_read_stay_the_same():
-    shard = SimpleNamespace(starting_sequence_number=100, items=list("abcde"))
-    forget_records(shard, 103)
-    assert (shard.starting_sequence_number, shard.items) == (103, ["d", "e"])
-    forget_records(shard, 90)  # nothing below what is kept
-    assert (shard.starting_sequence_number, shard.items) == (103, ["d", "e"])
-    forget_records(shard, 200)  # never past what there is
-    assert (shard.starting_sequence_number, shard.items) == (105, [])
