@@ -1,4 +1,4 @@
-"""The local stack's stream poller: Lambda's record shape, its filter syntax, and moto's records dropped once read."""
+"""The local stack's stream poller: Lambda's record shape and its filter syntax."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
