@@ -1,4 +1,5 @@
-"""The local DynamoDB endpoint: one request at a time inside moto, and data kept on disk across restarts."""
+"""The local DynamoDB endpoint: one request at a time inside moto, data kept on disk across restarts, and stream
+records forgotten once read."""
 from __future__ import annotations
 
 import json
