@@ -149,8 +149,9 @@ def _field_schema(spec: Field) -> dict:
         schema = {"type": "string", "maxLength": 40, "examples": ["2026-12-04T07:00:00+01:00"],
                   "description": "ISO 8601; a time without an offset is read in the event's own time zone."}
     elif spec.kind == "timezone":
-        schema = {"type": "string", "pattern": _anchored(validation.ZONE_NAME.pattern), "default": "UTC",
-                  "description": "An IANA time zone such as Europe/Oslo."}
+        schema = {"type": "string", "pattern": _anchored(validation.ZONE_NAME.pattern),
+                  "description": "An IANA time zone such as Europe/Oslo. Left out when creating an event: the fixed "
+                                 "zone of the offset starts_at is written with (Etc/GMT-1 for +01:00), or UTC."}
     elif spec.kind == "capacity":
         schema = {"type": "integer", "minimum": 1, "maximum": validation.CAPACITY_MAX,
                   "description": "People including guests, written as a whole number (12, not 12.0); null is unlimited."}

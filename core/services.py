@@ -53,15 +53,16 @@ def _new_event_id() -> str:
 # --- events -------------------------------------------------------------------------------------
 
 
-def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timezone: str = "UTC",
+def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timezone: str | None = None,
                  location: str | None = None, description: str | None = None, capacity: int | None = None,
                  signups_close_at: str | None = None, seat_blocks: int | None = None,
                  now: datetime | None = None) -> Event:
     """starts_at / ends_at / signups_close_at are ISO 8601 text (no offset = the event's own time zone); sign-ups
     close at the start unless signups_close_at says otherwise. seat_blocks: for an event expecting a crowd, its
     seats split over that many items so sign-ups do not take turns on one (docs/SCALING.md); its capacity then
-    stays as created. Raises InvalidInput."""
-    tz = valid.timezone(timezone)
+    stays as created. Without a timezone the event takes the one its starts_at is written in (a fixed offset, or
+    UTC). Raises InvalidInput."""
+    tz = valid.timezone(timezone) if timezone is not None else valid.zone_of_offset(starts_at)
     start = valid.instant(starts_at, "starts_at", tz)
     end = valid.instant(ends_at, "ends_at", tz) if ends_at is not None else None
     valid.event_times(start, end)

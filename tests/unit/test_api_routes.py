@@ -63,6 +63,16 @@ def test_create_event_keeps_every_optional_field(table):
     assert event["capacity"] is None and event["spots_left"] is None
 
 
+def test_an_event_created_without_a_zone_keeps_its_start_offset_or_says_to_give_one(table):
+    answer = call("POST", "/events", {"name": "Board games", "starts_at": "2030-12-06T19:00:00+01:00"})
+    assert answer.status == 201, answer.text
+    assert (answer.json["timezone"], answer.json["starts_at"]) == ("Etc/GMT-1", "2030-12-06T19:00:00+01:00")
+    refused = call("POST", "/events", {"name": "Chai", "starts_at": "2030-12-06T19:00:00+05:30"})
+    assert refused.status == 400
+    assert (refused.json["error"]["code"], refused.json["error"]["field"]) == ("InvalidInput", "timezone")
+    assert [event["name"] for event in call("GET", "/events").json["events"]] == ["Board games"]
+
+
 def test_list_events_pages_soonest_first_with_a_cursor(table):
     for day in (3, 1, 2):
         new_event(name=f"Day {day}", starts_at=f"2030-12-0{day}T10:00:00")

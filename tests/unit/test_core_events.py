@@ -29,6 +29,28 @@ def test_offset_times_are_shown_in_the_event_zone(table):
     assert event.starts_at.isoformat() == "2026-12-04T07:00:00+01:00"
 
 
+@pytest.mark.parametrize("starts_at, zone, shown", [
+    ("2026-12-04T19:00:00+01:00", "Etc/GMT-1", "2026-12-04T19:00:00+01:00"),
+    ("2026-12-04T19:00:00-05:00", "Etc/GMT+5", "2026-12-04T19:00:00-05:00"),
+    ("2026-12-04T19:00:00Z", "UTC", "2026-12-04T19:00:00+00:00"),
+    ("2026-12-04T19:00", "UTC", "2026-12-04T19:00:00+00:00"),
+])
+def test_an_event_without_a_zone_keeps_the_offset_its_start_is_written_in(table, starts_at, zone, shown):
+    event = services.create_event(name="Board games", starts_at=starts_at, ends_at=starts_at[:11] + "22:00", now=NOW)
+    assert (event.timezone, event.starts_at.isoformat()) == (zone, shown)
+    assert event.ends_at.utcoffset() == event.starts_at.utcoffset()  # a time without an offset is read in that zone
+    assert services.get_event(event.event_id) == event
+
+
+def test_an_offset_no_fixed_zone_names_asks_for_the_zone(table):
+    with pytest.raises(errors.InvalidInput) as refused:
+        services.create_event(name="Chai", starts_at="2026-12-04T19:00:00+05:30", now=NOW)
+    assert refused.value.field == "timezone" and "+05:30" in str(refused.value)
+    assert services.list_events(now=NOW).items == []  # nothing was stored
+    event = services.create_event(name="Chai", starts_at="2026-12-04T19:00:00+05:30", timezone="Asia/Kolkata", now=NOW)
+    assert event.starts_at.isoformat() == "2026-12-04T19:00:00+05:30"
+
+
 @pytest.mark.parametrize(
     "fields, field",
     [
