@@ -87,19 +87,18 @@ def timezone(value: object) -> str:
 def zone_of_offset(value: object) -> str:
     """The time zone of an event created without one: the fixed-offset IANA zone of the offset its start is written
     with (Etc/GMT-1 for +01:00: those names keep POSIX's inverted sign), and UTC for a time without an offset. An
-    offset of minutes, which no IANA name fixes, asks for the zone. Text that is not a time is left to instant()."""
+    offset of minutes, which no IANA name fixes, asks for the zone."""
     try:
-        offset = datetime.fromisoformat(value).utcoffset() if isinstance(value, str) and len(value) <= 40 else None
-    except ValueError:
-        offset = None
+        written = datetime.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "UTC"  # not a time at all: instant() says so
+    offset = written.utcoffset()
     if not offset:
         return "UTC"
     hours, minutes = divmod(offset, timedelta(hours=1))
     if minutes or not -12 <= hours <= 14:
-        written = abs(offset) // timedelta(minutes=1)
-        sign = "-" if offset < timedelta(0) else "+"
-        raise InvalidInput(f"starts_at is written at {sign}{written // 60:02d}:{written % 60:02d}, an offset no fixed "
-                           "time zone names: give the event's timezone, such as 'Asia/Kolkata'.", "timezone")
+        raise InvalidInput(f"starts_at is written at {written.tzname()}, an offset no fixed time zone names: give the "
+                           "event's timezone, such as 'Asia/Kolkata'.", "timezone")
     return f"Etc/GMT{-hours:+d}"
 
 

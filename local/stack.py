@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-
 from local import streams
 from local.authorizer import Authorizer, signing_key
 from local.dynamodb import DynamoDBProcess, moto_account

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FUNCTION = "NotifyFunction"
-# How long the poller waits after a read that was not a full batch. Lambda polls a shard about four times a second; a tenth of a
-# second keeps a promotion's notice well under a second behind its change, for one cheap call to moto each time.
+# How long the poller waits after a read that was not a full batch. Lambda polls a shard about four times a
+# second; a tenth of a second keeps a promotion's notice well under a second behind its change, for one cheap
+# call to moto each time.
 POLL_SECONDS = 0.1
 
 

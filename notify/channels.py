@@ -38,8 +38,7 @@ def send(notice: Notice, recipient: Recipient) -> list[str]:
     """Sends the notice on every channel the person has; the channels it went to. Raises what a transport raises,
     so the record is retried (the notice is marked sent only after this returns)."""
     person, sent = recipient.person, []
-    # Buttons first: a publish to IoT is quick, while SNS takes tens of milliseconds, so a button lights up
-    # without waiting for email and SMS.
+    # Buttons first, so a button is told without waiting behind the SNS publish for email and SMS.
     for serial in recipient.serials:
         buttons.publish(topic(serial), orjson.dumps(message(notice, serial)))
         sent.append(f"button:{serial}")
