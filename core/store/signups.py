@@ -178,8 +178,8 @@ def _block_writes(event_id: str, blocks: list[SeatBlockItem], seats: dict[int, i
         if waiting:
             actions.append(SeatBlockItem.waiting.add(waiting))
         if actions:
-            as_read = (SeatBlockItem.seats_left == int(block.seats_left)) & (SeatBlockItem.waiting == int(block.waiting))
-            writes.append(tx.update(f"block{k}", _block(event_id, k), actions, as_read))
+            unmoved = (SeatBlockItem.seats_left == int(block.seats_left)) & (SeatBlockItem.waiting == int(block.waiting))
+            writes.append(tx.update(f"block{k}", _block(event_id, k), actions, unmoved))
     return writes
 
 
@@ -278,7 +278,7 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0)
                                & (SignupItem.block == home), want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), SignupItem.status_order == mine_item.status_order)  # type: ignore[union-attr]
+            delete = tx.delete("signup", SignupItem(pk, sk), as_read(mine_item))  # type: ignore[arg-type]
         if mine.status == "waitlisted" and "blocks" not in seen:
             read_line()
         promoted: Signup | None = None
@@ -358,7 +358,7 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
             return None
         grows = party - rules.seats(before)
         writes = [tx.update("signup", SignupItem(*keys.signup(event_id, person)), [SignupItem.guests.set(guests)],
-                            (SignupItem.status_order == mine.status_order) & (SignupItem.guests == before),
+                            as_read(mine),
                             want_old=True)]
         if count is not None:
             # A hot event: a going party grows into its own block's free seats; a waiting one must fit the event.
@@ -448,13 +448,24 @@ def _event_and_head(event_id: str) -> tuple[EventItem, SignupItem | None]:
     return found[0], head
 
 
+def as_read(item: SignupItem):
+    """The condition under every write that moved seats by what a signup held: the signup exactly as it was read -
+    its place (status and when), its party and its seat block. When any of them changed meanwhile the write is
+    refused, and its seats are counted again from a fresh read; never from the party as it was."""
+    held = SignupItem.block == int(item.block) if item.block is not None else SignupItem.block.does_not_exist()
+    return (SignupItem.status_order == item.status_order) & (SignupItem.guests == int(item.guests)) & held
+
+
 def _promotion(event_id: str, head: SignupItem, now: datetime, block: int | None = None) -> tx.Write:
     """block: on a hot event, the seat block the promoted party holds its seats on."""
-    actions = [SignupItem.status.set("going"), SignupItem.status_order.set(keys.going_order(now, head.person))]
+    # Never before the signup itself: a retried attempt's `now` may predate a signup made since it began, and the
+    # moment names the promotion's notice (core.store.notices), so each promotion of a person is told as its own.
+    went_at = max(keys.utc(now), head.signed_up_at)
+    actions = [SignupItem.status.set("going"), SignupItem.status_order.set(keys.going_order(went_at, head.person))]
     if block is not None:
         actions.append(SignupItem.block.set(block))
     return tx.update("promoted", SignupItem(*keys.signup(event_id, head.person)), actions,
-                     (SignupItem.status == "waitlisted") & (SignupItem.status_order == head.status_order))
+                     (SignupItem.status == "waitlisted") & as_read(head))
 
 
 def _promoted_value(head: SignupItem) -> Signup:
@@ -496,7 +507,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0),
                                want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), SignupItem.status_order == mine_item.status_order)  # type: ignore[union-attr]
+            delete = tx.delete("signup", SignupItem(pk, sk), as_read(mine_item))  # type: ignore[arg-type]
         promoted: Signup | None = None
         if mine.status == "waitlisted":
             writes = [delete, tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]

@@ -1,0 +1,185 @@
+"""The concurrent model test's runner: every write that touches an event's seats, raced by many threads through
+core against the local stack's DynamoDB endpoint, and the data's promises checked after each round.
+
+    python -m tests.interleavings --endpoint http://127.0.0.1:PORT [--rounds N] [--seed S]
+
+tests/integration/test_interleavings.py runs a few rounds in `make test`; `make interleavings` runs many against a
+stack of its own. Core reads its endpoint at import, so this runs in a process of its own (never inside pytest's,
+whose unit tests hold moto in-process). Exit 0: every promise held; 1: the broken ones are printed."""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+PEOPLE = [f"p{n}" for n in range(5)]
+THREADS = 8
+STEPS = 8  # operations per thread per round
+WRITES = ("sign_up", "sign_up", "resize", "resize", "cancel", "cancel", "organizer_cancel", "check_in",
+          "capacity", "move")
+
+
+@dataclass
+class Round:
+    event_id: str
+    capacity: int
+    blocks: int | None
+    # What each sign-up answered: (person, signed_up_at) -> the status it was created with.
+    created: dict[tuple[str, str], str] = field(default_factory=dict)
+    unexpected: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _write(kind: str, chosen: Round, person: str, rng: random.Random, services, errors) -> None:
+    """One write as an edge would make it; every typed refusal is an answer, anything else is a failure."""
+    try:
+        if kind in ("sign_up", "resize"):
+            guests = rng.choice([0, 1, 2, 3])
+            outcome = services.sign_up(chosen.event_id, person, guests=guests if kind == "resize" else None)
+            if outcome.created:
+                with chosen.lock:
+                    chosen.created[(person, outcome.signup.signed_up_at.isoformat())] = outcome.signup.status
+        elif kind == "cancel":
+            services.cancel_signup(chosen.event_id, person)
+        elif kind == "organizer_cancel":
+            services.cancel_signup_for(chosen.event_id, person)
+        elif kind == "check_in":
+            services.check_in(chosen.event_id, person)
+        elif kind == "capacity" and chosen.blocks is None:
+            services.update_event(chosen.event_id, {"capacity": max(1, chosen.capacity + rng.choice([-2, -1, 1, 2]))})
+        elif kind == "move":
+            # Within the check-in window, so check-ins keep racing the rest.
+            later = datetime.now(timezone.utc) + timedelta(minutes=rng.randint(40, 80))
+            services.update_event(chosen.event_id, {"starts_at": later.isoformat(), "location": f"Hut {rng.randint(1, 9)}"})
+    except (errors.NotSignedUp, errors.NotGoing, errors.NoRoomToGrow, errors.CapacityBelowTaken, errors.Busy,
+            errors.InvalidInput, errors.EventFull):
+        pass
+    except Exception as exc:  # noqa: BLE001 - the runner reports whatever escaped core's typed errors
+        with chosen.lock:
+            chosen.unexpected.append(f"{kind} {person}: {exc!r}")
+
+
+def _race(chosen: Round, seed: int, services, errors) -> None:
+    start = threading.Barrier(THREADS)
+
+    def worker(n: int) -> None:
+        rng = random.Random(seed * 1000 + n)
+        start.wait()
+        for _ in range(STEPS):
+            _write(rng.choice(WRITES), chosen, rng.choice(PEOPLE), rng, services, errors)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def broken_promises(chosen: Round, services, notice_wait: float) -> list[str]:
+    """What the data breaks once the round is quiet: seats, counts, one signup each, the line's order, the
+    freed seats given to the line, and each promotion told once."""
+    broken = list(chosen.unexpected)
+    event = services.get_event(chosen.event_id)
+    signups = services.list_signups(chosen.event_id, limit=100).signups
+    going = [s for s in signups if s.status == "going"]
+    line = [s for s in signups if s.status == "waitlisted"]
+    held = sum(1 + s.guests for s in going)
+    capacity = event.capacity
+    if event.seats_taken != held:
+        broken.append(f"seats taken {event.seats_taken}, going parties hold {held}")
+    if capacity is not None and held > capacity:
+        broken.append(f"{held} seats held on an event of {capacity}")
+    if capacity is not None and event.spots_left != capacity - held:
+        broken.append(f"spots left {event.spots_left}, capacity {capacity} less {held} held")
+    if (event.going, event.waitlisted) != (len(going), len(line)):
+        broken.append(f"counts {event.going}/{event.waitlisted}, lists {len(going)}/{len(line)}")
+    persons = [s.person for s in signups]
+    if len(persons) != len(set(persons)):
+        broken.append(f"more than one signup: {sorted(p for p, n in Counter(persons).items() if n > 1)}")
+    if [s.signed_up_at for s in line] != sorted(s.signed_up_at for s in line):
+        broken.append(f"the line is not in arrival order: {[s.person for s in line]}")
+    if [s.position for s in line] != list(range(1, len(line) + 1)):
+        broken.append(f"places in line {[s.position for s in line]}")
+    if line and capacity is not None and 1 + line[0].guests <= capacity - held:
+        broken.append(f"{capacity - held} seats free while {line[0].person} (party of {1 + line[0].guests}) waits")
+    # Told once: a signup that joined the line and now goes was promoted exactly once since it signed up.
+    promoted = {s.person: s for s in going if chosen.created.get((s.person, s.signed_up_at.isoformat())) == "waitlisted"}
+    stayed = [s for s in signups if chosen.created.get((s.person, s.signed_up_at.isoformat())) is not None
+              and s.person not in promoted]
+    deadline = time.monotonic() + notice_wait
+    while True:
+        told = {person: _promotions_told(services, chosen.event_id, person, signup.signed_up_at)
+                for person, signup in promoted.items()}
+        if all(n >= 1 for n in told.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for person, n in told.items():
+        if n != 1:
+            broken.append(f"{person} was promoted once and told {n} times")
+    for signup in stayed:
+        n = _promotions_told(services, chosen.event_id, signup.person, signup.signed_up_at)
+        if n:
+            broken.append(f"{signup.person} was never promoted and told {n} times")
+    return broken
+
+
+def _promotions_told(services, event_id: str, person: str, since: datetime) -> int:
+    return sum(1 for notice in services.list_notices(person, limit=100)
+               if notice.what == "promoted" and notice.event_id == event_id and notice.at >= since)
+
+
+def run(rounds: int, seed: int, notice_wait: float = 10.0, out=sys.stdout) -> int:
+    """Rounds alternate between an event with its seats on its own item and one with two seat blocks."""
+    from core import errors, services
+
+    failures = 0
+    for n in range(rounds):
+        rng = random.Random(seed + n)
+        blocks = 2 if n % 2 else None
+        capacity = rng.randint(3, 6)
+        starts = datetime.now(timezone.utc) + timedelta(hours=1)
+        event = services.create_event(name=f"Interleaving {seed}-{n}", starts_at=starts.isoformat(),
+                                      capacity=capacity, seat_blocks=blocks)
+        chosen = Round(event.event_id, capacity, blocks)
+        for person in PEOPLE:  # a full event with a line, so the first writes already move seats
+            _write("resize", chosen, person, rng, services, errors)
+        began = time.monotonic()
+        _race(chosen, seed + n, services, errors)
+        raced = time.monotonic() - began
+        broken = broken_promises(chosen, services, notice_wait)
+        kind = "seat blocks" if blocks else "one item"
+        if broken:
+            failures += 1
+            print(f"round {n} ({kind}, capacity {capacity}, seed {seed + n}): BROKEN", file=out)
+            for line in broken:
+                print(f"  - {line}", file=out)
+        else:
+            print(f"round {n} ({kind}, capacity {capacity}): every promise held (raced {raced:.1f} s, "
+                  f"checked {time.monotonic() - began - raced:.1f} s)", file=out)
+    print(f"{rounds - failures} of {rounds} rounds held every promise ({THREADS} threads x {STEPS} writes each)",
+          file=out)
+    return 1 if failures else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.interleavings", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoint", required=True, help="the local stack's DynamoDB endpoint, http://127.0.0.1:PORT")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    args = parser.parse_args()
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = args.endpoint  # core reads it once, at import (in run)
+    for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ.setdefault(name, value)
+    print(f"seed {args.seed}")
+    return run(args.rounds, args.seed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
