@@ -278,7 +278,7 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0)
                                & (SignupItem.block == home), want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), as_read(mine_item))  # type: ignore[arg-type]
+            delete = tx.delete("signup", SignupItem(pk, sk), as_read(mine_item), want_old=True)  # type: ignore[arg-type]
         if mine.status == "waitlisted" and "blocks" not in seen:
             read_line()
         promoted: Signup | None = None
@@ -313,7 +313,7 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
         if also is not None:
             writes += also(event)  # type: ignore[arg-type]
         # Refused: the line or the blocks moved (EventNotFound when there are none), so they are read again.
-        replayed = _commit_cancel(writes, mine, promoted, guess=guess, seen=seen, reread=read_line,
+        replayed = _commit_cancel(writes, mine, promoted, seen=seen, reread=read_line,
                                   request_id=request_id, fingerprint=fingerprint, note=note, now=now)
         return replayed or Cancellation(mine, promoted, event=event)
 
@@ -507,7 +507,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0),
                                want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), as_read(mine_item))  # type: ignore[arg-type]
+            delete = tx.delete("signup", SignupItem(pk, sk), as_read(mine_item), want_old=True)  # type: ignore[arg-type]
         promoted: Signup | None = None
         if mine.status == "waitlisted":
             writes = [delete, tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]
@@ -530,19 +530,19 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                                         [EventItem.going.add(-1), EventItem.seats_left.add(freed)], still)]
         if also is not None:
             writes += also(event.value())
-        replayed = _commit_cancel(writes, mine, promoted, guess=guess, seen=seen, reread=None,
+        replayed = _commit_cancel(writes, mine, promoted, seen=seen, reread=None,
                                   request_id=request_id, fingerprint=fingerprint, note=note, now=now)
         return replayed or Cancellation(mine, promoted, event=event.value())
 
     return _fill_after(tx.with_retries(attempt), leftover["seats"], event_id, now)
 
 
-def _commit_cancel(writes: list[tx.Write], mine: Cancelled, promoted: Signup | None, *, guess: bool,
+def _commit_cancel(writes: list[tx.Write], mine: Cancelled, promoted: Signup | None, *,
                    seen: dict[str, Any], reread: Callable[[], None] | None, request_id: str | None,
                    fingerprint: str | None, note: dict[str, Any] | None, now: datetime) -> Cancellation | None:
     """Commits a cancel's writes with its stored outcome: None when they went through, the stored answer when the
     request was made before. Any other refusal is tx.Retry, after noting the signup as the delete found it when
-    it was not the usual one (going, no guests), and after `reread`."""
+    it was not as assumed (the usual one, going with no guests, or as last read), and after `reread`."""
     outcome = lambda: {"kind": "cancel", "cancelled": mine._asdict(),  # noqa: E731
                        "promoted": requests.signup_json(promoted)}
     try:
@@ -551,11 +551,11 @@ def _commit_cancel(writes: list[tx.Write], mine: Cancelled, promoted: Signup | N
         replay = requests.replay(refused, "cancel", fingerprint)
         if replay is not None:
             return _replayed_cancellation(replay)
-        if guess and refused.failed("signup"):
+        if refused.failed("signup"):
             old = refused.old("signup")
             if not isinstance(old, SignupItem):
                 raise errors.NotSignedUp(mine.event_id, mine.person) from None
-            seen["mine"] = old  # not the usual case: go on from the signup as it is
+            seen["mine"] = old  # not the usual case, or changed since it was read: go on from it as it is
         if reread is not None:
             reread()
         raise tx.Retry() from None
