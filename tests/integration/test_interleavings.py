@@ -4,6 +4,7 @@ promotions any of them makes), many threads on one event, plain and seat-block a
 DynamoDB endpoint - the data's promises checked after every round (tests/interleavings.py says which)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -13,14 +14,15 @@ from tests.integration.conftest import REPO
 
 pytestmark = pytest.mark.integration
 
-ROUNDS = 8  # make test; `make interleavings` runs many more
+# make test runs a few rounds; `make interleavings` (ROUNDS=200 by default) runs it long.
+ROUNDS = int(os.environ.get("TURNOUT_INTERLEAVING_ROUNDS") or 8)
 
 
 def test_every_promise_holds_under_interleaved_writes(stack):
     ran = subprocess.run(
         [sys.executable, "-m", "tests.interleavings", "--endpoint", f"http://127.0.0.1:{stack.dynamodb_port}",
          "--rounds", str(ROUNDS)],
-        cwd=REPO, env=stack.environment(), capture_output=True, text=True, timeout=300,
+        cwd=REPO, env=stack.environment(), capture_output=True, text=True, timeout=300 + 30 * ROUNDS,
     )
     print(ran.stdout)
     assert ran.returncode == 0, ran.stdout + ran.stderr
