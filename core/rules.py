@@ -54,13 +54,15 @@ def seat_plan(free: dict[int, int], party: int, first: int) -> list[tuple[int, i
 
 
 def joins_the_line(seats_left: int, waiting: int, party: int) -> bool:
-    """A party waits when its seats are not free, or when anyone is waiting already: first come, first served."""
+    """A party waits when its seats are not free, or when anyone is waiting already, unless the line, once read,
+    holds nobody its free seats fit (fits): first come, first served."""
     return seats_left < party or waiting > 0
 
 
-def head_fits(head_guests: int, free: int) -> bool:
-    """The head of the line is promoted when its whole party fits; it is never skipped for a smaller one behind."""
-    return seats(head_guests) <= free
+def fits(guests: int, free: int) -> bool:
+    """Free seats go to the first in line whose whole party fits them: a bigger party ahead keeps its place in
+    line, and is seated once enough seats are free for all of it (as Meetup does)."""
+    return seats(guests) <= free
 
 
 def check_party_fits(capacity: int | None, party: int) -> None:

@@ -82,8 +82,8 @@ def _race(chosen: Round, seed: int, services, errors) -> None:
 
 
 def broken_promises(chosen: Round, services, notice_wait: float) -> list[str]:
-    """What the data breaks once the round is quiet: seats, counts, one signup each, the line's order, the
-    freed seats given to the line, and each promotion told once."""
+    """What the data breaks once the round is quiet: seats, counts, one signup each, the line's order, free seats
+    left to nobody while a party in line fits them, and each promotion told once."""
     broken = list(chosen.unexpected)
     event = services.get_event(chosen.event_id)
     signups = services.list_signups(chosen.event_id, limit=100).signups
@@ -106,8 +106,9 @@ def broken_promises(chosen: Round, services, notice_wait: float) -> list[str]:
         broken.append(f"the line is not in arrival order: {[s.person for s in line]}")
     if [s.position for s in line] != list(range(1, len(line) + 1)):
         broken.append(f"places in line {[s.position for s in line]}")
-    if line and capacity is not None and 1 + line[0].guests <= capacity - held:
-        broken.append(f"{capacity - held} seats free while {line[0].person} (party of {1 + line[0].guests}) waits")
+    fitting = [s for s in line if capacity is not None and 1 + s.guests <= capacity - held]
+    if fitting:
+        broken.append(f"{capacity - held} seats free while {fitting[0].person} (party of {1 + fitting[0].guests}) waits")
     # Told once: a signup that joined the line and now goes was promoted exactly once since it signed up.
     promoted = {s.person: s for s in going if chosen.created.get((s.person, s.signed_up_at.isoformat())) == "waitlisted"}
     stayed = [s for s in signups if chosen.created.get((s.person, s.signed_up_at.isoformat())) is not None

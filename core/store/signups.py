@@ -7,7 +7,7 @@ from typing import Any, Callable
 from pynamodb.exceptions import DoesNotExist
 
 from core import errors, keys, rules
-from core.store import events, requests
+from core.store import events, line, requests
 from core.store import transactions as tx
 from core.table import EventItem, SeatBlockItem, SignupItem, TurnoutItem, page_start, terms
 from core.values import Cancellation, Cancelled, CheckIn, Event, EventRef, Signup, SignupOutcome
@@ -67,16 +67,22 @@ def sign_up(
         event = known.get("event")
         waiting = int(event.waitlisted) if event else 0
         full = event is not None and rules.joins_the_line(int(event.seats_left), waiting, seats)
+        passed: list[SignupItem] = []
+        if full and waiting and rules.fits(guests, int(event.seats_left)):  # type: ignore[union-attr]
+            passed = _past_the_line(event_id, int(event.seats_left), waiting)  # type: ignore[union-attr]
+            full = passed is None
         if full and not waitlist:
             raise errors.EventFull(event_id)
         if full:
             status, order, position = "waitlisted", keys.waitlist_order(moment, person), waiting + 1
             actions = [EventItem.waitlisted.add(1), EventItem.tickets.add(1)]
             condition = _taking_signups(moment) & ((EventItem.seats_left < seats) | (EventItem.waitlisted > 0))
+            passed = []
         else:
+            # Seats for the party, and nobody waiting (or only the parties passed, each still too big for them).
             status, order, position = "going", keys.going_order(moment, person), None
             actions = [EventItem.going.add(1), EventItem.seats_left.add(-seats)]
-            condition = _taking_signups(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == 0)
+            condition = _taking_signups(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == waiting)
         if expect is not None:
             # What a button's binding remembers of its event must still be true, or the press answers stale news.
             condition &= ((EventItem.name == expect.name) & (EventItem.starts_at == keys.utc(expect.starts_at))
@@ -86,6 +92,7 @@ def sign_up(
         writes = [
             tx.put("signup", SignupItem.of(signup, order), SignupItem.pk.does_not_exist(), want_old=True),
             tx.update("event", _event_key(event_id), actions, condition, want_old=True),
+            *line.unchanged(event_id, passed or []),
         ]
         outcome = lambda: {"kind": "sign_up", "created": True, "signup": requests.signup_json(signup)}  # noqa: E731
         try:
@@ -97,6 +104,8 @@ def sign_up(
                                      note=replay.get("note"))
             if refused.failed("signup"):
                 return _already(refused, event_id, person, guests, resize, request_id, fingerprint, note, now)
+            if not refused.failed("event"):
+                raise tx.Retry() from None  # a party passed over changed: read the line again
             latest = refused.old("event")
             if not isinstance(latest, EventItem):
                 raise errors.EventNotFound(event_id) from None
@@ -111,10 +120,20 @@ def sign_up(
             known["event"] = latest
             raise tx.Retry() from None
         if status == "waitlisted":
-            signup = signup._replace(position=place_in_line(keys.event_partition(event_id), order))
+            signup = signup._replace(position=line.place_in_line(keys.event_partition(event_id), order))
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)
+
+
+def _past_the_line(event_id: str, free: int, waiting: int) -> list[SignupItem] | None:
+    """Seats are free while parties wait, each too big for them: a newcomer whose party fits may go past them.
+    The parties passed (the whole line, read now), or None when someone in line fits after all, or the line was
+    not read to its end - then the newcomer joins it."""
+    seating = line.first_to_fit(event_id, free, waiting)
+    if seating.party is None and seating.whole and len(seating.passed) == waiting:
+        return seating.passed
+    return None
 
 
 def _already(refused: tx.Refused, event_id: str, person: str, guests: int, resize: bool, request_id: str | None,
@@ -199,10 +218,14 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
         seen = known.get("blocks")
         waiting = max(int(block.waiting) for block in seen) if seen else 0
         plan: list[tuple[int, int]] | None = [(home, seats)]
+        passed: list[SignupItem] | None = []
         if seen is not None:
             rules.check_party_fits(int(seen[0].capacity) if seen[0].capacity is not None else None, seats)
             free = {int(block.block): int(block.seats_left) for block in seen}
-            plan = None if waiting else rules.seat_plan(free, seats, home)
+            plan = rules.seat_plan(free, seats, home)
+            if plan is not None and waiting:
+                passed = _past_the_line(event_id, sum(free.values()), waiting)
+                plan = plan if passed is not None else None
         terms_hold = SeatBlockItem.open_until > moment
         if expect is not None:
             terms_hold &= SeatBlockItem.terms == terms(expect)
@@ -219,8 +242,8 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
             status, order, position, held = "going", keys.going_order(moment, person), None, plan[0][0]
             block_writes = [tx.update(f"block{k}", _block(event_id, k),
                                       [SeatBlockItem.seats_left.add(-taken)] + ([SeatBlockItem.going.add(1)] if k == held else []),
-                                      terms_hold & (SeatBlockItem.seats_left >= taken) & (SeatBlockItem.waiting == 0),
-                                      want_old=True) for k, taken in plan]
+                                      terms_hold & (SeatBlockItem.seats_left >= taken) & (SeatBlockItem.waiting == waiting),
+                                      want_old=True) for k, taken in plan] + line.unchanged(event_id, passed or [])
         signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
                         source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
         writes = [tx.put("signup", SignupItem.of(signup, order, held), SignupItem.pk.does_not_exist(), want_old=True),
@@ -241,7 +264,7 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
                 raise errors.EventNotFound(event_id) from None
             raise tx.Retry() from None
         if status == "waitlisted":
-            signup = signup._replace(position=place_in_line(keys.event_partition(event_id), order))
+            signup = signup._replace(position=line.place_in_line(keys.event_partition(event_id), order))
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)
@@ -252,8 +275,8 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
                       also: Callable[[Event], list[tx.Write]] | None) -> Cancellation:
     """cancel_signup on a hot event. The usual case - going, no guests, on the person's own block, nobody
     waiting - is one transaction with nothing read first; a refusal hands back the signup or the block, and then
-    the blocks and the head of the line are read and the seat goes to the head (from as many blocks as its party
-    needs) in the same transaction, or stays free when nobody waits or the head does not fit."""
+    the blocks and the line are read and the seat goes to the first in line whose party fits (from as many blocks
+    as it needs) in the same transaction, or stays free when nobody waits or nobody's party fits."""
     pk, sk = keys.signup(event_id, person)
     home = keys.home_block(person, count)
     seen: dict[str, Any] = {}
@@ -265,7 +288,7 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
         seen["blocks"] = events.blocks(event_id)
         if not seen["blocks"]:
             raise errors.EventNotFound(event_id)
-        seen["head"] = _event_and_head(event_id)[1]
+        seen["head"] = line.event_and_head(event_id)[1]
 
     def attempt() -> Cancellation:
         mine_item: SignupItem | None = seen.get("mine")
@@ -278,7 +301,7 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0)
                                & (SignupItem.block == home), want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), as_read(mine_item), want_old=True)  # type: ignore[arg-type]
+            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)  # type: ignore[arg-type]
         if mine.status == "waitlisted" and "blocks" not in seen:
             read_line()
         promoted: Signup | None = None
@@ -296,19 +319,21 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
             else:
                 free[held] += freed
                 seats, going = {held: freed}, {held: -1}
-                plan = (rules.seat_plan(free, rules.seats(int(head.guests)), keys.home_block(head.person, count))
-                        if head is not None and head.person != person else None)
+                waiting = max(int(block.waiting) for block in blocks)
+                seating = line.first_to_fit(event_id, sum(free.values()), waiting, head=head, besides=person)
+                party = seating.party
+                plan = (rules.seat_plan(free, rules.seats(int(party.guests)), keys.home_block(party.person, count))
+                        if party is not None else None)
                 promotion: list[tx.Write] = []
                 if plan is not None:
                     for k, taken in plan:
                         seats[k] = seats.get(k, 0) - taken
                     going[plan[0][0]] = going.get(plan[0][0], 0) + 1
-                    promotion = [_promotion(event_id, head, now, block=plan[0][0])]  # type: ignore[arg-type]
-                    promoted = _promoted_value(head)  # type: ignore[arg-type]
-                # Seats still free after the head went in may fit whoever waits behind it.
-                after = sum(free.values()) - (rules.seats(int(head.guests)) if plan is not None else 0)  # type: ignore[union-attr]
-                leftover["seats"] = head is not None and (plan is None or (
-                    after > 0 and max(int(block.waiting) for block in blocks) > 1))
+                    promotion = line.promotion(event_id, seating, now, block=plan[0][0])
+                    promoted = line.promoted_value(party)  # type: ignore[arg-type]
+                # Seats still free after that party went in may fit whoever waits behind it.
+                after = sum(free.values()) - (rules.seats(int(party.guests)) if plan is not None else 0)  # type: ignore[union-attr]
+                leftover["seats"] = waiting > 0 and (plan is None or (after > 0 and waiting > 1))
                 writes = [delete, *promotion, *_block_writes(event_id, blocks, seats, going, -1 if plan else 0)]
         if also is not None:
             writes += also(event)  # type: ignore[arg-type]
@@ -321,23 +346,27 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
 
 
 def _fill_blocks(event_id: str, count: int, now: datetime) -> Signup | None:
-    """One promotion on a hot event: the head of the line, when its party fits the free seats of all blocks."""
-    _, head = _event_and_head(event_id)
+    """One promotion on a hot event: the first in line whose party fits the free seats of all blocks."""
+    _, head = line.event_and_head(event_id)
     if head is None:
         return None
     blocks = events.blocks(event_id)
     free = {int(block.block): int(block.seats_left) for block in blocks}
-    plan = rules.seat_plan(free, rules.seats(int(head.guests)), keys.home_block(head.person, count))
+    seating = line.first_to_fit(event_id, sum(free.values()), max(int(block.waiting) for block in blocks), head=head)
+    if seating.party is None:
+        return None
+    party = seating.party
+    plan = rules.seat_plan(free, rules.seats(int(party.guests)), keys.home_block(party.person, count))
     if plan is None:
         return None
     seats = {k: -taken for k, taken in plan}
-    writes = [_promotion(event_id, head, now, block=plan[0][0]),
+    writes = [*line.promotion(event_id, seating, now, block=plan[0][0]),
               *_block_writes(event_id, blocks, seats, {plan[0][0]: 1}, -1)]
     try:
         tx.commit(writes)
     except tx.Refused:
         raise tx.Retry() from None
-    return _promoted_value(head)
+    return line.promoted_value(party)
 
 
 @tx.faults_as_busy
@@ -358,7 +387,7 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
             return None
         grows = party - rules.seats(before)
         writes = [tx.update("signup", SignupItem(*keys.signup(event_id, person)), [SignupItem.guests.set(guests)],
-                            as_read(mine),
+                            line.as_read(mine),
                             want_old=True)]
         if count is not None:
             # A hot event: a going party grows into its own block's free seats; a waiting one must fit the event.
@@ -419,14 +448,7 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
 
 def _with_position(item: SignupItem) -> Signup:
     waiting = item.status == "waitlisted"
-    return item.value(place_in_line(item.pk, item.status_order) if waiting else None)
-
-
-@tx.faults_as_busy
-def place_in_line(partition: str, order: str) -> int:
-    """1-based place of a waitlisted signup (by its order key): one count over the line up to it."""
-    return TurnoutItem.by_status.count(partition, TurnoutItem.status_order.between(keys.WAITLIST_PREFIX, order),
-                                       consistent_read=True)
+    return item.value(line.place_in_line(item.pk, item.status_order) if waiting else None)
 
 
 @tx.faults_as_busy
@@ -438,48 +460,13 @@ def get_signup(event_id: str, person: str) -> Signup:
     return _with_position(item)
 
 
-def _event_and_head(event_id: str) -> tuple[EventItem, SignupItem | None]:
-    """One strongly consistent query: the event item, then the first waitlisted signup if any."""
-    found = list(TurnoutItem.by_status.query(keys.event_partition(event_id), TurnoutItem.status_order >= keys.EVENT_ORDER,
-                                             consistent_read=True, limit=2))
-    if not found or not isinstance(found[0], EventItem):
-        raise errors.EventNotFound(event_id)
-    head = found[1] if len(found) > 1 and isinstance(found[1], SignupItem) else None
-    return found[0], head
-
-
-def as_read(item: SignupItem):
-    """The condition under every write that moved seats by what a signup held: the signup exactly as it was read -
-    its place (status and when), its party and its seat block. When any of them changed meanwhile the write is
-    refused, and its seats are counted again from a fresh read; never from the party as it was."""
-    held = SignupItem.block == int(item.block) if item.block is not None else SignupItem.block.does_not_exist()
-    return (SignupItem.status_order == item.status_order) & (SignupItem.guests == int(item.guests)) & held
-
-
-def _promotion(event_id: str, head: SignupItem, now: datetime, block: int | None = None) -> tx.Write:
-    """block: on a hot event, the seat block the promoted party holds its seats on."""
-    # Never before the signup itself: a retried attempt's `now` may predate a signup made since it began, and the
-    # moment names the promotion's notice (core.store.notices), so each promotion of a person is told as its own.
-    went_at = max(keys.utc(now), head.signed_up_at)
-    actions = [SignupItem.status.set("going"), SignupItem.status_order.set(keys.going_order(went_at, head.person))]
-    if block is not None:
-        actions.append(SignupItem.block.set(block))
-    return tx.update("promoted", SignupItem(*keys.signup(event_id, head.person)), actions,
-                     (SignupItem.status == "waitlisted") & as_read(head))
-
-
-def _promoted_value(head: SignupItem) -> Signup:
-    return head.value()._replace(status="going", position=None)
-
-
-
-
 @tx.faults_as_busy
 def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: datetime,
                   fingerprint: str | None = None, note: dict[str, Any] | None = None,
                   also: Callable[[Event], list[tx.Write]] | None = None) -> Cancellation:
-    """Deletes the signup and, in the same transaction, promotes the head of the waitlist into the seat: one
-    query (the event and the head of the line) and one transaction. The signup is not read first: the delete
+    """Deletes the signup and, in the same transaction, promotes the first in line whose party fits the freed seats:
+    one query (the event and the head of the line) and one transaction when the head fits or nobody waits (more of
+    the line is read only when the head does not fit). The signup is not read first: the delete
     assumes the usual case - going, no guests - as its condition, and when that is wrong the refusal hands the
     signup back and the cancel goes on from it. `also`: more writes for the same transaction, made from the
     event (an organizer's word to the person), so they land exactly when the cancel does."""
@@ -488,14 +475,14 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
         return _cancel_on_blocks(event_id, person, blocks, request_id=request_id, now=now, fingerprint=fingerprint,
                                  note=note, also=also)
     pk, sk = keys.signup(event_id, person)
-    # Seats can stay free behind a head of the line too big for them; then the line is re-checked.
+    # Seats can stay free after a promotion, or while a changed party is counted again; then the line is re-checked.
     leftover = {"seats": False}
     seen: dict[str, SignupItem] = {}
 
     def attempt() -> Cancellation:
         mine_item = seen.get("mine")
         guess = mine_item is None
-        event, head = _event_and_head(event_id)
+        event, head = line.event_and_head(event_id)
         if guess and head is not None and head.person == person:
             guess, mine_item = False, head  # first in line: the query read the signup already
         # Until its delete's condition says otherwise, a cancel assumes the usual signup: going, no guests.
@@ -507,21 +494,24 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0),
                                want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), as_read(mine_item), want_old=True)  # type: ignore[arg-type]
+            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)  # type: ignore[arg-type]
         promoted: Signup | None = None
+        waiting = int(event.waitlisted)
+        seating = (line.first_to_fit(event_id, seats_left + freed, waiting, head=head) if mine.status == "going"
+                   else line.Seating(None, [], False))
         if mine.status == "waitlisted":
             writes = [delete, tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]
             leftover["seats"] = seats_left > 0
-        elif head is not None and rules.head_fits(int(head.guests), seats_left + freed):
-            need = rules.seats(int(head.guests))
-            writes = [delete, _promotion(event_id, head, now), tx.update(
+        elif seating.party is not None:
+            need = rules.seats(int(seating.party.guests))
+            writes = [delete, *line.promotion(event_id, seating, now), tx.update(
                 "event", _event_key(event_id),
                 [EventItem.waitlisted.add(-1), EventItem.seats_left.add(freed - need)],
                 (EventItem.waitlisted > 0) & (EventItem.seats_left >= need - freed),
             )]
-            promoted = _promoted_value(head)
-            # Seats still free after the head went in may fit whoever waits behind it.
-            leftover["seats"] = seats_left + freed > need and int(event.waitlisted) > 1
+            promoted = line.promoted_value(seating.party)
+            # Seats still free after that party went in may fit whoever waits behind it.
+            leftover["seats"] = seats_left + freed > need and waiting > 1
         else:
             leftover["seats"] = head is not None
             # Nobody takes the seat: valid only while the waitlist is exactly as it was read.
@@ -563,7 +553,7 @@ def _commit_cancel(writes: list[tx.Write], mine: Cancelled, promoted: Signup | N
 
 
 def _fill_after(cancellation: Cancellation, seats_left_over: bool, event_id: str, now: datetime) -> Cancellation:
-    """Seats a cancel freed that its own transaction could not give to the head of the line go to the line now."""
+    """Seats a cancel freed that its own transaction did not give to the line go to the line now."""
     if seats_left_over and not cancellation.replayed:
         filled = fill_from_waitlist(event_id, now)
         if filled and cancellation.promoted is None:
@@ -578,19 +568,21 @@ def _replayed_cancellation(outcome: dict[str, Any]) -> Cancellation:
 
 @tx.faults_as_busy
 def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
-    """Promotes waitlisted people in order for as long as the head fits in the free seats: one query (the event
-    and the head of the line) says whether it does, so nothing needs reading first."""
+    """Promotes waitlisted people in order for as long as anyone's party fits in the free seats (the first whose
+    party fits each time): one query (the event and the head of the line) says whether the head's does, and only
+    when it does not is more of the line read."""
     promoted: list[Signup] = []
     count = keys.seat_blocks(event_id)
 
     def attempt() -> Signup | None:
         if count is not None:
             return _fill_blocks(event_id, count, now)
-        event, head = _event_and_head(event_id)
-        if head is None or not rules.head_fits(int(head.guests), int(event.seats_left)):
+        event, head = line.event_and_head(event_id)
+        seating = line.first_to_fit(event_id, int(event.seats_left), int(event.waitlisted), head=head)
+        if seating.party is None:
             return None
-        need = rules.seats(int(head.guests))
-        writes = [_promotion(event_id, head, now), tx.update(
+        need = rules.seats(int(seating.party.guests))
+        writes = [*line.promotion(event_id, seating, now), tx.update(
             "event", _event_key(event_id),
             [EventItem.waitlisted.add(-1), EventItem.going.add(1), EventItem.seats_left.add(-need)],
             (EventItem.waitlisted > 0) & (EventItem.seats_left >= need),
@@ -599,7 +591,7 @@ def fill_from_waitlist(event_id: str, now: datetime) -> list[Signup]:
             tx.commit(writes)
         except tx.Refused:
             raise tx.Retry() from None
-        return _promoted_value(head)
+        return line.promoted_value(seating.party)
 
     while (signup := tx.with_retries(attempt)) is not None:
         promoted.append(signup)
@@ -667,7 +659,7 @@ def list_signups(
     # page that starts before the line needs no count at all.
     waiting = [item for item in page if item.status == "waitlisted"]
     starts_in_line = after is not None and after[0] >= keys.WAITLIST_PREFIX
-    place = place_in_line(pk, waiting[0].status_order) if waiting and starts_in_line else 1
+    place = line.place_in_line(pk, waiting[0].status_order) if waiting and starts_in_line else 1
     signups = []
     for item in page:
         if item.status == "waitlisted":

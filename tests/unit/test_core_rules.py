@@ -28,9 +28,9 @@ def test_a_party_waits_when_its_seats_are_not_free_or_anyone_waits_already(seats
     assert rules.joins_the_line(seats_left, waiting, party) is waits
 
 
-def test_the_head_of_the_line_is_promoted_only_when_its_whole_party_fits():
-    assert rules.head_fits(head_guests=1, free=2)
-    assert not rules.head_fits(head_guests=2, free=2)
+def test_a_party_in_line_is_seated_only_when_its_whole_party_fits():
+    assert rules.fits(guests=1, free=2)
+    assert not rules.fits(guests=2, free=2)
 
 
 def test_a_party_larger_than_the_event_is_refused_and_unlimited_takes_any():

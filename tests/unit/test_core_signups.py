@@ -92,15 +92,36 @@ def test_a_waiting_party_changes_in_place_and_is_promoted_once_it_fits(table):
     event = make(capacity=4)
     services.sign_up(event.event_id, "ann", guests=2, now=NOW)
     services.sign_up(event.event_id, "bob", guests=2, now=NOW)
-    services.sign_up(event.event_id, "cat", now=NOW)
-    bigger = services.sign_up(event.event_id, "cat", guests=1, now=NOW)
-    assert (bigger.signup.status, bigger.signup.position, bigger.signup.guests) == ("waitlisted", 2, 1)
+    services.sign_up(event.event_id, "cat", guests=1, now=NOW)
+    bigger = services.sign_up(event.event_id, "cat", guests=2, now=NOW)
+    assert (bigger.signup.status, bigger.signup.position, bigger.signup.guests) == ("waitlisted", 2, 2)
     with pytest.raises(errors.InvalidInput, match="a party of 5 cannot fit"):
         services.sign_up(event.event_id, "cat", guests=4, now=NOW)
-    smaller = services.sign_up(event.event_id, "bob", guests=0, now=NOW)  # now 1 seat: the free one
+    smaller = services.sign_up(event.event_id, "cat", guests=0, now=NOW)  # fits the free seat; bob's 3 do not
     assert (smaller.signup.status, smaller.signup.guests) == ("going", 0)
-    assert people(event) == [("ann", "going", None), ("bob", "going", None), ("cat", "waitlisted", 1)]
+    assert people(event) == [("ann", "going", None), ("cat", "going", None), ("bob", "waitlisted", 1)]
     assert seats(event) == (2, 4, 0, 1)
+
+
+def test_free_seats_go_to_the_first_in_line_who_fits_and_a_bigger_party_keeps_its_place(table):
+    event = make(capacity=3)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    services.sign_up(event.event_id, "bob", guests=1, now=NOW)
+    assert services.sign_up(event.event_id, "cat", guests=2, now=NOW).signup.status == "waitlisted"
+    assert services.sign_up(event.event_id, "dan", now=NOW).signup.position == 2
+    # One seat frees: cat's party of 3 does not fit it, dan behind her does.
+    assert services.cancel_signup(event.event_id, "ann", now=NOW).promoted.person == "dan"
+    assert people(event) == [("bob", "going", None), ("dan", "going", None), ("cat", "waitlisted", 1)]
+    # A newcomer who fits free seats that nobody waiting fits goes straight in, past cat.
+    services.cancel_signup(event.event_id, "dan", now=NOW)
+    eve = services.sign_up(event.event_id, "eve", now=NOW)
+    assert (eve.signup.status, seats(event)) == ("going", (2, 3, 0, 1))
+    # Two seats free are still too few for cat's party of 3; three are enough.
+    assert services.cancel_signup(event.event_id, "bob", now=NOW).promoted is None
+    assert services.cancel_signup(event.event_id, "eve", now=NOW).promoted.person == "cat"
+    services.sign_up(event.event_id, "fay", now=NOW)
+    assert people(event) == [("cat", "going", None), ("fay", "waitlisted", 1)]
+    assert seats(event) == (1, 3, 0, 1)
 
 
 def test_a_repeat_on_the_waitlist_keeps_its_place(table):
@@ -130,19 +151,6 @@ def test_guests_take_seats(table):
     assert result.promoted.person == "bob"
     assert people(event) == [("bob", "going", None), ("cat", "going", None)]
     assert services.get_event(event.event_id).spots_left == 0
-
-
-def test_the_head_of_the_line_is_never_skipped(table):
-    event = make(capacity=2)
-    services.sign_up(event.event_id, "ann", now=NOW)
-    services.sign_up(event.event_id, "bob", now=NOW)
-    services.sign_up(event.event_id, "cat", guests=1, now=NOW)
-    services.sign_up(event.event_id, "dan", now=NOW)
-    result = services.cancel_signup(event.event_id, "ann", now=NOW)
-    # One seat is free but Cat needs two: Dan waits behind Cat, nobody jumps the line.
-    assert result.promoted is None
-    assert services.sign_up(event.event_id, "eve", now=NOW).signup.status == "waitlisted"
-    assert people(event) == [("bob", "going", None), ("cat", "waitlisted", 1), ("dan", "waitlisted", 2), ("eve", "waitlisted", 3)]
 
 
 def test_cancel_promotes_the_first_in_line(table):

@@ -17,7 +17,8 @@ PEOPLE = st.sampled_from(["ann", "bob", "cat", "dan", "eve", "fay"])
 
 
 class SignupModel:
-    """What Turnout promises: seats by headcount, a strict first-come line, one signup per person."""
+    """What Turnout promises: seats by headcount, a first-come line whose free seats go to the first party that
+    fits (a bigger one ahead keeps its place), one signup per person."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -36,8 +37,8 @@ class SignupModel:
             return self.resize(person, guests)
         if 1 + guests > self.capacity:
             return "too_big"
-        if not self.line and self.seats_left() >= 1 + guests:
-            self.going[person] = guests
+        if self.first_to_fit() is None and self.seats_left() >= 1 + guests:
+            self.going[person] = guests  # nobody waiting fits the free seats: they go to the newcomer
             return "going"
         self.line.append((person, guests))
         return "waitlisted"
@@ -58,12 +59,15 @@ class SignupModel:
         self.promote()
         return "existing"
 
+    def first_to_fit(self) -> int | None:
+        return next((n for n, (_, guests) in enumerate(self.line) if 1 + guests <= self.seats_left()), None)
+
     def promote(self) -> str | None:
         promoted = None
-        while self.line and 1 + self.line[0][1] <= self.seats_left():
-            head, guests = self.line.pop(0)
-            self.going[head] = guests
-            promoted = promoted or head
+        while (n := self.first_to_fit()) is not None:
+            person, guests = self.line.pop(n)
+            self.going[person] = guests
+            promoted = promoted or person
         return promoted
 
     def guests_of(self, person: str) -> int:
