@@ -194,7 +194,9 @@ def event_calendar(params: dict, query: dict, body: dict, caller: Caller) -> dic
     return ics.response(services.get_event(params["event_id"]), params["origin"])
 
 
-@route("PATCH", "/events/{event_id}", access=ORGANIZER, summary="Change an event; null clears an optional field.",
+@route("PATCH", "/events/{event_id}", access=ORGANIZER,
+       summary="Change an event; null clears an optional field. A new timezone keeps the times not given with it at "
+               "the same wall-clock reading (19:00 stays 19:00), and people signed up are told when the start moves.",
        body=EVENT_CHANGES, raises=(errors.EventNotFound, errors.CapacityBelowTaken, errors.NotWithSeatBlocks),
        ok={200: ("Event", "The changed event.")})
 def update_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:

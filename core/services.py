@@ -110,8 +110,9 @@ def get_event(event_id: str) -> Event:
 
 
 def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -> Event:
-    """changes: any of the create_event fields (None clears an optional one). Raises InvalidInput,
-    EventNotFound, CapacityBelowTaken. Raising capacity promotes from the waitlist."""
+    """changes: any of the create_event fields (None clears an optional one). A new timezone keeps the wall-clock
+    times not given with it (19:00 in Oslo becomes 19:00 in London), and people are told when the start moves.
+    Raises InvalidInput, EventNotFound, CapacityBelowTaken. Raising capacity promotes from the waitlist."""
     valid.event_id(event_id)
     if not isinstance(changes, dict):
         raise errors.InvalidInput("The changes must be a JSON object.")
@@ -128,12 +129,18 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
     def apply(before: Event) -> Event:
         seen["before"] = before
         tz = valid.timezone(changes["timezone"]) if changes.get("timezone") is not None else before.timezone
+
+        def same_wall_time(moment: datetime) -> datetime:
+            # A new zone alone means "19:00 there": the times not given keep their clock reading, not their instant.
+            return moment.astimezone(ZoneInfo(before.timezone)).replace(tzinfo=ZoneInfo(tz))
+
         fields: dict[str, Any] = {"timezone": tz}
-        start = valid.instant(changes["starts_at"], "starts_at", tz) if "starts_at" in changes else before.starts_at
+        start = (valid.instant(changes["starts_at"], "starts_at", tz) if "starts_at" in changes
+                 else same_wall_time(before.starts_at))
         if "ends_at" in changes:
             end = valid.instant(changes["ends_at"], "ends_at", tz) if changes["ends_at"] is not None else None
         else:
-            end = before.ends_at
+            end = same_wall_time(before.ends_at) if before.ends_at else None
         valid.event_times(start, end)
         fields["starts_at"] = start.astimezone(ZoneInfo(tz))
         fields["ends_at"] = end.astimezone(ZoneInfo(tz)) if end else None
@@ -151,7 +158,7 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
             close = changes["signups_close_at"]
             fields["signups_close_at"] = valid.instant(close, "signups_close_at", tz) if close is not None else None
         elif before.signups_close_at is not None:
-            fields["signups_close_at"] = before.signups_close_at.astimezone(ZoneInfo(tz))
+            fields["signups_close_at"] = same_wall_time(before.signups_close_at)
         after = before._replace(**fields)
         valid.signups_close(after.signups_close_at, after.closes_at)
         return after

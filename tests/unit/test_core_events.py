@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core import errors, services
+from core import errors, keys, services
+from core.store import notices
 from tests.clock import PINNED_AT
 
 NOW = PINNED_AT
@@ -171,3 +172,19 @@ def test_delete_event_removes_it_and_its_signups(table):
         services.get_signup(event.event_id, "ann")
     with pytest.raises(errors.EventNotFound):
         services.delete_event(event.event_id)
+
+
+def test_a_new_time_zone_alone_keeps_the_wall_clock_times_and_tells_people_the_start_moved(table):
+    event = services.create_event(name="Quiz", starts_at="2026-12-04T19:00", ends_at="2026-12-04T22:00",
+                                  signups_close_at="2026-12-04T18:00", timezone="Europe/Oslo", now=NOW)
+    services.sign_up(event.event_id, "ann", now=NOW)
+    moved = services.update_event(event.event_id, {"timezone": "Europe/London"}, now=NOW)
+    assert [moment.isoformat() for moment in (moved.starts_at, moved.ends_at, moved.signups_close_at)] == [
+        "2026-12-04T19:00:00+00:00", "2026-12-04T22:00:00+00:00", "2026-12-04T18:00:00+00:00"]
+    assert moved.starts_at - event.starts_at == timedelta(hours=1)  # the same 19:00, an hour later in time
+    # The change item the stream tells everyone signed up from.
+    changes = list(notices.ChangeItem.query(keys.change(event.event_id, "", "")[0]))
+    assert [(change.what, change.starts_at) for change in changes] == [("moved", "2026-12-04T19:00:00.000000Z")]
+    # Given with the zone, a start is read in the new zone as it was written.
+    again = services.update_event(event.event_id, {"timezone": "Europe/Oslo", "starts_at": "2026-12-04T20:00"}, now=NOW)
+    assert again.starts_at.isoformat() == "2026-12-04T20:00:00+01:00" and again.ends_at.hour == 22
