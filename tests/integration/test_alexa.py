@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -77,6 +78,18 @@ def test_a_used_code_does_not_link_a_second_echo(stack):
     code = stack.request("POST", "/people/ann-lee/alexa-code").json()["code"]
     assert ask(stack, "link_account", slots={"code": code}).startswith("Thanks, you're linked as Ann Lee.")
     assert ask(stack, "link_account", slots={"code": code}, user_id=MELVINS_ECHO).startswith("That code didn't work.")
+
+
+def test_parallel_wrong_codes_from_one_alexa_user_get_no_more_checks_than_the_limit(stack):
+    # The stack's default limit (TURNOUT_PAIRING_MAX_MISSES) is 5: every try is counted before its code is read.
+    guesser = "amzn1.ask.account.AMAQ4TURNOUTINTEGRATIONPARALLELGUESSER000000000000000"
+    live = stack.request("POST", "/people/ann-lee/alexa-code").json()["code"]  # a live code to guess at
+    guesses = [f"{n:06d}" for n in range(41) if f"{n:06d}" != live][:40]
+    with ThreadPoolExecutor(20) as pool:
+        said = list(pool.map(lambda code: ask(stack, "link_account", slots={"code": code}, user_id=guesser), guesses))
+    checked = [answer for answer in said if answer.startswith("That code didn't work.")]
+    locked = [answer for answer in said if answer.startswith("Too many wrong codes.")]
+    assert (len(checked), len(locked)) == (5, 35), said
 
 
 @pytest.fixture(scope="module")
