@@ -83,3 +83,11 @@ def test_the_misses_are_counted_in_a_window_from_the_first(table):
     assert caught.value.retry_after_seconds == int((NOW + window - last).total_seconds())
     fresh = services.issue_pairing_code("melvin", now=NOW + window)
     assert services.redeem_pairing_code(USER, fresh.code, now=NOW + window) == "melvin"
+
+
+def test_the_table_keeps_no_code_in_plain_text(table):
+    code = services.issue_pairing_code("melvin", now=NOW)
+    items = table.scan(TableName=settings.table_name)["Items"]
+    assert len(items) == 1
+    assert code.code not in items[0]["pk"]["S"] and code.code not in [value.get("S") for value in items[0].values()]
+    assert services.redeem_pairing_code(USER, code.code, now=NOW) == "melvin"
