@@ -100,7 +100,8 @@ def event(value: Event) -> dict:
     }
 
 
-def signup(value: Signup) -> dict:
+def signup(value: Signup, *, check_in_shown: bool = True) -> dict:
+    """check_in_shown: whether the reader may see when the person checked in (core.access.sees_check_in)."""
     return {
         "event_id": value.event_id,
         "person": value.person,
@@ -110,7 +111,7 @@ def signup(value: Signup) -> dict:
         "position": value.position,
         "source": value.source,
         "signed_up_at": value.signed_up_at,
-        "checked_in_at": value.checked_in_at,
+        "checked_in_at": value.checked_in_at if check_in_shown else None,
     }
 
 

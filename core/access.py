@@ -59,6 +59,11 @@ def require_self(caller: Caller, person: str) -> None:
         raise errors.Forbidden(f"Only {person} may do this.")
 
 
+def sees_check_in(caller: Caller, person: str) -> bool:
+    """When someone checked in tells where they are: for them and the organizers, not for everyone who reads."""
+    return caller.organizer or caller.person == person
+
+
 def acts_for_someone_else(caller: Caller, person: str) -> bool:
     """An organizer acting on another person's signup: that person is told (open mode cannot tell, so never)."""
     return caller.organizer and not caller.everyone and caller.person != person

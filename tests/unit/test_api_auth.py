@@ -280,3 +280,16 @@ def test_the_document_declares_the_bearer_scheme_and_which_operations_need_it(au
         assert (operation.get("security") == []) is open_to_anyone, (each.method, each.template)
         assert ("401" not in operation["responses"]) is open_to_anyone, (each.method, each.template)
         assert ("403" in operation["responses"]) is (each.access in (routes.SIGNED_IN, routes.SELF, routes.OWN, routes.ORGANIZER))
+
+
+def test_when_someone_checked_in_is_for_them_and_the_organizers(world, auth_on):
+    assert call("POST", f"/events/{world['trip']}/signups/melvin/check-in").status == 200  # open mode, in the fixture
+    auth_on()
+    for role, shown in ((OTHER, False), (SELF, True), (ORGANIZER, True)):
+        listed = as_role(role, "GET", f"/events/{world['trip']}/signups").json["signups"]
+        one = as_role(role, "GET", f"/events/{world['trip']}/signups/melvin").json
+        assert [signup["checked_in_at"] is not None for signup in listed] == [shown], role
+        assert (one["checked_in_at"] is not None) is shown, role
+        assert (one["status"], listed[0]["person"]) == ("going", "melvin")
+    auth_on(public_reads=True)
+    assert as_role(ANONYMOUS, "GET", f"/events/{world['trip']}/signups/melvin").json["checked_in_at"] is None
