@@ -293,3 +293,9 @@ def test_when_someone_checked_in_is_for_them_and_the_organizers(world, auth_on):
         assert (one["status"], listed[0]["person"]) == ("going", "melvin")
     auth_on(public_reads=True)
     assert as_role(ANONYMOUS, "GET", f"/events/{world['trip']}/signups/melvin").json["checked_in_at"] is None
+
+
+def test_a_refusal_to_read_a_button_does_not_name_its_owner(world, auth_on):
+    auth_on()
+    refused = as_role(OTHER, "GET", "/devices/BTN-MELVIN")
+    assert refused.status == 403 and "melvin" not in refused.text.lower()
