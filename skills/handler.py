@@ -33,6 +33,8 @@ if SKILL_ID is None and settings.in_lambda:
 
 # How many upcoming events a spoken name is matched against: one query's worth.
 MATCH_WINDOW = 50
+# How much of a slot is read: an event's longest name (core.validation.NAME_MAX) with words around it.
+SLOT_CHARS_MAX = 200
 
 skill_builder = SkillBuilder()
 # Read by the SDK on every request, so the local stack and the tests can change it after import.
@@ -63,7 +65,8 @@ def _slot(handler_input, name: str) -> str | None:
         # A handler reading a slot it did not declare would drift from the model unnoticed.
         raise LookupError(f"{request.intent.name} does not declare slot {name!r}")
     slot = (request.intent.slots or {}).get(name)
-    value = (slot.value or "").strip() if slot else ""
+    # Bounded: it is matched against names and may be said back, and only a body made by hand holds more.
+    value = (slot.value or "")[:SLOT_CHARS_MAX].strip() if slot else ""
     return value if value and value != "?" else None
 
 
@@ -145,6 +148,8 @@ def refuse_an_envelope_without_a_request(handler_input):
     # the SDK's serializer refuses a body it cannot read rather than answered with an apology.
     if handler_input.request_envelope.request is None:
         raise SerializationException("Not an Alexa request envelope: it holds no request.")
+    if handler_input.request_envelope.context is None:
+        raise SerializationException("Not an Alexa request envelope: it holds no context.")
 
 
 @skill_builder.request_handler(can_handle_func=is_request_type("LaunchRequest"))

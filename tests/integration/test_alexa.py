@@ -120,6 +120,13 @@ def test_a_body_that_is_no_alexa_envelope_is_refused_as_the_callers_mistake(stac
     assert "Traceback" not in logged and " ERROR " not in logged, logged
 
 
+def test_an_envelope_with_a_session_but_no_context_is_refused_as_the_callers_mistake(stack):
+    body = envelope("who_is_going")
+    del body["context"]
+    refused = stack.request("POST", "/alexa", body)
+    assert (refused.status, refused.json()["error"]["code"]) == (400, "InvalidInput"), refused.body
+
+
 def test_the_alexa_endpoint_answers_other_methods_405(stack):
     answer = stack.request("GET", "/alexa")
     assert answer.status == 405
