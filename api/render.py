@@ -54,6 +54,15 @@ def body(payload: object) -> str:
     return orjson.dumps(payload).decode()
 
 
+# On every answer, whichever route or failure rendered it: no browser takes a JSON or calendar body for a page or
+# a script, whatever it holds.
+COMMON_HEADERS = {"x-content-type-options": "nosniff"}
+
+
+def with_common_headers(response: dict) -> dict:
+    return {**response, "headers": {**COMMON_HEADERS, **response["headers"]}}
+
+
 def no_content() -> dict:
     return {"statusCode": 204, "headers": {}, "body": "", "isBase64Encoded": False}
 
