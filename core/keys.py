@@ -91,10 +91,10 @@ def device(serial: str) -> tuple[str, str]:
 
 
 def pairing_code(code: str) -> tuple[str, str]:
-    """A code's item is keyed by a salted hash of it, so whoever reads the table (a snapshot, a backup, the
-    console) does not see the codes that are out. A six-digit code hashes back in a million tries, so the hash is
-    no lock: what protects a code is that it lives minutes and that an Alexa user is locked out after a few
-    wrong ones (core.store.pairing)."""
+    """A code's item is keyed by a sha256 of it (under a fixed prefix), so whoever reads the table (a snapshot, a
+    backup, the console) does not see the codes that are out. A six-digit code hashes back in a million tries, so
+    the hash is no lock: what protects a code is that it lives minutes and that an Alexa user is locked out after a
+    few wrong ones (core.store.pairing)."""
     return f"CODE#{hashlib.sha256(f'turnout pairing code {code}'.encode()).hexdigest()}", "CODE"
 
 
