@@ -148,8 +148,6 @@ def refuse_an_envelope_without_a_request(handler_input):
     # the SDK's serializer refuses a body it cannot read rather than answered with an apology.
     if handler_input.request_envelope.request is None:
         raise SerializationException("Not an Alexa request envelope: it holds no request.")
-    if handler_input.request_envelope.context is None:
-        raise SerializationException("Not an Alexa request envelope: it holds no context.")
 
 
 @skill_builder.request_handler(can_handle_func=is_request_type("LaunchRequest"))
@@ -324,7 +322,16 @@ def unexpected(handler_input, error):
     return _tell(handler_input, speech.APOLOGY)
 
 
-lambda_handler = skill_builder.lambda_handler()
+_invoke = skill_builder.lambda_handler()
+
+
+def lambda_handler(event: object, context: object) -> dict:
+    # Alexa always sends context.System (the skill, the user); a request without it is the caller's mistake,
+    # refused as the SDK's serializer refuses a body it cannot read. Here, because the SDK's own skill id check
+    # reads it before any interceptor runs (and an AttributeError there is a failed invocation, a 500 locally).
+    if isinstance(event, dict) and event.get("request") and event.get("context") is None:
+        raise SerializationException("Not an Alexa request envelope: it holds no context.")
+    return _invoke(event, context)
 
 
 startup.end()

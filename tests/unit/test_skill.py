@@ -412,10 +412,11 @@ def test_whatever_is_said_in_a_slot_the_answer_is_well_formed(table, now, target
     assert speech.APOLOGY not in response["outputSpeech"]["ssml"]
 
 
-def test_an_envelope_with_a_session_but_no_context_is_raised_for_the_caller_to_refuse(table, monkeypatch):
+@pytest.mark.parametrize("skill_id", [SKILL_ID, None], ids=["skill-id-checked", "any-skill"])
+def test_an_envelope_with_a_session_but_no_context_is_raised_for_the_caller_to_refuse(table, monkeypatch, skill_id):
     body = envelope("who_is_going")
     del body["context"]  # the session still names the user and the skill
-    monkeypatch.setattr(handler.skill_builder, "skill_id", None)
+    monkeypatch.setattr(handler.skill_builder, "skill_id", skill_id)
     with pytest.raises(SerializationException, match="no context"):
         handler.lambda_handler(body, CONTEXT)
 
