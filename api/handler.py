@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 
 
 def lambda_handler(event: dict, context: object) -> dict:
+    return render.with_common_headers(_answer(event))
+
+
+def _answer(event: dict) -> dict:
     try:
         return _serve(event)
     except (TurnoutError, request.RequestRejected) as err:

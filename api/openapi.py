@@ -87,7 +87,7 @@ SCHEMAS = {
         "position": {"type": ["integer", "null"], "minimum": 1, "description": "Place on the waitlist; null when going."},
         "source": {"type": "string", "enum": list(SOURCES)},
         "signed_up_at": _TIME,
-        "checked_in_at": _MAYBE_TIME,
+        "checked_in_at": {**_MAYBE_TIME, "description": "Shown to the person themself and organizers; null to others."},
     }),
     "Cancelled": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],

@@ -54,6 +54,15 @@ def body(payload: object) -> str:
     return orjson.dumps(payload).decode()
 
 
+# On every answer, whichever route or failure rendered it: no browser takes a JSON or calendar body for a page or
+# a script, whatever it holds.
+COMMON_HEADERS = {"x-content-type-options": "nosniff"}
+
+
+def with_common_headers(response: dict) -> dict:
+    return {**response, "headers": {**COMMON_HEADERS, **response["headers"]}}
+
+
 def no_content() -> dict:
     return {"statusCode": 204, "headers": {}, "body": "", "isBase64Encoded": False}
 
@@ -100,7 +109,8 @@ def event(value: Event) -> dict:
     }
 
 
-def signup(value: Signup) -> dict:
+def signup(value: Signup, *, check_in_shown: bool = True) -> dict:
+    """check_in_shown: whether the reader may see when the person checked in (core.access.sees_check_in)."""
     return {
         "event_id": value.event_id,
         "person": value.person,
@@ -110,7 +120,7 @@ def signup(value: Signup) -> dict:
         "position": value.position,
         "source": value.source,
         "signed_up_at": value.signed_up_at,
-        "checked_in_at": value.checked_in_at,
+        "checked_in_at": value.checked_in_at if check_in_shown else None,
     }
 
 

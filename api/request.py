@@ -102,21 +102,43 @@ def caller(event: dict) -> access.Caller:
     claims = jwt.get("claims") if isinstance(jwt, dict) else None
     if not isinstance(claims, dict) or not claims:
         return access.ANONYMOUS
-    return access.identify(claims.get(settings.person_claim), group_names(claims.get(settings.group_claim)),
+    return access.identify(claims.get(settings.person_claim),
+                           group_names(claims.get(settings.group_claim), signed_claim(event, settings.group_claim)),
                            settings.organizer_group)
 
 
-def group_names(claim: object) -> tuple[str, ...]:
-    """A group claim as API Gateway hands it over: an array claim arrives as one string, "[organizers staff]";
-    a real list (another authorizer, a test) and a single plain name are read too."""
+def group_names(claim: object, signed: object = None) -> tuple[str, ...]:
+    """A group claim's names, each exactly as the identity provider wrote it. API Gateway's JWT authorizer hands an
+    array claim over as one string, "[organizers staff]", in which the one group "a organizers" and the two groups
+    "a" and "organizers" look alike: the array itself is then taken from the token the authorizer verified
+    (`signed`, see signed_claim), and only when it flattens to exactly that string; else the claim names no group.
+    A real list (another authorizer, a test) is read as it is, and a plain string is one group's name."""
     if isinstance(claim, list):
         return tuple(name for name in claim if isinstance(name, str))
-    if not isinstance(claim, str):
+    if not isinstance(claim, str) or not claim:
         return ()
-    text = claim.strip()
-    if text[:1] == "[" and text[-1:] == "]":
-        text = text[1:-1]
-    return tuple(text.split())
+    if claim[:1] == "[" and claim[-1:] == "]":
+        names = signed if isinstance(signed, list) and all(isinstance(name, str) for name in signed) else None
+        return tuple(names) if names is not None and f"[{' '.join(names)}]" == claim else ()
+    return (claim,)
+
+
+def signed_claim(event: dict, name: str) -> object:
+    """One claim as written in the bearer token of the Authorization header, which is the token API Gateway's JWT
+    authorizer took from there and verified before this function ran (its identity source); None when unreadable.
+    Never read on its own: group_names uses it only where it agrees with the verified claims."""
+    header = (event.get("headers") or {}).get("authorization")
+    scheme, _, token = header.strip().partition(" ") if isinstance(header, str) else ("", "", "")
+    if scheme.lower() != "bearer":
+        token = scheme  # a bare token, which the authorizer takes too
+    parts = token.strip().split(".")
+    if len(parts) != 3:  # two headers joined by a comma ("a,b") have more parts
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    return payload.get(name) if isinstance(payload, dict) else None
 
 
 def query(event: dict, allowed: tuple[str, ...]) -> dict[str, str]:

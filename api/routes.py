@@ -215,7 +215,8 @@ def delete_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
        ok={200: ("SignupPage", "One page of signups and the event's counts.")})
 def list_signups(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     page = services.list_signups(params["event_id"], status=status(query), limit=limit(query), cursor=cursor(query))
-    return render.respond(200, {"signups": [render.signup(signup) for signup in page.signups],
+    shown = [render.signup(signup, check_in_shown=access.sees_check_in(caller, signup.person)) for signup in page.signups]
+    return render.respond(200, {"signups": shown,
                                 "going": page.going, "waitlisted": page.waitlisted,
                                 "seats_taken": page.seats_taken, "next_cursor": page.next_cursor})
 
@@ -233,7 +234,8 @@ def sign_up(params: dict, query: dict, body: dict, caller: Caller) -> dict:
 @route("GET", "/events/{event_id}/signups/{person}", access=READ, summary="One signup.",
        raises=(errors.NotSignedUp,), ok={200: ("Signup", "The signup.")})
 def get_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict:
-    return render.respond(200, render.signup(services.get_signup(params["event_id"], params["person"])))
+    found = services.get_signup(params["event_id"], params["person"])
+    return render.respond(200, render.signup(found, check_in_shown=access.sees_check_in(caller, found.person)))
 
 
 @route("DELETE", "/events/{event_id}/signups/{person}", access=SELF,

@@ -49,7 +49,8 @@ def require_self_or_organizer(caller: Caller, person: str) -> None:
     """`person` themselves may act for themselves; an organizer may act for anyone."""
     require_signed_in(caller)
     if not (caller.organizer or caller.person == person):
-        raise errors.Forbidden(f"Only {person} or an organizer may do this.")
+        # Not named: the person may be one the caller had no way to know (a button's owner, GET /devices/{serial}).
+        raise errors.Forbidden("Only the person themself or an organizer may do this.")
 
 
 def require_self(caller: Caller, person: str) -> None:
@@ -57,6 +58,11 @@ def require_self(caller: Caller, person: str) -> None:
     require_signed_in(caller)
     if not (caller.everyone or caller.person == person):
         raise errors.Forbidden(f"Only {person} may do this.")
+
+
+def sees_check_in(caller: Caller, person: str) -> bool:
+    """When someone checked in tells where they are: for them and the organizers, not for everyone who reads."""
+    return caller.organizer or caller.person == person
 
 
 def acts_for_someone_else(caller: Caller, person: str) -> bool:

@@ -51,8 +51,8 @@ VARIABLES = (
     Variable("TURNOUT_TABLE", "turnout", "the DynamoDB table's name"),
     Variable("TURNOUT_CHECK_IN_OPENS_MINUTES", "120", "check-in opens this long before an event starts"),
     Variable("TURNOUT_PAIRING_CODE_MINUTES", "10", "how long an Alexa pairing code is good for"),
-    Variable("TURNOUT_PAIRING_MAX_MISSES", "5", "wrong pairing codes before an Alexa user is locked out"),
-    Variable("TURNOUT_PAIRING_LOCK_MINUTES", "15", "how long that lock-out lasts"),
+    Variable("TURNOUT_PAIRING_MAX_MISSES", "5", "wrong pairing codes an Alexa user may give in one window"),
+    Variable("TURNOUT_PAIRING_LOCK_MINUTES", "15", "that window, from the first wrong code; locked out until it ends"),
     Variable("TURNOUT_NOTICE_TOPIC_ARN", "", "the SNS topic notices are emailed through; unset: no email is sent"),
 )
 DEFAULTS = {each.name: each.default for each in VARIABLES}

@@ -328,15 +328,16 @@ def redeem_pairing_code(alexa_user_id: str, code: str, *, now: datetime | None =
     if not isinstance(alexa_user_id, str) or not 1 <= len(alexa_user_id) <= 512:
         raise errors.InvalidInput("An Alexa user id is required.", "alexa_user_id")
     moment = clock.at(now)
-    locked_until = pairing.pairing_locked_until([alexa_user_id], moment)
-    if locked_until is not None:
-        raise errors.PairingLocked(max(1, int((locked_until - moment).total_seconds())))
+    # Counted before the code is read and never reset by a link: neither parallel tries nor links between misses
+    # give one Alexa user more than pairing_max_misses wrong codes in a window.
+    counted, window_until = pairing.count_pairing_try(
+        alexa_user_id, moment, settings.pairing_max_misses, timedelta(minutes=settings.pairing_lock_minutes))
+    if not counted:
+        raise errors.PairingLocked(max(1, int((window_until - moment).total_seconds())))
     person = pairing.redeem_pairing_code(alexa_user_id, code, moment) if isinstance(code, str) and CODE.fullmatch(code) else None
     if person is None:
-        pairing.note_pairing_miss(
-            alexa_user_id, moment, settings.pairing_max_misses, timedelta(minutes=settings.pairing_lock_minutes)
-        )
         raise errors.PairingCodeInvalid()
+    pairing.forgive_pairing_try(alexa_user_id, window_until)
     return person
 
 

@@ -138,7 +138,10 @@ class Snapshots:
 
     def write(self, text: str) -> None:
         temporary = self.path.with_name(self.path.name + ".tmp")
-        with open(temporary, "w") as file:
+        # The items hold people's emails and phones: the file is for its owner alone, like the folder.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a .tmp left by a crash keeps its mode through O_CREAT
+        with os.fdopen(descriptor, "w") as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
@@ -213,7 +216,7 @@ class DynamoDBEndpoint:
         self._data_dir_lock: int | None = None
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._claim_data_dir()
         items = self._snapshots.load()
         self.server.start()

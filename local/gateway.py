@@ -29,6 +29,9 @@ ACCOUNT_ID = "123456789012"
 # only fight over the GIL and the moto lock (measured: 200 signups by 64 clients took 72 s unbounded,
 # 24 s at 4). More than one, so the handlers' conditional writes still race as they do in AWS.
 CONCURRENCY = 4
+# A client that stops sending (a stalled body, a silent keep-alive connection) is dropped after this long, so it
+# cannot hold one of the server's threads for good.
+READ_TIMEOUT_SECONDS = 30
 API_ID = "local"
 log = logging.getLogger(__name__)
 
@@ -53,8 +56,9 @@ class BadRequest(Exception):
 
 
 def build_event(*, method: str, target: str, protocol: str, headers: list[tuple[str, str]], body: bytes,
-                source_ip: str, server_port: int, request_id: str, now: float) -> dict[str, Any]:
-    """The API Gateway HTTP API (payload format 2.0) event for one request; `headers` as received, in order."""
+                source_ip: str, server_port: int, request_id: str, now: float, domain: str = HOST) -> dict[str, Any]:
+    """The API Gateway HTTP API (payload format 2.0) event for one request; `headers` as received, in order.
+    `domain` is the API's own name (API Gateway's domainName: the API's, never the client's Host header)."""
     raw_path, _, raw_query = target.partition("?")
     raw_path = raw_path.split("#", 1)[0]
     joined: dict[str, str] = {}
@@ -73,7 +77,6 @@ def build_event(*, method: str, target: str, protocol: str, headers: list[tuple[
     joined.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{secrets.token_hex(12)}")
     # HTTP APIs hand over the path percent-decoded, the raw query string as sent, and its values decoded.
     path = unquote(raw_path) or "/"
-    domain = urlsplit("//" + joined.get("host", "")).hostname or HOST
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -235,8 +238,9 @@ class Gateway:
 
     def __init__(self, *, port: int, api: LambdaFunction, alexa: LambdaFunction,
                  waiting_for: Callable[[], list[str]] = list, skill_id: str | None = None,
-                 authorizer: Authorizer | None = None):
+                 authorizer: Authorizer | None = None, read_timeout: float = READ_TIMEOUT_SECONDS):
         self.api = api
+        self.read_timeout = read_timeout
         self.alexa = alexa
         self.skill_id = skill_id
         self.authorizer = authorizer
@@ -418,6 +422,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Nagle's algorithm and delayed ACKs, and each answer would wait ~40 ms.
     wbufsize = -1
 
+    def setup(self) -> None:
+        # Each socket read waits this long at most; http.server closes the connection when one times out.
+        self.timeout = self.server.gateway.read_timeout  # type: ignore[attr-defined]
+        super().setup()
+
     def version_string(self) -> str:
         return "turnout-local"
 
@@ -443,6 +452,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         started = time.time()
         try:
+            _check_host(self.headers.get("Host", ""))
             body = self._read_body()
         except BodyTooLarge:
             self._refuse_too_large()
@@ -533,6 +543,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.client_address[0], format % args)
+
+
+def _check_host(host: str) -> None:
+    """A Host header no URL could hold ("[evil]") is the client's mistake; raises BadRequest."""
+    try:
+        parts = urlsplit("//" + host)
+        _ = (parts.hostname, parts.port)  # each raises ValueError for what it cannot read
+    except ValueError:
+        raise BadRequest("The Host header is malformed.") from None
 
 
 def _request_id() -> str:

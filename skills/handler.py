@@ -33,6 +33,8 @@ if SKILL_ID is None and settings.in_lambda:
 
 # How many upcoming events a spoken name is matched against: one query's worth.
 MATCH_WINDOW = 50
+# How much of a slot is read: an event's longest name (core.validation.NAME_MAX) with words around it.
+SLOT_CHARS_MAX = 200
 
 skill_builder = SkillBuilder()
 # Read by the SDK on every request, so the local stack and the tests can change it after import.
@@ -63,7 +65,8 @@ def _slot(handler_input, name: str) -> str | None:
         # A handler reading a slot it did not declare would drift from the model unnoticed.
         raise LookupError(f"{request.intent.name} does not declare slot {name!r}")
     slot = (request.intent.slots or {}).get(name)
-    value = (slot.value or "").strip() if slot else ""
+    # Bounded: it is matched against names and may be said back, and only a body made by hand holds more.
+    value = (slot.value or "")[:SLOT_CHARS_MAX].strip() if slot else ""
     return value if value and value != "?" else None
 
 
@@ -319,7 +322,16 @@ def unexpected(handler_input, error):
     return _tell(handler_input, speech.APOLOGY)
 
 
-lambda_handler = skill_builder.lambda_handler()
+_invoke = skill_builder.lambda_handler()
+
+
+def lambda_handler(event: object, context: object) -> dict:
+    # Alexa always sends context.System (the skill, the user); a request without it is the caller's mistake,
+    # refused as the SDK's serializer refuses a body it cannot read. Here, because the SDK's own skill id check
+    # reads it before any interceptor runs (and an AttributeError there is a failed invocation, a 500 locally).
+    if isinstance(event, dict) and event.get("request") and event.get("context") is None:
+        raise SerializationException("Not an Alexa request envelope: it holds no context.")
+    return _invoke(event, context)
 
 
 startup.end()

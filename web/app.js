@@ -422,10 +422,21 @@ async function editView(eventId) {
 
 // --- the address picks the view ---------------------------------------------------------------------
 
+function decoded(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null; // "%E0%A4%A" decodes to no text: an address the page never made
+  }
+}
+
 async function route() {
   const [path, query] = (location.hash.slice(1) || "/").split("?");
   const params = new URLSearchParams(query);
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = path.split("/").filter(Boolean).map(decoded);
+  if (parts.includes(null)) {
+    return show(h("p", {}, h("a", { href: "#/" }, "← All events")), message("problem", "There is no page at this address."));
+  }
   if (parts[0] === "events" && parts[1] && parts[2] === "edit") return editView(parts[1]);
   if (parts[0] === "events" && parts[1]) return eventView(parts[1]);
   if (parts[0] === "new") return editView(null);

@@ -1,13 +1,13 @@
-"""Core store: Alexa pairing - single-use codes, the links they make, and the wrong-code counters."""
+"""Core store: Alexa pairing - single-use codes, the links they make, and the counted tries of each Alexa user."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Iterable, TypeVar
+from typing import TypeVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from core import errors, keys, rules
+from core import errors, keys
 from core.store import transactions as tx
 from core.table import TurnoutItem
 from core.values import PairingCode
@@ -24,8 +24,8 @@ class AlexaLinkItem(TurnoutItem, discriminator="alexa_link"):
 
 
 class PairingMissesItem(TurnoutItem, discriminator="pairing_misses"):
-    misses = NumberAttribute(default=0)
-    locked_until = UnicodeAttribute(null=True)
+    misses = NumberAttribute(default=0)  # tries counted in the window, less those that linked
+    window_until = UnicodeAttribute(null=True)  # the window opens at its first try; an item without one is over
 
 
 M = TypeVar("M", PairingCodeItem, AlexaLinkItem, PairingMissesItem)
@@ -52,19 +52,48 @@ def _get(model: type[M], key: tuple[str, str]) -> M | None:
 
 
 @tx.faults_as_busy
-def pairing_locked_until(scopes: Iterable[str], now: datetime) -> datetime | None:
-    locks = [item.locked_until for item in (_get(PairingMissesItem, keys.pairing_misses(scope)) for scope in scopes)
-             if item is not None and item.locked_until]
-    return rules.still_locked_until([keys.from_utc(until) for until in locks], now)
+def count_pairing_try(scope: str, now: datetime, max_misses: int, window: timedelta) -> tuple[bool, datetime]:
+    """Counts a try before its code is looked at: (True, the window's end) when counted, (False, the window's
+    end) when max_misses are counted in the window already. The count and its limit are one conditional write,
+    so parallel tries cannot all pass one read of the count, and only forgive_pairing_try takes one back."""
+    key = keys.pairing_misses(scope)
+    moment = keys.utc(now)
+    for _ in range(tx.ATTEMPTS):
+        try:
+            updated = PairingMissesItem(*key)
+            updated.update(actions=[PairingMissesItem.misses.add(1)],
+                           condition=(PairingMissesItem.window_until > moment) & (PairingMissesItem.misses < max_misses))
+            return True, keys.from_utc(updated.window_until)
+        except UpdateError as exc:
+            if not tx.refused_by_condition(exc):
+                raise
+        found = _get(PairingMissesItem, key)
+        if found is not None and found.window_until and found.window_until > moment:
+            if found.misses >= max_misses:
+                return False, keys.from_utc(found.window_until)
+            continue  # a window opened after the update was refused: count in it
+        until = now + window
+        try:
+            PairingMissesItem(*key, misses=1, window_until=keys.utc(until), expires=until).save(
+                condition=PairingMissesItem.pk.does_not_exist() | PairingMissesItem.window_until.does_not_exist()
+                | (PairingMissesItem.window_until <= moment))
+            return True, until
+        except PutError as exc:
+            if not tx.refused_by_condition(exc):
+                raise
+    raise errors.Busy()
 
 
 @tx.faults_as_busy
-def note_pairing_miss(scope: str, now: datetime, max_misses: int, lock_for: timedelta) -> None:
-    """Counts a wrong code; the max-th miss in a row locks the scope for a while."""
-    item = PairingMissesItem(*keys.pairing_misses(scope))
-    item.update(actions=[PairingMissesItem.misses.add(1), PairingMissesItem.expires.set(now + lock_for)])
-    if rules.locks_out(int(item.misses), max_misses):
-        item.update(actions=[PairingMissesItem.locked_until.set(keys.utc(now + lock_for)), PairingMissesItem.misses.set(0)])
+def forgive_pairing_try(scope: str, window_until: datetime) -> None:
+    """A try that linked was no miss: it comes off the count of the window it was counted in, and only that."""
+    try:
+        PairingMissesItem(*keys.pairing_misses(scope)).update(
+            actions=[PairingMissesItem.misses.add(-1)],
+            condition=(PairingMissesItem.window_until == keys.utc(window_until)) & (PairingMissesItem.misses > 0))
+    except UpdateError as exc:
+        if not tx.refused_by_condition(exc):
+            raise
 
 
 @tx.faults_as_busy
@@ -80,7 +109,6 @@ def redeem_pairing_code(alexa_user_id: str, code: str, now: datetime) -> str | N
             tx.delete("code", PairingCodeItem(*keys.pairing_code(code)),
                       (PairingCodeItem.person == person) & (PairingCodeItem.valid_until > moment)),
             tx.put("link", AlexaLinkItem(*keys.alexa_link(alexa_user_id), person=person, linked_at=moment)),
-            tx.delete("misses", PairingMissesItem(*keys.pairing_misses(alexa_user_id))),
         ])
     except tx.Refused:
         return None  # used or expired in the meantime: single use holds

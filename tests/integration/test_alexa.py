@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -79,6 +80,18 @@ def test_a_used_code_does_not_link_a_second_echo(stack):
     assert ask(stack, "link_account", slots={"code": code}, user_id=MELVINS_ECHO).startswith("That code didn't work.")
 
 
+def test_parallel_wrong_codes_from_one_alexa_user_get_no_more_checks_than_the_limit(stack):
+    # The stack's default limit (TURNOUT_PAIRING_MAX_MISSES) is 5: every try is counted before its code is read.
+    guesser = "amzn1.ask.account.AMAQ4TURNOUTINTEGRATIONPARALLELGUESSER000000000000000"
+    live = stack.request("POST", "/people/ann-lee/alexa-code").json()["code"]  # a live code to guess at
+    guesses = [f"{n:06d}" for n in range(41) if f"{n:06d}" != live][:40]
+    with ThreadPoolExecutor(20) as pool:
+        said = list(pool.map(lambda code: ask(stack, "link_account", slots={"code": code}, user_id=guesser), guesses))
+    checked = [answer for answer in said if answer.startswith("That code didn't work.")]
+    locked = [answer for answer in said if answer.startswith("Too many wrong codes.")]
+    assert (len(checked), len(locked)) == (5, 35), said
+
+
 @pytest.fixture(scope="module")
 def verified_stack(tmp_path_factory):
     """The stack with a skill id configured, as a deployment would have."""
@@ -105,6 +118,14 @@ def test_a_body_that_is_no_alexa_envelope_is_refused_as_the_callers_mistake(stac
     warnings = [line for line in logged.splitlines() if " WARNING " in line]
     assert len(warnings) == 1 and "local.gateway: Refused a POST /alexa body" in warnings[0], logged
     assert "Traceback" not in logged and " ERROR " not in logged, logged
+
+
+@pytest.mark.parametrize("which", ["stack", "verified_stack"])
+def test_an_envelope_with_a_session_but_no_context_is_refused_as_the_callers_mistake(request, which):
+    body = envelope("who_is_going")
+    del body["context"]  # its session still names the skill, as the stack's skill id check reads it
+    refused = request.getfixturevalue(which).request("POST", "/alexa", body)
+    assert (refused.status, refused.json()["error"]["code"]) == (400, "InvalidInput"), refused.body
 
 
 def test_the_alexa_endpoint_answers_other_methods_405(stack):

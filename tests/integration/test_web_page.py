@@ -311,6 +311,14 @@ def test_a_page_drawn_before_the_event_moved_says_when_check_in_opens_now(open_s
     assert f"Check-in opens {opens:%A}" in melvin.text("section[aria-labelledby='me-title']")
 
 
+def test_an_address_that_decodes_to_no_text_is_no_page_and_the_page_goes_on(open_stack, people):
+    ann = people()
+    ann.open("/#/events/%E0%A4%A")  # a broken UTF-8 sequence: decodeURIComponent throws on it
+    assert ann.said("There is no page") == "There is no page at this address."
+    ann.page.get_by_role("link", name="← All events").click()
+    ann.page.locator("h1", has_text="Upcoming events").wait_for(timeout=WAIT_MS)
+
+
 def test_with_tokens_checked_the_page_signs_in_and_shows_organizer_screens_to_organizers_only(browser, checked_stack,
                                                                                              tmp_path):
     olga = Person(browser, checked_stack.base_url, tmp_path)

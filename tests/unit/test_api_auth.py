@@ -2,6 +2,8 @@
 organizer, with the claims API Gateway's JWT authorizer hands over (requestContext.authorizer.jwt, payload 2.0)."""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -27,13 +29,26 @@ CLAIMS = {
 }
 
 
-def request(method: str, target: str, body: object = None, *, claims: dict | None = None) -> dict:
-    """An event as API Gateway delivers it: with a verified token's claims, or (a public route) with none."""
+def request(method: str, target: str, body: object = None, *, claims: dict | None = None,
+            signed: dict | None = None) -> dict:
+    """An event as API Gateway delivers it: with a verified token's claims, or (a public route) with none. The
+    token in its Authorization header holds `signed`, by default the claims with "[a b]" read back as arrays."""
     if claims is None:
         return gateway_event(method, target, body)
     event = gateway_event(method, target, body, fixture_name="jwt_get_events.json")
     event["requestContext"]["authorizer"]["jwt"]["claims"].update(claims)
+    if signed is None:
+        signed = {name: value[1:-1].split() if isinstance(value, str) and value[:1] == "[" else value
+                  for name, value in claims.items()}
+    event["headers"]["authorization"] = f"Bearer {unsigned_token(signed)}"
     return event
+
+
+def unsigned_token(claims: dict) -> str:
+    """A token's shape around these claims; its signature is API Gateway's to check, before the handler runs."""
+    header, payload = ({"alg": "RS256", "kid": "turnout-example"}, claims)
+    return ".".join(base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+                    for part in (header, payload)) + ".c2lnbmF0dXJl"
 
 
 def as_role(role: str, method: str, target: str, body: object = None):
@@ -190,10 +205,29 @@ def test_in_open_mode_everyone_is_an_organizer(world):
 
 
 def test_group_names_reads_what_api_gateway_passes_on():
-    assert group_names("[organizers staff]") == ("organizers", "staff")
+    assert group_names("[organizers staff]", ["organizers", "staff"]) == ("organizers", "staff")
     assert group_names(["organizers", "staff", 3]) == ("organizers", "staff")
     assert group_names("organizers") == ("organizers",)
     assert group_names("[]") == group_names("") == group_names(None) == group_names({"a": 1}) == ()
+    # The flattened form alone cannot tell "a organizers" from "a" and "organizers": without the token's own
+    # array that agrees with it, it names no group at all.
+    assert group_names("[a organizers]", ["a organizers"]) == ("a organizers",)
+    assert group_names("[a organizers]", ["a", "organizers"]) == ("a", "organizers")
+    assert group_names("[a organizers]") == group_names("[a organizers]", ["organizers"]) == ()
+    assert group_names("a organizers") == ("a organizers",)
+
+
+@pytest.mark.parametrize("signed", [["a organizers"], ["a organizers", "skiers"], None, "organizers", [1]],
+                         ids=["one-group-with-a-space", "two-groups", "no-claim-in-the-token", "a-string", "a-number"])
+def test_a_group_whose_name_holds_the_organizer_group_makes_no_organizer(table, auth_on, signed):
+    auth_on()
+    flattened = "[a organizers skiers]" if signed and len(signed) == 2 else "[a organizers]"
+    answer = invoke(request("POST", "/events", NEW_EVENT, claims={"username": "olga", "cognito:groups": flattened},
+                            signed={"username": "olga", "cognito:groups": signed}))
+    assert answer.status == 403
+    two = invoke(request("POST", "/events", NEW_EVENT, claims={"username": "olga", "cognito:groups": "[a organizers]"},
+                         signed={"username": "olga", "cognito:groups": ["a", "organizers"]}))
+    assert two.status == 201
 
 
 def test_core_access_rules():
@@ -246,3 +280,22 @@ def test_the_document_declares_the_bearer_scheme_and_which_operations_need_it(au
         assert (operation.get("security") == []) is open_to_anyone, (each.method, each.template)
         assert ("401" not in operation["responses"]) is open_to_anyone, (each.method, each.template)
         assert ("403" in operation["responses"]) is (each.access in (routes.SIGNED_IN, routes.SELF, routes.OWN, routes.ORGANIZER))
+
+
+def test_when_someone_checked_in_is_for_them_and_the_organizers(world, auth_on):
+    assert call("POST", f"/events/{world['trip']}/signups/melvin/check-in").status == 200  # open mode, in the fixture
+    auth_on()
+    for role, shown in ((OTHER, False), (SELF, True), (ORGANIZER, True)):
+        listed = as_role(role, "GET", f"/events/{world['trip']}/signups").json["signups"]
+        one = as_role(role, "GET", f"/events/{world['trip']}/signups/melvin").json
+        assert [signup["checked_in_at"] is not None for signup in listed] == [shown], role
+        assert (one["checked_in_at"] is not None) is shown, role
+        assert (one["status"], listed[0]["person"]) == ("going", "melvin")
+    auth_on(public_reads=True)
+    assert as_role(ANONYMOUS, "GET", f"/events/{world['trip']}/signups/melvin").json["checked_in_at"] is None
+
+
+def test_a_refusal_to_read_a_button_does_not_name_its_owner(world, auth_on):
+    auth_on()
+    refused = as_role(OTHER, "GET", "/devices/BTN-MELVIN")
+    assert refused.status == 403 and "melvin" not in refused.text.lower()

@@ -168,3 +168,22 @@ def test_the_local_stacks_origin_is_written_with_its_scheme_and_port(table):
     request["requestContext"]["domainName"] = "127.0.0.1"  # local/gateway.py: the Host header's name, no port
     (entry,) = Calendar.from_ical(invoke(request).text).walk("VEVENT")
     assert str(entry["url"]) == f"http://127.0.0.1:3000/#/events/{event['event_id']}"
+
+
+def test_every_answer_tells_the_browser_not_to_guess_its_type(table, monkeypatch):
+    from api import handler
+
+    event_id = new_event()["event_id"]
+    answers = {
+        "page": call("GET", "/"),
+        "json": call("GET", "/events"),
+        "calendar": call("GET", f"/events/{event_id}/calendar.ics"),
+        "refusal": call("GET", "/events/nope"),
+        "no content": call("DELETE", f"/events/{event_id}"),
+    }
+    monkeypatch.setattr(handler, "_serve", lambda event: 1 / 0)
+    failed = handler.lambda_handler(gateway_event("GET", "/events"), None)
+    headers = {name: answer.headers for name, answer in answers.items()} | {"failure": failed["headers"]}
+    assert {name: found.get("x-content-type-options") for name, found in headers.items()} == \
+        dict.fromkeys(headers, "nosniff")
+    assert failed["statusCode"] == 500

@@ -9,10 +9,10 @@ runs without TURNOUT_SKILL_ID), drawn for each body:
 - Any other JSON object (an envelope with fields of the wrong type, missing or unknown, request types of
   other interfaces, no envelope at all) is answered in the same well-formed way, or refused by raising, which
   Lambda reports as a failed invocation: SerializationException, only when ask-sdk's own serializer cannot
-  read the body or it holds no request (the caller's mistake, never an apology); and, only when the skill id
-  is checked, the SDK's skill id check failing - AskSdkException "Skill ID Verification failed" for a body
-  addressed to another skill, or the AttributeError of its reading context.System.application from a body
-  that has none. Nothing else escapes, and nothing readable for this skill is refused.
+  read the body or it holds no request or no context (the caller's mistake, never an apology); and, only when
+  the skill id is checked, the SDK's skill id check failing - AskSdkException "Skill ID Verification failed"
+  for a body addressed to another skill, or the AttributeError of its reading context.System.application from
+  a body whose context has none. Nothing else escapes, and nothing readable for this skill is refused.
 
 Bodies that are not JSON objects never reach the handler: Alexa sends objects, and the local gateway refuses
 anything else with 400 before invoking it (as it refuses another skill's id with 403 when it checks one).
@@ -201,8 +201,10 @@ def test_every_body_is_answered_well_formed_or_refused_as_the_sdk_refuses(skill_
         try:
             answer = handler.lambda_handler(body, CONTEXT)
         except SerializationException:
-            assert read is None or read.request is None, "refused as unreadable, yet it is an envelope ask-sdk reads"
-            seen[f"{kind}: {'unreadable' if read is None else 'no request'}"] += 1
+            assert read is None or read.request is None or read.context is None, \
+                "refused as unreadable, yet it is an envelope ask-sdk reads"
+            missing = "unreadable" if read is None else "no request" if read.request is None else "no context"
+            seen[f"{kind}: {missing}"] += 1
             return
         except AskSdkException as refusal:
             assert str(refusal) == "Skill ID Verification failed!!"

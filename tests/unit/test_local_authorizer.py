@@ -207,6 +207,19 @@ def test_the_gateway_puts_the_claims_where_api_gateway_does(guarded, key):
     assert event["routeKey"] == event["requestContext"]["routeKey"] == "$default"
 
 
+@pytest.mark.parametrize("groups, organizer", [(["a organizers"], False), (["a", "organizers"], True)],
+                         ids=["one-group-named-with-a-space", "two-groups"])
+def test_the_api_reads_the_groups_the_token_names_through_the_gateway(guarded, key, monkeypatch, groups, organizer):
+    from api.request import caller
+    from core import config
+
+    status, _, body = _get(guarded, "/events/abc", mint(key, {**MELVIN, "cognito:groups": groups}))
+    event = json.loads(body)
+    assert status == 200 and event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] == "[a organizers]"
+    monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=False))
+    assert caller(event).organizer is organizer
+
+
 def test_a_public_route_gets_its_own_route_key_and_no_claims_even_with_a_token(guarded, key):
     status, _, body = _get(guarded, "/openapi.json", mint(key, MELVIN))
     event = json.loads(body)

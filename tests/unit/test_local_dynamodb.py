@@ -3,6 +3,8 @@ records forgotten once read."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -201,6 +203,25 @@ def test_writes_reach_the_disk_within_a_second_without_a_stop(endpoint):
         time.sleep(0.02)
     assert [item["pk"]["S"] for item in json.loads(snapshot.read_text())["items"]] == ["a"]
     assert not snapshot.with_name(snapshot.name + ".tmp").exists()
+
+
+def test_the_snapshot_and_its_folder_are_for_their_owner_alone(tmp_path, fresh_moto):
+    # The items hold emails and phones: nobody else on the machine reads them, whatever the umask.
+    before = os.umask(0o022)
+    try:
+        ddb = _endpoint(tmp_path / "data")
+        ddb.start()
+        try:
+            ddb.server.client(REGION).put_item(TableName=TABLE, Item={"pk": {"S": "a"}, "sk": {"S": "b"}})
+            stale = ddb.data_dir / f"{TABLE}.dynamodb.json.tmp"
+            stale.write_text("left by a crash")  # 0644 under this umask
+            assert ddb.save() is True
+        finally:
+            ddb.stop()
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "data" / f"{TABLE}.dynamodb.json").stat().st_mode) == 0o600
 
 
 def test_nothing_is_written_when_nothing_changed(endpoint):

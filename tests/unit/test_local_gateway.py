@@ -35,7 +35,8 @@ def test_event_matches_one_recorded_from_api_gateway():
     ]
     event = build_event(method="PUT", target="/events/abc123/signups/melvin", protocol="HTTP/1.1",
                         headers=sent_by_client, body=body, source_ip="192.0.2.44", server_port=443,
-                        request_id="JKJcRmPLvHcEPwQ=", now=1773119920.789)
+                        request_id="JKJcRmPLvHcEPwQ=", now=1773119920.789,
+                        domain="r3pmxmplak.execute-api.us-east-1.amazonaws.com")
 
     def comparable(e: dict) -> dict:
         # What cannot match a recording: ids minted per request, and https in AWS against http here.
@@ -237,6 +238,39 @@ def test_health_waits_for_every_component_then_asks_the_handler(gateway):
     response, data = _request(gateway, "GET", "/health")
     assert response.status == 200
     assert json.loads(data)["event"]["rawPath"] == "/health"
+
+
+def test_a_host_header_no_url_could_hold_is_answered_400(gateway):
+    for host in ("[evil]", "x:port"):
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as conn:
+            conn.sendall(f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            answer = _answer(conn)
+        assert answer.startswith("HTTP/1.1 400") and '"code": "BadRequest"' in answer, host
+
+
+def test_the_client_s_host_header_does_not_name_the_api(gateway):
+    from api.request import origin
+
+    response, data = _request(gateway, "GET", "/events/x/calendar.ics", headers={"Host": "evil.example:666"})
+    event = json.loads(data)["event"]
+    assert response.status == 200 and event["headers"]["host"] == "evil.example:666"
+    assert event["requestContext"]["domainName"] == "127.0.0.1"
+    assert origin(event) == f"http://127.0.0.1:{gateway.port}"  # what the calendar file's URL starts with
+
+
+def test_a_client_that_stalls_is_dropped():
+    impatient = Gateway(port=0, api=_function("echo"), alexa=_function("skill"), read_timeout=0.5)
+    impatient.start()
+    try:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", impatient.port), timeout=10) as conn:
+            conn.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+            answer = _answer(conn)  # the other 90 bytes never come
+        assert answer == "" and time.monotonic() - started < 5
+        response, _ = _request(impatient, "GET", "/health")
+        assert response.status == 200
+    finally:
+        impatient.stop()
 
 
 def test_oversized_body_is_413_without_reading_it(gateway):

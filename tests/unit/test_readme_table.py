@@ -1,6 +1,7 @@
 """The README's item table is the table core/keys.py builds: each row's keys, written out, are the keys built."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ SAMPLES = {
     "<Alexa user id>": "amzn1.ask.account.MELVIN", "<start UTC>": keys.utc(WHEN),
     "<when it got its seat>": keys.utc(WHEN), "<when the request arrived>": keys.utc(WHEN),
     "<when it changed>": keys.utc(WHEN), "<what>": "moved",
+    "<code hash>": hashlib.sha256(b"turnout pairing code 482913").hexdigest(),
 }
 # item -> (pk, sk), by_status sort key, by_start (partition, sort key), as keys.py builds them
 BUILT = {
@@ -21,7 +23,7 @@ BUILT = {
     "signup, going": (keys.signup("ski", "melvin"), keys.going_order(WHEN, "melvin"), None),
     "signup, waitlisted": (keys.signup("ski", "melvin"), keys.waitlist_order(WHEN, "melvin"), None),
     "button": (keys.device("G030JF055364XVRB"), None, None),
-    "pairing code": (keys.pairing_code("482913"), None, None),
+    "pairing code (keyed by a hash: the table holds no code)": (keys.pairing_code("482913"), None, None),
     "Alexa link": (keys.alexa_link("amzn1.ask.account.MELVIN"), None, None),
     "wrong-code counter": (keys.pairing_misses("amzn1.ask.account.MELVIN"), None, None),
     "a request's stored outcome, with what it asked": (keys.request("r-1"), None, None),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 THREATS = ("Forged requests", "Acting for others", "Brute-forced pairing codes", "Replayed clicks",
-           "Oversized input", "Overload")
+           "Oversized input", "Overload", "Exposed data")
 NODE_ID = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 
 

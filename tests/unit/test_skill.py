@@ -365,9 +365,13 @@ def test_every_fixture_is_answered_in_well_formed_ssml_never_an_apology(table, n
             assert speech.APOLOGY not in speech_field["ssml"]
 
 
+# Alexa always sends context.System (the skill and the user); without it a body is no envelope at all (below).
+SYSTEM = {"System": {"application": {"applicationId": SKILL_ID}, "user": {"userId": USER_ID}}}
+
+
 @pytest.mark.parametrize("body", [
-    {"version": "1.0", "request": {"type": "IntentRequest", "requestId": "r", "locale": "en-US"}},
-    {"version": "1.0", "request": {"type": "Alexa.Presentation.APL.UserEvent", "requestId": "r"}},
+    {"version": "1.0", "context": SYSTEM, "request": {"type": "IntentRequest", "requestId": "r", "locale": "en-US"}},
+    {"version": "1.0", "context": SYSTEM, "request": {"type": "Alexa.Presentation.APL.UserEvent", "requestId": "r"}},
 ])
 def test_an_envelope_that_deserializes_is_answered_even_when_it_makes_no_sense(table, monkeypatch, body):
     monkeypatch.setattr(handler.skill_builder, "skill_id", None)
@@ -406,3 +410,18 @@ def test_whatever_is_said_in_a_slot_the_answer_is_well_formed(table, now, target
     response = ask(FIXTURE_FOR[intent], slots={slot: value})["response"]
     ElementTree.fromstring(response["outputSpeech"]["ssml"])
     assert speech.APOLOGY not in response["outputSpeech"]["ssml"]
+
+
+@pytest.mark.parametrize("skill_id", [SKILL_ID, None], ids=["skill-id-checked", "any-skill"])
+def test_an_envelope_with_a_session_but_no_context_is_raised_for_the_caller_to_refuse(table, monkeypatch, skill_id):
+    body = envelope("who_is_going")
+    del body["context"]  # the session still names the user and the skill
+    monkeypatch.setattr(handler.skill_builder, "skill_id", skill_id)
+    with pytest.raises(SerializationException, match="no context"):
+        handler.lambda_handler(body, CONTEXT)
+
+
+def test_a_huge_slot_is_read_only_so_far(table, now):
+    ski_trip(now)
+    answer = said("who_is_going", slots={"event": "pottery " * 112_500})  # 900,000 characters
+    assert answer.startswith("I couldn't find an event called pottery pottery") and len(answer) < 400
