@@ -1,0 +1,258 @@
+"""The Raspberry Pi button without a Pi: presses on gpiozero's mock pins become SINGLE, DOUBLE and LONG on a clock the
+test moves, each LED pattern is played on a mock LED pin, and a press with no connection is answered at once."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import fields
+
+import pytest
+from gpiozero import LED
+from gpiozero.pins.mock import MockFactory
+
+from iot import button
+from iot.device import Target
+from tests.ports import free_port
+
+BUTTON_PIN, LED_PIN = "GPIO17", "GPIO27"
+TIMINGS = button.Timings()
+
+
+class Clock:
+    """The button's clock, moved by the test: no press depends on how fast this machine is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Recorder:
+    """Stands in for the LED's waiting: notes whether the mock LED pin was lit and for how long, and never waits."""
+
+    def __init__(self, pin) -> None:
+        self.pin = pin
+        self.steps: list[tuple[bool, float]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, seconds: float) -> bool:
+        with self.lock:
+            self.steps.append((self.pin.state, seconds))
+        return False
+
+    def patterns(self) -> list[str]:
+        """What was shown, back in PATTERNS' notation: lit steps as . - _, a dark rest between two patterns."""
+        symbols = {TIMINGS.dot: ".", TIMINGS.dash: "-", TIMINGS.glow: "_"}
+        shown, current = [], ""
+        with self.lock:
+            steps = list(self.steps)
+        for lit, seconds in steps:
+            if lit:
+                current += symbols[seconds]
+            elif seconds == TIMINGS.rest:
+                shown.append(current)
+                current = ""
+            else:
+                assert seconds == TIMINGS.gap
+        return shown
+
+
+@pytest.fixture
+def factory():
+    pins = MockFactory()
+    yield pins
+    pins.reset()
+
+
+@pytest.fixture
+def clicks(factory):
+    """A PushButton on a mock pin, on a test clock, with the clicks it told."""
+    told: list[str] = []
+    clock = Clock()
+    pushed = button.PushButton(BUTTON_PIN, TIMINGS, told.append, clock=clock, pin_factory=factory)
+    pin = factory.pin(BUTTON_PIN)
+    yield pin, clock, pushed, told
+    pushed.close()
+
+
+def press(pin, clock: Clock, held: float) -> None:
+    pin.drive_low()  # the button shorts its pin to ground; the pull-up holds it high otherwise
+    clock.advance(held)
+    pin.drive_high()
+
+
+def test_one_short_press_is_a_single_once_the_double_window_has_closed(clicks):
+    pin, clock, pushed, told = clicks
+    press(pin, clock, 0.1)
+    clock.advance(TIMINGS.double_window - 0.05)
+    pushed.tick()
+    assert told == []  # a second press could still come
+
+    clock.advance(0.1)
+    pushed.tick()
+    pushed.tick()
+
+    assert told == ["SINGLE"]
+
+
+def test_two_presses_within_the_window_are_one_double_told_at_the_second_release(clicks):
+    pin, clock, pushed, told = clicks
+    press(pin, clock, 0.1)
+    clock.advance(TIMINGS.double_window - 0.1)
+    press(pin, clock, 0.1)
+
+    assert told == ["DOUBLE"]
+    clock.advance(5)
+    pushed.tick()
+    assert told == ["DOUBLE"]
+
+
+def test_a_held_press_is_a_long_told_while_still_held_and_its_release_adds_nothing(clicks):
+    pin, clock, pushed, told = clicks
+    pin.drive_low()
+    clock.advance(TIMINGS.long_press - 0.1)
+    pushed.tick()
+    assert told == []
+    clock.advance(0.2)
+    pushed.tick()
+    assert told == ["LONG"]
+
+    clock.advance(2)
+    pin.drive_high()
+    clock.advance(5)
+    pushed.tick()
+    assert told == ["LONG"]
+
+
+def test_contact_bounce_is_one_press(clicks):
+    pin, clock, pushed, told = clicks
+    for _ in range(3):  # the contacts chatter for a few milliseconds as they close, and again as they open
+        pin.drive_low()
+        clock.advance(0.004)
+        pin.drive_high()
+        clock.advance(0.004)
+    pin.drive_low()
+    clock.advance(0.2)
+    for _ in range(2):
+        pin.drive_high()
+        clock.advance(0.004)
+        pin.drive_low()
+        clock.advance(0.004)
+    pin.drive_high()
+    clock.advance(1)
+    pushed.tick()
+
+    assert told == ["SINGLE"]
+
+
+def test_a_press_after_a_late_timer_first_tells_the_single_before_it(clicks):
+    pin, clock, pushed, told = clicks
+    press(pin, clock, 0.1)
+    clock.advance(TIMINGS.double_window + 1)  # the timer thread was late: nobody ticked
+    press(pin, clock, 0.1)
+    assert told == ["SINGLE"]
+    clock.advance(TIMINGS.double_window + 0.01)
+    pushed.tick()
+    assert told == ["SINGLE", "SINGLE"]
+
+
+def test_the_timings_are_the_ones_given(factory):
+    told: list[str] = []
+    clock = Clock()
+    slow = button.Timings(double_window=1.0, long_press=3.0)
+    pushed = button.PushButton(BUTTON_PIN, slow, told.append, clock=clock, pin_factory=factory)
+    pin = factory.pin(BUTTON_PIN)
+    try:
+        press(pin, clock, 2.0)  # a LONG by default, not with long_press=3
+        clock.advance(0.7)  # a new gesture by default, not with double_window=1
+        press(pin, clock, 0.1)
+    finally:
+        pushed.close()
+    assert told == ["DOUBLE"]
+
+
+def test_the_button_s_own_timer_tells_a_single_on_the_real_clock(factory):
+    told = threading.Event()
+    clicks: list[str] = []
+    pushed = button.PushButton(BUTTON_PIN, TIMINGS, lambda click: (clicks.append(click), told.set()),
+                               pin_factory=factory)
+    pushed.start()
+    pin = factory.pin(BUTTON_PIN)
+    try:
+        pin.drive_low()
+        time.sleep(0.05)
+        pin.drive_high()
+        # Only that it comes, and as what: a loaded machine may be slow, and speed is not what this test is about.
+        assert told.wait(10)
+    finally:
+        pushed.close()
+    assert clicks == ["SINGLE"]
+
+
+def test_every_pattern_is_distinct_and_played_as_written_on_the_led(factory):
+    assert len(set(button.PATTERNS.values())) == len(button.PATTERNS)
+    recorder = Recorder(factory.pin(LED_PIN))
+    light = button.Light(LED(LED_PIN, pin_factory=factory), TIMINGS, recorder)
+    for name in button.PATTERNS:
+        light.play(name)
+    assert recorder.patterns() == list(button.PATTERNS.values())
+    assert factory.pin(LED_PIN).state is False  # dark between patterns
+
+
+@pytest.mark.parametrize(("answer", "shown"), [
+    ({"outcome": "signed_up", "status": "going"}, "signed_up"),
+    ({"outcome": "waitlisted", "status": "waitlisted", "position": 2}, "waitlisted"),
+    ({"outcome": "already_signed_up", "status": "going"}, "signed_up"),
+    ({"outcome": "already_signed_up", "status": "waitlisted"}, "waitlisted"),
+    ({"outcome": "cancelled"}, "cancelled"),
+    ({"outcome": "checked_in"}, "checked_in"),
+    ({"outcome": "error", "error": {"code": "NotSignedUp", "message": "..."}}, "refused"),
+    ({"outcome": "something new"}, "refused"),
+])
+def test_each_answer_has_its_pattern(answer, shown):
+    assert button.pattern_of_answer(answer) == shown
+
+
+@pytest.mark.parametrize(("what", "shown"), [
+    ("promoted", "promoted"), ("moved", "moved"), ("reminder", "reminder"), ("deleted", "notice"), (None, "notice")])
+def test_each_notice_has_its_pattern(what, shown):
+    assert button.pattern_of_notice({"what": what}) == shown
+
+
+def test_a_press_with_no_connection_is_answered_no_connection_at_once(factory):
+    """Nothing listens at the broker's port: the press is not queued, the LED says so without waiting for a timeout."""
+    recorder = Recorder(factory.pin(LED_PIN))
+    long_wait = button.Timings(answer_timeout=60.0)
+    runner = button.Runner(Target.local("BTN-1", port=free_port()), "BTN-1", BUTTON_PIN, LED_PIN, long_wait,
+                           clock=Clock(), pause=recorder, pin_factory=factory)
+    runner.start(timer=False)
+    sent: list[str] = []
+    runner.link.connection.publish = lambda topic, *rest: sent.append(topic)  # nothing may be sent or queued
+    clock, pin = runner.button.clock, factory.pin(BUTTON_PIN)
+    try:
+        pin.drive_low()
+        clock.advance(long_wait.long_press)
+        runner.button.tick()
+        deadline = time.monotonic() + 10  # far below answer_timeout: the answer did not wait for it
+        while not recorder.patterns() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        runner.stop()
+    assert recorder.patterns() == [button.PATTERNS["no_connection"]]
+    assert sent == [] and not runner.link.up
+
+
+def test_run_takes_every_timing_on_its_command_line():
+    shown = subprocess.run([sys.executable, "-m", "iot.device", "run", "--help"], capture_output=True, text=True,
+                           timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    for field in fields(button.Timings):
+        assert f"--{field.name.replace('_', '-')} SECONDS" in shown.stdout
+    listed = subprocess.run([sys.executable, "-m", "iot.device", "--help"], capture_output=True, text=True, timeout=60)
+    assert "run" in listed.stdout and "press" in listed.stdout
