@@ -189,7 +189,8 @@ def _pip_install(target: Path, args: list[str]) -> None:
 def _copy_package(name: str, stage: Path) -> None:
     shutil.copytree(
         ROOT / name, stage / name,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt"),
+        # *.service: the Raspberry Pi button's systemd unit (iot/), which only a device installs.
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt", "*.service"),
     )
 
 

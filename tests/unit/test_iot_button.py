@@ -2,11 +2,15 @@
 test moves, each LED pattern is played on a mock LED pin, and a press with no connection is answered at once."""
 from __future__ import annotations
 
+import configparser
+import re
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 from gpiozero import LED
@@ -14,53 +18,11 @@ from gpiozero.pins.mock import MockFactory
 
 from iot import button
 from iot.device import Target
+from tests.mock_button import BUTTON_PIN, LED_PIN, Clock, MockButton, Recorder, press
 from tests.ports import free_port
 
-BUTTON_PIN, LED_PIN = "GPIO17", "GPIO27"
+ROOT = Path(__file__).resolve().parents[2]
 TIMINGS = button.Timings()
-
-
-class Clock:
-    """The button's clock, moved by the test: no press depends on how fast this machine is."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class Recorder:
-    """Stands in for the LED's waiting: notes whether the mock LED pin was lit and for how long, and never waits."""
-
-    def __init__(self, pin) -> None:
-        self.pin = pin
-        self.steps: list[tuple[bool, float]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, seconds: float) -> bool:
-        with self.lock:
-            self.steps.append((self.pin.state, seconds))
-        return False
-
-    def patterns(self) -> list[str]:
-        """What was shown, back in PATTERNS' notation: lit steps as . - _, a dark rest between two patterns."""
-        symbols = {TIMINGS.dot: ".", TIMINGS.dash: "-", TIMINGS.glow: "_"}
-        shown, current = [], ""
-        with self.lock:
-            steps = list(self.steps)
-        for lit, seconds in steps:
-            if lit:
-                current += symbols[seconds]
-            elif seconds == TIMINGS.rest:
-                shown.append(current)
-                current = ""
-            else:
-                assert seconds == TIMINGS.gap
-        return shown
 
 
 @pytest.fixture
@@ -79,12 +41,6 @@ def clicks(factory):
     pin = factory.pin(BUTTON_PIN)
     yield pin, clock, pushed, told
     pushed.close()
-
-
-def press(pin, clock: Clock, held: float) -> None:
-    pin.drive_low()  # the button shorts its pin to ground; the pull-up holds it high otherwise
-    clock.advance(held)
-    pin.drive_high()
 
 
 def test_one_short_press_is_a_single_once_the_double_window_has_closed(clicks):
@@ -225,27 +181,19 @@ def test_each_notice_has_its_pattern(what, shown):
     assert button.pattern_of_notice({"what": what}) == shown
 
 
-def test_a_press_with_no_connection_is_answered_no_connection_at_once(factory):
+def test_a_press_with_no_connection_is_answered_no_connection_at_once():
     """Nothing listens at the broker's port: the press is not queued, the LED says so without waiting for a timeout."""
-    recorder = Recorder(factory.pin(LED_PIN))
-    long_wait = button.Timings(answer_timeout=60.0)
-    runner = button.Runner(Target.local("BTN-1", port=free_port()), "BTN-1", BUTTON_PIN, LED_PIN, long_wait,
-                           clock=Clock(), pause=recorder, pin_factory=factory)
-    runner.start(timer=False)
+    pi = MockButton(Target.local("BTN-1", port=free_port()), "BTN-1", button.Timings(answer_timeout=60.0))
+    pi.start(connected=False)
     sent: list[str] = []
-    runner.link.connection.publish = lambda topic, *rest: sent.append(topic)  # nothing may be sent or queued
-    clock, pin = runner.button.clock, factory.pin(BUTTON_PIN)
+    pi.runner.link.connection.publish = lambda topic, *rest: sent.append(topic)  # nothing may be sent or queued
     try:
-        pin.drive_low()
-        clock.advance(long_wait.long_press)
-        runner.button.tick()
-        deadline = time.monotonic() + 10  # far below answer_timeout: the answer did not wait for it
-        while not recorder.patterns() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        pi.long()
+        shown = pi.shown(1, seconds=10)  # far below answer_timeout: the answer did not wait for it
     finally:
-        runner.stop()
-    assert recorder.patterns() == [button.PATTERNS["no_connection"]]
-    assert sent == [] and not runner.link.up
+        pi.stop()
+    assert shown == ["no_connection"]
+    assert sent == [] and not pi.runner.link.up
 
 
 def test_run_takes_every_timing_on_its_command_line():
@@ -256,3 +204,32 @@ def test_run_takes_every_timing_on_its_command_line():
         assert f"--{field.name.replace('_', '-')} SECONDS" in shown.stdout
     listed = subprocess.run([sys.executable, "-m", "iot.device", "--help"], capture_output=True, text=True, timeout=60)
     assert "run" in listed.stdout and "press" in listed.stdout
+
+
+def test_button_md_shows_every_pattern_and_timing_as_iot_button_declares_them():
+    text = (ROOT / "docs" / "BUTTON.md").read_text()
+    rows = dict(re.findall(r"^\| `([-._]+)` \| (\w+):", text, re.MULTILINE))
+    assert rows == {pattern: name for name, pattern in button.PATTERNS.items()}
+    options = dict(re.findall(r"^\| `--([\w-]+)` \| ([\d.]+) \|", text, re.MULTILINE))
+    for field in fields(button.Timings):
+        option = field.name.replace("_", "-")
+        if option in options:
+            assert float(options[option]) == getattr(TIMINGS, field.name), option
+    assert {"debounce", "double-window", "long-press", "answer-timeout"} <= set(options)
+
+
+def test_the_service_starts_on_boot_runs_the_button_and_restarts_it_when_it_fails():
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str  # systemd's keys are case-sensitive
+    unit.read(ROOT / "iot" / "turnout-button.service")
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+    assert "network-online.target" in unit["Unit"]["After"] and "network-online.target" in unit["Unit"]["Wants"]
+    assert unit["Service"]["Restart"] == "on-failure"
+    assert " -m iot.device run ${TURNOUT_SERIAL} " in unit["Service"]["ExecStart"]
+    if shutil.which("systemd-analyze"):
+        checked = subprocess.run(["systemd-analyze", "verify", "--man=no", str(ROOT / "iot" / "turnout-button.service")],
+                                 capture_output=True, text=True, timeout=60)
+        # Only what a machine without the installed button lacks: its virtual environment.
+        complaints = [line for line in (checked.stdout + checked.stderr).splitlines()
+                      if line.strip() and "/opt/turnout/.venv/bin/python is not executable" not in line]
+        assert complaints == []
