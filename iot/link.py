@@ -99,21 +99,34 @@ class Link:
     def _first_connect(self) -> None:
         attempt = 0
         while not self._stopping.is_set():
+            failed = self._connect_and_subscribe()
+            if failed is None:
+                log.info("connected to %s:%s as %s", self.target.host, self.target.port, self.target.client_id)
+                self._up.set()
+                return
+            attempt += 1
+            if attempt == 1 or attempt % 10 == 0:
+                log.warning("cannot reach %s:%s yet (%s); trying again", self.target.host, self.target.port, failed)
+            self._stopping.wait(FIRST_CONNECT_BACKOFF[min(attempt, len(FIRST_CONNECT_BACKOFF)) - 1])
+
+    def _connect_and_subscribe(self) -> Exception | None:
+        """Connects and subscribes to the results and notices; what failed, if anything. A failure after the
+        connection was made disconnects it, so the next attempt starts afresh."""
+        try:
+            self.connection.connect().result(SUBSCRIBE_TIMEOUT_SECONDS)
+        except Exception as err:
+            return err
+        try:
+            for topic in (topics.results(self.serial), topics.notices(self.serial)):
+                subscribed, _ = self.connection.subscribe(topic, mqtt.QoS.AT_LEAST_ONCE)
+                subscribed.result(SUBSCRIBE_TIMEOUT_SECONDS)
+            return None
+        except Exception as err:
             try:
-                self.connection.connect().result(SUBSCRIBE_TIMEOUT_SECONDS)
-                for topic in (topics.results(self.serial), topics.notices(self.serial)):
-                    subscribed, _ = self.connection.subscribe(topic, mqtt.QoS.AT_LEAST_ONCE)
-                    subscribed.result(SUBSCRIBE_TIMEOUT_SECONDS)
-            except Exception as err:
-                delay = FIRST_CONNECT_BACKOFF[min(attempt, len(FIRST_CONNECT_BACKOFF) - 1)]
-                attempt += 1
-                if attempt == 1 or attempt % 10 == 0:
-                    log.warning("cannot reach %s:%s yet (%s); trying again", self.target.host, self.target.port, err)
-                self._stopping.wait(delay)
-                continue
-            log.info("connected to %s:%s as %s", self.target.host, self.target.port, self.target.client_id)
-            self._up.set()
-            return
+                self.connection.disconnect().result(SUBSCRIBE_TIMEOUT_SECONDS)
+            except Exception:
+                pass  # the link is gone already
+            return err
 
     def _interrupted(self, error: Exception) -> None:
         self._up.clear()

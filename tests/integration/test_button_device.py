@@ -149,3 +149,24 @@ def test_a_broker_restart_is_survived_and_a_press_while_it_is_down_says_no_conne
         button.stop()
         (second or first).stop()
     assert services.get_event(event.event_id).going == 0
+
+
+def test_a_button_that_starts_before_its_broker_says_no_connection_then_connects_when_it_comes(table, local_results):
+    """A Pi boots faster than its Wi-Fi: the first connection is retried until the broker answers."""
+    event = services.create_event(name="Ski trip",
+                                  starts_at=(datetime.now(timezone.utc) + timedelta(days=2)).isoformat())
+    services.bind_device(SERIAL, "melvin", event.event_id)
+    port = free_port()
+    button = MockButton(Target.local(SERIAL, port=port), SERIAL).start(connected=False)
+    broker = BrokerComponent(host="127.0.0.1", port=port, function=button_function())
+    try:
+        button.single()
+        assert button.shown(1) == ["no_connection"]
+        broker.start()
+        assert button.runner.link.wait_up(20), "the button did not connect once the broker was up"
+        button.single()
+        assert button.shown(2) == ["no_connection", "signed_up"]
+    finally:
+        button.stop()
+        broker.stop()
+    assert services.get_signup(event.event_id, "melvin").status == "going"

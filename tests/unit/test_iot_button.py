@@ -3,6 +3,7 @@ test moves, each LED pattern is played on a mock LED pin, and a press with no co
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shutil
 import subprocess
@@ -16,8 +17,10 @@ import pytest
 from gpiozero import LED
 from gpiozero.pins.mock import MockFactory
 
+from core import topics
 from iot import button
 from iot.device import Target
+from iot.link import Link
 from tests.mock_button import BUTTON_PIN, LED_PIN, Clock, MockButton, Recorder, press
 from tests.ports import free_port
 
@@ -194,6 +197,22 @@ def test_a_press_with_no_connection_is_answered_no_connection_at_once():
         pi.stop()
     assert shown == ["no_connection"]
     assert sent == [] and not pi.runner.link.up
+    # Lit once while the press waited for its answer (it was heard), then once for each blink of "-..".
+    assert [state.state for state in pi.led.states].count(True) == 1 + len(button.PATTERNS["no_connection"])
+
+
+def test_an_answer_that_comes_twice_or_late_is_shown_once():
+    """QoS 1 may hand the same answer over twice; one nobody waits for any more (it came after "no answer") is
+    shown when it comes, once."""
+    late: list[dict] = []
+    link = Link(Target.local("BTN-1", port=free_port()), "BTN-1", answer_timeout=1.0, on_notice=late.append,
+                on_late=late.append)
+    answer = json.dumps({"serial": "BTN-1", "click_id": "c1", "outcome": "signed_up"}).encode()
+    for _ in range(2):
+        link._message(topics.results("BTN-1"), answer)
+    link._message(topics.results("BTN-2"), answer)  # not this button's: ignored
+    link._message(topics.notices("BTN-1"), b'{"what": "promoted"}')
+    assert late == [{"serial": "BTN-1", "click_id": "c1", "outcome": "signed_up"}, {"what": "promoted"}]
 
 
 def test_run_takes_every_timing_on_its_command_line():
