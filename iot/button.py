@@ -222,6 +222,7 @@ class Runner:
         self._clicks_waiting = 0
         self._count = threading.Lock()
         self._wake = threading.Event()
+        self._stopping = threading.Event()
         self.light = Light(LED(led_pin, pin_factory=pin_factory), timings, pause or self._pause)
         self.button = PushButton(button_pin, timings, self._clicked, clock=clock, pin_factory=pin_factory)
         self.link = Link(target, serial, answer_timeout=timings.answer_timeout,
@@ -237,6 +238,7 @@ class Runner:
             self.button.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         self._work.put(("stop", None))
         self._wake.set()
         self._worker.join(self.timings.answer_timeout + 5)
@@ -287,10 +289,11 @@ class Runner:
         return shown
 
     def _pause(self, seconds: float) -> bool:
+        """Waits, unless a click is waiting to be shown as heard (or the button is stopping): then True, at once."""
         deadline = time.monotonic() + seconds
         while True:
             with self._count:
-                if self._clicks_waiting:
+                if self._clicks_waiting or self._stopping.is_set():
                     return True
             left = deadline - time.monotonic()
             if left <= 0:

@@ -201,6 +201,34 @@ def test_a_press_with_no_connection_is_answered_no_connection_at_once():
     assert [state.state for state in pi.led.states].count(True) == 1 + len(button.PATTERNS["no_connection"])
 
 
+def test_a_press_cuts_the_pattern_being_shown_short_and_is_shown_as_heard():
+    """On the LED's real waiting: a pattern with a 30 s blink, cut by the next press long before it ends."""
+    factory, clock = MockFactory(), Clock()
+    slow = button.Timings(dash=30.0, dot=0.01, gap=0.01, rest=0.01, answer_timeout=60.0)
+    runner = button.Runner(Target.local("BTN-1", port=free_port()), "BTN-1", BUTTON_PIN, LED_PIN, slow,
+                           clock=clock, pin_factory=factory)
+    pin, led = factory.pin(BUTTON_PIN), factory.pin(LED_PIN)
+
+    def lit(times: int) -> bool:
+        deadline = time.monotonic() + 15  # half the blink: a pattern not cut short is still lit then
+        while [state.state for state in led.states].count(True) < times and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return [state.state for state in led.states].count(True) >= times
+
+    runner.start(timer=False)
+    try:
+        for _ in range(2):
+            clock.advance(1)
+            press(pin, clock, 0.1)
+            clock.advance(slow.double_window + 0.01)
+            runner.button.tick()
+        # Held for the first press, its "-.." begun, then held for the second and its "-.." begun.
+        assert lit(4)
+    finally:
+        runner.stop()
+        factory.reset()
+
+
 def test_an_answer_that_comes_twice_or_late_is_shown_once():
     """QoS 1 may hand the same answer over twice; one nobody waits for any more (it came after "no answer") is
     shown when it comes, once."""
