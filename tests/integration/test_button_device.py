@@ -1,6 +1,7 @@
 """The Raspberry Pi button (iot.button) on gpiozero's mock pins against real brokers: pressed once, twice and long on
 `python -m local`, with the signup, the cancel and the check-in seen in the JSON API and each answer blinked on the
-mock LED; a promotion's notice blinked; a click delivered twice answered once; and a broker restart survived."""
+mock LED; a promotion's notice blinked; a click delivered twice answered once; a broker restart, a dropped link and
+a broker that comes up after the button all survived, with a press made meanwhile answered "no connection" at once."""
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ from local.broker import BrokerComponent
 from local.gateway import LambdaFunction
 from tests.mock_button import MockButton
 from tests.ports import free_port
+from tests.relay import Relay
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +172,31 @@ def test_a_button_that_starts_before_its_broker_says_no_connection_then_connects
         button.stop()
         broker.stop()
     assert services.get_signup(event.event_id, "melvin").status == "going"
+
+
+def test_a_wifi_drop_is_answered_no_connection_and_the_button_is_back_when_the_link_is(table, local_results):
+    """The link drops while the broker (and the button's session) stays: a relay in between is cut, then restored."""
+    event = services.create_event(name="Ski trip",
+                                  starts_at=(datetime.now(timezone.utc) + timedelta(days=2)).isoformat())
+    services.bind_device(SERIAL, "melvin", event.event_id)
+    broker = BrokerComponent(host="127.0.0.1", port=0, function=button_function())
+    broker.start()
+    relay = Relay(broker.port)
+    button = MockButton(Target.local(SERIAL, port=relay.port), SERIAL).start()
+    try:
+        relay.cut()
+        deadline = time.monotonic() + 15
+        while button.runner.link.up and time.monotonic() < deadline:
+            time.sleep(0.02)
+        button.single()
+        assert button.shown(1) == ["no_connection"]
+
+        relay.restore()
+        assert button.runner.link.wait_up(20), "the button did not reconnect"
+        button.single()
+        assert button.shown(2) == ["no_connection", "signed_up"]
+    finally:
+        button.stop()
+        relay.close()
+        broker.stop()
+    assert services.get_event(event.event_id).going == 1
