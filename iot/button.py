@@ -310,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="talk to AWS IoT Core with the files `python -m iot.onboard` wrote there")
     parser.add_argument("--host", default="127.0.0.1", help="the local broker's host (plain TCP)")
     parser.add_argument("--port", type=int, default=None, help="the local broker's port (TURNOUT_MQTT_PORT, 1883)")
-    parser.add_argument("--button-pin", default="GPIO17", help="the button's GPIO pin (gpiozero's names: GPIO17, BOARD11)")
+    parser.add_argument("--button-pin", default="GPIO17",
+                        help="the button's GPIO pin, as gpiozero names it (GPIO17, or BOARD11 for the header's pin 11)")
     parser.add_argument("--led-pin", default="GPIO27", help="the LED's GPIO pin")
     defaults = Timings()
     for field in fields(Timings):

@@ -274,8 +274,9 @@ def test_the_service_starts_on_boot_runs_the_button_and_restarts_it_when_it_fail
     assert unit["Service"]["Restart"] == "on-failure"
     assert " -m iot.device run ${TURNOUT_SERIAL} " in unit["Service"]["ExecStart"]
     if shutil.which("systemd-analyze"):
-        checked = subprocess.run(["systemd-analyze", "verify", "--man=no", str(ROOT / "iot" / "turnout-button.service")],
-                                 capture_output=True, text=True, timeout=60)
+        unit_file = str(ROOT / "iot" / "turnout-button.service")
+        checked = subprocess.run(["systemd-analyze", "verify", "--man=no", unit_file], capture_output=True, text=True,
+                                 timeout=60)
         # Only what a machine without the installed button lacks: its virtual environment.
         complaints = [line for line in (checked.stdout + checked.stderr).splitlines()
                       if line.strip() and "/opt/turnout/.venv/bin/python is not executable" not in line]
