@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from gpiozero import LED, Button
+from gpiozero.exc import BadPinFactory
 
 from core import topics
 from iot.device import NoAnswer, Target
 from iot.link import Link, Offline
 
 log = logging.getLogger("turnout.button")
+EXIT_NO_PINS = 5  # after iot.device's 0-4: gpiozero found no way to reach the pins
 
 
 @dataclass(frozen=True)
@@ -330,7 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         target = Target.local(args.serial, args.host, args.port)
     timings = Timings(**{field.name: getattr(args, field.name) for field in fields(Timings)})
-    runner = Runner(target, args.serial, args.button_pin, args.led_pin, timings)
+    try:
+        runner = Runner(target, args.serial, args.button_pin, args.led_pin, timings)
+    except BadPinFactory as no_pins:
+        print(f"No GPIO pins here ({no_pins}): run it on a Raspberry Pi with python3-lgpio (docs/BUTTON.md), "
+              "or try it with GPIOZERO_PIN_FACTORY=mock", file=sys.stderr)
+        return EXIT_NO_PINS
     stopped = threading.Event()
     # systemd stops a service with SIGTERM: leave the broker cleanly, so its session (and answers) stay ours.
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

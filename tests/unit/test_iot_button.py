@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -281,3 +283,26 @@ def test_the_service_starts_on_boot_runs_the_button_and_restarts_it_when_it_fail
         complaints = [line for line in (checked.stdout + checked.stderr).splitlines()
                       if line.strip() and "/opt/turnout/.venv/bin/python is not executable" not in line]
         assert complaints == []
+
+
+def test_run_stops_cleanly_on_sigterm_as_systemd_stops_it_and_says_so_without_pins():
+    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
+    command = [sys.executable, "-m", "iot.device", "run", "BTN-1", "--port", str(free_port())]
+    running = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        logged = ""
+        while "cannot reach" not in logged and time.monotonic() < deadline:
+            logged += running.stderr.readline()
+        running.send_signal(signal.SIGTERM)
+        code = running.wait(30)
+    finally:
+        running.kill()
+    assert "button BTN-1 on GPIO17, LED on GPIO27" in logged
+    assert code == 0  # Restart=on-failure: a stop is not a failure
+
+    no_pins = {name: value for name, value in os.environ.items() if name != "GPIOZERO_PIN_FACTORY"}
+    nowhere = subprocess.run(command, env={**no_pins, "GPIOZERO_PIN_FACTORY": "no-such-factory"},
+                             capture_output=True, text=True, timeout=60)
+    assert nowhere.returncode == button.EXIT_NO_PINS
+    assert "No GPIO pins here" in nowhere.stderr
