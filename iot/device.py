@@ -80,8 +80,8 @@ class Unreachable(Exception):
 def connect(target: Target, *, on_interrupted: Callable[[Exception], None] | None = None,
             on_resumed: Callable[[], None] | None = None, operation_timeout_ms: int = 0) -> mqtt.Connection:
     """A persistent-session (clean_session=False) connection; QoS 1 messages survive a dropped link. on_interrupted
-    is told when the link drops, on_resumed when it is back and subscribed again. operation_timeout_ms (0: none)
-    fails a QoS 1 publish that was written but not acknowledged in time, so it is not sent again hours later."""
+    is told when the link drops, on_resumed when it is back and subscribed again. operation_timeout_ms (0: none):
+    awscrt fails a QoS 1 publish written to the socket but not acknowledged in that time, instead of keeping it."""
 
     def resumed(connection: mqtt.Connection, return_code: Any, session_present: bool, **kwargs: Any) -> None:
         if session_present:

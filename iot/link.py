@@ -48,8 +48,8 @@ class Link:
         self._waiting: dict[str, tuple[threading.Event, list[Message]]] = {}
         # QoS 1 may hand the same answer over twice (a resent PUBLISH): the clicks answered lately, to show each once.
         self._answered: deque[str] = deque(maxlen=ANSWERS_REMEMBERED)
-        # A QoS 1 publish written to a link that died unnoticed fails when the answer is given up on, rather than
-        # being sent again when the link is back: the person was told "no answer", so nothing happens later.
+        # A QoS 1 publish written to a link that died unnoticed is failed by awscrt when the answer is given up on,
+        # rather than kept in flight for a reconnect hours later (awscrt's protocol_operation_timeout_ms).
         self.connection = connect(target, on_interrupted=self._interrupted, on_resumed=self._resumed,
                                   operation_timeout_ms=int(answer_timeout * 1000))
         self.connection.on_message(self._message)
