@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import clock, errors, rules
+from core import clock, errors, rules, topics
 from core import validation as valid
 from core.config import settings
 from core.store import devices, events, requests, signups
@@ -25,7 +25,7 @@ def next_event(*, now: datetime | None = None, taking_signups: bool = False) -> 
     return found[0]
 
 
-CLICKS = ("SINGLE", "DOUBLE", "LONG")
+CLICKS = topics.CLICK_TYPES
 
 
 def press_button(serial: str, click: str, *, request_id: str, invocation: str | None = None,

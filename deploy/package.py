@@ -55,10 +55,11 @@ LAMBDA_MARKERS = {
 # function for APIs (DynamoDB items, IoT Publish) that every runtime SDK release has; pynamodb and
 # core/buttons.py use the runtime's copy.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
-# Top-level names no function may carry: test and dev tools, the local stack, the device client
-# (awsiotsdk and its native awscrt), and the SDK the runtime already has.
+# Top-level names no function may carry: test and dev tools, the local stack, the device's packages (awsiotsdk and
+# its native awscrt; gpiozero and its colorzero, for a Raspberry Pi), and the SDK the runtime already has.
 FORBIDDEN = frozenset({
-    "awscrt", "awsiot", "moto", "pytest", "_pytest", "hypothesis", "cfnlint", "samtranslator", "amqtt",
+    "awscrt", "awsiot", "gpiozero", "colorzero", "moto", "pytest", "_pytest", "hypothesis", "cfnlint", "samtranslator",
+    "amqtt",
     "yaml", "flask", "werkzeug", "pip", "setuptools", "tests", "local", "deploy", *RUNTIME_PROVIDED,
 })
 # An extension module in a zip must load in the runtime: CPython 3.13's ABI (or the stable one), aarch64 ELF.
@@ -188,7 +189,8 @@ def _pip_install(target: Path, args: list[str]) -> None:
 def _copy_package(name: str, stage: Path) -> None:
     shutil.copytree(
         ROOT / name, stage / name,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt"),
+        # *.service: the Raspberry Pi button's systemd unit (iot/), which only a device installs.
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt", "*.service"),
     )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from core import validation
+from core import topics, validation
 from core.errors import InvalidInput
 
-CLICK_TYPES = ("SINGLE", "DOUBLE", "LONG")
+CLICK_TYPES = topics.CLICK_TYPES
 # Device-chosen identities end up inside a request id and a log line, so they stay short and plain.
 TOKEN = re.compile(r"[A-Za-z0-9._:+-]{1,64}")
 

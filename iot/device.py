@@ -3,6 +3,7 @@
     python -m iot.device press SERIAL single|double|long                    # the local stack's broker
     python -m iot.device press SERIAL long --device-dir .turnout/devices/SERIAL  # AWS IoT Core, mutual TLS
     python -m iot.device listen SERIAL --count 1                            # hear the person's notices
+    python -m iot.device run SERIAL                                         # a button on a Raspberry Pi (iot.button)
 
 Never imported by the Lambda handler: awscrt is for devices only (and makes every botocore import slower)."""
 from __future__ import annotations
@@ -25,7 +26,9 @@ from awscrt import io, mqtt
 from awscrt.exceptions import AwsCrtError
 from awsiot import mqtt_connection_builder
 
-CLICKS = {"single": "SINGLE", "double": "DOUBLE", "long": "LONG"}
+from core import topics
+
+CLICKS = {click.lower(): click for click in topics.CLICK_TYPES}  # what the command line takes
 DEFAULT_TIMEOUT_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 30
 # 2 is argparse's, for a command line it cannot read.
@@ -74,14 +77,26 @@ class Unreachable(Exception):
     """The connection to the broker was refused: nothing listens there."""
 
 
-def connect(target: Target) -> mqtt.Connection:
-    """A persistent-session (clean_session=False) connection; QoS 1 messages survive a dropped link."""
+def connect(target: Target, *, on_interrupted: Callable[[Exception], None] | None = None,
+            on_resumed: Callable[[], None] | None = None, operation_timeout_ms: int = 0) -> mqtt.Connection:
+    """A persistent-session (clean_session=False) connection; QoS 1 messages survive a dropped link. on_interrupted
+    is told when the link drops, on_resumed when it is back and subscribed again. operation_timeout_ms (0: none):
+    awscrt fails a QoS 1 publish written to the socket but not acknowledged in that time, instead of keeping it."""
 
     def resumed(connection: mqtt.Connection, return_code: Any, session_present: bool, **kwargs: Any) -> None:
-        if not session_present:
-            # The broker forgot us (a local broker restarted): subscribe again. The client has already sent
-            # what it queued offline, so that one answer may go to nobody; later ones arrive.
-            connection.resubscribe_existing_topics()
+        if session_present:
+            if on_resumed is not None:
+                on_resumed()
+            return
+        # The broker forgot us (a local broker restarted): subscribe again. The client has already sent
+        # what it queued offline, so that one answer may go to nobody; later ones arrive.
+        resubscribed, _ = connection.resubscribe_existing_topics()
+        if on_resumed is not None:
+            resubscribed.add_done_callback(lambda _: on_resumed())
+
+    def interrupted(connection: mqtt.Connection, error: Exception, **kwargs: Any) -> None:
+        if on_interrupted is not None:
+            on_interrupted(error)
 
     common: dict[str, Any] = dict(
         client_id=target.client_id,
@@ -89,6 +104,8 @@ def connect(target: Target) -> mqtt.Connection:
         keep_alive_secs=KEEP_ALIVE_SECONDS,
         reconnect_min_timeout_secs=1,
         reconnect_max_timeout_secs=4,
+        protocol_operation_timeout_ms=operation_timeout_ms,
+        on_connection_interrupted=interrupted,
         on_connection_resumed=resumed,
     )
     if target.cert is not None:
@@ -122,11 +139,11 @@ def press(target: Target, serial: str, click_type: str, *, timeout: float = DEFA
             answer.update(message)
             answered.set()
 
-    with _subscribed(target, f"iotbutton/{serial}/result", deadline, on_result, wait_for_broker) as connection:
+    with _subscribed(target, topics.results(serial), deadline, on_result, wait_for_broker) as connection:
         payload = json.dumps({"serialNumber": serial, "clickType": click_type, "clickId": click_id})
-        connection.publish(f"iotbutton/{serial}", payload, mqtt.QoS.AT_LEAST_ONCE)
+        connection.publish(topics.clicks(serial), payload, mqtt.QoS.AT_LEAST_ONCE)
         if not answered.wait(_left(deadline)):
-            raise NoAnswer(f"no answer on iotbutton/{serial}/result within {timeout:g} s")
+            raise NoAnswer(f"no answer on {topics.results(serial)} within {timeout:g} s")
         return answer
 
 
@@ -146,7 +163,7 @@ def listen(target: Target, serial: str, on_notice: Callable[[dict[str, Any]], No
             message = json.loads(payload)
         except ValueError:
             return
-        if not isinstance(message, dict) or topic != f"iotbutton/{serial}/notice":
+        if not isinstance(message, dict) or topic != topics.notices(serial):
             return
         with lock:
             arrived += 1
@@ -154,7 +171,7 @@ def listen(target: Target, serial: str, on_notice: Callable[[dict[str, Any]], No
             if count is not None and arrived >= count:
                 heard.set()
 
-    with _subscribed(target, f"iotbutton/{serial}/notice", deadline, on_message, wait_for_broker=False):
+    with _subscribed(target, topics.notices(serial), deadline, on_message, wait_for_broker=False):
         heard.wait(_left(deadline))
         return arrived
 
@@ -233,8 +250,14 @@ def _when(starts_at: Any) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        # Imported only here: gpiozero is for the Pi, and `press` and `listen` run anywhere.
+        from iot import button
+        return button.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m iot.device", description="Press a Turnout button.")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run a physical button on a Raspberry Pi (gpiozero): see `run --help`")
     pressing = commands.add_parser("press", help="press a button and print Turnout's answer")
     pressing.add_argument("serial", help="the button's serial, as bound with PUT /devices/{serial}")
     pressing.add_argument("click", choices=sorted(CLICKS), help="single: sign up, double: cancel, long: check in")

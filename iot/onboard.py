@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from core import validation
+from core import topics, validation
 from core.errors import InvalidInput
 
 CERTIFICATE_FILE = "certificate.pem.crt"
@@ -33,15 +33,18 @@ def policy_name(serial: str) -> str:
 
 
 def policy_document(serial: str, region: str, account: str) -> dict[str, Any]:
-    """Least privilege: connect only as its own thing, publish only its clicks, hear only its own results."""
+    """Least privilege: connect only as its own thing, publish only its clicks, hear only its own results and
+    notices."""
     arn = f"arn:aws:iot:{region}:{account}"
     return {
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": "iot:Connect", "Resource": f"{arn}:client/{serial}"},
-            {"Effect": "Allow", "Action": "iot:Publish", "Resource": f"{arn}:topic/iotbutton/{serial}"},
-            {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": f"{arn}:topicfilter/iotbutton/{serial}/result"},
-            {"Effect": "Allow", "Action": "iot:Receive", "Resource": f"{arn}:topic/iotbutton/{serial}/result"},
+            {"Effect": "Allow", "Action": "iot:Publish", "Resource": f"{arn}:topic/{topics.clicks(serial)}"},
+            *({"Effect": "Allow", "Action": "iot:Subscribe", "Resource": f"{arn}:topicfilter/{topic}"}
+              for topic in (topics.results(serial), topics.notices(serial))),
+            *({"Effect": "Allow", "Action": "iot:Receive", "Resource": f"{arn}:topic/{topic}"}
+              for topic in (topics.results(serial), topics.notices(serial))),
         ],
     }
 

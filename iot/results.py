@@ -5,17 +5,13 @@ from typing import Any
 
 import orjson
 
-from core import buttons
+from core import buttons, topics
 from core.values import Press
-
-
-def topic(serial: str) -> str:
-    return f"iotbutton/{serial}/result"
 
 
 def publish(result: dict[str, Any]) -> None:
     """Raises whatever the transport raises, so the delivery is retried rather than silently unanswered."""
-    buttons.publish(topic(result["serial"]), orjson.dumps(result))
+    buttons.publish(topics.results(result["serial"]), orjson.dumps(result))
 
 
 def of(serial: str, click_id: str | None, press: Press) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from core import aws, buttons
+from core import aws, buttons, topics
 from core.config import settings
 from core.values import Notice, Recipient
 
@@ -15,10 +15,6 @@ log = logging.getLogger(__name__)
 
 # Built once per container. Locally AWS_ENDPOINT_URL_SNS points botocore at moto's SNS.
 _sns = aws.client("sns")
-
-
-def topic(serial: str) -> str:
-    return f"iotbutton/{serial}/notice"
 
 
 def message(notice: Notice, serial: str) -> dict[str, Any]:
@@ -40,7 +36,7 @@ def send(notice: Notice, recipient: Recipient) -> list[str]:
     person, sent = recipient.person, []
     # Buttons first, so a button is told without waiting behind the SNS publish for email and SMS.
     for serial in recipient.serials:
-        buttons.publish(topic(serial), orjson.dumps(message(notice, serial)))
+        buttons.publish(topics.notices(serial), orjson.dumps(message(notice, serial)))
         sent.append(f"button:{serial}")
     addresses = {name: value for name, value in (("email", person.email), ("phone", person.phone)) if value}
     if addresses and settings.notice_topic_arn:

@@ -1,4 +1,4 @@
-"""The button Lambda never needs awscrt/awsiotsdk: they are for the device client only, never in the Lambda package."""
+"""The button Lambda never needs awscrt/awsiotsdk or gpiozero: they are for the device only, never in the Lambda package."""
 from __future__ import annotations
 
 import ast
@@ -8,13 +8,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-DEVICE_ONLY = ("awscrt", "awsiot")
+DEVICE_ONLY = ("awscrt", "awsiot", "gpiozero", "colorzero")
+# The device's own modules: the MQTT client, its kept-open link, and the Raspberry Pi button.
+DEVICE_MODULES = {"iot/device.py", "iot/link.py", "iot/button.py"}
 
 # Runs in a fresh interpreter where awscrt and awsiot cannot be imported, as in the deployed function: the
 # handler must import and answer a click there. botocore probes for awscrt and goes on without it.
 PROBE = r"""
 import json, sys
-for name in ("awscrt", "awsiot"):
+for name in ("awscrt", "awsiot", "gpiozero", "colorzero"):
     sys.modules[name] = None
 import os
 os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
@@ -52,10 +54,10 @@ def test_the_handler_imports_and_answers_without_awscrt():
     assert report["outcome"] == "signed_up"
     loaded = report["modules"]
     assert not [name for name in loaded if name.split(".")[0] in DEVICE_ONLY]
-    assert "iot.device" not in loaded and "iot.handler" in loaded
+    assert not {"iot.device", "iot.link", "iot.button"} & set(loaded) and "iot.handler" in loaded
 
 
-def test_only_the_device_client_imports_awscrt_or_awsiotsdk():
+def test_only_the_device_imports_awscrt_awsiotsdk_or_gpiozero():
     importers = {path.relative_to(ROOT).as_posix() for package in ("iot", "core", "api", "skills")
                  for path in (ROOT / package).rglob("*.py") if _imports_of(path) & set(DEVICE_ONLY)}
-    assert importers == {"iot/device.py"}
+    assert importers == DEVICE_MODULES

@@ -45,7 +45,7 @@ def test_a_button_gets_its_thing_certificate_policy_and_files(iot, serial, tmp_p
     assert [p["policyName"] for p in iot.list_attached_policies(target=arn)["policies"]] == [f"turnout-button-{serial}"]
 
 
-def test_the_policy_allows_only_this_buttons_press_and_its_result(iot, serial, tmp_path):
+def test_the_policy_allows_only_this_buttons_press_its_result_and_its_notices(iot, serial, tmp_path):
     written = onboard.onboard(serial, tmp_path, iot)
 
     document = json.loads(iot.get_policy(policyName=written["policy"])["policyDocument"])
@@ -55,6 +55,8 @@ def test_the_policy_allows_only_this_buttons_press_and_its_result(iot, serial, t
         ("iot:Publish", f"topic/iotbutton/{serial}"),
         ("iot:Subscribe", f"topicfilter/iotbutton/{serial}/result"),
         ("iot:Receive", f"topic/iotbutton/{serial}/result"),
+        ("iot:Subscribe", f"topicfilter/iotbutton/{serial}/notice"),
+        ("iot:Receive", f"topic/iotbutton/{serial}/notice"),
     }
     assert all(":eu-west-1:123456789012:" in s["Resource"] for s in document["Statement"])
     assert "*" not in json.dumps(document)

@@ -194,9 +194,9 @@ def test_a_clean_zip_passes(tmp_path):
     assert package.problems(clean, FUNCTIONS["ApiFunction"], list(FUNCTIONS.values())) == []
 
 
-@pytest.mark.parametrize("intruder", ["awscrt/__init__.py", "moto/__init__.py", "boto3/__init__.py",
-                                      "botocore/__init__.py", "_pytest/__init__.py", "tests/__init__.py",
-                                      "skills/__init__.py", "yaml/__init__.py"])
+@pytest.mark.parametrize("intruder", ["awscrt/__init__.py", "gpiozero/__init__.py", "moto/__init__.py",
+                                      "boto3/__init__.py", "botocore/__init__.py", "_pytest/__init__.py",
+                                      "tests/__init__.py", "skills/__init__.py", "yaml/__init__.py"])
 def test_a_forbidden_or_foreign_package_is_refused(tmp_path, intruder):
     dirty = _zip(tmp_path, _compiled("core/__init__.py", "api/__init__.py", intruder))
     found = package.problems(dirty, FUNCTIONS["ApiFunction"], list(FUNCTIONS.values()))
