@@ -18,6 +18,8 @@ _COUNT = {"type": "integer", "minimum": 0}
 _SIGNUPS_GOING = {**_COUNT, "description": "People who signed up and are going (their guests not counted)."}
 _SIGNUPS_WAITING = {**_COUNT, "description": "Signups on the waitlist."}
 _SEATS_TAKEN = {**_COUNT, "description": "Seats the going signups hold: each of them and their guests."}
+_REMINDERS = {"type": "array", "maxItems": validation.REMINDERS_MAX, "uniqueItems": True,
+              "items": {"type": "integer", "minimum": validation.REMINDER_MIN, "maximum": validation.REMINDER_MAX}}
 _CURSOR = {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page."}
 
 
@@ -77,6 +79,9 @@ SCHEMAS = {
                         "maximum": validation.SEAT_BLOCKS_MAX,
                         "description": "A hot event's seats split over this many blocks; null: one."},
         "created_at": _TIME,
+        "reminders": {**_REMINDERS, "description": "Minutes before the start at which everyone going is reminded, "
+                      "latest first; [] sends none."},
+        "sequence": {**_COUNT, "description": "Grows with each change of time or place: the calendar files' SEQUENCE."},
     }),
     "Signup": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
@@ -124,9 +129,10 @@ SCHEMAS = {
         "email": {"type": ["string", "null"]},
         "phone": {"type": ["string", "null"], "description": "E.164, for SMS."},
         "updated_at": {**_MAYBE_TIME, "description": "null: never set."},
+        "reminders": {"type": "boolean", "description": "false: never reminded of an event."},
     }),
     "Notice": _closed({
-        "what": {"type": "string", "enum": ["promoted", "moved", "deleted", "cancelled"]},
+        "what": {"type": "string", "enum": ["promoted", "moved", "deleted", "cancelled", "reminder"]},
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
         "event_name": {"type": "string"},
         "text": {"type": "string", "description": "What the person was told, in one sentence."},
@@ -160,6 +166,10 @@ def _field_schema(spec: Field) -> dict:
                   "description": "For an event expecting a crowd: its seats split over this many blocks, so sign-ups "
                                  "do not take turns on one item (docs/SCALING.md); no more than its capacity. The "
                                  "capacity then stays as created. null: one."}
+    elif spec.kind == "reminders":
+        schema = {**_REMINDERS, "description": "Minutes before the start at which everyone going is reminded "
+                  f"(each {validation.REMINDER_MIN} to {validation.REMINDER_MAX}); [] sends none, null the default "
+                  "(a day and two hours before)."}
     elif spec.kind == "guests":
         schema = {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX, "default": 0,
                   "description": "People coming along, written as a whole number (1, not 1.0)."}

@@ -97,6 +97,8 @@ def event(value: Event) -> dict:
         "signups_until": value.signups_until,
         "seat_blocks": value.seat_blocks,
         "created_at": value.created_at,
+        "reminders": value.reminders,
+        "sequence": value.sequence,
     }
 
 
@@ -136,7 +138,7 @@ def pairing_code(value: PairingCode) -> dict:
 
 def person(value: Person) -> dict:
     return {"person": value.person, "name": value.name, "email": value.email, "phone": value.phone,
-            "updated_at": value.updated_at}
+            "updated_at": value.updated_at, "reminders": value.reminders}
 
 
 def notice(value: Notice) -> dict:

@@ -115,6 +115,7 @@ EVENT_FIELDS = {
     "description": Field("text", max_length=validation.DESCRIPTION_MAX, multiline=True),
     "capacity": Field("capacity"),
     "signups_close_at": Field("time"),
+    "reminders": Field("reminders"),
 }
 NEW_EVENT = Body({**EVENT_FIELDS, "seat_blocks": Field("seat_blocks")})  # fixed once created
 EVENT_CHANGES = Body({name: spec._replace(required=False) for name, spec in EVENT_FIELDS.items()}, at_least_one=True)
@@ -127,6 +128,7 @@ PROFILE = Body({
     "name": Field("text", max_length=validation.PERSON_NAME_MAX),
     "email": Field("email"),
     "phone": Field("phone"),
+    "reminders": Field("flag"),
 }, optional=True)
 BINDING = Body({
     "person": Field("handle", required=True, nullable=False),
