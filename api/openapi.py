@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
-from api.routes import ASSET_FILE, ASSET_VERSION, ORGANIZER, OWN, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
+from api.routes import ASSET_FILE, ASSET_VERSION, FEED_FILE, ORGANIZER, OWN, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
 from core import config, errors, validation
 from core.values import SOURCES
 
@@ -35,6 +35,8 @@ _PATH_PARAM_SCHEMAS = {
     "version": {"type": "string", "pattern": _anchored(ASSET_VERSION.pattern),
                 "description": "The page's current version, as the page served at / names it."},
     "file": {"type": "string", "pattern": _anchored(ASSET_FILE.pattern)},
+    "feed": {"type": "string", "pattern": _anchored(FEED_FILE.pattern),
+             "description": "The feed's secret and .ics, as its address gives it."},
 }
 
 _QUERY_PARAMS = {
@@ -139,6 +141,12 @@ SCHEMAS = {
         "at": {**_TIME, "description": "When the change happened."},
         "read": {"type": "boolean", "description": "The skill has read it out."},
     }),
+    "CalendarFeed": _closed({
+        "person": {"type": ["string", "null"], "description": "Whose feed; null: the group's."},
+        "url": {"type": "string", "pattern": "^webcal://", "description": "Subscribe to this (Apple, Outlook)."},
+        "https_url": {"type": "string", "pattern": "^https?://", "description": "The same feed for Google's 'From URL'."},
+        "created_at": _TIME,
+    }, "A secret address: anyone who has it reads the feed, so renew or revoke it if it leaks."),
     "NoticeList": _closed({"notices": {"type": "array", "items": _ref("Notice")}}),
     "Health": _closed({"status": {"const": "ok"}}),
     "OpenApi": {"type": "object", "required": ["openapi", "paths"]},

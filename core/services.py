@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from core import clock
 from core import cursor as cursors
-from core import errors, keys, rules
+from core import errors, feeds, keys, rules
 from core import reminders as reminding
 from core import validation as valid
 from core.config import settings
@@ -173,6 +173,7 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
 def delete_event(event_id: str, *, now: datetime | None = None) -> None:
     """Removes the event and its signups, and leaves word for everyone who was signed up. Raises EventNotFound."""
     event, signed_up = events.delete_event(valid.event_id(event_id))
+    feeds.remember_deleted(event, signed_up, now=now)
     moment = keys.utc(clock.at(now))
     # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.
     for part, start in enumerate(range(0, len(signed_up), notices.PEOPLE_PER_CHANGE)):

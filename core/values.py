@@ -200,3 +200,18 @@ class Change(NamedTuple):
     people: tuple[str, ...] | None  # None: everyone signed up for the event now (a moved event; a reminder: going)
     starts_at: datetime | None = None  # moved, reminder: aware, in the event's own zone
     location: str | None = None
+
+
+class Feed(NamedTuple):
+    """A calendar feed's secret address: a person's (their events) or, with person None, the group's (all)."""
+
+    person: str | None
+    token: str
+    created_at: datetime
+
+
+class CalendarEntry(NamedTuple):
+    """One event as a calendar feed publishes it."""
+
+    event: Event
+    status: Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]  # TENTATIVE: waiting in line; CANCELLED: deleted

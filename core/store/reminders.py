@@ -27,7 +27,8 @@ def starting_between(start: datetime, end: datetime) -> list[Upcoming]:
     """Events starting after `start` and by `end`: one query of by_start, then one BatchGetItem per hundred of
     them for their reminder times and the last reminder sent, which the index does not hold."""
     window = TurnoutItem.start_order.between(keys.event_start_order(start, ""), keys.event_start_order(end, "~"))
-    found = [item for item in TurnoutItem.by_start.query(keys.EVENTS_PARTITION, window)
+    # Tombstones of deleted events share the index (core.store.feeds); they have no closes_at.
+    found = [item for item in TurnoutItem.by_start.query(keys.EVENTS_PARTITION, window, EventItem.closes_at.exists())
              if isinstance(item, EventItem) and keys.from_utc(item.starts_at) > start]
     state: dict[str, EventItem] = {}
     for first in range(0, len(found), BATCH_GET_MAX):

@@ -87,6 +87,15 @@ MATRIX = [
     ("GET", "/", "/", None, (200, 200, 200, 200)),
     ("GET", "/web/{version}/{file}", "/web/0/app.js", None, (200, 200, 200, 200)),
     ("GET", "/events/{event_id}/calendar.ics", "/events/{trip}/calendar.ics", None, (401, 200, 200, 200)),
+    # Calendar feeds: a person's is theirs (and an organizer's) to make, see and revoke (404: none made yet); the
+    # group's is the organizers'; the feed itself is public, its secret address the key (unknown here: 404).
+    ("PUT", "/people/{person}/feed", "/people/melvin/feed", None, (401, 403, 201, 201)),
+    ("GET", "/people/{person}/feed", "/people/melvin/feed", None, (401, 403, 404, 404)),
+    ("DELETE", "/people/{person}/feed", "/people/melvin/feed", None, (401, 403, 404, 404)),
+    ("PUT", "/group/feed", "/group/feed", None, (401, 403, 403, 201)),
+    ("GET", "/group/feed", "/group/feed", None, (401, 403, 403, 404)),
+    ("DELETE", "/group/feed", "/group/feed", None, (401, 403, 403, 404)),
+    ("GET", "/feeds/{feed}", "/feeds/Abcdefghijklmnopqrstuvwxyz012345.ics", None, (404, 404, 404, 404)),
 ]
 WALKS = [pytest.param(method, target, body, role, expected[ROLES.index(role)], id=f"{method} {template} as {role}")
          for method, template, target, body, expected in MATRIX for role in ROLES]

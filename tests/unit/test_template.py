@@ -277,7 +277,7 @@ def test_the_api_takes_every_route_with_throttling_and_access_logs():
     # the routes that need no token (tests/unit/test_template_auth.py).
     (http_api,) = of_type(template, "AWS::ApiGatewayV2::Api").values()
     assert set(http_api["Properties"]["Body"]["paths"]) == {
-        "/$default", "/health", "/openapi.json", "/", "/web/{version}/{file}",
+        "/$default", "/health", "/openapi.json", "/", "/web/{version}/{file}", "/feeds/{feed}",
         "/events", "/events/{event_id}", "/events/{event_id}/signups", "/events/{event_id}/signups/{person}",
         "/events/{event_id}/calendar.ics"}
     assert "x-amazon-apigateway-any-method" in http_api["Properties"]["Body"]["paths"]["/$default"]

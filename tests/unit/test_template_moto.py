@@ -47,6 +47,7 @@ EXPECTED_LEFT_OUT = {
     "ApiFunctionOpenApiDocumentPermission": "AWS::Lambda::Permission",
     "ApiFunctionWebPagePermission": "AWS::Lambda::Permission",
     "ApiFunctionWebFilesPermission": "AWS::Lambda::Permission",
+    "ApiFunctionCalendarFeedPermission": "AWS::Lambda::Permission",
     "SkillFunctionAlexaPermission": "AWS::Lambda::Permission",
     "ButtonFunctionClickPermission": "AWS::Lambda::Permission",
 }
