@@ -14,7 +14,7 @@ import time_machine
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iotdata.models import iotdata_backends
 
-from core import reminders, services
+from core import feeds, reminders, services
 from core.errors import InvalidInput
 from notify import channels
 from notify import handler as notify
@@ -93,6 +93,9 @@ def test_a_week_across_daylight_saving_reminds_each_person_once_per_reminder_on_
             services.sign_up(monday, person)
         services.sign_up(saturday, "anna")
         read()
+        anna_feed = feeds.renew_feed("anna")
+        before = {entry.event.event_id: entry for entry in feeds.read_feed(anna_feed.token)[1]}
+        assert {event_id: entry.event.sequence for event_id, entry in before.items()} == {friday: 0, monday: 0, saturday: 0}
 
         def until(moment: datetime) -> None:
             while datetime.now(UTC) + STEP <= moment:
@@ -111,6 +114,12 @@ def test_a_week_across_daylight_saving_reminds_each_person_once_per_reminder_on_
         services.sign_up(friday, "eve")  # and eve joins the line
         read()
         until(datetime(2027, 3, 30, 8, 0, tzinfo=UTC))
+
+        # Anna's feed moved the meeting, with a higher sequence, and marks the wax night cancelled.
+        after = {entry.event.event_id: entry for entry in feeds.read_feed(anna_feed.token)[1]}
+        assert (after[monday].event.starts_at.isoformat(), after[monday].event.sequence) == ("2027-03-29T20:00:00+02:00", 1)
+        assert (after[saturday].status, after[saturday].event.sequence) == ("CANCELLED", 1)
+        assert after[friday].status == "CONFIRMED"
 
     friday_day_before = datetime(2027, 3, 25, 18, 0, tzinfo=UTC)  # 19:00 Oslo (UTC+1) on Thursday
     friday_two_hours = datetime(2027, 3, 26, 16, 0, tzinfo=UTC)
