@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
-from api.routes import ASSET_FILE, ASSET_VERSION, ORGANIZER, OWN, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
+from api.routes import ASSET_FILE, ASSET_VERSION, FEED_FILE, ORGANIZER, OWN, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
 from core import config, errors, validation
 from core.values import SOURCES
 
@@ -18,6 +18,8 @@ _COUNT = {"type": "integer", "minimum": 0}
 _SIGNUPS_GOING = {**_COUNT, "description": "People who signed up and are going (their guests not counted)."}
 _SIGNUPS_WAITING = {**_COUNT, "description": "Signups on the waitlist."}
 _SEATS_TAKEN = {**_COUNT, "description": "Seats the going signups hold: each of them and their guests."}
+_REMINDERS = {"type": "array", "maxItems": validation.REMINDERS_MAX, "uniqueItems": True,
+              "items": {"type": "integer", "minimum": validation.REMINDER_MIN, "maximum": validation.REMINDER_MAX}}
 _CURSOR = {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page."}
 
 
@@ -33,6 +35,8 @@ _PATH_PARAM_SCHEMAS = {
     "version": {"type": "string", "pattern": _anchored(ASSET_VERSION.pattern),
                 "description": "The page's current version, as the page served at / names it."},
     "file": {"type": "string", "pattern": _anchored(ASSET_FILE.pattern)},
+    "feed": {"type": "string", "pattern": _anchored(FEED_FILE.pattern),
+             "description": "The feed's secret and .ics, as its address gives it."},
 }
 
 _QUERY_PARAMS = {
@@ -77,6 +81,9 @@ SCHEMAS = {
                         "maximum": validation.SEAT_BLOCKS_MAX,
                         "description": "A hot event's seats split over this many blocks; null: one."},
         "created_at": _TIME,
+        "reminders": {**_REMINDERS, "description": "Minutes before the start at which everyone going is reminded, "
+                      "latest first; [] sends none."},
+        "sequence": {**_COUNT, "description": "Grows with each change of time or place: the calendar files' SEQUENCE."},
     }),
     "Signup": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
@@ -124,15 +131,22 @@ SCHEMAS = {
         "email": {"type": ["string", "null"]},
         "phone": {"type": ["string", "null"], "description": "E.164, for SMS."},
         "updated_at": {**_MAYBE_TIME, "description": "null: never set."},
+        "reminders": {"type": "boolean", "description": "false: never reminded of an event."},
     }),
     "Notice": _closed({
-        "what": {"type": "string", "enum": ["promoted", "moved", "deleted", "cancelled"]},
+        "what": {"type": "string", "enum": ["promoted", "moved", "deleted", "cancelled", "reminder"]},
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
         "event_name": {"type": "string"},
         "text": {"type": "string", "description": "What the person was told, in one sentence."},
         "at": {**_TIME, "description": "When the change happened."},
         "read": {"type": "boolean", "description": "The skill has read it out."},
     }),
+    "CalendarFeed": _closed({
+        "person": {"type": ["string", "null"], "description": "Whose feed; null: the group's."},
+        "url": {"type": "string", "pattern": "^webcal://", "description": "Subscribe to this (Apple, Outlook)."},
+        "https_url": {"type": "string", "pattern": "^https?://", "description": "The same feed for Google's 'From URL'."},
+        "created_at": _TIME,
+    }, "A secret address: anyone who has it reads the feed, so renew or revoke it if it leaks."),
     "NoticeList": _closed({"notices": {"type": "array", "items": _ref("Notice")}}),
     "Health": _closed({"status": {"const": "ok"}}),
     "OpenApi": {"type": "object", "required": ["openapi", "paths"]},
@@ -160,6 +174,10 @@ def _field_schema(spec: Field) -> dict:
                   "description": "For an event expecting a crowd: its seats split over this many blocks, so sign-ups "
                                  "do not take turns on one item (docs/SCALING.md); no more than its capacity. The "
                                  "capacity then stays as created. null: one."}
+    elif spec.kind == "reminders":
+        schema = {**_REMINDERS, "description": "Minutes before the start at which everyone going is reminded "
+                  f"(each {validation.REMINDER_MIN} to {validation.REMINDER_MAX}); [] sends none, null the default "
+                  "(a day and two hours before)."}
     elif spec.kind == "guests":
         schema = {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX, "default": 0,
                   "description": "People coming along, written as a whole number (1, not 1.0)."}

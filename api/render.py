@@ -5,7 +5,7 @@ import orjson
 
 from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
 from core import errors
-from core.values import Cancellation, Device, Event, Notice, PairingCode, Person, Signup
+from core.values import Cancellation, Device, Event, Feed, Notice, PairingCode, Person, Signup
 
 JSON_TYPE = "application/json; charset=utf-8"
 BUSY_RETRY_SECONDS = 1
@@ -106,6 +106,8 @@ def event(value: Event) -> dict:
         "signups_until": value.signups_until,
         "seat_blocks": value.seat_blocks,
         "created_at": value.created_at,
+        "reminders": value.reminders,
+        "sequence": value.sequence,
     }
 
 
@@ -146,9 +148,15 @@ def pairing_code(value: PairingCode) -> dict:
 
 def person(value: Person) -> dict:
     return {"person": value.person, "name": value.name, "email": value.email, "phone": value.phone,
-            "updated_at": value.updated_at}
+            "updated_at": value.updated_at, "reminders": value.reminders}
 
 
 def notice(value: Notice) -> dict:
     return {"what": value.what, "event_id": value.event_id, "event_name": value.event_name, "text": value.text,
             "at": value.at, "read": value.read}
+
+
+def feed(value: Feed, https: str) -> dict:
+    """A feed's address as a calendar app subscribes to it (webcal://) and as a browser or Google reads it."""
+    return {"person": value.person, "url": "webcal://" + https.split("://", 1)[1], "https_url": https,
+            "created_at": value.created_at}

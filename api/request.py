@@ -281,6 +281,10 @@ def _check_seat_blocks(name: str, spec: Field, value: object) -> int | None:
     return validation.seat_blocks(value, None)  # against the capacity: the service, which has both
 
 
+def _check_reminders(name: str, spec: Field, value: object) -> list[int]:
+    return list(validation.reminders(value))
+
+
 def _check_guests(name: str, spec: Field, value: object) -> int:
     return validation.guests(value)
 
@@ -314,6 +318,7 @@ _CHECKS = {
     "capacity": _check_capacity,
     "seat_blocks": _check_seat_blocks,
     "guests": _check_guests,
+    "reminders": _check_reminders,
     "flag": _check_flag,
     "handle": _check_handle,
     "event_id": _check_event_id,

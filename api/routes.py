@@ -68,6 +68,16 @@ def _asset_file(value: str) -> str:
     return value
 
 
+FEED_FILE = re.compile(r"([A-Za-z0-9_-]{32})\.ics")
+
+
+def _feed_file(value: str) -> str:
+    """A feed's address ends in its secret and .ics, which calendar apps look for."""
+    if not FEED_FILE.fullmatch(value):
+        raise errors.InvalidInput("feed is the 32-character secret of a calendar feed, then .ics.", "feed")
+    return value
+
+
 # Path parameters are checked by name wherever they appear, so one name has one meaning.
 PATH_PARAMS: dict[str, Callable[[str], str]] = {
     "event_id": validation.event_id,
@@ -75,6 +85,7 @@ PATH_PARAMS: dict[str, Callable[[str], str]] = {
     "serial": validation.serial,
     "version": _asset_version,
     "file": _asset_file,
+    "feed": _feed_file,
 }
 
 
@@ -115,6 +126,7 @@ EVENT_FIELDS = {
     "description": Field("text", max_length=validation.DESCRIPTION_MAX, multiline=True),
     "capacity": Field("capacity"),
     "signups_close_at": Field("time"),
+    "reminders": Field("reminders"),
 }
 NEW_EVENT = Body({**EVENT_FIELDS, "seat_blocks": Field("seat_blocks")})  # fixed once created
 EVENT_CHANGES = Body({name: spec._replace(required=False) for name, spec in EVENT_FIELDS.items()}, at_least_one=True)
@@ -127,6 +139,7 @@ PROFILE = Body({
     "name": Field("text", max_length=validation.PERSON_NAME_MAX),
     "email": Field("email"),
     "phone": Field("phone"),
+    "reminders": Field("flag"),
 }, optional=True)
 BINDING = Body({
     "person": Field("handle", required=True, nullable=False),
@@ -304,6 +317,67 @@ def get_person(params: dict, query: dict, body: dict, caller: Caller) -> dict:
 def list_notices(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     found = services.list_notices(params["person"], limit=limit(query))
     return render.respond(200, {"notices": [render.notice(notice) for notice in found]})
+
+
+def _feed_answer(status: int, feed, origin: str) -> dict:
+    # webcal:// asks the device to subscribe (Apple, Outlook, and Google by its "From URL" with https).
+    https = f"{origin}/feeds/{feed.token}.ics"
+    return render.respond(status, render.feed(feed, https))
+
+
+@route("PUT", "/people/{person}/feed", access=SELF, summary="Make or renew a person's secret calendar feed.",
+       ok={201: ("CalendarFeed", "The new address; any earlier one stops working.")}, origin=True)
+def renew_person_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core import feeds
+    return _feed_answer(201, feeds.renew_feed(params["person"]), params["origin"])
+
+
+@route("GET", "/people/{person}/feed", access=SELF, summary="A person's calendar feed address.",
+       raises=(errors.FeedNotFound,), ok={200: ("CalendarFeed", "The current address.")}, origin=True)
+def get_person_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core import feeds
+    return _feed_answer(200, feeds.get_feed(params["person"]), params["origin"])
+
+
+@route("DELETE", "/people/{person}/feed", access=SELF, summary="Revoke a person's calendar feed.",
+       raises=(errors.FeedNotFound,), ok={204: (None, "The address no longer works.")})
+def revoke_person_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core import feeds
+    feeds.revoke_feed(params["person"])
+    return render.no_content()
+
+
+@route("PUT", "/group/feed", access=ORGANIZER, summary="Make or renew the group's calendar feed of every event.",
+       ok={201: ("CalendarFeed", "The new address; any earlier one stops working.")}, origin=True)
+def renew_group_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core import feeds
+    return _feed_answer(201, feeds.renew_feed(None), params["origin"])
+
+
+@route("GET", "/group/feed", access=ORGANIZER, summary="The group's calendar feed address.",
+       raises=(errors.FeedNotFound,), ok={200: ("CalendarFeed", "The current address.")}, origin=True)
+def get_group_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core import feeds
+    return _feed_answer(200, feeds.get_feed(None), params["origin"])
+
+
+@route("DELETE", "/group/feed", access=ORGANIZER, summary="Revoke the group's calendar feed.",
+       raises=(errors.FeedNotFound,), ok={204: (None, "The address no longer works.")})
+def revoke_group_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core import feeds
+    feeds.revoke_feed(None)
+    return render.no_content()
+
+
+@route("GET", "/feeds/{feed}", access=PUBLIC, summary="A calendar feed, for calendar apps to subscribe to.",
+       raises=(errors.FeedNotFound,), ok={200: (None, "RFC 5545: the feed's events; deleted ones CANCELLED.")},
+       media=CALENDAR_MEDIA, origin=True)
+def read_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    # Public: a calendar app sends no token, so the secret in the address is the key (revoke or renew to change it).
+    from api import ics
+    from core import feeds
+    feed, entries = feeds.read_feed(FEED_FILE.fullmatch(params["feed"])[1])
+    return ics.feed_response(feed, entries, params["origin"])
 
 
 def _table() -> list[tuple[tuple[str, ...], dict[str, Route]]]:

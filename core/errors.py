@@ -52,6 +52,11 @@ class DeviceNotFound(NotFound):
         super().__init__(f"No button with serial {serial!r} is bound.", serial=serial)
 
 
+class FeedNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No calendar feed here: it was never made, or it was revoked or renewed.")
+
+
 class NoUpcomingEvent(NotFound):
     def __init__(self) -> None:
         super().__init__("There is no upcoming event.")

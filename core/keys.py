@@ -131,3 +131,18 @@ def notice(handle: str, at: str, what: str, event_id: str) -> tuple[str, str]:
 
 def change(event_id: str, at: str, what: str, part: str = "") -> tuple[str, str]:
     return f"CHANGE#{event_id}", f"{at}#{what}{'#' + part if part else ''}"
+
+
+def feed(token: str) -> tuple[str, str]:
+    """A calendar feed, found by the secret its URL carries."""
+    return f"FEED#{token}", "FEED"
+
+
+def feed_of(handle: str | None) -> tuple[str, str]:
+    """Which feed is a person's now (None: the group's), so renewing or revoking it finds the old secret."""
+    return (f"PERSON#{handle}", "FEED") if handle is not None else ("GROUP", "FEED")
+
+
+def tombstone(event_id: str) -> tuple[str, str]:
+    """A deleted event, kept a while in by_start so calendar feeds publish it cancelled."""
+    return f"GONE#{event_id}", "GONE"

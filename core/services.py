@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from core import clock
 from core import cursor as cursors
-from core import errors, keys, rules
+from core import errors, feeds, keys, rules
+from core import reminders as reminding
 from core import validation as valid
 from core.config import settings
 # The soonest event lives with the button's services, which the IoT function imports alone; the API and the skill
@@ -17,6 +18,7 @@ from core.config import settings
 from core.presses import next_event as next_event
 from core.store import devices, events, notices, pairing, people, signups
 from core.values import (
+    DEFAULT_REMINDERS,
     SOURCES,
     Cancellation,
     Device,
@@ -32,7 +34,7 @@ from core.values import (
 )
 
 EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity",
-                          "signups_close_at"})
+                          "signups_close_at", "reminders"})
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no "0": keys.SEAT_BLOCKS_MARK tells a hot event's id
 CODE = re.compile(r"\d{6}")
 EVENTS_PAGE = 20
@@ -56,12 +58,12 @@ def _new_event_id() -> str:
 def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timezone: str | None = None,
                  location: str | None = None, description: str | None = None, capacity: int | None = None,
                  signups_close_at: str | None = None, seat_blocks: int | None = None,
-                 now: datetime | None = None) -> Event:
+                 reminders: list[int] | None = None, now: datetime | None = None) -> Event:
     """starts_at / ends_at / signups_close_at are ISO 8601 text (no offset = the event's own time zone); sign-ups
     close at the start unless signups_close_at says otherwise. seat_blocks: for an event expecting a crowd, its
     seats split over that many items so sign-ups do not take turns on one (docs/SCALING.md); its capacity then
     stays as created. Without a timezone the event takes the one its starts_at is written in (a fixed offset, or
-    UTC). Raises InvalidInput."""
+    UTC). reminders: minutes before the start (None: the defaults, [] none). Raises InvalidInput."""
     tz = valid.timezone(timezone) if timezone is not None else valid.zone_of_offset(starts_at)
     start = valid.instant(starts_at, "starts_at", tz)
     end = valid.instant(ends_at, "ends_at", tz) if ends_at is not None else None
@@ -86,6 +88,7 @@ def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timez
         created_at=clock.at(now).astimezone(start.tzinfo),
         signups_close_at=close,
         seat_blocks=blocks,
+        reminders=valid.reminders(reminders) if reminders is not None else DEFAULT_REMINDERS,
     )
     if event.closes_at <= clock.at(now):
         raise errors.InvalidInput("The event would already be over.", "starts_at")
@@ -154,6 +157,9 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
             )
         if "capacity" in changes:
             fields["capacity"] = valid.capacity(changes["capacity"])
+        if "reminders" in changes:
+            chosen = changes["reminders"]
+            fields["reminders"] = valid.reminders(chosen) if chosen is not None else DEFAULT_REMINDERS
         if "signups_close_at" in changes:
             close = changes["signups_close_at"]
             fields["signups_close_at"] = valid.instant(close, "signups_close_at", tz) if close is not None else None
@@ -174,6 +180,7 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
 def delete_event(event_id: str, *, now: datetime | None = None) -> None:
     """Removes the event and its signups, and leaves word for everyone who was signed up. Raises EventNotFound."""
     event, signed_up = events.delete_event(valid.event_id(event_id))
+    feeds.remember_deleted(event, signed_up, now=now)
     moment = keys.utc(clock.at(now))
     # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.
     for part, start in enumerate(range(0, len(signed_up), notices.PEOPLE_PER_CHANGE)):
@@ -357,11 +364,14 @@ NOTICES_SPOKEN = 3
 
 
 def set_person(person: str, *, name: str | None = None, email: str | None = None, phone: str | None = None,
-               now: datetime | None = None) -> Person:
-    """Sets a person's whole profile (a field left out is cleared), and the name their buttons carry into the
-    signups they make. Raises InvalidInput."""
+               reminders: bool | None = None, now: datetime | None = None) -> Person:
+    """Sets a person's whole profile (a field left out is cleared; reminders left out are on), and the name their
+    buttons carry into the signups they make. Raises InvalidInput."""
+    if reminders is not None and not isinstance(reminders, bool):
+        raise errors.InvalidInput("reminders must be true or false.", "reminders")
     stored = people.put_person(Person(valid.handle(person), valid.text(name, "name", max_length=valid.PERSON_NAME_MAX),
-                                      valid.email(email), valid.phone(phone), clock.at(now)))
+                                      valid.email(email), valid.phone(phone), clock.at(now),
+                                      reminders=reminders is not False))
     # Each update is conditioned on the button still being theirs, so the bindings need no read first.
     for serial in people.remembered_buttons(stored.person):
         devices.remember_person(serial, stored.person, stored.name)
@@ -399,7 +409,12 @@ def notices_for_change(record: str, old_image: dict[str, Any] | None, new_image:
         if event is None:
             return []
         name = event.name
-    persons = change.people if change.people is not None else tuple(notices.signed_up(change.event_id))
+    if change.people is not None:
+        persons = change.people
+    elif change.what == "reminder":
+        persons = tuple(reminding.going_before(change.event_id, change.at))
+    else:
+        persons = tuple(notices.signed_up(change.event_id))
     text = _notice_text(change._replace(event_name=name))
     return [Notice(person, change.what, change.event_id, name, text, change.at) for person in persons]
 
@@ -410,21 +425,20 @@ def _notice_text(change) -> str:
     if change.what == "moved":
         starts = change.starts_at
         where = f", at {change.location}" if change.location else ""
-        return (f"{change.event_name} has changed: it now starts {WEEKDAYS[starts.weekday()]} {starts.day} "
-                f"{MONTHS[starts.month - 1]} at {starts:%H:%M}{where}.")
+        return f"{change.event_name} has changed: it now starts {reminding.when(starts)}{where}."
     if change.what == "deleted":
         return f"{change.event_name} is called off."
+    if change.what == "reminder":
+        return reminding.text(change.event_name, change.starts_at, change.location)
     return f"An organizer cancelled your signup for {change.event_name}."
-
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 
 
 def store_notice(notice: Notice) -> Recipient | None:
     """Keeps the notice once; who to send it to and on which channels, or None when it was sent already (a
-    repeated stream record, or a retried batch)."""
+    repeated stream record, or a retried batch), or a reminder for someone who turned reminders off."""
+    if notice.what == "reminder":
+        recipient = people.recipient(notice.person)
+        return recipient if recipient.person.reminders and notices.store_notice(notice) else None
     if not notices.store_notice(notice):
         return None
     return people.recipient(notice.person)

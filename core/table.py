@@ -15,7 +15,7 @@ from pynamodb.models import Model
 
 from core import keys, rules
 from core.config import settings
-from core.values import Device, Event, EventRef, Signup
+from core.values import DEFAULT_REMINDERS, Device, Event, EventRef, Signup
 
 
 class ByStatusIndex(LocalSecondaryIndex):
@@ -85,6 +85,9 @@ class EventItem(TurnoutItem, discriminator="event"):
     created_at = UnicodeAttribute()
     # A hot event's seats and line are counted on its SeatBlockItems instead, and the counts above stay unused.
     seat_blocks = NumberAttribute(null=True)
+    reminders = JSONAttribute(null=True)  # minutes before the start, latest first; None: DEFAULT_REMINDERS
+    reminded_at = UnicodeAttribute(null=True)  # UTC: when the last reminder sent was due (core.reminders)
+    sequence = NumberAttribute(null=True)  # each change of time or place adds one (a calendar's SEQUENCE)
 
     @classmethod
     def of(cls, event: Event) -> EventItem:
@@ -110,6 +113,7 @@ class EventItem(TurnoutItem, discriminator="event"):
             tickets=0,
             created_at=keys.utc(event.created_at),
             seat_blocks=event.seat_blocks,
+            reminders=list(event.reminders) if event.reminders != DEFAULT_REMINDERS else None,
         )
 
     def value(self, *, counted: bool = True, blocks: list[SeatBlockItem] | None = None) -> Event:
@@ -148,6 +152,8 @@ class EventItem(TurnoutItem, discriminator="event"):
             signups_close_at=_local(self.signups_close_at, tz) if self.signups_close_at else None,
             seat_blocks=int(self.seat_blocks) if hot else None,
             counted=counted,
+            reminders=tuple(self.reminders) if self.reminders is not None else DEFAULT_REMINDERS,
+            sequence=int(self.sequence or 0),
         )
 
 

@@ -24,6 +24,10 @@ GUESTS_MAX = 20
 SEAT_BLOCKS_MIN = 2
 SEAT_BLOCKS_MAX = 16
 EVENT_LENGTH_MAX = timedelta(days=14)
+# Reminder times, in minutes before the start: the reminder run looks this far ahead (docs/SCALING.md, reminders).
+REMINDER_MIN = 5
+REMINDER_MAX = 7 * 24 * 60
+REMINDERS_MAX = 4
 PAGE_MAX = 100
 
 
@@ -134,6 +138,16 @@ def seat_blocks(value: object, capacity: int | None) -> int | None:
         raise InvalidInput("seat_blocks cannot be more than the capacity: each block holds a seat at least.",
                            "seat_blocks")
     return value
+
+
+def reminders(value: object) -> tuple[int, ...]:
+    """Minutes before the start, latest first once stored; [] sends none. Raises InvalidInput."""
+    if not isinstance(value, (list, tuple)) or len(value) > REMINDERS_MAX or any(
+            isinstance(each, bool) or not isinstance(each, int) or not REMINDER_MIN <= each <= REMINDER_MAX
+            for each in value) or len(set(value)) != len(value):
+        raise InvalidInput(f"reminders is a list of at most {REMINDERS_MAX} different whole minutes before the start, "
+                           f"each {REMINDER_MIN} to {REMINDER_MAX} (a week); [] sends none.", "reminders")
+    return tuple(sorted(value, reverse=True))
 
 
 def guests(value: object) -> int:

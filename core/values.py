@@ -13,6 +13,8 @@ SOURCES: tuple[str, ...] = ("api", "alexa", "iot")
 
 T = TypeVar("T")
 _ONE_DAY = timedelta(days=1)
+# Minutes before the start at which everyone going is reminded, unless the organizer chose other times.
+DEFAULT_REMINDERS: tuple[int, ...] = (1440, 120)
 
 
 class Event(NamedTuple):
@@ -34,6 +36,8 @@ class Event(NamedTuple):
     # False: read from the listing index, which holds no counts (core/table.py LISTED); going, waitlisted and
     # seats_taken are then 0 and spots_left None, and only what describes the event is to be told.
     counted: bool = True
+    reminders: tuple[int, ...] = DEFAULT_REMINDERS  # minutes before the start; () sends none
+    sequence: int = 0  # grows with each change of time or place: a calendar's SEQUENCE
 
     @property
     def closes_at(self) -> datetime:
@@ -163,10 +167,11 @@ class Person(NamedTuple):
     email: str | None
     phone: str | None  # E.164: +4712345678
     updated_at: datetime | None  # None: never set, the handle is all there is
+    reminders: bool = True  # False: this person is never reminded of an event
 
 
 class Notice(NamedTuple):
-    """One thing a person is told once: promoted | moved | deleted | cancelled, about one event."""
+    """One thing a person is told once: promoted | moved | deleted | cancelled | reminder, about one event."""
 
     person: str
     what: str
@@ -188,10 +193,25 @@ class Recipient(NamedTuple):
 class Change(NamedTuple):
     """A change that concerns people, as one stream record tells it (core.store.notices.what_changed)."""
 
-    what: str  # promoted | moved | deleted | cancelled
+    what: str  # promoted | moved | deleted | cancelled | reminder
     event_id: str
     event_name: str | None  # None: the record does not carry it (a promoted signup), read it from the event
     at: datetime
-    people: tuple[str, ...] | None  # None: everyone signed up for the event now (a moved event)
-    starts_at: datetime | None = None  # moved: aware, in the event's own zone
+    people: tuple[str, ...] | None  # None: everyone signed up for the event now (a moved event; a reminder: going)
+    starts_at: datetime | None = None  # moved, reminder: aware, in the event's own zone
     location: str | None = None
+
+
+class Feed(NamedTuple):
+    """A calendar feed's secret address: a person's (their events) or, with person None, the group's (all)."""
+
+    person: str | None
+    token: str
+    created_at: datetime
+
+
+class CalendarEntry(NamedTuple):
+    """One event as a calendar feed publishes it."""
+
+    event: Event
+    status: Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]  # TENTATIVE: waiting in line; CANCELLED: deleted

@@ -379,7 +379,12 @@ def main(argv: list[str] | None = None) -> int:
         python = find_python313()
         sdk = runtime_sdk()
         print(f"building {len(chosen)} function(s) with {python} for {PLATFORM}")
+        built: set[Path] = set()
         for function in chosen:
+            if function.artifact in built:  # ReminderFunction runs from NotifyFunction's zip (its own handler)
+                print(f"{function.name:<15} {function.artifact.relative_to(ROOT).as_posix():<28} built above")
+                continue
+            built.add(function.artifact)
             report = build(function, python, sdk, everyone)
             print(f"{report['function']:<15} {report['artifact']:<28} {_mib(report['zipped']):>10} zipped "
                   f"{_mib(report['unzipped']):>10} unzipped {report['files']:>5} files")

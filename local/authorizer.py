@@ -24,7 +24,9 @@ KEY_FILE = "jwt-signing-key.pem"
 TOKEN_MINUTES = 60
 
 # The routes template.yaml gives `Authorizer: NONE`; every other request goes to $default, behind the authorizer.
-PUBLIC_ROUTES = (("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/"), ("GET", "/web/{version}/{file}"))
+# Calendar feeds too: a calendar app sends no token, the secret in the address is the key (core/feeds.py).
+PUBLIC_ROUTES = (("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/"), ("GET", "/web/{version}/{file}"),
+                 ("GET", "/feeds/{feed}"))
 # ...and the read routes it adds when the PublicReads parameter is "true".
 PUBLIC_READ_ROUTES = (
     ("GET", "/events"),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from local import streams
+from local import reminders, streams
 from local.authorizer import Authorizer, signing_key
 from local.dynamodb import DynamoDBProcess, moto_account
 from local.gateway import Gateway, LambdaFunction
@@ -224,4 +224,6 @@ def build_stack(settings: StackSettings) -> Stack:
     # The table's stream to the notify function, after the broker it publishes button notices through.
     stack.add(streams.build_component(dynamodb, region=core_settings.region, table_name=core_settings.table_name,
                                       data_dir=settings.data_dir))
+    # Reminders on the template's schedule, after the stream that carries what they leave to the notify function.
+    stack.add(reminders.build_component())
     return stack

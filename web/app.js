@@ -1,4 +1,5 @@
-// The web page's views: the hash address picks one (events, one event, new or edit event, sign in) and draws it.
+// The web page's views: the hash address picks one (events, one event, new or edit event, sign in, calendar feeds)
+// and draws it.
 import { HANDLE, Refusal, allSignups, call, download, explain, forget, localSignIn, mode, remember, session } from "./api.js";
 
 const main = document.getElementById("main");
@@ -125,6 +126,7 @@ function drawWho() {
   const me = session();
   if (me) {
     who.replaceChildren(h("span", { text: `You are ${me.person}${me.organizer && apiMode === "checked" ? " (organizer)" : ""}` }),
+      h("a", { href: "#/calendar" }, "Calendar feed"),
       h("button", { class: "link", type: "button", onclick: () => { forget(); drawWho(); route(); } }, "Sign out"));
   } else {
     who.replaceChildren(h("a", { href: `#/signin?next=${encodeURIComponent(location.hash || "#/")}` }, "Sign in"));
@@ -180,6 +182,39 @@ function signInForm(next, intro) {
 function signInView(params) {
   show(h("h1", {}, "Sign in"), signInForm(params.get("next") || "#/", "Who are you?"));
   document.getElementById("handle").focus();
+}
+
+// --- calendar feeds: a secret address a calendar app subscribes to -------------------------------
+
+function feedBox(title, path, hint) {
+  const box = h("div");
+  const section = h("section", { class: "box", "aria-label": title });
+  const draw = (feed) => {
+    const make = h("button", { type: "button" }, feed ? "New address" : "Make an address");
+    make.onclick = () => act(make, box, async () => draw(await call("PUT", path)));
+    const revoke = h("button", { type: "button", class: "secondary" }, "Revoke");
+    revoke.onclick = () => act(revoke, box, async () => { await call("DELETE", path); draw(null); });
+    section.replaceChildren(h("h2", {}, title), h("p", { class: "hint", text: hint }),
+      feed ? h("p", {}, h("a", { href: feed.url }, "Subscribe"), " · ", h("code", { text: feed.https_url })) : h("p", { class: "muted" }, "No address yet."),
+      h("div", { class: "actions" }, make, feed ? revoke : null), box);
+  };
+  call("GET", path).then(draw, (error) => {
+    if (!(error instanceof Refusal)) throw error;
+    if (error.status === 404) draw(null);
+    else say(box, "problem", explain(error));
+  });
+  section.append(box);
+  return section;
+}
+
+function calendarView() {
+  const me = session();
+  if (!me) return signInView(new URLSearchParams({ next: "#/calendar" }));
+  const secret = "Anyone with the address sees the list, so keep it to yourself; a new address or Revoke stops the old one.";
+  show(h("h1", {}, "Calendar feeds"),
+    feedBox("Your events", `/people/${encodeURIComponent(me.person)}/feed`,
+      `What you are going to, and (tentative) waiting for. Calendar apps read it again every few hours. ${secret}`),
+    isOrganizer() ? feedBox("Every event (the group's)", "/group/feed", `For a club's shared calendar. ${secret}`) : null);
 }
 
 // --- the list of upcoming events ----------------------------------------------------------------
@@ -441,6 +476,7 @@ async function route() {
   if (parts[0] === "events" && parts[1]) return eventView(parts[1]);
   if (parts[0] === "new") return editView(null);
   if (parts[0] === "signin") return signInView(params);
+  if (parts[0] === "calendar") return calendarView();
   return listView();
 }
 

@@ -11,7 +11,7 @@ from core import errors, keys, rules
 from core.config import settings
 from core.store import transactions as tx
 from core.table import EventItem, SeatBlockItem, TurnoutItem, connection, terms
-from core.values import Event
+from core.values import DEFAULT_REMINDERS, Event
 
 SIGNUP_SK = keys.signup("x", "")[1]
 
@@ -71,7 +71,8 @@ def taking_signups(now: str):
 # What a listing reads of each event's item beside its index entry: the counts the index leaves out.
 COUNTS = [TurnoutItem.pk.attr_name, TurnoutItem.sk.attr_name, EventItem.kind.attr_name, EventItem.going.attr_name,
           EventItem.waitlisted.attr_name, EventItem.seats_left.attr_name, SeatBlockItem.event_id.attr_name,
-          SeatBlockItem.block.attr_name, SeatBlockItem.waiting.attr_name]
+          SeatBlockItem.block.attr_name, SeatBlockItem.waiting.attr_name, EventItem.reminders.attr_name,
+          EventItem.sequence.attr_name]
 
 
 @tx.faults_as_busy
@@ -107,6 +108,7 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
         if counts is None:  # deleted between the query and the read
             continue
         item.going, item.waitlisted, item.seats_left = counts.going, counts.waitlisted, counts.seats_left
+        item.reminders, item.sequence = counts.reminders, counts.sequence
         listed.append(item.value(blocks=shares.get(item.event_id)))
     return listed, last
 
@@ -133,7 +135,11 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
             EventItem.location.set(after.location) if after.location else EventItem.location.remove(),
             EventItem.description.set(after.description) if after.description else EventItem.description.remove(),
             EventItem.capacity.set(after.capacity) if after.capacity is not None else EventItem.capacity.remove(),
+            (EventItem.reminders.set(list(after.reminders)) if after.reminders != DEFAULT_REMINDERS
+             else EventItem.reminders.remove()),
         ]
+        if (before.starts_at, before.ends_at, before.location) != (after.starts_at, after.ends_at, after.location):
+            actions.append(EventItem.sequence.add(1))  # a calendar shows the new time or place (api/ics.py)
         condition = EventItem.pk.exists() & (EventItem.starts_at == item.starts_at)
         condition &= EventItem.capacity == before.capacity if before.capacity is not None else EventItem.capacity.does_not_exist()
         if item.seat_blocks is not None:

@@ -18,7 +18,7 @@ class NoticeItem(TurnoutItem, discriminator="notice"):
     """One thing a person was told, once: its key comes from the change it tells of (core.keys.notice)."""
 
     person = UnicodeAttribute()
-    what = UnicodeAttribute()  # promoted | moved | deleted | cancelled
+    what = UnicodeAttribute()  # promoted | moved | deleted | cancelled | reminder
     event_id = UnicodeAttribute()
     event_name = UnicodeAttribute()
     text = UnicodeAttribute()
@@ -29,10 +29,10 @@ class NoticeItem(TurnoutItem, discriminator="notice"):
 
 class ChangeItem(TurnoutItem, discriminator="change"):
     """An organizer's change that concerns people, kept a day for the stream (core.store.notices): an event moved
-    or deleted, a signup cancelled by an organizer. The event item's own stream records cannot say it: every
+    or deleted, a signup cancelled by an organizer; or a reminder fallen due (core.reminders), `at` its due time. The event item's own stream records cannot say it: every
     sign-up changes that item too, and a filter cannot compare its old and new image."""
 
-    what = UnicodeAttribute()  # moved | deleted | cancelled
+    what = UnicodeAttribute()  # moved | deleted | cancelled | reminder
     event_id = UnicodeAttribute()
     event_name = UnicodeAttribute()
     starts_at = UnicodeAttribute()  # UTC, as the change left it
@@ -70,9 +70,9 @@ def what_changed(event_name: str, old_image: dict[str, Any] | None, new_image: d
         went_at = new.status_order[len(keys.GOING_PREFIX):].rpartition("#")[0]  # type: ignore[index]
         return Change("promoted", new.event_id, None, keys.from_utc(went_at), (new.person,))
     if event_name == "INSERT" and isinstance(new, ChangeItem):
-        if new.what == "moved":
+        if new.what in ("moved", "reminder"):
             starts = keys.from_utc(new.starts_at).astimezone(ZoneInfo(new.timezone))
-            return Change("moved", new.event_id, new.event_name, keys.from_utc(new.at), None, starts, new.location)
+            return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), None, starts, new.location)
         people = tuple(new.people or ()) if new.what == "deleted" else (new.person,)
         return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), people)  # type: ignore[arg-type]
     return None

@@ -1,7 +1,7 @@
 """Core store: people - a profile (display name, where to be told) and the buttons bound to them, in one partition."""
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from core import keys
@@ -18,6 +18,7 @@ class PersonItem(TurnoutItem, discriminator="person"):
     email = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)  # E.164, as SNS sends an SMS to it
     updated_at = UnicodeAttribute()
+    reminders = BooleanAttribute(null=True)  # False: never reminded; unset: reminded
 
 
 class ButtonOfPersonItem(TurnoutItem, discriminator="button_of_person"):
@@ -32,7 +33,8 @@ _PROFILE = keys.person("x")[1]
 
 
 def _value(item: PersonItem) -> Person:
-    return Person(item.person, item.name, item.email, item.phone, keys.from_utc(item.updated_at))
+    return Person(item.person, item.name, item.email, item.phone, keys.from_utc(item.updated_at),
+                  reminders=item.reminders is not False)
 
 
 def nobody_yet(handle: str) -> Person:
@@ -42,7 +44,8 @@ def nobody_yet(handle: str) -> Person:
 @tx.faults_as_busy
 def put_person(person: Person) -> Person:
     PersonItem(*keys.person(person.person), person=person.person, name=person.name, email=person.email,
-               phone=person.phone, updated_at=keys.utc(person.updated_at)).save()  # type: ignore[arg-type]
+               phone=person.phone, updated_at=keys.utc(person.updated_at),  # type: ignore[arg-type]
+               reminders=None if person.reminders else False).save()
     return person
 
 

@@ -61,6 +61,15 @@ CALLS = [
      "one page query reaching the event item (its counts); an event read too when the page stops before it"),
     ("button_press_bound", "button press, bound to an event", 2, 2,
      "device read (it remembers its event) + one transaction holding the click's outcome"),
+    # Issue 31. A reminder run with one reminder due: by_start's week ahead, the events' reminder state (the index
+    # holds neither their times nor the last sent), one transaction; the least would be one query of due-time items
+    # kept apart (docs/SCALING.md, "Reminders", says why not).
+    ("reminder_run", "reminder run, one reminder due", 3, 2,
+     "by_start query + batch read of reminder times + one transaction (change item + reminded_at)"),
+    # A person's calendar feed, as a calendar app polls it: the least would be the secret and one query of their own
+    # events, which needs an item per signup kept beside it (docs/SCALING.md, "Calendar feeds").
+    ("feed_read", "personal calendar feed read (3 events)", 3, 2,
+     "feed secret read + by_start query + one batch read (sequences and the person's signups)"),
     ("voice_who_is_going", "\"who is going\" by voice", 3, 2,
      "upcoming-events query (names and times; by_start holds no counts) + one names query reaching the event "
      "item (its counts)"),

@@ -148,6 +148,23 @@ def scenarios():
         _event(services, 3, "ann", "bob", "cat", "dan")
         return alexa_fixtures.envelope("who_is_going", slots={"event": "the ski trip"})
 
+    def reminder_run():
+        # The two-hour reminder of an event made yesterday fell due a minute ago; two people hold seats since.
+        event = services.create_event(name="Ski trip", starts_at=(NOW + timedelta(minutes=119)).isoformat(),
+                                      timezone="Europe/Oslo", now=NOW - timedelta(days=1))
+        for each in ("ann", "bob"):
+            services.sign_up(event.event_id, each, now=NOW - timedelta(hours=3))
+        return {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+
+    def feed_read():
+        from core import feeds
+
+        for day in (2, 3, 4):
+            event = services.create_event(name=f"Night {day}", starts_at=(NOW + timedelta(days=day)).isoformat(),
+                                          timezone="Europe/Oslo", now=NOW)
+            services.sign_up(event.event_id, "ann", now=NOW)
+        return http_event("GET", f"/feeds/{feeds.renew_feed('ann', now=NOW).token}.ics", caller=person("ann"))
+
     def status(code):
         return lambda answer: answer.get("statusCode") == code
 
@@ -162,6 +179,9 @@ def scenarios():
          lambda answer: answer.get("outcome") == "signed_up"),
         ("button_cancel_with_promotion", "iot.handler.lambda_handler", button_cancel_with_promotion,
          lambda answer: answer.get("outcome") == "cancelled"),
+        ("reminder_run", "notify.schedule.lambda_handler", reminder_run, lambda answer: answer == {"reminders": 1}),
+        ("feed_read", "api.handler.lambda_handler", feed_read,
+         lambda answer: answer.get("statusCode") == 200 and answer["body"].count("BEGIN:VEVENT") == 3),
         ("voice_who_is_going", "skills.handler.lambda_handler", voice_who_is_going,
          lambda answer: "are going to Ski trip" in answer["response"]["outputSpeech"]["ssml"]),
     ]

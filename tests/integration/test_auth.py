@@ -38,7 +38,7 @@ def auth_stack(tmp_path_factory):
 
 def _world(stack: AuthStack) -> dict[str, str]:
     """Set up by the organizer and melvin themselves: a trip within the hour with melvin going, an empty party,
-    melvin's button."""
+    melvin's button, his calendar feed and the group's."""
     olga, melvin = stack.tokens[ORGANIZER], stack.tokens[SELF]
     trip = stack.as_role(olga, "POST", "/events", {"name": "Ski trip", "starts_at": SOON, "timezone": "Europe/Oslo"})
     party = stack.as_role(olga, "POST", "/events", NEW_EVENT)
@@ -47,6 +47,7 @@ def _world(stack: AuthStack) -> dict[str, str]:
     assert stack.as_role(melvin, "PUT", f"/events/{world['trip']}/signups/melvin").status == 201
     assert stack.as_role(olga, "PUT", "/devices/BTN-MELVIN", {"person": "melvin"}).status == 200
     assert stack.as_role(olga, "DELETE", "/devices/BTN-NEW").status in (200, 404)
+    assert stack.as_role(melvin, "PUT", "/people/melvin/feed").status == stack.as_role(olga, "PUT", "/group/feed").status == 201
     return world
 
 

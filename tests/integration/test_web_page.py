@@ -393,3 +393,30 @@ def test_page_weight_and_time_to_first_render(browser, open_stack, tmp_path):
         assert metrics["first_view_ms"] is not None and metrics["first_view_ms"] > 0
     finally:
         visitor.close()
+
+
+def test_a_person_makes_renews_and_revokes_their_calendar_feed_on_the_page(open_stack, people):
+    trip = open_stack.new_event(name="Feed trip", starts_at=_in(30).isoformat(), timezone="Europe/Oslo")
+    assert open_stack.request("PUT", f"/events/{trip['event_id']}/signups/melvin").status == 201
+    melvin = people()
+    melvin.open("/#/calendar")
+    melvin.sign_in("melvin")
+    mine = melvin.page.locator("section[aria-label='Your events']")
+    mine.get_by_role("button", name="Make an address").click()
+    mine.locator("code").wait_for(timeout=WAIT_MS)
+    first = mine.locator("code").inner_text()
+    assert first.startswith(open_stack.base_url + "/feeds/")
+    assert mine.get_by_role("link", name="Subscribe").get_attribute("href") == "webcal://" + first.split("://", 1)[1]
+    feed = open_stack.request("GET", first[len(open_stack.base_url):])
+    assert feed.status == 200 and b"SUMMARY:Feed trip" in feed.body
+    melvin.shot("calendar-feed")
+
+    mine.get_by_role("button", name="New address").click()
+    mine.locator("code", has_not_text=first).wait_for(timeout=WAIT_MS)
+    second = mine.locator("code").inner_text()
+    assert open_stack.request("GET", first[len(open_stack.base_url):]).status == 404
+    assert open_stack.request("GET", second[len(open_stack.base_url):]).status == 200
+
+    mine.get_by_role("button", name="Revoke").click()
+    mine.get_by_text("No address yet.").wait_for(timeout=WAIT_MS)
+    assert open_stack.request("GET", second[len(open_stack.base_url):]).status == 404

@@ -65,11 +65,13 @@ def auth_on(monkeypatch):
 
 @pytest.fixture
 def world(table):
-    """Set up in open mode: a trip starting within the hour with melvin going, an empty party, melvin's button."""
+    """Set up in open mode: a trip starting within the hour with melvin going, an empty party, melvin's button, his
+    calendar feed and the group's."""
     trip = call("POST", "/events", {"name": "Ski trip", "starts_at": SOON, "timezone": "Europe/Oslo"}).json
     party = call("POST", "/events", {"name": "Party", "starts_at": LATER, "timezone": "Europe/Oslo"}).json
     assert call("PUT", f"/events/{trip['event_id']}/signups/melvin").status == 201
     assert call("PUT", "/devices/BTN-MELVIN", {"person": "melvin"}).status == 200
+    assert call("PUT", "/people/melvin/feed").status == call("PUT", "/group/feed").status == 201
     return {"trip": trip["event_id"], "party": party["event_id"]}
 
 
@@ -102,6 +104,15 @@ MATRIX = [
     ("GET", "/", "/", None, (200, 200, 200, 200)),
     ("GET", "/web/{version}/{file}", "/web/0/app.js", None, (200, 200, 200, 200)),
     ("GET", "/events/{event_id}/calendar.ics", "/events/{trip}/calendar.ics", None, (401, 200, 200, 200)),
+    # Calendar feeds: a person's is theirs (and an organizer's) to make, see and revoke; the group's is the
+    # organizers'; the feed itself is public, its secret address the key (an unknown one here: 404).
+    ("PUT", "/people/{person}/feed", "/people/melvin/feed", None, (401, 403, 201, 201)),
+    ("GET", "/people/{person}/feed", "/people/melvin/feed", None, (401, 403, 200, 200)),
+    ("DELETE", "/people/{person}/feed", "/people/melvin/feed", None, (401, 403, 204, 204)),
+    ("PUT", "/group/feed", "/group/feed", None, (401, 403, 403, 201)),
+    ("GET", "/group/feed", "/group/feed", None, (401, 403, 403, 200)),
+    ("DELETE", "/group/feed", "/group/feed", None, (401, 403, 403, 204)),
+    ("GET", "/feeds/{feed}", "/feeds/Abcdefghijklmnopqrstuvwxyz012345.ics", None, (404, 404, 404, 404)),
 ]
 WALKS = [pytest.param(method, target, body, role, expected[ROLES.index(role)], id=f"{method} {template} as {role}")
          for method, template, target, body, expected in MATRIX for role in ROLES]

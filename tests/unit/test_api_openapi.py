@@ -39,9 +39,17 @@ PRODUCT_ROUTES = {
     ("PUT", "/people/{person}"),
     ("GET", "/people/{person}"),
     ("GET", "/people/{person}/notices"),
+    # Issue 31: a person's secret calendar feed and the group's, made, renewed and revoked; and the feeds themselves.
+    ("PUT", "/people/{person}/feed"),
+    ("GET", "/people/{person}/feed"),
+    ("DELETE", "/people/{person}/feed"),
+    ("PUT", "/group/feed"),
+    ("GET", "/group/feed"),
+    ("DELETE", "/group/feed"),
+    ("GET", "/feeds/{feed}"),
 }
 SAMPLE_PARAMS = {"event_id": "abc123", "person": "melvin", "serial": "G030PT0123456789", "version": "0a1b2c3d4e5f",
-                 "file": "app.js"}
+                 "file": "app.js", "feed": "Abcdefghijklmnopqrstuvwxyz012345.ics"}
 PAGE_ROUTES = {("GET", "/"), ("GET", "/web/{version}/{file}")}
 
 
@@ -243,11 +251,12 @@ def test_the_served_document_is_the_one_for_the_mode_the_api_runs_in(monkeypatch
     assert ("securitySchemes" in served["components"]) is not mode.auth_open
     if not mode.auth_open:
         validate(served)
-        # Only /health and /openapi.json, and the reads when they are public, do without the bearer token.
+        # Only /health and /openapi.json, the page, a calendar feed (a calendar app sends no token: the secret in
+        # its address is the key), and the reads when they are public, do without the bearer token.
         unguarded = {(method, path) for method, path, operation in _operations(served)
                      if operation.get("security") == []}
         reads = {(each.method, each.template) for each in routes.ROUTES if each.access == routes.READ}
-        assert unguarded == ({("GET", "/health"), ("GET", "/openapi.json")} | PAGE_ROUTES
+        assert unguarded == ({("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/feeds/{feed}")} | PAGE_ROUTES
                              | (reads if mode.public_reads else set()))
 
 

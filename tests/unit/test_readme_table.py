@@ -14,7 +14,7 @@ SAMPLES = {
     "<id>": "ski", "<person>": "melvin", "<serial>": "G030JF055364XVRB", "<code>": "482913",
     "<Alexa user id>": "amzn1.ask.account.MELVIN", "<start UTC>": keys.utc(WHEN),
     "<when it got its seat>": keys.utc(WHEN), "<when the request arrived>": keys.utc(WHEN),
-    "<when it changed>": keys.utc(WHEN), "<what>": "moved",
+    "<when it changed>": keys.utc(WHEN), "<what>": "moved", "<secret>": "w5zt-JAiI5V59kZCCljbI_B1W9d6Xfq_",
     "<code hash>": hashlib.sha256(b"turnout pairing code 482913").hexdigest(),
 }
 # item -> (pk, sk), by_status sort key, by_start (partition, sort key), as keys.py builds them
@@ -31,6 +31,11 @@ BUILT = {
     "a person's button, for notices": (keys.button_of_person("melvin", "G030JF055364XVRB"), None, None),
     "notice": (keys.notice("melvin", keys.utc(WHEN), "moved", "ski"), None, None),
     "an organizer's change, for the stream": (keys.change("ski", keys.utc(WHEN), "moved"), None, None),
+    "a calendar feed, by its secret": (keys.feed("w5zt-JAiI5V59kZCCljbI_B1W9d6Xfq_"), None, None),
+    "a person's calendar feed now": (keys.feed_of("melvin"), None, None),
+    "the group's calendar feed now": (keys.feed_of(None), None, None),
+    "a deleted event, for feeds (two weeks)": (keys.tombstone("ski"), None,
+                                               (keys.EVENTS_PARTITION, keys.event_start_order(WHEN, "ski"))),
 }
 
 

@@ -20,7 +20,7 @@ from local.tables import load_template, table_properties
 ROOT = Path(__file__).resolve().parents[2]
 SKILL_ID = "amzn1.ask.skill.5f1c7d2e-3b8a-4f6e-9c1d-2a7b8e4f6c30"
 ARTIFACT_BUCKET = "turnout-artifacts"
-FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction", "NotifyFunction")
+FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction", "NotifyFunction", "ReminderFunction")
 # The DynamoDB actions each function's code performs on the table itself (core/store/, through the
 # services each edge calls); every function also queries the indexes. tests/unit/test_template_permissions.py
 # records what each handler really calls on moto and compares.
@@ -31,6 +31,8 @@ TABLE_ACTIONS = {
     "ButtonFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
     # Notices: kept once, marked sent; the event and who is signed up read; a person's buttons' bindings batch-read.
     "NotifyFunction": {"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"},
+    # Reminders: the events starting soon's reminder state batch-read; the reminder left and noted in a transaction.
+    "ReminderFunction": {"PutItem", "UpdateItem", "BatchGetItem"},
 }
 INDEX_ACTIONS = {"Query"}
 
@@ -127,13 +129,14 @@ def test_table_ttl_is_the_models_expiry_attribute():
 # --- functions -----------------------------------------------------------------------------------
 
 
-def test_four_functions_with_the_expected_handlers():
+def test_five_functions_with_the_expected_handlers():
     functions = of_type(source(), "AWS::Serverless::Function")
     assert {name: f["Properties"]["Handler"] for name, f in functions.items()} == {
         "ApiFunction": "api.handler.lambda_handler",
         "SkillFunction": "skills.handler.lambda_handler",
         "ButtonFunction": "iot.handler.lambda_handler",
         "NotifyFunction": "notify.handler.lambda_handler",
+        "ReminderFunction": "notify.schedule.lambda_handler",
     }
 
 
@@ -274,7 +277,7 @@ def test_the_api_takes_every_route_with_throttling_and_access_logs():
     # the routes that need no token (tests/unit/test_template_auth.py).
     (http_api,) = of_type(template, "AWS::ApiGatewayV2::Api").values()
     assert set(http_api["Properties"]["Body"]["paths"]) == {
-        "/$default", "/health", "/openapi.json", "/", "/web/{version}/{file}",
+        "/$default", "/health", "/openapi.json", "/", "/web/{version}/{file}", "/feeds/{feed}",
         "/events", "/events/{event_id}", "/events/{event_id}/signups", "/events/{event_id}/signups/{person}",
         "/events/{event_id}/calendar.ics"}
     assert "x-amazon-apigateway-any-method" in http_api["Properties"]["Body"]["paths"]["/$default"]

@@ -74,7 +74,8 @@ def test_secure_by_default_reads_need_a_token_unless_the_deployer_says_otherwise
     assert transformed()["Conditions"]["ReadsArePublic"] == {"Fn::Equals": [{"Ref": "PublicReads"}, "true"]}
     assert set(deployed_routes(False)) == {("X-AMAZON-APIGATEWAY-ANY-METHOD", "/$default"),
                                            ("GET", "/health"), ("GET", "/openapi.json"),
-                                           ("GET", "/"), ("GET", "/web/{version}/{file}")}
+                                           ("GET", "/"), ("GET", "/web/{version}/{file}"),
+                                           ("GET", "/feeds/{feed}")}  # a calendar app sends no token
 
 
 def test_the_public_routes_reach_the_same_function_alias_as_default():

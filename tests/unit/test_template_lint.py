@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # the API's access log already say, at a price per trace.
 ACCEPTED = {"WS1000"}
 # A resource-level ignore must be one of these, and justified beside it in the template.
-IGNORED_IN_TEMPLATE = {"ButtonFailures": ["ES6000"], "NoticeFailures": ["ES6000"]}
+# Each with its reason beside it in template.yaml: the failure queues are the last stop (nothing to redrive to); a
+# scheduled run has nothing to replay, the next run does its work (ReminderFunction).
+IGNORED_IN_TEMPLATE = {"ButtonFailures": ["ES6000"], "NoticeFailures": ["ES6000"], "ReminderFunction": ["ES1007", "ES4000"]}
 
 
 @pytest.fixture(scope="module")

@@ -36,14 +36,18 @@ EXPECTED_LEFT_OUT = {
     "ButtonFunctionAliaslive": "AWS::Lambda::Alias",
     "ButtonFunctionEventInvokeConfig": "AWS::Lambda::EventInvokeConfig",
     "NotifyFunctionAliaslive": "AWS::Lambda::Alias",
+    "ReminderFunctionAliaslive": "AWS::Lambda::Alias",
     # On the alias too; moto has no alias to point it at.
     "NotifyFunctionChanges": "AWS::Lambda::EventSourceMapping",
+    "ReminderFunctionEveryFiveMinutes": "AWS::Events::Rule",
+    "ReminderFunctionEveryFiveMinutesPermission": "AWS::Lambda::Permission",
     # Permissions are supported, but these are granted on the aliases.
     "ApiFunctionAnyPermission": "AWS::Lambda::Permission",
     "ApiFunctionHealthPermission": "AWS::Lambda::Permission",
     "ApiFunctionOpenApiDocumentPermission": "AWS::Lambda::Permission",
     "ApiFunctionWebPagePermission": "AWS::Lambda::Permission",
     "ApiFunctionWebFilesPermission": "AWS::Lambda::Permission",
+    "ApiFunctionCalendarFeedPermission": "AWS::Lambda::Permission",
     "SkillFunctionAlexaPermission": "AWS::Lambda::Permission",
     "ButtonFunctionClickPermission": "AWS::Lambda::Permission",
 }

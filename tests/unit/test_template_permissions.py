@@ -123,3 +123,15 @@ def test_notify_uses_exactly_what_its_role_grants(table, monkeypatch):
             assert lambda_handler(batch, SimpleNamespace(aws_request_id=name)) == {"batchItemFailures": []}
         lambda_handler(json.loads((fixtures / "stream_promotion.json").read_text()), SimpleNamespace(aws_request_id="again"))
     assert seen == granted(transformed(), "NotifyFunction")
+
+
+def test_the_reminder_run_uses_exactly_what_its_role_grants(table, monkeypatch):
+    from notify.schedule import lambda_handler
+
+    now = datetime.now(timezone.utc)  # the clock may be moved
+    event = services.create_event(name="Ski trip", starts_at=soon(hours=3), now=now - timedelta(days=1))
+    services.sign_up(event.event_id, "ann", now=now - timedelta(hours=1))
+    with recording(monkeypatch) as seen:
+        assert lambda_handler({"source": "aws.events"}, SimpleNamespace(aws_request_id="r")) == {"reminders": 1}
+        assert lambda_handler({"source": "aws.events"}, SimpleNamespace(aws_request_id="r")) == {"reminders": 0}
+    assert seen == granted(transformed(), "ReminderFunction")
