@@ -78,14 +78,3 @@ def check_in_open(event: Event, now: datetime, opens_before: timedelta) -> None:
     opens_at = event.starts_at - opens_before
     if now < opens_at:
         raise errors.CheckInNotOpen(event.event_id, opens_at.isoformat())
-
-
-def locks_out(misses: int, max_misses: int) -> bool:
-    """The max-th wrong pairing code in a row locks its scope for a while."""
-    return misses >= max_misses
-
-
-def still_locked_until(locks: list[datetime], now: datetime) -> datetime | None:
-    """The latest of the locks not yet over; None when none holds."""
-    holding = [until for until in locks if until > now]
-    return max(holding) if holding else None

@@ -50,14 +50,6 @@ def test_check_in_opens_before_the_start_and_closes_with_the_list():
         rules.check_in_open(event(ends_at=STARTS + timedelta(hours=3)), STARTS + timedelta(hours=3), opens_before)
 
 
-def test_the_max_th_miss_locks_and_only_locks_not_yet_over_hold():
-    assert not rules.locks_out(4, 5) and rules.locks_out(5, 5)
-    now = STARTS
-    assert rules.still_locked_until([now - timedelta(minutes=1)], now) is None
-    later = now + timedelta(minutes=9)
-    assert rules.still_locked_until([now + timedelta(minutes=1), later, now], now) == later
-
-
 def test_requests_are_the_same_only_when_everything_they_ask_for_is():
     first = rules.request("sign_up", "ski", "melvin", guests=0, name=None)
     assert first == rules.request("sign_up", "ski", "melvin", name=None, guests=0)
