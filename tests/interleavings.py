@@ -135,7 +135,7 @@ def _promotions_told(services, event_id: str, person: str, since: datetime) -> i
                if notice.what == "promoted" and notice.event_id == event_id and notice.at >= since)
 
 
-def run(rounds: int, seed: int, notice_wait: float = 10.0, out=sys.stdout) -> int:
+def run(rounds: int, seed: int, notice_wait: float = 30.0, out=sys.stdout) -> int:
     """Rounds alternate between an event with its seats on its own item and one with two seat blocks."""
     from core import errors, services
 

@@ -497,7 +497,9 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)  # type: ignore[arg-type]
         promoted: Signup | None = None
         waiting = int(event.waitlisted)
-        seating = (line.first_to_fit(event_id, seats_left + freed, waiting, head=head) if mine.status == "going"
+        # besides: a guess of "going" may be wrong, and a person is never seated by their own cancel.
+        seating = (line.first_to_fit(event_id, seats_left + freed, waiting, head=head, besides=person)
+                   if mine.status == "going"
                    else line.Seating(None, [], False))
         if mine.status == "waitlisted":
             writes = [delete, tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]
