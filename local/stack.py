@@ -29,6 +29,7 @@ from local import streams
 from local.authorizer import Authorizer, signing_key
 from local.dynamodb import DynamoDBProcess, moto_account
 from local.gateway import Gateway, LambdaFunction
+from local.summary import MetricsSummary
 
 log = logging.getLogger(__name__)
 
@@ -224,4 +225,6 @@ def build_stack(settings: StackSettings) -> Stack:
     # The table's stream to the notify function, after the broker it publishes button notices through.
     stack.add(streams.build_component(dynamodb, region=core_settings.region, table_name=core_settings.table_name,
                                       data_dir=settings.data_dir))
+    # Last, so it stops first and its closing line counts everything the functions did.
+    stack.add(MetricsSummary())
     return stack

@@ -12,7 +12,7 @@ STORAGE = {"pynamodb", "boto3", "botocore"}
 # settings that name the caller's claims (config), the values, errors and checks they speak in, the one clock
 # (clock), and the start-up bracket around the entry point's own imports (startup).
 CORE_FOR_EDGES = {"core.services", "core.access", "core.config", "core.values", "core.errors", "core.validation",
-                  "core.clock", "core.startup"}
+                  "core.clock", "core.startup", "core.logs", "core.metrics"}
 
 
 def imported(path: Path) -> set[str]:
