@@ -56,7 +56,8 @@ def _lines(records: list[logging.LogRecord]) -> list[str]:
     return lines
 
 
-def test_flows_log_no_personal_data_and_correlate_each_request(table, caplog, capsys, monkeypatch, notice_topic):
+def test_flows_log_no_personal_data_and_correlate_each_request(table, pinned_clock, caplog, capsys, monkeypatch,
+                                                               notice_topic):
     monkeypatch.setattr(skill.skill_builder, "skill_id", SKILL_ID)
     monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=False))
     monkeypatch.setattr(metrics, "settings", metrics.settings._replace(in_lambda=True))  # EMF lines written too

@@ -26,6 +26,11 @@ from tests.unit import stream
 CONTEXT = SimpleNamespace(function_name="turnout-redrive-test", aws_request_id="redrive-invocation")
 
 
+@pytest.fixture(autouse=True)
+def nothing_published_yet():
+    iotdata_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].published_payloads.clear()
+
+
 @pytest.fixture
 def queue():
     """A failure queue on moto: what it holds, and how to send to it."""
