@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test unit integration time-bombs package bench interleavings clean chromium
+.PHONY: run test unit integration time-bombs package bench interleavings redrive clean chromium
 
 $(BIN)/python:
 	@echo "turnout: creating .venv with $(PYTHON) and upgrading its pip (first run only) ..."
@@ -81,6 +81,11 @@ bench: $(DEV_STAMP)
 ROUNDS ?= 200
 interleavings: $(DEV_STAMP)
 	TURNOUT_INTERLEAVING_ROUNDS=$(ROUNDS) $(BIN)/python -m pytest tests/integration/test_interleavings.py -q -s
+
+# What waits in a deployed stack's failure queues, invoked again once the fault is fixed (docs/OPERATIONS.md):
+# make redrive STACK=turnout [ARGS="--region eu-west-1 clicks"]
+redrive: $(RUN_STAMP)
+	$(BIN)/python -m deploy.redrive --stack $(STACK) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .hypothesis build

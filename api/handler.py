@@ -9,13 +9,16 @@ startup.begin()
 import logging
 
 from api import render, request, routes
+from core import logs, metrics
 from core.errors import TurnoutError
 
 log = logging.getLogger(__name__)
 
 
 def lambda_handler(event: dict, context: object) -> dict:
-    return render.with_common_headers(_answer(event))
+    # API Gateway's request id: the access log's requestId too, so an access log line finds the function's lines.
+    with logs.correlated(_request_id(event)), metrics.flushed():
+        return render.with_common_headers(_answer(event))
 
 
 def _answer(event: dict) -> dict:
@@ -26,12 +29,15 @@ def _answer(event: dict) -> dict:
         if status is None:
             # A typed error nobody gave a status is a bug here, not the caller's fault.
             log.error("Unmapped error %s for request %s", err.code, _request_id(event), exc_info=err)
+            metrics.count(metrics.FAULTS)
             return render.internal_error()
         if status >= 500:
             log.warning("%s for request %s: %s", err.code, _request_id(event), err.message)
+        metrics.count(metrics.REFUSALS, err.code)
         return render.error(err, status)
     except Exception:
         log.exception("Unhandled error for request %s", _request_id(event))
+        metrics.count(metrics.FAULTS)
         return render.internal_error()
 
 

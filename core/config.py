@@ -32,6 +32,8 @@ class Settings(NamedTuple):
     organizer_group: str
     # The SNS topic a notice with an email address is published to (notify/); None: no email is sent.
     notice_topic_arn: str | None
+    # The CloudWatch namespace core/metrics.py writes the business metrics to (template.yaml: Turnout/<stack name>).
+    metrics_namespace: str
 
 
 class Variable(NamedTuple):
@@ -54,6 +56,7 @@ VARIABLES = (
     Variable("TURNOUT_PAIRING_MAX_MISSES", "5", "wrong pairing codes an Alexa user may give in one window"),
     Variable("TURNOUT_PAIRING_LOCK_MINUTES", "15", "that window, from the first wrong code; locked out until it ends"),
     Variable("TURNOUT_NOTICE_TOPIC_ARN", "", "the SNS topic notices are emailed through; unset: no email is sent"),
+    Variable("TURNOUT_METRICS_NAMESPACE", "Turnout", "the CloudWatch namespace of the business metrics (Lambda only)"),
 )
 DEFAULTS = {each.name: each.default for each in VARIABLES}
 
@@ -93,6 +96,7 @@ def load() -> Settings:
         group_claim=_text("TURNOUT_GROUP_CLAIM"),
         organizer_group=_text("TURNOUT_ORGANIZER_GROUP"),
         notice_topic_arn=_text("TURNOUT_NOTICE_TOPIC_ARN") or None,
+        metrics_namespace=_text("TURNOUT_METRICS_NAMESPACE"),
     )
 
 

@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import clock, errors, rules, topics
+from core import clock, errors, metrics, rules, topics
 from core import validation as valid
 from core.config import settings
 from core.store import devices, events, requests, signups
@@ -55,6 +55,7 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
         note["event"] = _ref_json(event)
         if click == "SINGLE":
             outcome, event = _sign_up_button(device, event, remembered, request_id, fingerprint, note, moment)
+            metrics.signed_up(outcome)
             name = _signed_up(outcome.created, outcome.signup)
             if outcome.replayed:
                 return _replayed(click, outcome.note, name, outcome.signup, invocation)
@@ -62,6 +63,7 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
         if click == "DOUBLE":
             cancellation = signups.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
                                                     fingerprint=fingerprint, note=note)
+            metrics.done(metrics.CANCELS, cancellation)
             if cancellation.replayed:
                 return _replayed(click, cancellation.note, "cancelled", cancellation.cancelled, invocation)
             event = _as_read(device, event, remembered, cancellation.event)
@@ -69,6 +71,7 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
         checked = signups.check_in(event.event_id, device.person, now=moment, request_id=request_id, note=note,
                                       fingerprint=fingerprint,
                                       opens_before=timedelta(minutes=settings.check_in_opens_minutes))
+        metrics.done(metrics.CHECK_INS, checked)
         if checked.replayed:
             return _replayed(click, checked.note, "checked_in", checked.signup, invocation)
         event = _as_read(device, event, remembered, checked.event)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from core import clock
 from core import cursor as cursors
-from core import errors, feeds, keys, rules
+from core import errors, feeds, keys, metrics, rules
 from core import reminders as reminding
 from core import validation as valid
 from core.config import settings
@@ -214,12 +214,14 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
         # A voice says no name: the signup carries the person's display name (one read of their profile). A retry
         # is still the same request when the profile changed meanwhile: the fingerprint holds what was asked.
         name = people.get_person(person).name
-    return signups.sign_up(
+    outcome = signups.sign_up(
         event_id, person, name=name, guests=guests, source=source, waitlist=waitlist, resize=resize,
         request_id=valid.request_id(request_id), now=clock.at(now),
         fingerprint=rules.request("sign_up", event_id, person, name=given, guests=guests if resize else None, source=source,
                                   waitlist=waitlist),
     )
+    metrics.signed_up(outcome)
+    return outcome
 
 
 def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Cancellation:
@@ -238,18 +240,22 @@ def _cancel(event_id: str, person: str, *, request_id: str | None, now: datetime
     event_id, person = valid.event_id(event_id), valid.handle(person)
     moment = clock.at(now)
     word = notices.cancel_told(person, keys.utc(moment)) if tell else None
-    return signups.cancel_signup(event_id, person, request_id=valid.request_id(request_id), now=moment,
-                                 fingerprint=rules.request("cancel", event_id, person), also=word)
+    cancellation = signups.cancel_signup(event_id, person, request_id=valid.request_id(request_id), now=moment,
+                                         fingerprint=rules.request("cancel", event_id, person), also=word)
+    metrics.done(metrics.CANCELS, cancellation)
+    return cancellation
 
 
 def check_in(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Signup:
     """Idempotent (a repeated check-in, with or without request_id, returns the first one unchanged).
     Raises NotSignedUp, NotGoing, CheckInNotOpen, EventOver."""
     event_id, person = valid.event_id(event_id), valid.handle(person)
-    return signups.check_in(
+    checked = signups.check_in(
         event_id, person, now=clock.at(now), opens_before=timedelta(minutes=settings.check_in_opens_minutes),
         request_id=valid.request_id(request_id), fingerprint=rules.request("check_in", event_id, person),
-    ).signup
+    )
+    metrics.done(metrics.CHECK_INS, checked)
+    return checked.signup
 
 
 def get_signup(event_id: str, person: str) -> Signup:
@@ -417,6 +423,11 @@ def notices_for_change(record: str, old_image: dict[str, Any] | None, new_image:
         persons = tuple(notices.signed_up(change.event_id))
     text = _notice_text(change._replace(event_name=name))
     return [Notice(person, change.what, change.event_id, name, text, change.at) for person in persons]
+
+
+def change_correlation(record: dict[str, Any]) -> str | None:
+    """The id of the request that made the change one stream record tells of, when its item keeps it."""
+    return notices.correlation_of((record.get("dynamodb") or {}).get("NewImage"))
 
 
 def _notice_text(change) -> str:

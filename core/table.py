@@ -13,7 +13,7 @@ from pynamodb.attributes import DiscriminatorAttribute, JSONAttribute, NumberAtt
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
-from core import keys, rules
+from core import keys, rules, tracing
 from core.config import settings
 from core.values import DEFAULT_REMINDERS, Device, Event, EventRef, Signup
 
@@ -286,4 +286,6 @@ def page_start(partition: str, sk: str, order: str) -> dict[str, Any]:
 # pynamodb builds it on first use; asking for it here decides which model that is, and the client is built at
 # import like every expensive thing, so a container's init phase (and SnapStart's snapshot) holds it.
 connection = TurnoutItem._get_connection().connection
+# Before any client is built: each copies the session's events, and the AWS calls are traced from there on.
+tracing.install(connection.session)
 connection.client

@@ -10,7 +10,7 @@ import logging
 import os
 from typing import Any
 
-from core import presses
+from core import logs, metrics, presses
 from core.errors import InvalidInput
 from iot import clicks, results
 
@@ -29,10 +29,22 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any] | None:
     Busy, botocore/pynamodb errors, the result transport) so that Lambda retries the delivery and, after its
     retries, hands it to the on-failure queue."""
     invocation = getattr(context, "aws_request_id", None)
+    # Correlated by the click's own id when it has one (every delivery of a click shares it), else the invocation's.
+    with logs.correlated(_click_id(event) or invocation), metrics.flushed():
+        try:
+            return _press(event, invocation)
+        except Exception:
+            metrics.count(metrics.FAULTS)
+            raise
+
+
+def _press(event: Any, invocation: str | None) -> dict[str, Any] | None:
     try:
         click = clicks.parse(event, invocation)
     except clicks.BadClick as bad:
-        log.warning("unusable button message: %s (event=%.500r)", bad.message, event)
+        # The message as received is not logged: a button sends only its serial and click, and anything else
+        # in it is not ours to keep.
+        log.warning("unusable button message: %s", bad.message)
         if bad.serial is None:
             return None
         press = presses.refuse_click(bad.click_type, InvalidInput(bad.message), invocation=invocation,
@@ -41,6 +53,11 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any] | None:
     press = presses.press_button(click.serial, click.click_type, invocation=invocation,
                                   request_id=click.request_id or _unidentified(click.serial))
     return _answer(click.serial, click.click_id, press)
+
+
+def _click_id(event: Any) -> str | None:
+    found = event.get("clickId") if isinstance(event, dict) else None
+    return found if isinstance(found, str) and len(found) <= 200 else None
 
 
 def _unidentified(serial: str) -> str:
@@ -54,6 +71,9 @@ def _answer(serial: str, click_id: str | None, press) -> dict[str, Any] | None:
         return None
     result = results.of(serial, click_id, press)
     results.publish(result)
+    metrics.count(metrics.CLICKS, press.click if press.click in presses.CLICKS else "unknown")
+    if press.error:
+        metrics.count(metrics.REFUSALS, press.error[0])
     # Refusals are worth a line each; what every click came to is stored with it (its request item).
     (log.info if press.error else log.debug)("button %s %s -> %s", serial, press.click, press.outcome)
     return result

@@ -9,7 +9,8 @@ import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 from amqtt.broker import Broker
 from amqtt.contexts import BrokerConfig, ListenerConfig
@@ -17,6 +18,7 @@ from amqtt.errors import BrokerError
 from amqtt.plugins.base import BaseAuthPlugin, BasePlugin
 from amqtt.session import Session
 
+from local import failures
 from local.gateway import LambdaContext, LambdaFunction
 
 log = logging.getLogger(__name__)
@@ -51,13 +53,14 @@ def select(topic: str, payload: bytes) -> dict[str, Any] | None:
 class ButtonRule:
     """The topic rule's Lambda action: an asynchronous invocation per message on a pool of threads, so the
     broker's loop never waits on DynamoDB, and up to two retries of a failed invocation with the same
-    request id (as Lambda keeps it). A message that fails every attempt is logged and dropped - in AWS it
-    would land in the function's on-failure queue."""
+    request id (as Lambda keeps it). A message that fails every attempt is handed to `on_failure` as Lambda's
+    on-failure record (the stack keeps it in the data folder, as AWS keeps it in the failure queue)."""
 
     def __init__(self, function: LambdaFunction, *, retry_delays: tuple[float, ...] = RETRY_DELAYS,
-                 workers: int = 4) -> None:
+                 workers: int = 4, on_failure: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.function = function
         self.retry_delays = retry_delays
+        self.on_failure = on_failure
         self.delivered = 0
         self.failed = 0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iot-rule")
@@ -76,6 +79,7 @@ class ButtonRule:
 
     def _invoke(self, event: dict[str, Any]) -> None:
         request_id = str(uuid.uuid4())
+        error: BaseException | None = None
         for attempt, delay in enumerate((0.0, *self.retry_delays)):
             if delay and self._closing.wait(delay):
                 break
@@ -84,15 +88,21 @@ class ButtonRule:
             context.aws_request_id = request_id
             try:
                 self.function.load()(event, context)
-            except Exception:
+            except Exception as failed:
+                error = failed
                 log.exception("%s failed on attempt %d of %d (request %s)", self.function.name, attempt + 1,
                               1 + len(self.retry_delays), request_id)
                 continue
             self.delivered += 1
             return
         self.failed += 1
-        log.error("%s: dropped the message after %d attempts (AWS would hand it to the on-failure queue): %.300r",
-                  self.function.name, 1 + len(self.retry_delays), event)
+        if error is None:  # closing before the first attempt: nothing ran, nothing failed
+            return
+        log.error("%s: the click of %s failed %d attempts; kept as its on-failure record (request %s)",
+                  self.function.name, event.get("topicSerial"), 1 + len(self.retry_delays), request_id)
+        if self.on_failure is not None:
+            self.on_failure(failures.async_failure(self.function.name, request_id, event, 1 + len(self.retry_delays),
+                                                   error))
 
     def close(self) -> None:
         """Stops retrying and waits for the invocations already running."""
@@ -130,10 +140,11 @@ class BrokerComponent:
     name = "broker"
 
     def __init__(self, *, host: str, port: int, function: LambdaFunction,
-                 retry_delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+                 retry_delays: tuple[float, ...] = RETRY_DELAYS, failures_path: Path | None = None) -> None:
         self.host = host
         self.port = port
-        self.rule = ButtonRule(function, retry_delays=retry_delays)
+        self.rule = ButtonRule(function, retry_delays=retry_delays,
+                               on_failure=failures.JsonLines(failures_path) if failures_path else None)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._broker: Broker | None = None
@@ -215,4 +226,5 @@ def build_component(settings: Any) -> BrokerComponent:
     for noisy in ("amqtt", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return BrokerComponent(host=settings.host, port=settings.mqtt_port,
-                           function=LambdaFunction.from_template("ButtonFunction", "iot.handler.lambda_handler"))
+                           function=LambdaFunction.from_template("ButtonFunction", "iot.handler.lambda_handler"),
+                           failures_path=Path(settings.data_dir) / failures.BUTTON_FAILURES)

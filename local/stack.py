@@ -29,6 +29,7 @@ from local import reminders, streams
 from local.authorizer import Authorizer, signing_key
 from local.dynamodb import DynamoDBProcess, moto_account
 from local.gateway import Gateway, LambdaFunction
+from local.summary import MetricsSummary
 
 log = logging.getLogger(__name__)
 
@@ -226,4 +227,6 @@ def build_stack(settings: StackSettings) -> Stack:
                                       data_dir=settings.data_dir))
     # Reminders on the template's schedule, after the stream that carries what they leave to the notify function.
     stack.add(reminders.build_component())
+    # Last, so it stops first and its closing line counts everything the functions did.
+    stack.add(MetricsSummary())
     return stack

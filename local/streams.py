@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import boto3
 
+from local import failures
 from local.gateway import LambdaFunction
 from local.tables import load_template
 
@@ -86,7 +87,9 @@ class StreamPoller:
         self.patterns = filters(self.mapping)
         self.batch_size = int(self.mapping.get("BatchSize", 100))
         self.retries = int(self.mapping.get("MaximumRetryAttempts", 2))
-        self.failures_path = Path(data_dir) / "notice-failures.jsonl"
+        self.failures_path = Path(data_dir) / failures.NOTICE_FAILURES
+        self.on_failure: Callable[[dict[str, Any]], None] = failures.JsonLines(self.failures_path)
+        self.shard_id: str | None = None
         self.poll_seconds = poll_seconds
         self.on_start = on_start
         self.forget = forget  # drops a used shard iterator, which moto would otherwise keep for ever
@@ -105,6 +108,7 @@ class StreamPoller:
                              aws_access_key_id="local", aws_secret_access_key="local")
         self.stream_arn = table.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
         (shard,) = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        self.shard_id = shard["ShardId"]
         iterator = streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard["ShardId"],
                                               ShardIteratorType="LATEST")["ShardIterator"]
         self._thread = threading.Thread(target=self._poll, args=(streams, iterator), name="dynamodb-stream",
@@ -148,14 +152,9 @@ class StreamPoller:
             first = min(int(each) for each in failed)
             records = [each for each in records if int(each["dynamodb"]["SequenceNumber"]) >= first]
             time.sleep(min(1.0, 0.1 * 2 ** attempt))
-        log.error("%d stream records still failed after %d retries: kept in %s", len(records), self.retries,
-                  self.failures_path)
-        with open(self.failures_path, "a") as kept:
-            kept.write(json.dumps({"requestContext": {"condition": "RetryAttemptsExhausted"},
-                                   "DDBStreamBatchInfo": {"streamArn": self.stream_arn,
-                                                          "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
-                                                          "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-                                                          "batchSize": len(records)}}) + "\n")
+        log.error("%d stream records still failed after %d retries: kept as their on-failure record",
+                  len(records), self.retries)
+        self.on_failure(failures.stream_failure(FUNCTION, self.stream_arn, self.shard_id, records))
 
     def stop(self) -> None:
         self._stopping.set()

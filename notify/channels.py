@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 _sns = aws.client("sns")
 
 
+# What each address is sent as: the channel a notice is counted by (core.metrics.NOTICES).
+CHANNELS = {"email": "email", "phone": "sms"}
+
+
 def message(notice: Notice, serial: str) -> dict[str, Any]:
     """What a button hears: enough to light up and show one line."""
     return {"serial": serial, "what": notice.what, "event_id": notice.event_id, "event_name": notice.event_name,
@@ -37,7 +41,7 @@ def send(notice: Notice, recipient: Recipient) -> list[str]:
     # Buttons first, so a button is told without waiting behind the SNS publish for email and SMS.
     for serial in recipient.serials:
         buttons.publish(topics.notices(serial), orjson.dumps(message(notice, serial)))
-        sent.append(f"button:{serial}")
+        sent.append("button")
     addresses = {name: value for name, value in (("email", person.email), ("phone", person.phone)) if value}
     if addresses and settings.notice_topic_arn:
         # One message on the notice topic, carrying the addresses as attributes: each address's subscription
@@ -48,5 +52,5 @@ def send(notice: Notice, recipient: Recipient) -> list[str]:
                      Message=notice.text,
                      MessageAttributes={name: {"DataType": "String", "StringValue": value}
                                         for name, value in attributes.items()})
-        sent += [f"sns:{name}" for name in addresses]
+        sent += [CHANNELS[name] for name in addresses]
     return sent

@@ -9,7 +9,7 @@ startup.begin()
 import logging
 from typing import Any
 
-from core import services
+from core import logs, metrics, services
 from notify import channels
 
 log = logging.getLogger(__name__)
@@ -22,12 +22,17 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     and after its retries hands it to the on-failure queue. Records are independent and each notice is kept
     once, so the records after a failed one go on, and their retry sends nothing twice."""
     failures = []
-    for record in event.get("Records") or []:
-        try:
-            tell(record)
-        except Exception:
-            log.exception("could not tell about stream record %s", record.get("eventID"))
-            failures.append({"itemIdentifier": (record.get("dynamodb") or {}).get("SequenceNumber")})
+    with metrics.flushed():
+        for record in event.get("Records") or []:
+            # Correlated by the change's id: the request that left a change item wrote its own id in it; a
+            # promotion is known by the stream record's id, and its notice names the person and the event.
+            with logs.correlated(services.change_correlation(record) or record.get("eventID")):
+                try:
+                    tell(record)
+                except Exception:
+                    log.exception("could not tell about stream record %s", record.get("eventID"))
+                    metrics.count(metrics.FAULTS)
+                    failures.append({"itemIdentifier": (record.get("dynamodb") or {}).get("SequenceNumber")})
     return {"batchItemFailures": failures}
 
 
@@ -42,8 +47,13 @@ def tell(record: dict[str, Any]) -> None:
             continue
         sent = channels.send(notice, recipient)
         services.notice_sent(notice)
-        log.info("told %s (%s, event %s) on %s: %s", notice.person, notice.what, notice.event_id,
-                 ", ".join(["notices", *sent]), notice.text)
+        if notice.what == "promoted":
+            metrics.count(metrics.PROMOTIONS)
+        for channel in sent:
+            metrics.count(metrics.NOTICES, channel)
+        # Who, what and where it went - never the address it went to, nor the text, which an organizer wrote.
+        log.info("told %s (%s, event %s) on %s", notice.person, notice.what, notice.event_id,
+                 ", ".join(["notices", *sent]), extra={"person": notice.person, "event_id": notice.event_id})
 
 
 startup.end()

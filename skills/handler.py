@@ -15,7 +15,7 @@ from ask_sdk_core.utils import get_user_id, is_intent_name, is_request_type
 from ask_sdk_model import Intent, IntentConfirmationStatus, Slot, SlotConfirmationStatus
 from ask_sdk_model.ui import SimpleCard
 
-from core import clock, services
+from core import clock, logs, metrics, services
 from core.config import settings
 from core.errors import NotLinked, TurnoutError
 from core.values import Event
@@ -306,6 +306,7 @@ def not_linked(handler_input, error):
 @skill_builder.exception_handler(can_handle_func=lambda handler_input, error: isinstance(error, TurnoutError))
 def domain_error(handler_input, error):
     log.info("domain error %s: %s", error.code, error.message)
+    metrics.count(metrics.REFUSALS, error.code)
     return _tell(handler_input, speech.for_error(error))
 
 
@@ -317,12 +318,13 @@ def unexpected(handler_input, error):
     # An envelope gets here only with a request in it: refuse_an_envelope_without_a_request runs first.
     request_type = handler_input.request_envelope.request.object_type
     log.exception("unexpected error answering %s", request_type)
+    metrics.count(metrics.FAULTS)
     if request_type == "SessionEndedRequest":
         return handler_input.response_builder.response
     return _tell(handler_input, speech.APOLOGY)
 
 
-_invoke = skill_builder.lambda_handler()
+_answer = skill_builder.lambda_handler()
 
 
 def lambda_handler(event: object, context: object) -> dict:
@@ -331,7 +333,15 @@ def lambda_handler(event: object, context: object) -> dict:
     # reads it before any interceptor runs (and an AttributeError there is a failed invocation, a 500 locally).
     if isinstance(event, dict) and event.get("request") and event.get("context") is None:
         raise SerializationException("Not an Alexa request envelope: it holds no context.")
-    return _invoke(event, context)
+    # Correlated by the Alexa request's id, which Alexa's own logs and the skill's developer console show too.
+    with logs.correlated(_envelope_request_id(event)), metrics.flushed():
+        return _answer(event, context)
+
+
+def _envelope_request_id(event: object) -> str | None:
+    request = event.get("request") if isinstance(event, dict) else None
+    found = request.get("requestId") if isinstance(request, dict) else None
+    return found if isinstance(found, str) and len(found) <= 200 else None
 
 
 startup.end()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 
-from core import keys
+from core import keys, logs
 from core.store import transactions as tx
 from core.table import EventItem, SignupItem, TurnoutItem
 from core.values import Change, Event, Notice
@@ -41,6 +41,8 @@ class ChangeItem(TurnoutItem, discriminator="change"):
     at = UnicodeAttribute()  # UTC
     people = JSONAttribute(null=True)  # deleted: who was signed up (the signups are gone with the event)
     person = UnicodeAttribute(null=True)  # cancelled: whose signup
+    # The id of the request that made the change (core.logs): notify/ logs its notices under it.
+    correlation_id = UnicodeAttribute(null=True)
 
 
 # A change item only has to outlive the stream's retries (24 hours); a notice is kept a month.
@@ -78,12 +80,20 @@ def what_changed(event_name: str, old_image: dict[str, Any] | None, new_image: d
     return None
 
 
+def correlation_of(image: dict[str, Any] | None) -> str | None:
+    """The id of the request that left a change item, from its stream image; None for any other item."""
+    if not image or (image.get("kind") or {}).get("S") != "change":
+        return None
+    return (image.get(ChangeItem.correlation_id.attr_name) or {}).get("S")
+
+
 def change(event: Event, what: str, at: str, part: str = "", *, people: list[str] | None = None,
            person: str | None = None) -> ChangeItem:
     """Word of an organizer's change, for the stream to carry to notify/ (`at`: keys.utc text)."""
     return ChangeItem(*keys.change(event.event_id, at, what, part), what=what, event_id=event.event_id,
                       event_name=event.name, starts_at=keys.utc(event.starts_at), timezone=event.timezone,
                       location=event.location, at=at, people=people, person=person,
+                      correlation_id=logs.correlation_id(),
                       expires=keys.from_utc(at) + timedelta(days=CHANGE_KEPT_DAYS))
 
 

@@ -190,3 +190,16 @@ def test_sigint_stops_as_cleanly_as_sigterm(stack):
     assert stack.process.wait(20) == 0
     stack.start()
     assert stack.request("GET", f"/events/{event['event_id']}").status == 200
+
+
+def test_stopping_prints_one_line_of_what_the_functions_counted(stack):
+    assert stack.stop() == 0
+    stack.start()  # a fresh process: its counts start at nothing
+    event = stack.new_event(name="Counted", capacity=1)["event_id"]
+    assert stack.request("PUT", f"/events/{event}/signups/ann").status == 201
+    assert stack.request("PUT", f"/events/{event}/signups/bob").status == 201  # waits
+    assert stack.request("GET", "/events/nope").status == 404
+    assert stack.stop() == 0
+    (last,) = [line for line in stack.log().splitlines() if "metrics so far" in line][-1:]
+    assert "sign-ups 1 (+1 waitlisted)" in last and "refusals 1" in last and last.endswith("errors 0"), last
+    stack.start()

@@ -20,7 +20,8 @@ import pytest
 from moto.cloudformation.parsing import get_model_map
 
 from core.table import TurnoutItem
-from tests.unit.test_template import ARTIFACT_BUCKET, SKILL_ID, source, transformed
+from tests.unit import moto_cloudwatch  # noqa: F401  (teaches moto's CloudFormation the template's alarms)
+from tests.unit.test_template import ARTIFACT_BUCKET, SKILL_ID, of_type, source, transformed
 
 REGION = "eu-west-1"
 STACK = "turnout-template-test"
@@ -30,7 +31,7 @@ AUTH_AUDIENCE = "turnout-web,turnout-cli"
 EXPECTED_LEFT_OUT = {
     "HttpApi": "AWS::ApiGatewayV2::Api",
     "HttpApiApiGatewayDefaultStage": "AWS::ApiGatewayV2::Stage",
-    "ButtonFunctionClick": "AWS::IoT::TopicRule",
+    "ButtonClickRule": "AWS::IoT::TopicRule",
     "ApiFunctionAliaslive": "AWS::Lambda::Alias",
     "SkillFunctionAliaslive": "AWS::Lambda::Alias",
     "ButtonFunctionAliaslive": "AWS::Lambda::Alias",
@@ -49,8 +50,12 @@ EXPECTED_LEFT_OUT = {
     "ApiFunctionWebFilesPermission": "AWS::Lambda::Permission",
     "ApiFunctionCalendarFeedPermission": "AWS::Lambda::Permission",
     "SkillFunctionAlexaPermission": "AWS::Lambda::Permission",
-    "ButtonFunctionClickPermission": "AWS::Lambda::Permission",
+    "ButtonClickPermission": "AWS::Lambda::Permission",
+    # moto has no SNS subscription resource (and the deploy leaves AlarmEmail empty, so it would not be created).
+    "OpsTopicEmail": "AWS::SNS::Subscription",
 }
+# moto has no HTTP API: the alarms and the dashboard that name it are deployed with this id written in its place.
+STAND_IN_API_ID = "a1b2c3d4e5"
 
 
 def _references(value: Any) -> set[str]:
@@ -76,6 +81,10 @@ def deployable(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]
     """The template without what moto cannot create, and {logical id: type} of what was left out."""
     supported = get_model_map()
     resources = template["Resources"]
+    for name, resource in resources.items():
+        if resource["Type"].startswith("AWS::CloudWatch::"):
+            resources[name] = json.loads(json.dumps(resource).replace('{"Ref": "HttpApi"}', json.dumps(STAND_IN_API_ID))
+                                         .replace("${HttpApi}", STAND_IN_API_ID))
     left_out = {name: r["Type"] for name, r in resources.items() if r["Type"] not in supported}
     changed = True
     while changed:
@@ -137,8 +146,49 @@ def test_only_what_moto_cannot_create_is_left_out(stack):
     created = sorted(set(stack["types"].values()))
     assert created == sorted({
         "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Lambda::Version",
-        "AWS::Logs::LogGroup", "AWS::SNS::Topic", "AWS::SQS::Queue",
+        "AWS::Logs::LogGroup", "AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
     })
+
+
+def test_every_alarm_is_created_and_tells_the_operations_topic(stack):
+    declared = of_type(transformed(), "AWS::CloudWatch::Alarm")
+    topic = stack["physical"]["OpsTopic"]
+    assert topic.startswith("arn:aws:sns:")
+    alarms = boto3.client("cloudwatch", region_name=REGION).describe_alarms(AlarmNamePrefix=STACK)["MetricAlarms"]
+    assert sorted(alarm["AlarmName"] for alarm in alarms) == sorted(f"{STACK}-{name}" for name in declared)
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [topic], alarm["AlarmName"]
+        assert alarm["OKActions"] == [topic], alarm["AlarmName"]
+        assert alarm["TreatMissingData"] == "notBreaching", alarm["AlarmName"]
+
+
+def test_the_alarms_watch_the_created_functions_queues_and_table(stack):
+    alarms = {alarm["AlarmName"].removeprefix(f"{STACK}-"): alarm for alarm in
+              boto3.client("cloudwatch", region_name=REGION).describe_alarms(AlarmNamePrefix=STACK)["MetricAlarms"]}
+    watched = {name: {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])} for name, alarm in alarms.items()}
+    for function in ("ApiFunction", "SkillFunction", "ButtonFunction", "NotifyFunction"):
+        short = function.removesuffix("Function")
+        for kind in ("Errors", "Throttles", "SlowP99"):
+            assert watched[f"{short}{kind}"] == {"FunctionName": stack["physical"][function]}
+    assert watched["NotifyIteratorAge"] == {"FunctionName": stack["physical"]["NotifyFunction"]}
+    sqs = boto3.client("sqs", region_name=REGION)
+    for alarm, queue in (("ButtonFailuresWaiting", "ButtonFailures"), ("NoticeFailuresWaiting", "NoticeFailures")):
+        name = sqs.get_queue_attributes(QueueUrl=stack["physical"][queue], AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"].rsplit(":", 1)[1]
+        assert watched[alarm] == {"QueueName": name}
+    assert watched["HttpApiSlowP99"] == {"ApiId": STAND_IN_API_ID}
+    throttles = [q for q in alarms["TableThrottles"]["Metrics"] if "MetricStat" in q]
+    assert {q["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for q in throttles} == {stack["physical"]["Table"]}
+    assert f"TableName = '{stack['physical']['Table']}'" in alarms["TableSystemErrors"]["Metrics"][0]["Expression"]
+
+
+def test_the_dashboard_is_created_and_shows_every_alarm(stack):
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=stack["physical"]["Dashboard"])["DashboardBody"])
+    (widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
+    arns = {alarm["AlarmArn"] for alarm in cloudwatch.describe_alarms(AlarmNamePrefix=STACK)["MetricAlarms"]}
+    assert sorted(widget["properties"]["alarms"]) == sorted(arns)
 
 
 def _keys(schema: list[dict]) -> dict[str, str]:
