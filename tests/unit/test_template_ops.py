@@ -21,7 +21,8 @@ def source() -> dict:
     """template.yaml as written, its tags in CloudFormation's long form (Fn::If, Fn::Sub, Fn::GetAtt as a list)."""
     return yaml_parse((ROOT / "template.yaml").read_text())
 CONCURRENCY = {"ApiFunction": "ApiConcurrency", "SkillFunction": "SkillConcurrency",
-               "ButtonFunction": "ButtonConcurrency", "NotifyFunction": "NotifyConcurrency"}
+               "ButtonFunction": "ButtonConcurrency", "NotifyFunction": "NotifyConcurrency",
+               "ReminderFunction": "ReminderConcurrency"}
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
