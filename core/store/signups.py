@@ -69,7 +69,7 @@ def sign_up(
         full = event is not None and rules.joins_the_line(int(event.seats_left), waiting, seats)
         passed: list[SignupItem] = []
         if full and waiting and rules.fits(guests, int(event.seats_left)):  # type: ignore[union-attr]
-            passed = _past_the_line(event_id, int(event.seats_left), waiting)  # type: ignore[union-attr]
+            passed = _past_the_line(event_id, int(event.seats_left), waiting, person)  # type: ignore[union-attr]
             full = passed is None
         if full and not waitlist:
             raise errors.EventFull(event_id)
@@ -126,11 +126,13 @@ def sign_up(
     return tx.with_retries(attempt)
 
 
-def _past_the_line(event_id: str, free: int, waiting: int) -> list[SignupItem] | None:
+def _past_the_line(event_id: str, free: int, waiting: int, person: str) -> list[SignupItem] | None:
     """Seats are free while parties wait, each too big for them: a newcomer whose party fits may go past them.
     The parties passed (the whole line, read now), or None when someone in line fits after all, or the line was
-    not read to its end - then the newcomer joins it."""
-    seating = line.first_to_fit(event_id, free, waiting)
+    not read to its end - then the newcomer joins it. `person` is left out of the parties passed: found in line
+    (another request of theirs joined it meanwhile), the line is not all passed, and the sign-up finds their
+    signup when it tries to join (a transaction may not touch one item twice)."""
+    seating = line.first_to_fit(event_id, free, waiting, besides=person)
     if seating.party is None and seating.whole and len(seating.passed) == waiting:
         return seating.passed
     return None
@@ -224,7 +226,7 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
             free = {int(block.block): int(block.seats_left) for block in seen}
             plan = rules.seat_plan(free, seats, home)
             if plan is not None and waiting:
-                passed = _past_the_line(event_id, sum(free.values()), waiting)
+                passed = _past_the_line(event_id, sum(free.values()), waiting, person)
                 plan = plan if passed is not None else None
         terms_hold = SeatBlockItem.open_until > moment
         if expect is not None:
