@@ -21,7 +21,7 @@ $(BIN)/python:
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@echo "turnout: installing the local stack's packages into .venv (first run only) ..."
 	@$(BIN)/pip install --quiet -e '.[api,skill,device,local]' 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot, icalendar"
+	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot, icalendar, authlib"
 	@touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)
