@@ -149,7 +149,9 @@ def openapi_document(params: dict, query: dict, body: dict, caller: Caller) -> d
 
 
 @route("GET", "/", access=PUBLIC, summary="The web page: upcoming events, one event, sign up, organize.",
-       ok={200: (None, "index.html, never cached without asking again.")}, uses_table=False, media=HTML_MEDIA)
+       ok={200: (None, "index.html, never cached without asking again.")}, uses_table=False, media=HTML_MEDIA,
+       # The page is the sign-in's callback: the provider sends the person back with these, for the page to read.
+       query=("code", "state", "error", "error_description"))
 def web_page(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     # Imported on first use, like the document: an API call never pays for reading the page's files.
     from api import web

@@ -1,5 +1,6 @@
 // The web page's views: the hash address picks one (events, one event, new or edit event, sign in) and draws it.
-import { HANDLE, Refusal, allSignups, call, download, explain, forget, localSignIn, mode, remember, session } from "./api.js";
+import { HANDLE, Refusal, allSignups, call, download, explain, forget, mode, remember, session } from "./api.js";
+import { beginSignIn, finishSignIn, scheduleRefresh, signOut } from "./auth.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -46,7 +47,6 @@ async function act(button, box, action, context) {
     await action();
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
-    if (error.code === "Unauthorized" && session()?.token) forget();
     say(box, "problem", explain(error, context));
     context?.fields?.[error.field]?.focus(); // the input the API named, to fix it at once
   } finally {
@@ -124,19 +124,45 @@ function isOrganizer() {
 function drawWho() {
   const me = session();
   if (me) {
+    const leave = () => {
+      if (apiMode === "checked") return signOut();
+      forget();
+      drawWho();
+      return route();
+    };
     who.replaceChildren(h("span", { text: `You are ${me.person}${me.organizer && apiMode === "checked" ? " (organizer)" : ""}` }),
-      h("button", { class: "link", type: "button", onclick: () => { forget(); drawWho(); route(); } }, "Sign out"));
+      h("button", { class: "link", type: "button", onclick: leave }, "Sign out"));
   } else {
     who.replaceChildren(h("a", { href: `#/signin?next=${encodeURIComponent(location.hash || "#/")}` }, "Sign in"));
   }
 }
 
+// Tokens checked: the provider's own pages take the password (sign in, or make an account), then bring the person
+// back to `next`, the address they were at.
+function providerSignIn(next, intro) {
+  const box = h("div");
+  const go = (kind, button) => act(button, box, async () => {
+    try {
+      await beginSignIn(kind, next);
+    } catch (error) {
+      throw new Refusal(0, "Offline", `Signing in is not possible right now: ${error.message}`);
+    }
+  });
+  const signIn = h("button", { type: "button", id: "sign-in", onclick: () => go("signin", signIn) }, "Sign in");
+  const signUp = h("button", { type: "button", class: "secondary", id: "sign-up", onclick: () => go("signup", signUp) },
+    "Create an account");
+  return h("section", { class: "box", "aria-labelledby": "signin-title" },
+    h("h2", { id: "signin-title" }, intro),
+    h("p", { class: "hint" }, "You sign in on this Turnout's sign-in page, and come straight back here."),
+    h("div", { class: "actions" }, signIn, signUp), box);
+}
+
 function signInForm(next, intro) {
+  if (apiMode === "checked") return providerSignIn(next, intro);
   const box = h("div");
   const handle = h("input", { id: "handle", name: "handle", required: true, autocomplete: "username", autocapitalize: "none",
     spellcheck: "false", maxlength: "40" });
   const name = h("input", { id: "display-name", name: "name", autocomplete: "name", maxlength: "80" });
-  const organizer = h("input", { id: "organizer", type: "checkbox", name: "organizer" });
   const submit = h("button", { type: "submit" }, "Continue");
   const form = h("form", { "aria-label": "Sign in", onsubmit: (e) => {
     e.preventDefault();
@@ -147,22 +173,7 @@ function signInForm(next, intro) {
       return;
     }
     act(submit, box, async () => {
-      const displayed = name.value.trim() || null;
-      if (apiMode === "checked") {
-        let minted;
-        try {
-          minted = await localSignIn(person, organizer.checked);
-        } catch (error) {
-          if (error instanceof Refusal && [401, 404, 405].includes(error.status)) {
-            throw new Refusal(0, "Offline", "This Turnout signs in through its identity provider, which this page "
-              + "cannot do yet. Use a token from your organizer with the JSON API meanwhile.");
-          }
-          throw error;
-        }
-        remember({ person, name: displayed, token: minted.token, organizer: minted.organizer });
-      } else {
-        remember({ person, name: displayed, token: null, organizer: true });
-      }
+      remember({ person, name: name.value.trim() || null, token: null, organizer: true });
       drawWho();
       if (location.hash === next) await route();
       else location.hash = next; // hashchange draws it
@@ -170,16 +181,15 @@ function signInForm(next, intro) {
   } },
   field("Your handle", handle, "lowercase letters, digits and '-', e.g. melvin"),
   field("Your name (optional)", name, "what others see in the list"),
-  apiMode === "checked" ? h("label", { class: "check" }, organizer, "I organize events (local development sign-in)") : null,
   h("div", { class: "actions" }, submit), box);
   return h("section", { class: "box", "aria-labelledby": "signin-title" },
     h("h2", { id: "signin-title" }, intro), form,
-    apiMode === "open" ? h("p", { class: "hint", text: "This Turnout runs in open mode: no password, anyone may act as anyone." }) : null);
+    h("p", { class: "hint", text: "This Turnout runs in open mode: no password, anyone may act as anyone." }));
 }
 
 function signInView(params) {
   show(h("h1", {}, "Sign in"), signInForm(params.get("next") || "#/", "Who are you?"));
-  document.getElementById("handle").focus();
+  document.getElementById(apiMode === "checked" ? "sign-in" : "handle").focus();
 }
 
 // --- the list of upcoming events ----------------------------------------------------------------
@@ -441,9 +451,19 @@ async function start() {
     return;
   }
   if (apiMode === "open" && session()?.token) forget();
+  let problem = null;
+  if (apiMode === "checked") {
+    try {
+      await finishSignIn(); // back from the provider with a code: tokens, and the address the person was at
+    } catch (error) {
+      problem = `Signing in did not work: ${error.message}`;
+    }
+    scheduleRefresh();
+  }
   drawWho();
   window.addEventListener("hashchange", () => { drawWho(); route(); });
   await route();
+  if (problem) main.prepend(message("problem", problem));
   // The first view is drawn with data: what the browser tests time as "first render".
   performance.mark("turnout:first-view");
   document.documentElement.dataset.ready = "true";

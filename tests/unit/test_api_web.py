@@ -2,6 +2,8 @@
 event's iCalendar file, parsed back with icalendar."""
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -168,3 +170,26 @@ def test_the_local_stacks_origin_is_written_with_its_scheme_and_port(table):
     request["requestContext"]["domainName"] = "127.0.0.1"  # local/gateway.py: the Host header's name, no port
     (entry,) = Calendar.from_ical(invoke(request).text).walk("VEVENT")
     assert str(entry["url"]) == f"http://127.0.0.1:3000/#/events/{event['event_id']}"
+
+
+def test_the_page_is_told_where_to_sign_in_and_may_talk_to_exactly_those_origins(monkeypatch):
+    monkeypatch.setattr(config, "settings", config.settings._replace(
+        auth_open=False, auth_issuer="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+        auth_client_id="abc123", sign_in_url="https://turnout-1234.auth.eu-west-1.amazoncognito.com"))
+    answer = call("GET", "/")
+    told = re.search(r'<meta name="turnout-auth" content="([^"]*)">', answer.text).group(1)
+    assert json.loads(html.unescape(told)) == {
+        "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", "client_id": "abc123",
+        "sign_in_url": "https://turnout-1234.auth.eu-west-1.amazoncognito.com", "person_claim": "username",
+        "group_claim": "cognito:groups", "organizer_group": "organizers"}
+    policy = answer.headers["content-security-policy"]
+    assert ("connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com "
+            "https://turnout-1234.auth.eu-west-1.amazoncognito.com;") in policy
+    assert "script-src 'self';" in policy and "form-action 'self'" in policy
+    # The provider sends the person back to / with a code: the page reads it, the API lets it through.
+    assert call("GET", "/?code=abc&state=xyz").status == 200
+
+
+def test_in_open_mode_the_page_talks_to_its_own_origin_only(monkeypatch):
+    monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=True, auth_issuer="https://idp.example"))
+    assert "connect-src 'self';" in call("GET", "/").headers["content-security-policy"]
