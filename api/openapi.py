@@ -114,6 +114,9 @@ SCHEMAS = {
         "bound_at": _TIME,
     }),
     "Unbound": _closed({"serial": _PATH_PARAM_SCHEMAS["serial"], "unbound": {"const": True}}),
+    "DeviceList": _closed({"devices": {"type": "array", "items": _ref("Device")}}),
+    "Organizers": _closed({"organizers": {"type": "array", "items": _PATH_PARAM_SCHEMAS["person"]}}),
+    "Organizer": _closed({"person": _PATH_PARAM_SCHEMAS["person"], "organizer": {"type": "boolean"}}),
     "PairingCode": _closed({"code": {"type": "string", "pattern": "^[0-9]{6}$"}, "expires_at": _TIME}),
     "EventPage": _closed({"events": {"type": "array", "items": _ref("Event")}, "next_cursor": _CURSOR}),
     "SignupPage": _closed({

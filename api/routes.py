@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from api import render
 from api.request import Body, Field, MethodNotAllowed, RouteNotFound, cursor, limit, status
-from core import access, config, errors, services, validation
+from core import access, config, errors, organizers, services, validation
 from core.access import Caller
 
 Serve = Callable[[dict, dict, dict, Caller], dict]
@@ -302,6 +302,35 @@ def get_person(params: dict, query: dict, body: dict, caller: Caller) -> dict:
 def list_notices(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     found = services.list_notices(params["person"], limit=limit(query))
     return render.respond(200, {"notices": [render.notice(notice) for notice in found]})
+
+
+@route("GET", "/people/{person}/devices", access=SELF, summary="The buttons bound to a person now.",
+       ok={200: ("DeviceList", "The bindings, by serial.")})
+def list_devices(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    return render.respond(200, {"devices": [render.device(d) for d in services.list_devices(params["person"])]})
+
+
+@route("GET", "/organizers", access=ORGANIZER, summary="Who organizes: the identity provider's organizers group.",
+       raises=(organizers.OrganizersElsewhere,), ok={200: ("Organizers", "Their handles, in order.")},
+       uses_table=False)
+def list_organizers(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    return render.respond(200, {"organizers": organizers.list_organizers()})
+
+
+@route("PUT", "/organizers/{person}", access=ORGANIZER, summary="Make a person an organizer (from their next sign-in).",
+       raises=(organizers.NoSuchAccount, organizers.OrganizersElsewhere),
+       ok={200: ("Organizer", "The person is an organizer.")}, uses_table=False)
+def make_organizer(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    organizers.make_organizer(params["person"])
+    return render.respond(200, {"person": params["person"], "organizer": True})
+
+
+@route("DELETE", "/organizers/{person}", access=ORGANIZER, summary="Stop a person being an organizer.",
+       raises=(organizers.NoSuchAccount, organizers.OrganizersElsewhere),
+       ok={200: ("Organizer", "The person is no longer an organizer.")}, uses_table=False)
+def unmake_organizer(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    organizers.unmake_organizer(params["person"])
+    return render.respond(200, {"person": params["person"], "organizer": False})
 
 
 def _table() -> list[tuple[tuple[str, ...], dict[str, Route]]]:

@@ -80,8 +80,8 @@ DEFAULTS = {each.name: each.default for each in SETTINGS}
 FIXED = ("TURNOUT_RESULT_PUBLISHER=local: button results and notices go out through the local broker, so "
          "TURNOUT_IOT_DATA_ENDPOINT is not used; AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SNS (moto), "
          "TURNOUT_NOTICE_TOPIC_ARN (moto's topic), and fake AWS credentials; with tokens checked, "
-         "TURNOUT_AUTH_ISSUER, TURNOUT_AUTH_CLIENT_ID, TURNOUT_USER_POOL_ID and AWS_ENDPOINT_URL_COGNITO_IDP "
-         "(the local OpenID provider)")
+         "TURNOUT_AUTH_ISSUER, TURNOUT_AUTH_CLIENT_ID, TURNOUT_USER_POOL_ID and "
+         "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER (the local OpenID provider)")
 
 
 def all_settings() -> tuple[Setting, ...]:
@@ -266,5 +266,5 @@ def _provider(settings: StackSettings):  # -> local.provider.Provider, imported 
     os.environ["TURNOUT_AUTH_CLIENT_ID"] = CLIENT_ID
     os.environ["TURNOUT_USER_POOL_ID"] = POOL_ID
     # Organizers are made through Cognito's admin API (core/organizers.py); here the provider answers it.
-    os.environ["AWS_ENDPOINT_URL_COGNITO_IDP"] = provider.issuer
+    os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = provider.issuer
     return provider
