@@ -96,7 +96,8 @@ const FIELD_NAMES = {
   name: "the name", starts_at: "the start", ends_at: "the end", timezone: "the time zone",
   location: "the place", description: "the description", capacity: "the capacity", guests: "the number of guests",
   person: "your handle", event_id: "the event", waitlist: "the waitlist choice",
-  signups_close_at: "when sign-ups close",
+  signups_close_at: "when sign-ups close", email: "the email address", phone: "the phone number",
+  serial: "the serial number",
 };
 
 // A refusal as a sentence for people: never the raw error. `context` lends what the error itself does not carry.
@@ -118,6 +119,7 @@ export function explain(refusal, context = {}) {
     }
     case "InvalidJson": case "PayloadTooLarge": return "That was more than Turnout can take. Please shorten it.";
     case "Unauthorized": return "Please sign in first.";
+    case "NoSuchAccount": case "OrganizersElsewhere": return refusal.message;
     case "Forbidden": return "That belongs to someone else, so you cannot change it.";
     case "Busy": case "Throttled": return "Turnout is busy right now. Please try again in a moment.";
     case "Offline": return refusal.message;

@@ -1,58 +1,12 @@
-// The web page's views: the hash address picks one (events, one event, new or edit event, sign in) and draws it.
+// The web page's views: the hash address picks one (events, one event, new or edit event, sign in, you) and draws it.
 import { HANDLE, Refusal, allSignups, call, download, explain, forget, mode, remember, session } from "./api.js";
 import { beginSignIn, finishSignIn, scheduleRefresh, signOut } from "./auth.js";
+import { act, field, h, main, message, say, show } from "./draw.js";
+import { meView } from "./me.js";
 
-const main = document.getElementById("main");
 const who = document.getElementById("who");
 const CHECK_IN_OPENS_MS = 2 * 60 * 60 * 1000; // check-in opens two hours before the start (core.config)
 let apiMode = null; // "open" or "checked", from /openapi.json
-
-// --- drawing ---------------------------------------------------------------------------------
-
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) continue;
-    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else if (name === "text") element.textContent = value;
-    else element.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== false) element.append(child);
-  }
-  return element;
-}
-
-function show(...children) {
-  main.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
-}
-
-function message(kind, text) {
-  return h("p", { class: `message ${kind}`, role: kind === "problem" ? "alert" : "status", text });
-}
-
-function say(box, kind, text) {
-  box.replaceChildren(text ? message(kind, text) : "");
-  if (text) box.scrollIntoView({ block: "nearest" });
-}
-
-function field(label, input, hint) {
-  return h("label", {}, label, hint ? h("span", { class: "hint", text: hint }) : null, input);
-}
-
-// Runs an action with its button disabled, so a double tap is one request; a refusal is said in `box`.
-async function act(button, box, action, context) {
-  button.disabled = true;
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error;
-    say(box, "problem", explain(error, context));
-    context?.fields?.[error.field]?.focus(); // the input the API named, to fix it at once
-  } finally {
-    button.disabled = false;
-  }
-}
 
 // --- time, in the event's own zone ---------------------------------------------------------
 
@@ -130,7 +84,7 @@ function drawWho() {
       drawWho();
       return route();
     };
-    who.replaceChildren(h("span", { text: `You are ${me.person}${me.organizer && apiMode === "checked" ? " (organizer)" : ""}` }),
+    who.replaceChildren(h("a", { href: "#/me", text: `You are ${me.person}${me.organizer && apiMode === "checked" ? " (organizer)" : ""}` }),
       h("button", { class: "link", type: "button", onclick: leave }, "Sign out"));
   } else {
     who.replaceChildren(h("a", { href: `#/signin?next=${encodeURIComponent(location.hash || "#/")}` }, "Sign in"));
@@ -440,6 +394,7 @@ async function route() {
   if (parts[0] === "events" && parts[1]) return eventView(parts[1]);
   if (parts[0] === "new") return editView(null);
   if (parts[0] === "signin") return signInView(params);
+  if (parts[0] === "me") return meView();
   return listView();
 }
 

@@ -348,6 +348,10 @@ def _sign_in_at_the_provider(person: Person, handle: str):
     person.page.wait_for_selector(f"#who:has-text('You are {handle}')", timeout=WAIT_MS)
 
 
+def _token(person: Person) -> str:
+    return person.page.evaluate("JSON.parse(localStorage.getItem('turnout.session')).token")
+
+
 def test_with_tokens_checked_people_sign_up_and_in_at_the_provider_and_organizers_are_made_by_one_command(
         browser, checked_stack, tmp_path):
     provider_url = f"http://127.0.0.1:{checked_stack.auth_port}"
@@ -399,6 +403,33 @@ def test_with_tokens_checked_people_sign_up_and_in_at_the_provider_and_organizer
         (entry,) = Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")
         assert str(entry["summary"]) == "Quiz"
         melvin.shot("9-signed-in-person-going")
+
+        # What curl did for him before: his name and where to be told, his button, an Alexa code.
+        melvin.page.get_by_role("link", name="You are melvin").click()
+        melvin.page.wait_for_selector("form[aria-label='Your profile']", timeout=WAIT_MS)
+        melvin.page.locator("#profile-name").fill("Melvin Moose")
+        melvin.page.get_by_label("Email (optional)").fill("melvin@example.com")
+        melvin.click("Save")
+        assert "Saved." in melvin.said("Saved.")
+        profile = checked_stack.request("GET", "/people/melvin", headers={"Authorization": f"Bearer {_token(melvin)}"})
+        assert (profile.json()["name"], profile.json()["email"]) == ("Melvin Moose", "melvin@example.com")
+        melvin.page.get_by_label("Serial number").fill("BTN-WEB-1")
+        melvin.click("Bind this button")
+        assert "Button BTN-WEB-1 is yours" in melvin.said("Button BTN-WEB-1 is yours")
+        assert "BTN-WEB-1" in melvin.text("#my-buttons")
+        melvin.click("Link Alexa")
+        words = melvin.text("#alexa-words")
+        assert words.startswith('"Alexa, ask Turnout to link my account with code ') and len(words.split()) == 15
+        melvin.shot("11-you")
+
+        # An organizer makes him an organizer from the page; he is one from his next sign-in.
+        olga.open("/#/me")
+        olga.page.get_by_label("Their user name").fill("melvin")
+        olga.click("Make organizer")
+        assert "melvin is an organizer" in olga.said("melvin is an organizer")
+        assert "melvin" in olga.text("#organizers")
+        olga.shot("12-organizers")
+
         melvin.page.get_by_role("button", name="Sign out").click()
         melvin.page.wait_for_selector("#who a:has-text('Sign in')", timeout=WAIT_MS)
         assert melvin.page.evaluate("localStorage.getItem('turnout.session')") is None
