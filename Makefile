@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test unit integration time-bombs package bench clean chromium
+.PHONY: run test unit integration time-bombs package bench smoke clean chromium
 
 $(BIN)/python:
 	@echo "turnout: creating .venv with $(PYTHON) and upgrading its pip (first run only) ..."
@@ -76,6 +76,12 @@ package: $(DEV_STAMP)
 # counts measured side by side in one run; never part of `make test` (tests/bench/ holds no test_*.py).
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench $(ARGS)
+
+# The README's story against any Turnout (docs/DEPLOY.md): make smoke URL=https://... ORGANIZER_TOKEN=... PERSON_TOKEN=...
+# (no tokens for a local stack in open mode). `make test` runs it against the local stack.
+URL ?= http://127.0.0.1:3000
+smoke: $(RUN_STAMP)
+	$(BIN)/python -m deploy.smoke $(URL)
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .hypothesis build
