@@ -11,8 +11,9 @@ STORAGE = {"pynamodb", "boto3", "botocore"}
 # What an entry point may take from core: services to call, the rules of who may call them (access) with the
 # settings that name the caller's claims (config), the values, errors and checks they speak in, the one clock
 # (clock), and the start-up bracket around the entry point's own imports (startup).
+# core.organizers is a service too: who organizes, kept by the identity provider rather than the table.
 CORE_FOR_EDGES = {"core.services", "core.access", "core.config", "core.values", "core.errors", "core.validation",
-                  "core.clock", "core.startup"}
+                  "core.clock", "core.startup", "core.organizers"}
 
 
 def imported(path: Path) -> set[str]:
