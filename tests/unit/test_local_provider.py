@@ -35,7 +35,7 @@ _opener = urllib.request.build_opener(_NoRedirect)
 def _request(url: str, form: dict | None = None, headers: dict | None = None):
     data = urllib.parse.urlencode(form).encode() if form is not None else None
     try:
-        answer = _opener.open(urllib.request.Request(url, data=data, headers=headers or {}), timeout=10)
+        answer = _opener.open(urllib.request.Request(url, data=data, headers=headers or {}), timeout=60)
     except urllib.error.HTTPError as err:
         answer = err
     return answer.status, dict(answer.headers), answer.read().decode()
