@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test unit integration time-bombs package bench interleavings redrive clean chromium
+.PHONY: run test unit integration time-bombs package bench interleavings redrive smoke clean chromium
 
 $(BIN)/python:
 	@echo "turnout: creating .venv with $(PYTHON) and upgrading its pip (first run only) ..."
@@ -21,7 +21,7 @@ $(BIN)/python:
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@echo "turnout: installing the local stack's packages into .venv (first run only) ..."
 	@$(BIN)/pip install --quiet -e '.[api,skill,device,local]' 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot, gpiozero, icalendar"
+	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot, gpiozero, icalendar, authlib"
 	@touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)
@@ -86,6 +86,12 @@ interleavings: $(DEV_STAMP)
 # make redrive STACK=turnout [ARGS="--region eu-west-1 clicks"]
 redrive: $(RUN_STAMP)
 	$(BIN)/python -m deploy.redrive --stack $(STACK) $(ARGS)
+
+# The README's story against any Turnout (docs/DEPLOY.md): make smoke URL=https://... ORGANIZER_TOKEN=... PERSON_TOKEN=...
+# (no tokens for a local stack in open mode). `make test` runs it against the local stack.
+URL ?= http://127.0.0.1:3000
+smoke: $(RUN_STAMP)
+	$(BIN)/python -m deploy.smoke $(URL)
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .hypothesis build

@@ -45,6 +45,11 @@ _QUERY_PARAMS = {
     "cursor": {"type": "string",
                "description": "The `next_cursor` of the previous page, as it was handed out; anything else is 400 InvalidCursor."},
     "status": {"type": "string", "enum": list(STATUSES), "description": "Only signups with this status."},
+    # The page's sign-in callback (OAuth 2.0): read by the page's script, not by the API.
+    "code": {"type": "string", "description": "An authorization code the identity provider sends the page back with."},
+    "state": {"type": "string", "description": "The page's own value, returned with the code."},
+    "error": {"type": "string", "description": "Why the identity provider did not sign the person in."},
+    "error_description": {"type": "string", "description": "The same, in words."},
 }
 
 
@@ -116,6 +121,9 @@ SCHEMAS = {
         "bound_at": _TIME,
     }),
     "Unbound": _closed({"serial": _PATH_PARAM_SCHEMAS["serial"], "unbound": {"const": True}}),
+    "DeviceList": _closed({"devices": {"type": "array", "items": _ref("Device")}}),
+    "Organizers": _closed({"organizers": {"type": "array", "items": _PATH_PARAM_SCHEMAS["person"]}}),
+    "Organizer": _closed({"person": _PATH_PARAM_SCHEMAS["person"], "organizer": {"type": "boolean"}}),
     "PairingCode": _closed({"code": {"type": "string", "pattern": "^[0-9]{6}$"}, "expires_at": _TIME}),
     "EventPage": _closed({"events": {"type": "array", "items": _ref("Event")}, "next_cursor": _CURSOR}),
     "SignupPage": _closed({

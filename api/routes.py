@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from api import render
 from api.request import Body, Field, MethodNotAllowed, RouteNotFound, cursor, limit, status
-from core import access, config, errors, services, validation
+from core import access, config, errors, organizers, services, validation
 from core.access import Caller
 
 Serve = Callable[[dict, dict, dict, Caller], dict]
@@ -162,7 +162,9 @@ def openapi_document(params: dict, query: dict, body: dict, caller: Caller) -> d
 
 
 @route("GET", "/", access=PUBLIC, summary="The web page: upcoming events, one event, sign up, organize.",
-       ok={200: (None, "index.html, never cached without asking again.")}, uses_table=False, media=HTML_MEDIA)
+       ok={200: (None, "index.html, never cached without asking again.")}, uses_table=False, media=HTML_MEDIA,
+       # The page is the sign-in's callback: the provider sends the person back with these, for the page to read.
+       query=("code", "state", "error", "error_description"))
 def web_page(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     # Imported on first use, like the document: an API call never pays for reading the page's files.
     from api import web
@@ -378,6 +380,35 @@ def read_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     from core import feeds
     feed, entries = feeds.read_feed(FEED_FILE.fullmatch(params["feed"])[1])
     return ics.feed_response(feed, entries, params["origin"])
+
+
+@route("GET", "/people/{person}/devices", access=SELF, summary="The buttons bound to a person now.",
+       ok={200: ("DeviceList", "The bindings, by serial.")})
+def list_devices(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    return render.respond(200, {"devices": [render.device(d) for d in services.list_devices(params["person"])]})
+
+
+@route("GET", "/organizers", access=ORGANIZER, summary="Who organizes: the identity provider's organizers group.",
+       raises=(organizers.OrganizersElsewhere,), ok={200: ("Organizers", "Their handles, in order.")},
+       uses_table=False)
+def list_organizers(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    return render.respond(200, {"organizers": organizers.list_organizers()})
+
+
+@route("PUT", "/organizers/{person}", access=ORGANIZER, summary="Make a person an organizer (from their next sign-in).",
+       raises=(organizers.NoSuchAccount, organizers.OrganizersElsewhere),
+       ok={200: ("Organizer", "The person is an organizer.")}, uses_table=False)
+def make_organizer(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    organizers.make_organizer(params["person"])
+    return render.respond(200, {"person": params["person"], "organizer": True})
+
+
+@route("DELETE", "/organizers/{person}", access=ORGANIZER, summary="Stop a person being an organizer.",
+       raises=(organizers.NoSuchAccount, organizers.OrganizersElsewhere),
+       ok={200: ("Organizer", "The person is no longer an organizer.")}, uses_table=False)
+def unmake_organizer(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    organizers.unmake_organizer(params["person"])
+    return render.respond(200, {"person": params["person"], "organizer": False})
 
 
 def _table() -> list[tuple[tuple[str, ...], dict[str, Route]]]:

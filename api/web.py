@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from api import routes
 from core import config
@@ -14,6 +17,8 @@ INDEX = "index.html"
 VERSION_MARK = "__VERSION__"  # index.html names its files /web/__VERSION__/...; the served page names the set
 # The served page says whether tokens are checked, so it need not fetch /openapi.json (~55 KB) to learn it.
 MODE_MARK = "__MODE__"
+# ...and where it signs in: issuer, client, the provider's sign-in site, and the claims the API reads.
+AUTH_MARK = "__AUTH__"
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -21,10 +26,12 @@ TYPES = {
     ".svg": "image/svg+xml",
 }
 # Every file comes from this origin and the page talks only to it: nothing fetched from outside the stack.
+# The one exception, for signing in: the page reads the issuer's OpenID configuration and redeems codes at its token
+# endpoint (connect-src below adds exactly those origins; the sign-in pages themselves are a navigation away).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "connect-src 'self'{sign_in}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # (x-content-type-options is on every answer: api.render.COMMON_HEADERS.)
 SECURITY_HEADERS = {
-    "content-security-policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                                "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
     "referrer-policy": "no-referrer",
 }
 NO_CACHE = "no-cache"
@@ -48,16 +55,40 @@ def version() -> str:
     return digest.hexdigest()[:12]
 
 
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") and parts.netloc else None
+
+
+def sign_in_origins() -> list[str]:
+    """Where the page talks to besides its own origin: the issuer and the provider's sign-in site."""
+    settings = config.settings
+    if settings.auth_open:
+        return []
+    found = [_origin(settings.auth_issuer), _origin(settings.sign_in_url)]
+    return sorted({origin for origin in found if origin})
+
+
+def sign_in_configuration() -> dict:
+    settings = config.settings
+    return {"issuer": settings.auth_issuer, "client_id": settings.auth_client_id, "sign_in_url": settings.sign_in_url,
+            "person_claim": settings.person_claim, "group_claim": settings.group_claim,
+            "organizer_group": settings.organizer_group}
+
+
 def _answer(name: str, data: bytes, cache_control: str) -> dict:
-    headers = {"content-type": TYPES[Path(name).suffix], "cache-control": cache_control, **SECURITY_HEADERS}
+    sign_in = "".join(f" {origin}" for origin in sign_in_origins())
+    headers = {"content-type": TYPES[Path(name).suffix], "cache-control": cache_control,
+               "content-security-policy": CONTENT_SECURITY_POLICY.format(sign_in=sign_in), **SECURITY_HEADERS}
     return {"statusCode": 200, "headers": headers, "body": data.decode("utf-8"), "isBase64Encoded": False}
 
 
 def page() -> dict:
     # no-cache: the browser asks again each time (a cheap 200 of a few KB), so a new version is seen at once.
     mode = "open" if config.settings.auth_open else "checked"  # per request: a test may switch modes
-    html = files()[INDEX].replace(VERSION_MARK.encode(), version().encode()).replace(MODE_MARK.encode(), mode.encode())
-    return _answer(INDEX, html, NO_CACHE)
+    auth = html.escape(json.dumps(sign_in_configuration()), quote=True)
+    page = files()[INDEX].replace(VERSION_MARK.encode(), version().encode()).replace(MODE_MARK.encode(), mode.encode())
+    return _answer(INDEX, page.replace(AUTH_MARK.encode(), auth.encode()), NO_CACHE)
 
 
 def asset(wanted_version: str, name: str) -> dict:

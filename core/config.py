@@ -30,6 +30,14 @@ class Settings(NamedTuple):
     person_claim: str
     group_claim: str
     organizer_group: str
+    # How the page signs in (OAuth 2.0 code + PKCE): the issuer whose OpenID configuration it reads, the public client
+    # it signs in as, and the provider's sign-in site where it differs from the issuer (Cognito's managed login).
+    auth_issuer: str | None
+    auth_client_id: str | None
+    sign_in_url: str | None
+    # The Cognito user pool whose organizers group the API changes (core.organizers); None: organizers are made
+    # at the identity provider itself.
+    user_pool_id: str | None
     # The SNS topic a notice with an email address is published to (notify/); None: no email is sent.
     notice_topic_arn: str | None
     # The CloudWatch namespace core/metrics.py writes the business metrics to (template.yaml: Turnout/<stack name>).
@@ -49,6 +57,10 @@ VARIABLES = (
     Variable("TURNOUT_PERSON_CLAIM", "username", "the token claim holding the caller's person handle"),
     Variable("TURNOUT_GROUP_CLAIM", "cognito:groups", "the token claim listing the caller's groups"),
     Variable("TURNOUT_ORGANIZER_GROUP", "organizers", "the group whose members are organizers"),
+    Variable("TURNOUT_AUTH_ISSUER", "", "the issuer the page signs in at (the local stack sets its own provider's)"),
+    Variable("TURNOUT_AUTH_CLIENT_ID", "", "the public client id the page signs in as"),
+    Variable("TURNOUT_SIGN_IN_URL", "", "the provider's sign-in site, where it is not the issuer's (Cognito's domain)"),
+    Variable("TURNOUT_USER_POOL_ID", "", "the user pool whose organizers group the API changes; unset: none"),
     Variable("TURNOUT_SKILL_ID", "", "the only Alexa skill the skill answers; unset: any (not allowed in Lambda)"),
     Variable("TURNOUT_TABLE", "turnout", "the DynamoDB table's name"),
     Variable("TURNOUT_CHECK_IN_OPENS_MINUTES", "120", "check-in opens this long before an event starts"),
@@ -95,6 +107,10 @@ def load() -> Settings:
         person_claim=_text("TURNOUT_PERSON_CLAIM"),
         group_claim=_text("TURNOUT_GROUP_CLAIM"),
         organizer_group=_text("TURNOUT_ORGANIZER_GROUP"),
+        auth_issuer=_text("TURNOUT_AUTH_ISSUER") or None,
+        auth_client_id=_text("TURNOUT_AUTH_CLIENT_ID") or None,
+        sign_in_url=_text("TURNOUT_SIGN_IN_URL") or None,
+        user_pool_id=_text("TURNOUT_USER_POOL_ID") or None,
         notice_topic_arn=_text("TURNOUT_NOTICE_TOPIC_ARN") or None,
         metrics_namespace=_text("TURNOUT_METRICS_NAMESPACE"),
     )

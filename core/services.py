@@ -315,6 +315,11 @@ def get_device(serial: str) -> Device:
     return devices.get_device(valid.serial(serial))
 
 
+def list_devices(person: str) -> list[Device]:
+    """The buttons bound to the person now (a button taken over by someone since is not theirs)."""
+    return [devices.get_device(serial) for serial in people.recipient(valid.handle(person)).serials]
+
+
 def unbind_device(serial: str) -> None:
     """Raises DeviceNotFound."""
     devices.delete_device(valid.serial(serial))

@@ -9,6 +9,7 @@ Never imported by the Lambda handler: awscrt is for devices only (and makes ever
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -67,6 +68,11 @@ class Target:
             key=str(device_dir / config["private_key"]),
             ca=str(device_dir / ca) if ca else None,
         ), config["serial"]
+
+
+def listener_client_id(client_id: str) -> str:
+    """The client id a button's notice listener connects with, beside the button's own (iot.onboard allows both)."""
+    return f"{client_id}-notices"
 
 
 class NoAnswer(Exception):
@@ -309,9 +315,10 @@ def _listen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if onboarded != args.serial:
             parser.error(f"{args.device_dir} holds the certificate of button {onboarded}, not {args.serial}")
     else:
-        # Its own client id: a press made meanwhile connects as the button itself, and one id is one connection.
         target = Target.local(args.serial, args.host, args.port)
-        target = Target(target.host, target.port, f"{target.client_id}-notices")
+    # Its own client id, locally and on AWS (iot.onboard's policy allows it): a press made meanwhile connects as the
+    # button itself, and one id is one connection.
+    target = dataclasses.replace(target, client_id=listener_client_id(target.client_id))
 
     def show(notice: dict[str, Any]) -> None:
         print(json.dumps(notice) if args.json else notice.get("text", ""), flush=True)

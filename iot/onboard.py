@@ -17,6 +17,7 @@ import boto3
 
 from core import topics, validation
 from core.errors import InvalidInput
+from iot.device import listener_client_id
 
 CERTIFICATE_FILE = "certificate.pem.crt"
 PRIVATE_KEY_FILE = "private.pem.key"
@@ -33,20 +34,22 @@ def policy_name(serial: str) -> str:
 
 
 def policy_document(serial: str, region: str, account: str) -> dict[str, Any]:
-    """Least privilege: connect only as its own thing, publish only its clicks, hear only its own results and
-    notices."""
+    """Least privilege: connect only as its own thing (pressing) or its listener (iot.device listen, a second
+    connection of its own: IoT Core drops the older of two with one client id), publish only its clicks, hear only
+    its own results and its person's notices."""
     arn = f"arn:aws:iot:{region}:{account}"
+    heard = (topics.results(serial), topics.notices(serial))
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": "iot:Connect", "Resource": f"{arn}:client/{serial}"},
+            {"Effect": "Allow", "Action": "iot:Connect",
+             "Resource": [f"{arn}:client/{serial}", f"{arn}:client/{listener_client_id(serial)}"]},
             {"Effect": "Allow", "Action": "iot:Publish", "Resource": f"{arn}:topic/{topics.clicks(serial)}"},
-            *({"Effect": "Allow", "Action": "iot:Subscribe", "Resource": f"{arn}:topicfilter/{topic}"}
-              for topic in (topics.results(serial), topics.notices(serial))),
-            *({"Effect": "Allow", "Action": "iot:Receive", "Resource": f"{arn}:topic/{topic}"}
-              for topic in (topics.results(serial), topics.notices(serial))),
+            {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": [f"{arn}:topicfilter/{topic}" for topic in heard]},
+            {"Effect": "Allow", "Action": "iot:Receive", "Resource": [f"{arn}:topic/{topic}" for topic in heard]},
         ],
     }
+
 
 
 def onboard(serial: str, out_dir: Path, iot: Any = None) -> dict[str, Any]:

@@ -93,9 +93,11 @@ def _announce(stack: Stack, curl: str | None) -> None:
 
 def _auth_lines(auth_open: bool) -> list[str]:
     if not auth_open:
-        return ["", "Tokens are checked as API Gateway's JWT authorizer checks them (TURNOUT_AUTH=on). Get one with",
-                "  .venv/bin/python -m local.token melvin [--organizer]",
-                "and send it as  -H \"Authorization: Bearer $TOKEN\""]
+        return ["", "Tokens are checked as API Gateway's JWT authorizer checks them (TURNOUT_AUTH=on). Open the page to",
+                "sign up and sign in; make the first organizer, once they have signed up, with",
+                "  .venv/bin/python -m local.organizer melvin",
+                "For curl, .venv/bin/python -m local.token melvin prints a token as the sign-in would issue it:",
+                "send it as  -H \"Authorization: Bearer $TOKEN\""]
     logging.getLogger("local").warning("OPEN MODE: no token is checked; every caller acts as an organizer")
     bar = "!" * 100
     return ["", bar,

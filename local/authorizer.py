@@ -1,11 +1,15 @@
-"""Local stack: API Gateway's JWT authorizer stand-in - a bearer token signed with the stack's own key is verified
-the way API Gateway verifies one, and its claims go where API Gateway puts them (requestContext.authorizer.jwt)."""
+"""Local stack: API Gateway's JWT authorizer stand-in - a bearer token is verified against the issuer's published keys
+(its JWKS, found from its OpenID configuration) the way API Gateway verifies one, and its claims go where API Gateway
+puts them (requestContext.authorizer.jwt). The signing key itself is the local provider's (local/provider.py)."""
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
+import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -13,10 +17,11 @@ from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import RSAKey
+from joserfc.jwk import KeySet, RSAKey
 
-# What the local "identity provider" writes into its tokens and the authorizer expects: the template's
-# AuthIssuer and AuthAudience parameters, for this machine.
+log = logging.getLogger(__name__)
+
+# An issuer and audience for tests that sign their own tokens; the stack's are its provider's (local/provider.py).
 ISSUER = "https://turnout.local/issuer"
 AUDIENCE = "turnout-local"
 ALGORITHM = "RS256"
@@ -73,30 +78,61 @@ def signing_key(data_dir: Path) -> RSAKey:
 
 
 def mint(key: RSAKey, claims: Mapping[str, Any], *, minutes: float = TOKEN_MINUTES, now: float | None = None,
-         issuer: str = ISSUER, audience: str = AUDIENCE) -> str:
-    """A signed access token with these claims over the registered ones (iss, aud, iat, exp, jti)."""
+         issuer: str = ISSUER, audience: str | None = AUDIENCE) -> str:
+    """A signed access token with these claims over the registered ones (iss, aud unless None, iat, exp, jti)."""
     issued = int(time.time() if now is None else now)
-    payload = {"iss": issuer, "aud": audience, "iat": issued, "exp": issued + int(minutes * 60),
-               "jti": str(uuid.uuid4()), "token_use": "access", **claims}
+    payload = {"iss": issuer, **({"aud": audience} if audience is not None else {}), "iat": issued,
+               "exp": issued + int(minutes * 60), "jti": str(uuid.uuid4()), "token_use": "access", **claims}
     header = {"alg": ALGORITHM, "typ": "JWT", "kid": key.kid}
     return jws.serialize_compact(header, json.dumps(payload, separators=(",", ":")), key, algorithms=[ALGORITHM])
 
 
-def person_claims(person: str, *, organizer: bool, person_claim: str, group_claim: str,
-                  organizer_group: str) -> dict[str, Any]:
-    """The claims an identity provider would put in a person's token, under the names the API is told to read."""
-    claims: dict[str, Any] = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"turnout:{person}")), person_claim: person}
-    if organizer:
-        claims[group_claim] = [organizer_group]  # a real array, as Cognito writes cognito:groups
-    return claims
+class StaticKeys:
+    """One key, known in advance (tests that sign their own tokens)."""
+
+    def __init__(self, key: RSAKey) -> None:
+        self.key = key
+
+    def find(self, kid: str) -> RSAKey | None:
+        return self.key if kid == self.key.kid else None
+
+
+class IssuerKeys:
+    """The issuer's published keys, as API Gateway finds them: <issuer>/.well-known/openid-configuration names the
+    jwks_uri; the set is cached, and read again (at most every few seconds) when a token names a key it lacks."""
+
+    REFRESH_SECONDS = 5.0
+
+    def __init__(self, issuer: str, *, timeout: float = 5.0) -> None:
+        self.issuer = issuer.rstrip("/")
+        self.timeout = timeout
+        self._keys: dict[str, RSAKey] = {}
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def find(self, kid: str) -> RSAKey | None:
+        with self._lock:
+            if kid not in self._keys and time.monotonic() - self._read_at >= self.REFRESH_SECONDS:
+                self._read_at = time.monotonic()
+                try:
+                    configuration = self._get(f"{self.issuer}/.well-known/openid-configuration")
+                    found = KeySet.import_key_set(self._get(configuration["jwks_uri"]))
+                    self._keys = {key.kid: key for key in found.keys if isinstance(key, RSAKey) and key.kid}
+                except (OSError, ValueError, KeyError) as err:
+                    log.warning("could not read the issuer's keys from %s: %s", self.issuer, err)
+            return self._keys.get(kid)
+
+    def _get(self, url: str) -> Any:
+        with urllib.request.urlopen(url, timeout=self.timeout) as answer:
+            return json.load(answer)
 
 
 class Authorizer:
     """What API Gateway does before the $default route's integration: find the token, verify it, pass its claims."""
 
-    def __init__(self, key: RSAKey, *, public_reads: bool, issuer: str = ISSUER,
+    def __init__(self, keys: RSAKey | StaticKeys | IssuerKeys, *, public_reads: bool, issuer: str = ISSUER,
                  audience: Iterable[str] = (AUDIENCE,), clock: Callable[[], float] = time.time):
-        self.key = key
+        self.keys = StaticKeys(keys) if isinstance(keys, RSAKey) else keys
         self.issuer = issuer
         self.audience = frozenset(audience)
         self.clock = clock
@@ -132,10 +168,11 @@ class Authorizer:
             raise Refused("token is malformed") from None
         if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
             raise Refused(f"signing method {header.get('alg') if isinstance(header, dict) else None} is invalid")
-        if header.get("kid") != self.key.kid:
+        key = self.keys.find(header.get("kid")) if isinstance(header.get("kid"), str) else None
+        if key is None:
             raise Refused("the token's key id is not in the issuer's key set")
         try:
-            claims = json.loads(jws.deserialize_compact(token, self.key, algorithms=[ALGORITHM]).payload)
+            claims = json.loads(jws.deserialize_compact(token, key, algorithms=[ALGORITHM]).payload)
         except (JoseError, ValueError):
             raise Refused("the token's signature does not verify") from None
         if not isinstance(claims, dict):

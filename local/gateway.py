@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ask_sdk_core.exceptions import SerializationException
 
-from local.authorizer import TOKEN_MINUTES, Authorizer, Refused, mint, person_claims
+from local.authorizer import Authorizer, Refused
 from local.tables import load_template
 
 HOST = "127.0.0.1"
@@ -41,10 +41,6 @@ TEXT_TYPES = frozenset({"application/json", "application/xml", "application/java
 
 _INTERNAL_ERROR = (500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}')
 _UNAUTHORIZED = b'{"message":"Unauthorized"}'
-# The web page's development sign-in, served by this gateway alone and only when tokens are checked: never in AWS.
-SIGN_IN_PATH = "/local/token"
-# Names a browser reaches this stack by; any other Host (a DNS-rebound name) gets no token.
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
 
 class BodyTooLarge(Exception):
@@ -310,8 +306,6 @@ class Gateway:
                 status, headers, body = _error(405, "MethodNotAllowed", f"{method} is not allowed here; use POST.")
                 return status, [*headers, ("allow", "POST")], body
             return self._serve_alexa(event)
-        if path == SIGN_IN_PATH and self.authorizer is not None:
-            return self._sign_in(method, event)
         if self.authorizer is not None:
             try:
                 self._authorize(method, event)
@@ -333,41 +327,6 @@ class Gateway:
             event["routeKey"] = event["requestContext"]["routeKey"] = route_key
         else:
             event["requestContext"]["authorizer"] = self.authorizer.authorize(event["headers"])
-
-    def _sign_in(self, method: str, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-        """POST {"person": "melvin", "organizer": false}: a token for that handle, as `python -m local.token` prints.
-        For the page on this machine only: JSON bodies only (a cross-origin page cannot send one without a CORS
-        preflight, which nothing here answers) and loopback Host names only (no DNS rebinding)."""
-        if method != "POST":
-            status, headers, body = _error(405, "MethodNotAllowed", f"{method} is not allowed here; use POST.")
-            return status, [*headers, ("allow", "POST")], body
-        host = urlsplit("//" + event["headers"].get("host", "")).hostname or ""
-        if (host if ":" not in host else f"[{host}]") not in LOOPBACK_NAMES:
-            return _error(403, "Forbidden", "The development sign-in answers only on 127.0.0.1 or localhost.")
-        if event["headers"].get("content-type", "").split(";", 1)[0].strip().lower() != "application/json":
-            return _error(415, "UnsupportedMediaType", "Send the sign-in as application/json.")
-        raw = event.get("body") or ""
-        try:
-            request = json.loads(base64.b64decode(raw) if event["isBase64Encoded"] else raw)
-        except ValueError:
-            request = None
-        if not isinstance(request, dict) or set(request) - {"person", "organizer"}:
-            return _error(400, "InvalidInput", 'The body is {"person": "<handle>", "organizer": false}.')
-        # core's settings name the claims the API reads; the stack has set them before any request arrives.
-        from core.config import settings
-        from core.validation import HANDLE
-
-        person, organizer = request.get("person"), request.get("organizer", False)
-        if not isinstance(person, str) or not HANDLE.fullmatch(person):
-            return _error(400, "InvalidInput", "person is a handle: 1 to 40 lowercase letters, digits and '-'.", "person")
-        if not isinstance(organizer, bool):
-            return _error(400, "InvalidInput", "organizer is true or false.", "organizer")
-        claims = person_claims(person, organizer=organizer, person_claim=settings.person_claim,
-                               group_claim=settings.group_claim, organizer_group=settings.organizer_group)
-        token = mint(self.authorizer.key, claims, issuer=self.authorizer.issuer,
-                     audience=next(iter(sorted(self.authorizer.audience))))
-        answer = {"token": token, "person": person, "organizer": organizer, "expires_in": TOKEN_MINUTES * 60}
-        return 200, [("content-type", "application/json"), ("cache-control", "no-store")], json.dumps(answer).encode()
 
     def _serve_alexa(self, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         raw = event.get("body", "")

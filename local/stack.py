@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from local import reminders, streams
-from local.authorizer import Authorizer, signing_key
+from local.authorizer import Authorizer, IssuerKeys
 from local.dynamodb import DynamoDBProcess, moto_account
 from local.gateway import Gateway, LambdaFunction
 from local.summary import MetricsSummary
@@ -70,7 +70,9 @@ SETTINGS = (
     Setting("TURNOUT_HTTP_PORT", "3000", "the JSON API and POST /alexa"),
     Setting("TURNOUT_MQTT_PORT", "1883", "the MQTT broker (python -m iot.device reads it too)"),
     Setting("TURNOUT_DYNAMODB_PORT", "0", "the DynamoDB endpoint; 0 takes any free port"),
-    Setting("TURNOUT_DATA_DIR", ".turnout", "the table's snapshot and the token signing key"),
+    Setting("TURNOUT_AUTH_PORT", "3001", "the OpenID provider people sign in at, when tokens are checked"),
+    Setting("TURNOUT_AUTH_TOKEN_MINUTES", "60", "how long the provider's access tokens last (as the page client's)"),
+    Setting("TURNOUT_DATA_DIR", ".turnout", "the table's snapshot, the accounts and the token signing key"),
     Setting("TURNOUT_DEMO", "0", "1 seeds a sample event when none is upcoming (as --demo)"),
 )
 LOCAL_DEFAULTS = {"TURNOUT_AUTH": "off"}
@@ -78,7 +80,9 @@ DEFAULTS = {each.name: each.default for each in SETTINGS}
 # What the stack sets itself, whatever the environment says (use_local_aws below).
 FIXED = ("TURNOUT_RESULT_PUBLISHER=local: button results and notices go out through the local broker, so "
          "TURNOUT_IOT_DATA_ENDPOINT is not used; AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SNS (moto), "
-         "TURNOUT_NOTICE_TOPIC_ARN (moto's topic), and fake AWS credentials")
+         "TURNOUT_NOTICE_TOPIC_ARN (moto's topic), and fake AWS credentials; with tokens checked, "
+         "TURNOUT_AUTH_ISSUER, TURNOUT_AUTH_CLIENT_ID, TURNOUT_USER_POOL_ID and "
+         "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER (the local OpenID provider)")
 
 
 def all_settings() -> tuple[Setting, ...]:
@@ -115,6 +119,8 @@ class StackSettings:
     dynamodb_port: int  # 0: any free port; core finds it through AWS_ENDPOINT_URL_DYNAMODB
     data_dir: Path
     demo: bool
+    auth_port: int = 3001
+    token_minutes: float = 60.0
     host: str = "127.0.0.1"  # not configurable: nothing in the stack listens beyond this machine
 
     @classmethod
@@ -125,7 +131,20 @@ class StackSettings:
             dynamodb_port=_port(environ, "TURNOUT_DYNAMODB_PORT"),
             data_dir=Path(environ.get("TURNOUT_DATA_DIR") or DEFAULTS["TURNOUT_DATA_DIR"]),
             demo=(environ.get("TURNOUT_DEMO") or DEFAULTS["TURNOUT_DEMO"]).lower() in ("1", "true", "yes"),
+            auth_port=_port(environ, "TURNOUT_AUTH_PORT"),
+            token_minutes=_minutes(environ, "TURNOUT_AUTH_TOKEN_MINUTES"),
         )
+
+
+def _minutes(environ: Mapping[str, str], name: str) -> float:
+    raw = environ.get(name) or DEFAULTS[name]
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of minutes, got {raw!r}") from None
+    if not 0 < minutes <= 24 * 60:
+        raise ValueError(f"{name} must be more than 0 and at most a day, got {raw!r}")
+    return minutes
 
 
 def _port(environ: Mapping[str, str], name: str) -> int:
@@ -196,6 +215,7 @@ def build_stack(settings: StackSettings) -> Stack:
     dynamodb = DynamoDBProcess(settings.dynamodb_port, data_dir=settings.data_dir)
     # core reads its configuration once, at import: the endpoint must be in the environment first.
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.url
+    provider = _provider(settings) if os.environ["TURNOUT_AUTH"].strip().lower() == "on" else None
     streams.use_local_sns(dynamodb.url, os.environ.get("AWS_REGION") or os.environ["AWS_DEFAULT_REGION"],
                           moto_account())
     from core.config import settings as core_settings
@@ -203,10 +223,17 @@ def build_stack(settings: StackSettings) -> Stack:
     if core_settings.dynamodb_endpoint != dynamodb.url:
         raise RuntimeError("core was imported before the local stack set AWS_ENDPOINT_URL_DYNAMODB")
     authorizer = None
-    if not core_settings.auth_open:
-        authorizer = Authorizer(signing_key(settings.data_dir), public_reads=core_settings.public_reads)
+    if provider is not None:
+        from local.provider import CLIENT_ID
+
+        provider.use_claims(core_settings.person_claim, core_settings.group_claim, core_settings.organizer_group)
+        # API Gateway's authorizer reads the issuer's keys from its OpenID configuration; so does this one.
+        authorizer = Authorizer(IssuerKeys(provider.issuer), public_reads=core_settings.public_reads,
+                                issuer=provider.issuer, audience=(CLIENT_ID,))
     stack = Stack()
     stack.add(dynamodb)
+    if provider is not None:
+        stack.add(provider)
     gateway = Gateway(
         port=settings.http_port,
         api=LambdaFunction.from_template("ApiFunction", "api.handler.lambda_handler"),
@@ -217,6 +244,9 @@ def build_stack(settings: StackSettings) -> Stack:
     )
     stack.add(gateway)
     stack.url = gateway.url
+    if provider is not None:
+        # The page, as a browser on this machine may name it, is where sign-in comes back and sign-out lands.
+        provider.allow_page(gateway.url + "/", f"http://localhost:{gateway.port}/")
     for module in PLUG_INS:
         if importlib.util.find_spec(module) is None:
             log.info("%s is not there: the stack runs without it", module)
@@ -230,3 +260,16 @@ def build_stack(settings: StackSettings) -> Stack:
     # Last, so it stops first and its closing line counts everything the functions did.
     stack.add(MetricsSummary())
     return stack
+
+
+def _provider(settings: StackSettings):  # -> local.provider.Provider, imported only when tokens are checked
+    """The local OpenID provider, bound, with what core and the API read of it put in the environment."""
+    from local.provider import CLIENT_ID, POOL_ID, Provider
+
+    provider = Provider(port=settings.auth_port, data_dir=settings.data_dir, token_minutes=settings.token_minutes)
+    os.environ["TURNOUT_AUTH_ISSUER"] = provider.issuer
+    os.environ["TURNOUT_AUTH_CLIENT_ID"] = CLIENT_ID
+    os.environ["TURNOUT_USER_POOL_ID"] = POOL_ID
+    # Organizers are made through Cognito's admin API (core/organizers.py); here the provider answers it.
+    os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = provider.issuer
+    return provider

@@ -1,7 +1,7 @@
-// The page's side of the JSON API: who you are (kept in localStorage), calls with your token, refusals in words.
+// The page's side of the JSON API: calls with your token (auth.js keeps it fresh), refusals in words.
+import { beginSignIn, currentToken, forget, refresh, session } from "./auth.js";
 
-const SESSION_KEY = "turnout.session";
-export const HANDLE = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+export { HANDLE, forget, remember, session } from "./auth.js";
 
 export class Refusal extends Error {
   constructor(status, code, message, field) {
@@ -12,35 +12,34 @@ export class Refusal extends Error {
   }
 }
 
-// { person, name, token, organizer } or null. In open mode there is no token and every caller is an organizer.
-export function session() {
-  try {
-    const stored = JSON.parse(localStorage.getItem(SESSION_KEY));
-    return stored && HANDLE.test(stored.person) ? stored : null;
-  } catch {
-    return null;
-  }
-}
-
-export function remember(value) {
-  localStorage.setItem(SESSION_KEY, JSON.stringify(value));
-}
-
-export function forget() {
-  localStorage.removeItem(SESSION_KEY);
-}
-
-export async function call(method, path, body) {
-  const headers = { accept: "application/json" };
+async function send(method, path, body, accept = "application/json") {
+  const headers = { accept };
   if (body !== undefined) headers["content-type"] = "application/json";
-  const token = session()?.token;
+  const token = await currentToken();
   if (token) headers.authorization = `Bearer ${token}`;
-  let answer;
   try {
-    answer = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     throw new Refusal(0, "Offline", "Turnout cannot be reached right now. Check your connection and try again.");
   }
+}
+
+// A signed-in person's token refused (expired, revoked): renewed once and asked again; when that fails too, to the
+// provider's sign-in, coming back to this very address.
+async function sendSignedIn(method, path, body, accept) {
+  let answer = await send(method, path, body, accept);
+  if (answer.status === 401 && session()?.token) {
+    if (await refresh()) answer = await send(method, path, body, accept);
+    if (answer.status === 401) {
+      forget();
+      await beginSignIn("signin");
+    }
+  }
+  return answer;
+}
+
+export async function call(method, path, body) {
+  const answer = await sendSignedIn(method, path, body);
   if (answer.status === 204) return null;
   let data = null;
   try {
@@ -58,13 +57,7 @@ export async function call(method, path, body) {
 // A file the API serves only with a token (the calendar file, when reads are not public): a plain link would go
 // without one, so it is fetched here and handed to the browser as a download.
 export async function download(path, filename) {
-  const token = session()?.token;
-  let answer;
-  try {
-    answer = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  } catch {
-    throw new Refusal(0, "Offline", "Turnout cannot be reached right now. Check your connection and try again.");
-  }
+  const answer = await sendSignedIn("GET", path, undefined, "text/calendar");
   if (!answer.ok) {
     const error = (await answer.json().catch(() => null))?.error;
     throw new Refusal(answer.status, error?.code ?? (answer.status === 401 ? "Unauthorized" : "Unknown"), error?.message ?? "");
@@ -99,16 +92,12 @@ export async function mode() {
   return described.components?.securitySchemes ? "checked" : "open";
 }
 
-// The local stack's development sign-in (local/gateway.py, TURNOUT_AUTH=on only): a token for a handle.
-export async function localSignIn(person, organizer) {
-  return call("POST", "/local/token", { person, organizer });
-}
-
 const FIELD_NAMES = {
   name: "the name", starts_at: "the start", ends_at: "the end", timezone: "the time zone",
   location: "the place", description: "the description", capacity: "the capacity", guests: "the number of guests",
   person: "your handle", event_id: "the event", waitlist: "the waitlist choice",
-  signups_close_at: "when sign-ups close",
+  signups_close_at: "when sign-ups close", email: "the email address", phone: "the phone number",
+  serial: "the serial number",
 };
 
 // A refusal as a sentence for people: never the raw error. `context` lends what the error itself does not carry.
@@ -130,6 +119,7 @@ export function explain(refusal, context = {}) {
     }
     case "InvalidJson": case "PayloadTooLarge": return "That was more than Turnout can take. Please shorten it.";
     case "Unauthorized": return "Please sign in first.";
+    case "NoSuchAccount": case "OrganizersElsewhere": return refusal.message;
     case "Forbidden": return "That belongs to someone else, so you cannot change it.";
     case "Busy": case "Throttled": return "Turnout is busy right now. Please try again in a moment.";
     case "Offline": return refusal.message;

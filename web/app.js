@@ -1,59 +1,13 @@
-// The web page's views: the hash address picks one (events, one event, new or edit event, sign in, calendar feeds)
-// and draws it.
-import { HANDLE, Refusal, allSignups, call, download, explain, forget, localSignIn, mode, remember, session } from "./api.js";
+// The web page's views: the hash address picks one (events, one event, new or edit event, sign in, you, calendar
+// feeds) and draws it.
+import { HANDLE, Refusal, allSignups, call, download, explain, forget, mode, remember, session } from "./api.js";
+import { beginSignIn, finishSignIn, scheduleRefresh, signOut } from "./auth.js";
+import { act, field, h, main, message, say, show } from "./draw.js";
+import { meView } from "./me.js";
 
-const main = document.getElementById("main");
 const who = document.getElementById("who");
 const CHECK_IN_OPENS_MS = 2 * 60 * 60 * 1000; // check-in opens two hours before the start (core.config)
 let apiMode = null; // "open" or "checked", from /openapi.json
-
-// --- drawing ---------------------------------------------------------------------------------
-
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) continue;
-    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else if (name === "text") element.textContent = value;
-    else element.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== false) element.append(child);
-  }
-  return element;
-}
-
-function show(...children) {
-  main.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
-}
-
-function message(kind, text) {
-  return h("p", { class: `message ${kind}`, role: kind === "problem" ? "alert" : "status", text });
-}
-
-function say(box, kind, text) {
-  box.replaceChildren(text ? message(kind, text) : "");
-  if (text) box.scrollIntoView({ block: "nearest" });
-}
-
-function field(label, input, hint) {
-  return h("label", {}, label, hint ? h("span", { class: "hint", text: hint }) : null, input);
-}
-
-// Runs an action with its button disabled, so a double tap is one request; a refusal is said in `box`.
-async function act(button, box, action, context) {
-  button.disabled = true;
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error;
-    if (error.code === "Unauthorized" && session()?.token) forget();
-    say(box, "problem", explain(error, context));
-    context?.fields?.[error.field]?.focus(); // the input the API named, to fix it at once
-  } finally {
-    button.disabled = false;
-  }
-}
 
 // --- time, in the event's own zone ---------------------------------------------------------
 
@@ -125,20 +79,46 @@ function isOrganizer() {
 function drawWho() {
   const me = session();
   if (me) {
-    who.replaceChildren(h("span", { text: `You are ${me.person}${me.organizer && apiMode === "checked" ? " (organizer)" : ""}` }),
+    const leave = () => {
+      if (apiMode === "checked") return signOut();
+      forget();
+      drawWho();
+      return route();
+    };
+    who.replaceChildren(h("a", { href: "#/me", text: `You are ${me.person}${me.organizer && apiMode === "checked" ? " (organizer)" : ""}` }),
       h("a", { href: "#/calendar" }, "Calendar feed"),
-      h("button", { class: "link", type: "button", onclick: () => { forget(); drawWho(); route(); } }, "Sign out"));
+      h("button", { class: "link", type: "button", onclick: leave }, "Sign out"));
   } else {
     who.replaceChildren(h("a", { href: `#/signin?next=${encodeURIComponent(location.hash || "#/")}` }, "Sign in"));
   }
 }
 
+// Tokens checked: the provider's own pages take the password (sign in, or make an account), then bring the person
+// back to `next`, the address they were at.
+function providerSignIn(next, intro) {
+  const box = h("div");
+  const go = (kind, button) => act(button, box, async () => {
+    try {
+      await beginSignIn(kind, next);
+    } catch (error) {
+      throw new Refusal(0, "Offline", `Signing in is not possible right now: ${error.message}`);
+    }
+  });
+  const signIn = h("button", { type: "button", id: "sign-in", onclick: () => go("signin", signIn) }, "Sign in");
+  const signUp = h("button", { type: "button", class: "secondary", id: "sign-up", onclick: () => go("signup", signUp) },
+    "Create an account");
+  return h("section", { class: "box", "aria-labelledby": "signin-title" },
+    h("h2", { id: "signin-title" }, intro),
+    h("p", { class: "hint" }, "You sign in on this Turnout's sign-in page, and come straight back here."),
+    h("div", { class: "actions" }, signIn, signUp), box);
+}
+
 function signInForm(next, intro) {
+  if (apiMode === "checked") return providerSignIn(next, intro);
   const box = h("div");
   const handle = h("input", { id: "handle", name: "handle", required: true, autocomplete: "username", autocapitalize: "none",
     spellcheck: "false", maxlength: "40" });
   const name = h("input", { id: "display-name", name: "name", autocomplete: "name", maxlength: "80" });
-  const organizer = h("input", { id: "organizer", type: "checkbox", name: "organizer" });
   const submit = h("button", { type: "submit" }, "Continue");
   const form = h("form", { "aria-label": "Sign in", onsubmit: (e) => {
     e.preventDefault();
@@ -149,22 +129,7 @@ function signInForm(next, intro) {
       return;
     }
     act(submit, box, async () => {
-      const displayed = name.value.trim() || null;
-      if (apiMode === "checked") {
-        let minted;
-        try {
-          minted = await localSignIn(person, organizer.checked);
-        } catch (error) {
-          if (error instanceof Refusal && [401, 404, 405].includes(error.status)) {
-            throw new Refusal(0, "Offline", "This Turnout signs in through its identity provider, which this page "
-              + "cannot do yet. Use a token from your organizer with the JSON API meanwhile.");
-          }
-          throw error;
-        }
-        remember({ person, name: displayed, token: minted.token, organizer: minted.organizer });
-      } else {
-        remember({ person, name: displayed, token: null, organizer: true });
-      }
+      remember({ person, name: name.value.trim() || null, token: null, organizer: true });
       drawWho();
       if (location.hash === next) await route();
       else location.hash = next; // hashchange draws it
@@ -172,16 +137,15 @@ function signInForm(next, intro) {
   } },
   field("Your handle", handle, "lowercase letters, digits and '-', e.g. melvin"),
   field("Your name (optional)", name, "what others see in the list"),
-  apiMode === "checked" ? h("label", { class: "check" }, organizer, "I organize events (local development sign-in)") : null,
   h("div", { class: "actions" }, submit), box);
   return h("section", { class: "box", "aria-labelledby": "signin-title" },
     h("h2", { id: "signin-title" }, intro), form,
-    apiMode === "open" ? h("p", { class: "hint", text: "This Turnout runs in open mode: no password, anyone may act as anyone." }) : null);
+    h("p", { class: "hint", text: "This Turnout runs in open mode: no password, anyone may act as anyone." }));
 }
 
 function signInView(params) {
   show(h("h1", {}, "Sign in"), signInForm(params.get("next") || "#/", "Who are you?"));
-  document.getElementById("handle").focus();
+  document.getElementById(apiMode === "checked" ? "sign-in" : "handle").focus();
 }
 
 // --- calendar feeds: a secret address a calendar app subscribes to -------------------------------
@@ -477,6 +441,7 @@ async function route() {
   if (parts[0] === "new") return editView(null);
   if (parts[0] === "signin") return signInView(params);
   if (parts[0] === "calendar") return calendarView();
+  if (parts[0] === "me") return meView();
   return listView();
 }
 
@@ -488,9 +453,19 @@ async function start() {
     return;
   }
   if (apiMode === "open" && session()?.token) forget();
+  let problem = null;
+  if (apiMode === "checked") {
+    try {
+      await finishSignIn(); // back from the provider with a code: tokens, and the address the person was at
+    } catch (error) {
+      problem = `Signing in did not work: ${error.message}`;
+    }
+    scheduleRefresh();
+  }
   drawWho();
   window.addEventListener("hashchange", () => { drawWho(); route(); });
   await route();
+  if (problem) main.prepend(message("problem", problem));
   // The first view is drawn with data: what the browser tests time as "first render".
   performance.mark("turnout:first-view");
   document.documentElement.dataset.ready = "true";

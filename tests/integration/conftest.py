@@ -41,6 +41,7 @@ class LocalStack:
         self.http_port = free_port()
         self.mqtt_port = free_port()
         self.dynamodb_port = free_port()
+        self.auth_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.http_port}"
         self.process: subprocess.Popen | None = None
 
@@ -52,6 +53,7 @@ class LocalStack:
             TURNOUT_HTTP_PORT=str(self.http_port),
             TURNOUT_MQTT_PORT=str(self.mqtt_port),
             TURNOUT_DYNAMODB_PORT=str(self.dynamodb_port),
+            TURNOUT_AUTH_PORT=str(self.auth_port),
             TURNOUT_DATA_DIR=str(self.data_dir),
             PYTHONUNBUFFERED="1",
             **self.settings,

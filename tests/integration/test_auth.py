@@ -2,8 +2,13 @@
 every route walked over HTTP as anonymous, another person, the person themself and an organizer."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -29,9 +34,25 @@ class AuthStack(LocalStack):
         return self.request(method, path, body, headers=headers)
 
 
+def sign_up(stack: LocalStack, handle: str) -> None:
+    """An account made on the local provider's own sign-up and confirmation pages, as a browser would post them."""
+    provider = f"http://127.0.0.1:{stack.auth_port}"
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(b"v" * 43).digest()).rstrip(b"=").decode()
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": "turnout-page", "state": "s",
+                                    "redirect_uri": f"{stack.base_url}/", "code_challenge": challenge,
+                                    "code_challenge_method": "S256"})
+    form = {"username": handle, "email": f"{handle}@example.com", "password": "a long local password"}
+    page = urllib.request.urlopen(f"{provider}/signup?{query}", urllib.parse.urlencode(form).encode()).read().decode()
+    code = re.search(r'<output id="local-code">(\d{6})</output>', page).group(1)
+    confirm = urllib.parse.urlencode({"username": handle, "code": code}).encode()
+    urllib.request.urlopen(f"{provider}/confirm?{query}", confirm).read()  # followed back to the page
+
+
 @pytest.fixture(scope="module")
 def auth_stack(tmp_path_factory):
     for started in running_stack(tmp_path_factory, "auth-stack", AuthStack, TURNOUT_AUTH="on"):
+        for handle in ("ann", "melvin", "olga"):
+            sign_up(started, handle)
         started.tokens = {ROLE: started.token(*args) for ROLE, args in PEOPLE.items()}
         yield started
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -59,24 +61,30 @@ def open_stack(tmp_path_factory):
     yield from running_stack(tmp_path_factory, "web", TURNOUT_AUTH="off")
 
 
+# The checked stack's access tokens live this long, so a test outlives one and sees the page renew it.
+TOKEN_SECONDS = 12
+
+
 @pytest.fixture(scope="module")
 def checked_stack(tmp_path_factory):
-    yield from running_stack(tmp_path_factory, "web-auth", TURNOUT_AUTH="on")
+    yield from running_stack(tmp_path_factory, "web-auth", TURNOUT_AUTH="on",
+                             TURNOUT_AUTH_TOKEN_MINUTES=str(TOKEN_SECONDS / 60))
 
 
 class Person:
     """One person's phone: a browser context of its own (its own localStorage), on one page."""
 
-    def __init__(self, browser, base_url: str, downloads: Path):
+    def __init__(self, browser, base_url: str, downloads: Path, provider_url: str = "-"):
         self.context = browser.new_context(viewport=PHONE, locale="en-US", accept_downloads=True)
         self.page = self.context.new_page()
         self.base_url = base_url
+        self.provider_url = provider_url  # the sign-in pages of a stack that checks tokens: part of the stack
         self.problems: list[str] = []
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         # Chromium logs every 4xx a fetch gets as "Failed to load resource": refusals the page expects and explains.
         self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
                      if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-        self.page.on("request", lambda r: None if r.url.startswith(base_url) or r.url.startswith("data:")
+        self.page.on("request", lambda r: None if r.url.startswith((base_url, provider_url, "data:"))
                      else self.problems.append(f"fetched from outside the stack: {r.url}"))
         self.downloads = downloads
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -319,36 +327,121 @@ def test_an_address_that_decodes_to_no_text_is_no_page_and_the_page_goes_on(open
     ann.page.locator("h1", has_text="Upcoming events").wait_for(timeout=WAIT_MS)
 
 
-def test_with_tokens_checked_the_page_signs_in_and_shows_organizer_screens_to_organizers_only(browser, checked_stack,
-                                                                                             tmp_path):
-    olga = Person(browser, checked_stack.base_url, tmp_path)
-    melvin = Person(browser, checked_stack.base_url, tmp_path)
+PASSWORD = "a long local password"
+
+
+def _sign_up_at_the_provider(person: Person, handle: str):
+    """On the provider's own pages: the account, then the emailed code (shown on this machine), then back."""
+    person.page.get_by_role("button", name="Create an account").click()
+    person.page.wait_for_selector("input[name=email]", timeout=WAIT_MS)
+    assert person.page.url.startswith(person.provider_url + "/signup?")
+    person.page.fill("input[name=username]", handle)
+    person.page.fill("input[name=email]", f"{handle}@example.com")
+    person.page.fill("input[name=password]", PASSWORD)
+    person.shot(f"provider-sign-up-{handle}")
+    person.page.get_by_role("button", name="Sign up").click()
+    code = person.page.locator("#local-code").inner_text(timeout=WAIT_MS)
+    person.shot(f"provider-confirm-{handle}")
+    person.page.fill("input[name=code]", code)
+    person.page.get_by_role("button", name="Confirm").click()
+    person.page.wait_for_selector(f"#who:has-text('You are {handle}')", timeout=WAIT_MS)
+
+
+def _sign_in_at_the_provider(person: Person, handle: str):
+    person.page.get_by_role("button", name="Sign in").first.click()
+    person.page.wait_for_selector("input[name=password]", timeout=WAIT_MS)
+    person.page.fill("input[name=username]", handle)
+    person.page.fill("input[name=password]", PASSWORD)
+    person.page.get_by_role("button", name="Sign in").click()
+    person.page.wait_for_selector(f"#who:has-text('You are {handle}')", timeout=WAIT_MS)
+
+
+def _token(person: Person) -> str:
+    return person.page.evaluate("JSON.parse(localStorage.getItem('turnout.session')).token")
+
+
+def test_with_tokens_checked_people_sign_up_and_in_at_the_provider_and_organizers_are_made_by_one_command(
+        browser, checked_stack, tmp_path):
+    provider_url = f"http://127.0.0.1:{checked_stack.auth_port}"
+    olga = Person(browser, checked_stack.base_url, tmp_path, provider_url)
+    melvin = Person(browser, checked_stack.base_url, tmp_path, provider_url)
     try:
         olga.open()
-        # Reads need a token here: the page asks who you are instead of showing an error dump.
+        # Reads need a token here: the page asks you to sign in instead of showing an error dump.
         assert "Please sign in first." in olga.said("Please sign in first.")
-        olga.sign_in("olga", organizer=True)
-        olga.page.get_by_role("link", name="New event").wait_for(timeout=WAIT_MS)
+        olga.shot("6-sign-in")
+        _sign_up_at_the_provider(olga, "olga")
+        assert olga.page.url == f"{checked_stack.base_url}/#/"
+        assert olga.page.get_by_role("link", name="New event").count() == 0, "not an organizer yet"
+        # The first organizer, made by the documented command; she sees it at her next sign-in.
+        made = subprocess.run([sys.executable, "-m", "local.organizer", "olga"], cwd=REPO,
+                              env=checked_stack.environment(), capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        olga.page.get_by_role("button", name="Sign out").click()
+        olga.page.wait_for_selector("#who a:has-text('Sign in')", timeout=WAIT_MS)
+        olga.page.get_by_role("link", name="Sign in").click()
+        _sign_in_at_the_provider(olga, "olga")
         assert "(organizer)" in olga.text("#who")
+        olga.page.get_by_role("link", name="New event").click()
+        olga.page.wait_for_selector("form[aria-label='New event']", timeout=WAIT_MS)
+        olga.page.get_by_label("Name", exact=True).fill("Quiz")
+        olga.page.locator("#starts").fill(_in(30).strftime("%Y-%m-%dT%H:%M"))
+        olga.page.locator("#timezone").fill("UTC")
+        olga.click("Create event")
+        olga.page.wait_for_selector("h1:has-text('Quiz')", timeout=WAIT_MS)
+        event_id = olga.page.url.rsplit("/", 1)[1]
 
-        token = checked_stack.request("POST", "/local/token", {"person": "olga", "organizer": True}).json()["token"]
-        event = checked_stack.request("POST", "/events", {"name": "Quiz", "starts_at": _in(30).isoformat(),
-                                                          "timezone": "UTC"},
-                                      headers={"Authorization": f"Bearer {token}"}).json()
-        melvin.open(f"/#/events/{event['event_id']}")
-        melvin.sign_in("melvin")
+        # A new person opens the shared address, makes an account and comes back to that very event.
+        melvin.open(f"/#/events/{event_id}")
+        melvin.shot("7-event-signed-out")
+        _sign_up_at_the_provider(melvin, "melvin")
+        assert melvin.page.url == f"{checked_stack.base_url}/#/events/{event_id}"
+        melvin.shot("8-provider-signed-in")
+        first_token = melvin.page.evaluate("JSON.parse(localStorage.getItem('turnout.session')).token")
+        # Longer than the stack's access tokens live: the page renews its token without him noticing.
+        melvin.page.wait_for_timeout(TOKEN_SECONDS * 1000 + 2000)
         melvin.click("Sign me up")
         assert "You're going!" in melvin.said("You're going!")
+        assert melvin.page.evaluate("JSON.parse(localStorage.getItem('turnout.session')).token") != first_token
+        assert melvin.page.url == f"{checked_stack.base_url}/#/events/{event_id}"
         assert melvin.page.get_by_role("link", name="Edit event").count() == 0
         # Reads need a token on this stack, so the calendar link fetches the file with melvin's.
         with melvin.page.expect_download() as download:
             melvin.page.get_by_role("link", name="Add to calendar").click()
         (entry,) = Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")
         assert str(entry["summary"]) == "Quiz"
-        assert download.value.suggested_filename == f"turnout-{event['event_id']}.ics"
-        melvin.open()
-        assert melvin.page.get_by_role("link", name="New event").count() == 0
-        melvin.shot("6-signed-in-person")
+        melvin.shot("9-signed-in-person-going")
+
+        # What curl did for him before: his name and where to be told, his button, an Alexa code.
+        melvin.page.get_by_role("link", name="You are melvin").click()
+        melvin.page.wait_for_selector("form[aria-label='Your profile']", timeout=WAIT_MS)
+        melvin.page.locator("#profile-name").fill("Melvin Moose")
+        melvin.page.get_by_label("Email (optional)").fill("melvin@example.com")
+        melvin.click("Save")
+        assert "Saved." in melvin.said("Saved.")
+        profile = checked_stack.request("GET", "/people/melvin", headers={"Authorization": f"Bearer {_token(melvin)}"})
+        assert (profile.json()["name"], profile.json()["email"]) == ("Melvin Moose", "melvin@example.com")
+        melvin.page.get_by_label("Serial number").fill("BTN-WEB-1")
+        melvin.click("Bind this button")
+        assert "Button BTN-WEB-1 is yours" in melvin.said("Button BTN-WEB-1 is yours")
+        assert "BTN-WEB-1" in melvin.text("#my-buttons")
+        melvin.click("Link Alexa")
+        words = melvin.text("#alexa-words")
+        assert words.startswith('"Alexa, ask Turnout to link my account with code ') and len(words.split()) == 15
+        melvin.shot("11-you")
+
+        # An organizer makes him an organizer from the page; he is one from his next sign-in.
+        olga.open("/#/me")
+        olga.page.get_by_label("Their user name").fill("melvin")
+        olga.click("Make organizer")
+        assert "melvin is an organizer" in olga.said("melvin is an organizer")
+        assert "melvin" in olga.text("#organizers")
+        olga.shot("12-organizers")
+
+        melvin.page.get_by_role("button", name="Sign out").click()
+        melvin.page.wait_for_selector("#who a:has-text('Sign in')", timeout=WAIT_MS)
+        assert melvin.page.evaluate("localStorage.getItem('turnout.session')") is None
+        melvin.shot("10-signed-out")
     finally:
         olga.close()
         melvin.close()

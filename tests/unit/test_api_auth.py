@@ -6,11 +6,12 @@ import base64
 import json
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import pytest
 
 from api import openapi, routes
 from api.request import group_names
-from core import access, config
+from core import access, config, organizers
 from tests.unit.test_api_client import call, gateway_event, invoke
 
 SOON = (datetime.now(timezone.utc) + timedelta(hours=1)).replace(microsecond=0).isoformat()  # check-in is open
@@ -64,7 +65,21 @@ def auth_on(monkeypatch):
 
 
 @pytest.fixture
-def world(table):
+def user_pool(monkeypatch):
+    """The stack's user pool, in moto's Cognito: everyone's account and the organizers group."""
+    idp = boto3.client("cognito-idp", region_name=config.settings.region)
+    pool = idp.create_user_pool(PoolName="people")["UserPool"]["Id"]
+    idp.create_group(UserPoolId=pool, GroupName="organizers")
+    for name in ("ann", "melvin", "olga"):
+        idp.admin_create_user(UserPoolId=pool, Username=name)
+    idp.admin_add_user_to_group(UserPoolId=pool, Username="olga", GroupName="organizers")
+    monkeypatch.setattr(config, "settings", config.settings._replace(user_pool_id=pool))
+    monkeypatch.setattr(organizers, "_client", None)
+    return idp, pool
+
+
+@pytest.fixture
+def world(table, user_pool):
     """Set up in open mode: a trip starting within the hour with melvin going, an empty party, melvin's button, his
     calendar feed and the group's."""
     trip = call("POST", "/events", {"name": "Ski trip", "starts_at": SOON, "timezone": "Europe/Oslo"}).json
@@ -100,6 +115,11 @@ MATRIX = [
     ("PUT", "/people/{person}", "/people/melvin", {"name": "Melvin Moose"}, (401, 403, 200, 403)),
     ("GET", "/people/{person}", "/people/melvin", None, (401, 403, 200, 200)),
     ("GET", "/people/{person}/notices", "/people/melvin/notices", None, (401, 403, 200, 200)),
+    ("GET", "/people/{person}/devices", "/people/melvin/devices", None, (401, 403, 200, 200)),
+    # Organizers make organizers; "the person themself" is melvin, not yet one.
+    ("GET", "/organizers", "/organizers", None, (401, 403, 403, 200)),
+    ("PUT", "/organizers/{person}", "/organizers/melvin", None, (401, 403, 403, 200)),
+    ("DELETE", "/organizers/{person}", "/organizers/melvin", None, (401, 403, 403, 200)),
     # The web page and its files need no token: signing in happens on the page.
     ("GET", "/", "/", None, (200, 200, 200, 200)),
     ("GET", "/web/{version}/{file}", "/web/0/app.js", None, (200, 200, 200, 200)),
@@ -310,3 +330,34 @@ def test_a_refusal_to_read_a_button_does_not_name_its_owner(world, auth_on):
     auth_on()
     refused = as_role(OTHER, "GET", "/devices/BTN-MELVIN")
     assert refused.status == 403 and "melvin" not in refused.text.lower()
+
+
+def test_an_organizer_makes_and_unmakes_organizers_in_the_user_pool(world, auth_on, user_pool):
+    idp, pool = user_pool
+    auth_on(user_pool_id=pool)
+    in_group = lambda: sorted(u["Username"] for u in idp.list_users_in_group(UserPoolId=pool, GroupName="organizers")["Users"])  # noqa: E731
+    assert as_role(ORGANIZER, "PUT", "/organizers/melvin").json == {"person": "melvin", "organizer": True}
+    assert in_group() == ["melvin", "olga"]
+    assert as_role(ORGANIZER, "GET", "/organizers").json == {"organizers": ["melvin", "olga"]}
+    assert as_role(ORGANIZER, "DELETE", "/organizers/melvin").json == {"person": "melvin", "organizer": False}
+    assert in_group() == ["olga"]
+
+
+def test_making_an_organizer_of_nobody_or_without_a_pool_is_a_clear_4xx(world, auth_on, user_pool):
+    idp, pool = user_pool
+    auth_on(user_pool_id=pool)
+    answer = as_role(ORGANIZER, "PUT", "/organizers/nobody-yet")
+    assert (answer.status, answer.error["code"]) == (404, "NoSuchAccount")
+    assert "make their account first" in answer.error["message"]
+    assert as_role(ORGANIZER, "PUT", "/organizers/Not-A-Handle").status == 400
+    auth_on(user_pool_id=None)  # an issuer of the deployer's own: organizers are made there
+    answer = as_role(ORGANIZER, "PUT", "/organizers/melvin")
+    assert (answer.status, answer.error["code"]) == (409, "OrganizersElsewhere")
+
+
+def test_a_person_sees_the_buttons_bound_to_them_now(world, auth_on):
+    assert call("PUT", "/devices/BTN-TWO", {"person": "melvin"}).status == 200
+    assert call("PUT", "/devices/BTN-TWO", {"person": "ann"}).status == 200  # taken over since: ann's now
+    auth_on()
+    answer = as_role(SELF, "GET", "/people/melvin/devices")
+    assert [device["serial"] for device in answer.json["devices"]] == ["BTN-MELVIN"]

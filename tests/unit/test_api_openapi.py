@@ -47,6 +47,11 @@ PRODUCT_ROUTES = {
     ("GET", "/group/feed"),
     ("DELETE", "/group/feed"),
     ("GET", "/feeds/{feed}"),
+    # Accounts (issue 30): a person's buttons, and organizers making organizers.
+    ("GET", "/people/{person}/devices"),
+    ("GET", "/organizers"),
+    ("PUT", "/organizers/{person}"),
+    ("DELETE", "/organizers/{person}"),
 }
 SAMPLE_PARAMS = {"event_id": "abc123", "person": "melvin", "serial": "G030PT0123456789", "version": "0a1b2c3d4e5f",
                  "file": "app.js", "feed": "Abcdefghijklmnopqrstuvwxyz012345.ics"}

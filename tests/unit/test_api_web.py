@@ -2,6 +2,8 @@
 event's iCalendar file, parsed back with icalendar."""
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -187,3 +189,26 @@ def test_every_answer_tells_the_browser_not_to_guess_its_type(table, monkeypatch
     assert {name: found.get("x-content-type-options") for name, found in headers.items()} == \
         dict.fromkeys(headers, "nosniff")
     assert failed["statusCode"] == 500
+
+
+def test_the_page_is_told_where_to_sign_in_and_may_talk_to_exactly_those_origins(monkeypatch):
+    monkeypatch.setattr(config, "settings", config.settings._replace(
+        auth_open=False, auth_issuer="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+        auth_client_id="abc123", sign_in_url="https://turnout-1234.auth.eu-west-1.amazoncognito.com"))
+    answer = call("GET", "/")
+    told = re.search(r'<meta name="turnout-auth" content="([^"]*)">', answer.text).group(1)
+    assert json.loads(html.unescape(told)) == {
+        "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC", "client_id": "abc123",
+        "sign_in_url": "https://turnout-1234.auth.eu-west-1.amazoncognito.com", "person_claim": "username",
+        "group_claim": "cognito:groups", "organizer_group": "organizers"}
+    policy = answer.headers["content-security-policy"]
+    assert ("connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com "
+            "https://turnout-1234.auth.eu-west-1.amazoncognito.com;") in policy
+    assert "script-src 'self';" in policy and "form-action 'self'" in policy
+    # The provider sends the person back to / with a code: the page reads it, the API lets it through.
+    assert call("GET", "/?code=abc&state=xyz").status == 200
+
+
+def test_in_open_mode_the_page_talks_to_its_own_origin_only(monkeypatch):
+    monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=True, auth_issuer="https://idp.example"))
+    assert "connect-src 'self';" in call("GET", "/").headers["content-security-policy"]

@@ -49,16 +49,20 @@ def test_the_policy_allows_only_this_buttons_press_its_result_and_its_notices(io
     written = onboard.onboard(serial, tmp_path, iot)
 
     document = json.loads(iot.get_policy(policyName=written["policy"])["policyDocument"])
-    allowed = {(s["Action"], s["Resource"].split(":", 5)[5]) for s in document["Statement"] if s["Effect"] == "Allow"}
+    allowed = {(s["Action"], resource.split(":", 5)[5]) for s in document["Statement"] if s["Effect"] == "Allow"
+               for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])}
     assert allowed == {
+        # The button pressing, and its listener (python -m iot.device listen) on a connection of its own.
         ("iot:Connect", f"client/{serial}"),
+        ("iot:Connect", f"client/{serial}-notices"),
         ("iot:Publish", f"topic/iotbutton/{serial}"),
         ("iot:Subscribe", f"topicfilter/iotbutton/{serial}/result"),
         ("iot:Receive", f"topic/iotbutton/{serial}/result"),
+        # What the notify function publishes to the person's buttons (template.yaml's ButtonNoticeTopic).
         ("iot:Subscribe", f"topicfilter/iotbutton/{serial}/notice"),
         ("iot:Receive", f"topic/iotbutton/{serial}/notice"),
     }
-    assert all(":eu-west-1:123456789012:" in s["Resource"] for s in document["Statement"])
+    assert all(":eu-west-1:123456789012:" in json.dumps(s["Resource"]) for s in document["Statement"])
     assert "*" not in json.dumps(document)
 
 

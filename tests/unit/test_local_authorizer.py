@@ -234,65 +234,25 @@ def test_local_token_prints_a_token_the_stack_accepts(tmp_path):
                              capture_output=True, text=True, check=True).stdout.strip()
     # Checked as the stack would check it when it was minted: another process minted it on its own clock.
     issued = json.loads(base64.urlsafe_b64decode(printed.split(".")[1] + "=="))["iat"]
-    authorizer = Authorizer(signing_key(tmp_path), public_reads=False, clock=lambda: issued)
+    # The provider's issuer (on TURNOUT_AUTH_PORT) and client: what the stack's authorizer checks.
+    authorizer = Authorizer(signing_key(tmp_path), public_reads=False, clock=lambda: issued,
+                            issuer="http://127.0.0.1:3001", audience=("turnout-page",))
     claims = authorizer.authorize({"authorization": printed})["jwt"]["claims"]
     assert (claims["username"], claims["cognito:groups"]) == ("olga", "[organizers]")
+    assert (claims["client_id"], claims["token_use"]) == ("turnout-page", "access") and "aud" not in claims
     assert int(claims["exp"]) - issued > 50 * 60
     refused = subprocess.run([sys.executable, "-m", "local.token", "Olga"], cwd=ROOT, env=environ,
                              capture_output=True, text=True)
     assert refused.returncode == 2 and "is not a handle" in refused.stderr
 
 
-# --- the web page's development sign-in (POST /local/token, TURNOUT_AUTH=on only) -------------------------------
+# --- no development sign-in: the page signs in at the provider (local/provider.py) ---------------------------------
 
-def _sign_in(gw, body, *, host=None, content_type="application/json", method="POST"):
-    connection = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
-    headers = {"content-type": content_type} if content_type else {}
-    if host:
-        headers["host"] = host
-    connection.request(method, "/local/token", body=json.dumps(body) if body is not None else None, headers=headers)
+def test_no_path_of_the_gateway_mints_tokens(guarded):
+    # What was the page's development sign-in is an ordinary path now: behind the authorizer, as in AWS.
+    connection = http.client.HTTPConnection("127.0.0.1", guarded.port, timeout=10)
+    connection.request("POST", "/local/token", body=json.dumps({"person": "melvin", "organizer": True}),
+                       headers={"content-type": "application/json"})
     response = connection.getresponse()
-    answer = response.status, {k.lower(): v for k, v in response.getheaders()}, json.loads(response.read() or b"null")
+    assert (response.status, response.read()) == (401, b'{"message":"Unauthorized"}')
     connection.close()
-    return answer
-
-
-@pytest.mark.parametrize("organizer", [False, True])
-def test_the_sign_in_mints_a_token_the_authorizer_accepts_for_that_handle(guarded, organizer):
-    status, headers, answer = _sign_in(guarded, {"person": "melvin", "organizer": organizer})
-    assert status == 200 and headers["cache-control"] == "no-store"
-    assert (answer["person"], answer["organizer"], answer["expires_in"]) == ("melvin", organizer, 3600)
-    claims = guarded.authorizer.verify(answer["token"])
-    assert claims["username"] == "melvin"
-    assert ("organizers" in claims.get("cognito:groups", [])) is organizer
-    status, _, body = _get(guarded, "/events", answer["token"])
-    assert status == 200 and json.loads(body)["requestContext"]["authorizer"]["jwt"]["claims"]["username"] == "melvin"
-
-
-@pytest.mark.parametrize("body, field", [({"person": "Melvin"}, "person"), ({"person": ""}, "person"),
-                                         ({"person": "melvin", "organizer": "yes"}, "organizer"),
-                                         ({"person": "melvin", "admin": True}, None), (["melvin"], None)])
-def test_the_sign_in_refuses_what_is_not_a_handle_with_a_clear_400(guarded, body, field):
-    status, _, answer = _sign_in(guarded, body)
-    assert status == 400 and answer["error"]["code"] == "InvalidInput"
-    assert answer["error"].get("field") == field
-
-
-def test_the_sign_in_answers_only_json_posts_on_loopback_names(guarded):
-    assert _sign_in(guarded, {"person": "melvin"}, content_type="text/plain")[0] == 415
-    assert _sign_in(guarded, {"person": "melvin"}, host="evil.example:3000")[0] == 403
-    assert _sign_in(guarded, {"person": "melvin"}, host=f"localhost:{guarded.port}")[0] == 200
-    status, headers, _ = _sign_in(guarded, None, method="GET", content_type=None)
-    assert (status, headers["allow"]) == (405, "POST")
-
-
-def test_in_open_mode_there_is_no_sign_in_route(key):
-    # Without an authorizer the path is the API's, which has no such route: in AWS it does not exist either.
-    gw = Gateway(port=0, api=LambdaFunction("Test", f"{__name__}.echo", timeout_seconds=10, memory_mb=128),
-                 alexa=LambdaFunction("Skill", f"{__name__}.echo", timeout_seconds=10, memory_mb=128))
-    gw.start()
-    try:
-        status, _, answer = _sign_in(gw, {"person": "melvin"})
-        assert status == 200 and answer["rawPath"] == "/local/token"  # echo: the request reached the API as it came
-    finally:
-        gw.stop()

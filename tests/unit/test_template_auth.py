@@ -18,8 +18,8 @@ NO_VALUE = {"Ref": "AWS::NoValue"}
 def _resolved(value: Any, conditions: dict[str, bool]) -> Any:
     """What CloudFormation makes of a fragment once it has evaluated these conditions."""
     if isinstance(value, dict):
-        if set(value) == {"Fn::If"}:
-            name, when_true, when_false = value["Fn::If"]
+        if set(value) in ({"Fn::If"}, {"If"}):  # transformed, or as local.tables reads the source
+            name, when_true, when_false = next(iter(value.values()))
             return _resolved(when_true if conditions[name] else when_false, conditions)
         resolved = {key: _resolved(item, conditions) for key, item in value.items()}
         return {key: item for key, item in resolved.items() if item != NO_VALUE}
@@ -39,18 +39,24 @@ def deployed_routes(public_reads: bool) -> dict[tuple[str, str], dict[str, Any]]
     return {(method.upper(), path): operation for path, item in paths.items() for method, operation in item.items()}
 
 
-def test_the_api_has_a_jwt_authorizer_whose_issuer_and_audience_are_parameters():
-    schemes = api_body()["components"]["securitySchemes"]
+OWN_POOL_ISSUER = {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"}
+
+
+@pytest.mark.parametrize("own_pool", [True, False])
+def test_the_api_trusts_the_stacks_own_user_pool_or_the_issuer_the_deployer_names(own_pool):
+    schemes = _resolved(api_body()["components"]["securitySchemes"], {"OwnUserPool": own_pool})
+    expected = ({"issuer": OWN_POOL_ISSUER, "audience": [{"Ref": "PageClient"}]} if own_pool
+                else {"issuer": {"Ref": "AuthIssuer"}, "audience": {"Ref": "AuthAudience"}})
     assert schemes == {"TurnoutJwt": {"type": "oauth2", "x-amazon-apigateway-authorizer": {
-        "type": "jwt", "identitySource": "$request.header.Authorization",
-        "jwtConfiguration": {"issuer": {"Ref": "AuthIssuer"}, "audience": {"Ref": "AuthAudience"}}}}}
+        "type": "jwt", "identitySource": "$request.header.Authorization", "jwtConfiguration": expected}}}
     parameters = source()["Parameters"]
-    # No defaults: a deployment names the identity provider it trusts, or it does not deploy.
-    assert "Default" not in parameters["AuthIssuer"] and "Default" not in parameters["AuthAudience"]
+    # Empty by default: the stack's own user pool. Naming an issuer is the way to bring another provider.
+    assert parameters["AuthIssuer"]["Default"] == "" and parameters["AuthAudience"]["Default"] == ""
+    assert transformed()["Conditions"]["OwnUserPool"] == {"Fn::Equals": [{"Ref": "AuthIssuer"}, ""]}
     assert parameters["AuthAudience"]["Type"] == "CommaDelimitedList"
     issuer = parameters["AuthIssuer"]["AllowedPattern"]
     assert re.fullmatch(issuer, "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123")
-    assert not re.fullmatch(issuer, "http://idp.example.com") and not re.fullmatch(issuer, "")
+    assert re.fullmatch(issuer, "") and not re.fullmatch(issuer, "http://idp.example.com")
 
 
 @pytest.mark.parametrize("public_reads", [False, True])
@@ -93,13 +99,34 @@ def test_the_public_routes_reach_the_same_function_alias_as_default():
     assert permission["SourceArn"]["Fn::Sub"][1]["__Stage__"] == "*"
 
 
+SIGN_IN_VARIABLES = ("TURNOUT_AUTH_ISSUER", "TURNOUT_AUTH_CLIENT_ID", "TURNOUT_SIGN_IN_URL", "TURNOUT_USER_POOL_ID")
+
+
+@pytest.mark.parametrize("own_pool", [True, False])
+def test_the_page_is_told_the_issuer_and_client_the_authorizer_trusts(own_pool):
+    variables = transformed()["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    told = _resolved({name: variables[name] for name in SIGN_IN_VARIABLES}, {"OwnUserPool": own_pool})
+    trusted = _resolved(api_body()["components"]["securitySchemes"], {"OwnUserPool": own_pool})
+    configuration = trusted["TurnoutJwt"]["x-amazon-apigateway-authorizer"]["jwtConfiguration"]
+    assert told["TURNOUT_AUTH_ISSUER"] == configuration["issuer"]
+    if own_pool:
+        assert [told["TURNOUT_AUTH_CLIENT_ID"]] == configuration["audience"] == [{"Ref": "PageClient"}]
+        assert told["TURNOUT_SIGN_IN_URL"] == {
+            "Fn::Sub": "https://${SignInDomain}.auth.${AWS::Region}.amazoncognito.com"}
+        assert told["TURNOUT_USER_POOL_ID"] == {"Ref": "UserPool"}
+    else:
+        assert told["TURNOUT_AUTH_CLIENT_ID"] == {"Fn::Select": [0, {"Ref": "AuthAudience"}]}
+        assert told["TURNOUT_SIGN_IN_URL"] == told["TURNOUT_USER_POOL_ID"] == ""
+
+
 def test_the_function_reads_the_callers_claims_as_the_template_configures_them():
     parameters = source()["Parameters"]
     variables = source()["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
-    assert variables == {"TURNOUT_PUBLIC_READS": {"Ref": "PublicReads"},
-                         "TURNOUT_PERSON_CLAIM": {"Ref": "PersonClaim"},
-                         "TURNOUT_GROUP_CLAIM": {"Ref": "GroupClaim"},
-                         "TURNOUT_ORGANIZER_GROUP": {"Ref": "OrganizerGroup"}}
+    claims = {name: variables.pop(name) for name in list(variables) if name not in SIGN_IN_VARIABLES}
+    assert claims == {"TURNOUT_PUBLIC_READS": {"Ref": "PublicReads"},
+                      "TURNOUT_PERSON_CLAIM": {"Ref": "PersonClaim"},
+                      "TURNOUT_GROUP_CLAIM": {"Ref": "GroupClaim"},
+                      "TURNOUT_ORGANIZER_GROUP": {"Ref": "OrganizerGroup"}}
     # The template's defaults are core.config's, so the local stack and a default deployment read the same claims.
     defaults = config.load()
     assert (parameters["PersonClaim"]["Default"], parameters["GroupClaim"]["Default"],
@@ -115,7 +142,7 @@ def test_cors_is_off_for_the_page_the_api_serves_itself_and_allows_exactly_one_o
     parameter = source()["Parameters"]["PageOrigin"]
     assert parameter["Default"] == "" and re.fullmatch(parameter["AllowedPattern"], origin)
     assert not re.fullmatch(parameter["AllowedPattern"], "*") and not re.fullmatch(parameter["AllowedPattern"], "http://x")
-    conditions = {"HasPageOrigin": bool(origin), "ReadsArePublic": False}
+    conditions = {"HasPageOrigin": bool(origin), "ReadsArePublic": False, "OwnUserPool": True}
     cors = _resolved(api_body(), conditions).get("x-amazon-apigateway-cors")
     if not origin:
         # Same origin: the page at / calls the API it came from, which a browser allows without CORS.
