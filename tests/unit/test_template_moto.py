@@ -109,6 +109,10 @@ def with_an_issuer_named(value: Any) -> Any:
             return None
         if set(value) == {"Fn::If"} and value["Fn::If"][0] == "OwnUserPool":
             return with_an_issuer_named(value["Fn::If"][2])
+        if set(value) == {"Fn::If"}:  # another condition's: both branches kept, AWS::NoValue among them
+            condition, *branches = value["Fn::If"]
+            return {"Fn::If": [condition, *(item if item == {"Ref": "AWS::NoValue"} else with_an_issuer_named(item)
+                                             for item in branches)]}
         kept = {key: with_an_issuer_named(item) for key, item in value.items()}
         return {key: item for key, item in kept.items() if item is not None and item != {"Ref": "AWS::NoValue"}}
     if isinstance(value, list):
