@@ -23,7 +23,7 @@ from gpiozero import LED, Button
 from gpiozero.exc import BadPinFactory
 
 from core import topics
-from iot.device import NoAnswer, Target
+from iot.device import NoAnswer, Target, target_of
 from iot.link import Link, Offline
 
 log = logging.getLogger("turnout.button")
@@ -325,12 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("gpiozero").setLevel(logging.WARNING)
 
-    if args.device_dir is not None:
-        target, onboarded = Target.aws(args.device_dir)
-        if onboarded != args.serial:
-            parser.error(f"{args.device_dir} holds the certificate of button {onboarded}, not {args.serial}")
-    else:
-        target = Target.local(args.serial, args.host, args.port)
+    target = target_of(parser, args)
     timings = Timings(**{field.name: getattr(args, field.name) for field in fields(Timings)})
     try:
         runner = Runner(target, args.serial, args.button_pin, args.led_pin, timings)

@@ -289,12 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "listen":
         return _listen(parser, args)
-    if args.device_dir is not None:
-        target, onboarded = Target.aws(args.device_dir)
-        if onboarded != args.serial:
-            parser.error(f"{args.device_dir} holds the certificate of button {onboarded}, not {args.serial}")
-    else:
-        target = Target.local(args.serial, args.host, args.port)
+    target = target_of(parser, args)
     try:
         result = press(target, args.serial, CLICKS[args.click], timeout=args.timeout,
                        wait_for_broker=args.wait)
@@ -309,13 +304,19 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_REFUSED if result.get("outcome") == "error" else EXIT_ANSWERED
 
 
+def target_of(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Target:
+    """The broker a command line names: AWS IoT Core with the certificate in --device-dir, which must be this
+    serial's, or else the local broker (--host, --port)."""
+    if args.device_dir is None:
+        return Target.local(args.serial, args.host, args.port)
+    target, onboarded = Target.aws(args.device_dir)
+    if onboarded != args.serial:
+        parser.error(f"{args.device_dir} holds the certificate of button {onboarded}, not {args.serial}")
+    return target
+
+
 def _listen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    if args.device_dir is not None:
-        target, onboarded = Target.aws(args.device_dir)
-        if onboarded != args.serial:
-            parser.error(f"{args.device_dir} holds the certificate of button {onboarded}, not {args.serial}")
-    else:
-        target = Target.local(args.serial, args.host, args.port)
+    target = target_of(parser, args)
     # Its own client id, locally and on AWS (iot.onboard's policy allows it): a press made meanwhile connects as the
     # button itself, and one id is one connection.
     target = dataclasses.replace(target, client_id=listener_client_id(target.client_id))
