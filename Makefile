@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test unit integration time-bombs package bench interleavings redrive smoke clean chromium
+.PHONY: run test unit checks fuzz integration lint time-bombs package bench interleavings redrive smoke clean chromium
 
 $(BIN)/python:
 	@echo "turnout: creating .venv with $(PYTHON) and upgrading its pip (first run only) ..."
@@ -47,11 +47,24 @@ chromium:
 run: $(RUN_STAMP)
 	$(BIN)/python -m local $(ARGS)
 
+# Every tier, the lint and the moved clocks. The tiers (README, "Tests"): unit (pure and moto in-process), checks
+# (template, packaging, fresh interpreters, the stack's own servers), fuzz (hypothesis by the thousand) and
+# integration (the local stack over HTTP and MQTT). The moved clocks run beside the integration tier, which spends
+# much of its time waiting on the stack's processes.
 test: $(DEV_STAMP) chromium
-	$(BIN)/python -m pytest
-	$(MAKE) --no-print-directory time-bombs
+	@$(MAKE) --no-print-directory lint
+	$(BIN)/python -m pytest -q tests/unit tests/checks tests/fuzz
+	@$(MAKE) --no-print-directory time-bombs & bombs=$$!; \
+	  $(BIN)/python -m pytest -q tests/integration; status=$$?; \
+	  wait $$bombs || status=1; exit $$status
 
-# The unit suite again with the clock moved years ahead (a leap day among them), both at once: a test that
+# ruff (ruff.toml) and mypy (pyproject.toml) over the code and the tests; the import contracts are
+# tests/checks/test_import_directions.py.
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The unit tier again with the clock moved years ahead (a leap day among them), both at once: a test that
 # depends on the day it runs fails the day it is written, not the day it goes off (tests/conftest.py, --clock).
 CLOCKS := 2031-06-01T09:00:00Z 2036-02-29T23:30:00+01:00
 time-bombs: $(DEV_STAMP)
@@ -63,10 +76,18 @@ time-bombs: $(DEV_STAMP)
 	exit $$status
 
 unit: $(DEV_STAMP)
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest -q tests/unit
+
+checks: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q tests/checks
+
+# The random-input tests with more examples than make test sends (500): make fuzz EXAMPLES=5000
+EXAMPLES ?= 5000
+fuzz: $(DEV_STAMP)
+	TURNOUT_FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/python -m pytest -q tests/fuzz
 
 integration: $(DEV_STAMP) chromium
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest -q tests/integration
 
 # The three Lambda zips template.yaml deploys, built offline for python3.13 on arm64 (README, "Deploy to AWS").
 package: $(DEV_STAMP)

@@ -6,7 +6,20 @@ from typing import NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
-from api.routes import ASSET_FILE, ASSET_VERSION, FEED_FILE, ORGANIZER, OWN, PATH_PARAMS, PUBLIC, READ, ROUTES, SELF, SIGNED_IN, Route
+from api.routes import (
+    ASSET_FILE,
+    ASSET_VERSION,
+    FEED_FILE,
+    ORGANIZER,
+    OWN,
+    PATH_PARAMS,
+    PUBLIC,
+    READ,
+    ROUTES,
+    SELF,
+    SIGNED_IN,
+    Route,
+)
 from core import config, errors, validation
 from core.values import SOURCES
 

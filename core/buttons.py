@@ -2,7 +2,7 @@
 and the notify function (notify/) tells people's buttons what changed, both through this one publisher."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from core.config import settings
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import clock
+from core import clock, errors, feeds, keys, metrics, rules
 from core import cursor as cursors
-from core import errors, feeds, keys, metrics, rules
 from core import reminders as reminding
 from core import validation as valid
 from core.config import settings
+
 # The soonest event lives with the button's services, which the IoT function imports alone; the API and the skill
 # ask for it here.
 from core.presses import next_event as next_event

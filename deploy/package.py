@@ -20,11 +20,11 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib.metadata import Distribution, distributions
 from pathlib import Path
-from typing import Iterable
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import copy
 import fcntl
 import io
 import json
@@ -21,15 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import moto.dynamodb.models as moto_dynamodb
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models import dynamodb_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from local import moto_shortcuts
+from local import moto_patches
 from local.tables import create_table
 
 HOST = "127.0.0.1"
@@ -76,11 +72,11 @@ class SerializedApp:
                 start_response("503 Service Unavailable", [("Content-Type", "application/x-amz-json-1.0")])
                 return [_STOPPED]
             read_only = operation in READ_ONLY
-            # moto_shortcuts keeps partitions sorted between writes: whatever may write starts and ends afresh.
+            # moto_patches keeps partitions sorted between writes: whatever may write starts and ends afresh.
             if read_only:
-                moto_shortcuts.reading(True)
+                moto_patches.reading(True)
             else:
-                moto_shortcuts.forget()
+                moto_patches.forget()
             try:
                 chunks = self._app(environ, start_response)
                 try:
@@ -92,9 +88,9 @@ class SerializedApp:
                         close()
             finally:
                 if read_only:
-                    moto_shortcuts.reading(False)
+                    moto_patches.reading(False)
                 else:
-                    moto_shortcuts.forget()
+                    moto_patches.forget()
                     self.writes += 1
         return [body]
 
@@ -160,9 +156,7 @@ class MotoServer:
     the listening socket `fd` it is handed (DynamoDBProcess binds it)."""
 
     def __init__(self, port: int = 0, *, fd: int | None = None, shortcuts: bool = True):
-        roll_back_items_not_tables()
-        if shortcuts:
-            moto_shortcuts.install()
+        moto_patches.install(shortcuts=shortcuts)
         self.app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         # werkzeug exits the process when it cannot bind: bind here, where the error can be told in one line.
         listening = _listen(port) if fd is None else socket.socket(fileno=fd)
@@ -286,7 +280,7 @@ class DynamoDBEndpoint:
             used = dynamodbstreams_backends[moto_account()][self.region].shard_iterators.pop(iterator, None)
             table = self._table()
             if used is not None and table is not None and table.stream_shard is not None:
-                forget_records(table.stream_shard, int(used.sequence_number))
+                moto_patches.forget_records(table.stream_shard, int(used.sequence_number))
 
     def _claim_data_dir(self) -> None:
         # Two stacks snapshotting into one folder would overwrite each other's data.
@@ -304,16 +298,6 @@ def moto_account() -> str:
     return os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
 
 
-def forget_records(shard: Any, before: int) -> None:
-    """Drops a moto stream shard's records below sequence number `before`, which moto would otherwise keep for
-    ever (every write's old and new image): moto numbers records by their place in its list, so its starting
-    number moves up by as many as are dropped and the numbers still read go on unchanged."""
-    dropped = max(0, min(before - shard.starting_sequence_number, len(shard.items)))
-    if dropped:
-        del shard.items[:dropped]
-        shard.starting_sequence_number += dropped
-
-
 def _listen(port: int) -> socket.socket:
     try:
         return socket.create_server((HOST, port))
@@ -329,7 +313,7 @@ class DynamoDBProcess:
     stdin; the end of its stdin (the stack gone, even by kill -9) stops it as "stop" does, after a last snapshot."""
 
     name = "dynamodb"
-    shortcuts = True  # local/moto_shortcuts.py in the process; tests/bench/stock_local.py runs without
+    shortcuts = True  # local/moto_patches.py in the process; tests/bench/stock_local.py runs without
 
     def __init__(self, port: int, *, data_dir: Path):
         self._socket: socket.socket | None = _listen(port)
@@ -402,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description="The local stack's DynamoDB endpoint; python -m local starts it.")
     parser.add_argument("--fd", type=int, required=True, help="the listening socket, bound by the stack")
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--as-it-comes", action="store_true", help="moto without local/moto_shortcuts.py")
+    parser.add_argument("--as-it-comes", action="store_true", help="moto without local/moto_patches.py")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -430,79 +414,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         endpoint.stop()
     return 0
-
-
-# --- transactions ---------------------------------------------------------------------------------
-#
-# moto rolls a cancelled TransactWriteItems back by deep-copying every table the transaction names,
-# once per operation, before it starts: O(table size) for every transaction, cancelled or not. Measured
-# here: 41 ms a transaction at 250 items, 620 ms at 2,000 - and every other request waits behind the lock
-# meanwhile. Since SerializedApp lets nothing else into moto during a transaction, keeping the items the
-# transaction touches is enough to roll it back; the tables themselves are no longer copied.
-
-_moto_transact_write_items = DynamoDBBackend.transact_write_items
-
-
-class _CopyAllButTables:
-    """Stands in for the `copy` module inside moto.dynamodb.models, where only that rollback copies a Table."""
-
-    @staticmethod
-    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-
-def roll_back_items_not_tables() -> None:
-    """Makes moto keep only the touched items for a transaction's rollback (idempotent; this process only)."""
-    moto_dynamodb.copy = _CopyAllButTables  # type: ignore[assignment]
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-
-
-def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-    before = _touched_items(self, transact_items)
-    # moto applies a transaction's writes one by one, each adding a stream record: a cancelled one's must go too,
-    # or the stream would tell of writes that never happened (a promotion that was refused).
-    streams = {id(table.stream_shard): (table.stream_shard, len(table.stream_shard.items))
-               for table, _, _ in before if table.stream_shard is not None}
-    try:
-        _moto_transact_write_items(self, transact_items)
-    except BaseException:
-        for (table, hash_key, range_key), item in before.items():
-            _put_back(table, hash_key, range_key, item)
-        for shard, length in streams.values():
-            del shard.items[length:]
-        raise
-
-
-def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> dict[tuple, Item | None]:
-    """(table, hash key, range key) -> a copy of the item as it is now, or None where there is none."""
-    before: dict[tuple, Item | None] = {}
-    for entry in transact_items:
-        for op_type, op in entry.items():
-            table = backend.tables.get(op.get("TableName"))
-            attributes = op.get("Item") if op_type == "Put" else op.get("Key")
-            if table is None or not isinstance(attributes, dict) or table.hash_key_attr not in attributes:
-                continue  # moto refuses this operation before it changes anything
-            hash_key = DynamoType(attributes[table.hash_key_attr])
-            range_key = None
-            if table.range_key_attr is not None:
-                if table.range_key_attr not in attributes:
-                    continue
-                range_key = DynamoType(attributes[table.range_key_attr])
-            current = table.get_item(hash_key, range_key)
-            before.setdefault((table, hash_key, range_key), copy.deepcopy(current))
-    return before
-
-
-def _put_back(table: Table, hash_key: DynamoType, range_key: DynamoType | None, item: Item | None) -> None:
-    if range_key is None:
-        if item is None:
-            table.items.pop(hash_key, None)
-        else:
-            table.items[hash_key] = item
-    elif item is None:
-        table.items.get(hash_key, {}).pop(range_key, None)
-    else:
-        table.items[hash_key][range_key] = item
 
 
 def _restore(client: Any, table_name: str, items: list[dict[str, Any]]) -> None:

@@ -65,7 +65,7 @@ class Setting(NamedTuple):
 # The stack's own settings (StackSettings), then the one core setting whose default the stack changes: open mode,
 # so the README's curl quick start works without a token (local/__main__.py says so loudly). Core's others keep
 # core's defaults (core.config.VARIABLES). `python -m local --help` prints both tables, and
-# tests/unit/test_local_settings.py fails when a TURNOUT_ name the code reads is missing from that help.
+# tests/checks/test_local_settings.py fails when a TURNOUT_ name the code reads is missing from that help.
 SETTINGS = (
     Setting("TURNOUT_HTTP_PORT", "3000", "the JSON API and POST /alexa"),
     Setting("TURNOUT_MQTT_PORT", "1883", "the MQTT broker (python -m iot.device reads it too)"),

@@ -3,7 +3,7 @@ more on stop - what the deployed stack's dashboard would show, in the terminal `
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 EVERY_SECONDS = 60.0
 

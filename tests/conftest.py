@@ -23,8 +23,9 @@ import time_machine  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from core.config import settings  # noqa: E402
+from local import moto_patches  # noqa: E402
 from local.tables import create_table  # noqa: E402
-from tests.clock import PINNED_AT  # noqa: E402
+from tests.support.clock import PINNED_AT  # noqa: E402
 
 
 def pytest_addoption(parser):
@@ -58,6 +59,7 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session")
 def _moto():
     """moto in-process for the whole session: starting it per test costs more than the tests."""
+    moto_patches.install()  # the same moto the local stack runs (local/moto_patches.py)
     with mock_aws():
         yield boto3.client("dynamodb", region_name=settings.region)
 
@@ -80,11 +82,9 @@ def _forget_stream(client) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from local.dynamodb import forget_records
-
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.region].tables.get(settings.table_name)
     if table is not None and table.stream_shard is not None:
-        forget_records(table.stream_shard, table.stream_shard.starting_sequence_number + len(table.stream_shard.items))
+        moto_patches.forget_records(table.stream_shard, table.stream_shard.starting_sequence_number + len(table.stream_shard.items))
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def table(_moto, reset_table):
 
 @pytest.fixture
 def pinned_clock():
-    """Core's clock (and every other reader of the time in this process) at tests.clock.PINNED_AT, ticking on from
+    """Core's clock (and every other reader of the time in this process) at tests.support.clock.PINNED_AT, ticking on from
     there: for tests whose dates are fixed (fixtures, written-out times) and whose code reads the clock itself."""
     with time_machine.travel(PINNED_AT, tick=True) as traveller:
         yield traveller

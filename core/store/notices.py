@@ -1,8 +1,9 @@
 """Core store: notices - the changes that concern people (as the stream delivers them) and what each person was told."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute

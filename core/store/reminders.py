@@ -2,7 +2,7 @@
 reminder each has sent, and who had a seat when a reminder fell due. The telling itself goes down the stream."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
 from core import keys

@@ -2,8 +2,9 @@
 and a reused id with another request is refused (RequestIdReused)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from core import errors, keys
 from core.store import transactions as tx

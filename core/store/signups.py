@@ -1,8 +1,9 @@
 """Core store: signups and the waitlist - sign-up, cancel with promotion, check-in, pages of who is going."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 

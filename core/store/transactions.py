@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable, NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from pynamodb.constants import ALL_OLD, RETURN_VALUES_ON_CONDITION_FAILURE
 from pynamodb.exceptions import CancellationReason, PynamoDBException, TransactWriteError

@@ -242,7 +242,7 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
                      f"vs bare loop +{result['loop_overhead_us']:.0f}; own code alone {result['own_us']:.0f})",
                      f"{result['overhead_us']:.0f} / {result['overhead_min_us']:.0f}{edge}", "", ""))
         # The same calls from tests/bench/least.py, measured in the same blocks: what any handler pays here.
-        rows.append((f"    the least handler, same calls and answer (÷: this handler ÷ the least)",
+        rows.append(("    the least handler, same calls and answer (÷: this handler ÷ the least)",
                      f"{result['least_us']:.0f} / {result['least_min_us']:.0f} "
                      f"(÷ {result['overhead_us'] / result['least_us']:.2f})", "", ""))
     rows.append(("DYNAMODB CALLS PER USER ACTION (counted from botocore events; measured / design minimum)", "", "", ""))
@@ -286,7 +286,7 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
     else:
         rows.extend(_stack_rows(stack))
     rows.append(("ONE HOT EVENT ON AWS (tests/bench/hot_event.py model; docs/SCALING.md)", "", "", ""))
-    rows.append((f"  sign-ups/s with < 0.1% Busy and p99 < 1 s, item held 5 / 10 / 20 ms",
+    rows.append(("  sign-ups/s with < 0.1% Busy and p99 < 1 s, item held 5 / 10 / 20 ms",
                  " / ".join(str(round(hot[h])) for h in (0.005, 0.010, 0.020)), "", ""))
     rows.append(("  ceiling from 1,000 WCU/s at 6 WCU per sign-up", f"{hot_event.PARTITION_WCU_PER_SECOND // hot_event.WCU_PER_SIGN_UP}", "", ""))
     rows.append((f"  the same with {spread.HOT_BLOCKS} seat blocks (tests/bench/spread.py; item held 10 ms): before / after",

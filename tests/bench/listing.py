@@ -139,7 +139,7 @@ def walk(port: int, event_id: str) -> dict:
 def run(python: str, stage: Path, sdk: Path) -> dict:
     """moto's server, seeded by this venv; the walk by `python` with only `stage` and `sdk` on its path."""
     # Imported here: the walk runs this very file as a script in the function's environment, without tests/.
-    from tests.ports import free_port
+    from tests.support.ports import free_port
 
     port = free_port()
     server = _start_moto(port)

@@ -20,7 +20,8 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from tests.ports import free_port
+
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 16

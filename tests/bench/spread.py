@@ -15,7 +15,7 @@ import heapq
 import json
 import random
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from core.store.transactions import ATTEMPTS
 from tests.bench.hot_event import PARTITION_WCU_PER_SECOND, ROUND_TRIP, WCU_PER_SIGN_UP, _backoff

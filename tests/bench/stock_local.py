@@ -1,4 +1,4 @@
-"""Benchmark: `python -m local` with moto as it comes (no local/moto_shortcuts.py), the "before" side of the load rows."""
+"""Benchmark: `python -m local` with moto as it comes (no local/moto_patches.py), the "before" side of the load rows."""
 from __future__ import annotations
 
 import sys

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.fixtures.alexa import SKILL_ID, envelope
-from tests.integration.conftest import LocalStack, running_stack
+from tests.support.stack import LocalStack, running_stack
 
 pytestmark = pytest.mark.integration
 

@@ -2,50 +2,14 @@
 every route walked over HTTP as anonymous, another person, the person themself and an organizer."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-import subprocess
-import sys
-import urllib.parse
-import urllib.request
-
 import pytest
 
-from tests.integration.conftest import REPO, LocalStack, running_stack
-from tests.unit.test_api_auth import MATRIX, NEW_EVENT, ORGANIZER, OTHER, ROLES, SELF, SOON
+from tests.support.roles import MATRIX, NEW_EVENT, ORGANIZER, OTHER, ROLES, SELF, SOON
+from tests.support.stack import AuthStack, running_stack, sign_up
 
 pytestmark = pytest.mark.integration
 
 PEOPLE = {OTHER: ["ann"], SELF: ["melvin"], ORGANIZER: ["olga", "--organizer"]}
-
-
-class AuthStack(LocalStack):
-    """The stack as a deployment behaves: API Gateway's authorizer in front, the claims deciding."""
-
-    def token(self, *args: str) -> str:
-        """What `python -m local.token ...` prints against this stack's data folder."""
-        printed = subprocess.run([sys.executable, "-m", "local.token", *args], cwd=REPO, env=self.environment(),
-                                 capture_output=True, text=True, check=True)
-        return printed.stdout.strip()
-
-    def as_role(self, token: str | None, method: str, path: str, body: object = None):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return self.request(method, path, body, headers=headers)
-
-
-def sign_up(stack: LocalStack, handle: str) -> None:
-    """An account made on the local provider's own sign-up and confirmation pages, as a browser would post them."""
-    provider = f"http://127.0.0.1:{stack.auth_port}"
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(b"v" * 43).digest()).rstrip(b"=").decode()
-    query = urllib.parse.urlencode({"response_type": "code", "client_id": "turnout-page", "state": "s",
-                                    "redirect_uri": f"{stack.base_url}/", "code_challenge": challenge,
-                                    "code_challenge_method": "S256"})
-    form = {"username": handle, "email": f"{handle}@example.com", "password": "a long local password"}
-    page = urllib.request.urlopen(f"{provider}/signup?{query}", urllib.parse.urlencode(form).encode()).read().decode()
-    code = re.search(r'<output id="local-code">(\d{6})</output>', page).group(1)
-    confirm = urllib.parse.urlencode({"username": handle, "code": code}).encode()
-    urllib.request.urlopen(f"{provider}/confirm?{query}", confirm).read()  # followed back to the page
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from core import buttons, services
 from iot import device
 from local.broker import BrokerComponent
 from local.gateway import LambdaFunction
-from tests.ports import free_port
-from tests.relay import Relay
+from tests.support.ports import free_port
+from tests.support.relay import Relay
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ from core import buttons, services, topics
 from iot.device import Target
 from local.broker import BrokerComponent
 from local.gateway import LambdaFunction
-from tests.mock_button import MockButton
-from tests.ports import free_port
-from tests.relay import Relay
+from tests.support.mock_button import MockButton
+from tests.support.ports import free_port
+from tests.support.relay import Relay
 
 pytestmark = pytest.mark.integration
 

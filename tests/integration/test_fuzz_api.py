@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from api import openapi
 from core import validation
-from tests.integration.conftest import running_stack
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.integration
 

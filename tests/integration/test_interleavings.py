@@ -1,7 +1,7 @@
 """The concurrent model test: random interleavings of every write that moves seats (sign-up with guests, a party
 resized up and down, a cancel by the person and by an organizer, check-in, a capacity change, a move, and the
 promotions any of them makes), many threads on one event, plain and seat-block alike, against the local stack's
-DynamoDB endpoint - the data's promises checked after every round (tests/interleavings.py says which)."""
+DynamoDB endpoint - the data's promises checked after every round (tests/support/interleavings.py says which)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.integration.conftest import REPO
+from tests.support.stack import REPO
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ ROUNDS = int(os.environ.get("TURNOUT_INTERLEAVING_ROUNDS") or 8)
 
 def test_every_promise_holds_under_interleaved_writes(stack):
     ran = subprocess.run(
-        [sys.executable, "-m", "tests.interleavings", "--endpoint", f"http://127.0.0.1:{stack.dynamodb_port}",
+        [sys.executable, "-m", "tests.support.interleavings", "--endpoint", f"http://127.0.0.1:{stack.dynamodb_port}",
          "--rounds", str(ROUNDS)],
         cwd=REPO, env=stack.environment(), capture_output=True, text=True, timeout=300 + 30 * ROUNDS,
     )

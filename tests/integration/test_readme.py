@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.conftest import REPO, LocalStack
+from tests.support.stack import REPO, LocalStack
 
 README = REPO / "README.md"
 # The walk-through: the sections from the curl story to the one before the architecture.

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.integration.conftest import REPO
+from tests.support.stack import REPO
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ def test_the_smoke_test_passes_against_the_local_stack(stack):
 
 
 def test_with_tokens_checked_the_smoke_test_passes_and_a_refused_token_fails_it_in_words(stack, tmp_path):
-    from tests.integration.test_auth import AuthStack
+    from tests.support.stack import AuthStack
 
     checked = AuthStack(tmp_path / "data", tmp_path / "stack.log", TURNOUT_AUTH="on")
     checked.start()

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from tests.integration.conftest import REPO, running_stack
+from tests.support.stack import REPO, running_stack
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 
 from api import openapi, render, request, routes
 from core import config, errors, validation
-from tests.unit.test_api_client import call
+from tests.support.api import call
 
 # The route table of PRODUCT.md, "The JSON API (v1)": the contract the router and the document must both meet.
 PRODUCT_ROUTES = {

@@ -9,8 +9,8 @@ import pytest
 from api import render
 from api.handler import lambda_handler
 from core import errors, services
-from tests.clock import PINNED_AT
-from tests.unit.test_api_client import call, fixture, gateway_event, invoke
+from tests.support.api import call, fixture, gateway_event, invoke
+from tests.support.clock import PINNED_AT
 
 # The handler reads core's clock itself; the fixture's event and LATER are written-out dates.
 pytestmark = pytest.mark.usefixtures("pinned_clock")

@@ -8,7 +8,7 @@ import pytest
 
 from api.request import BODY_LIMIT
 from core import services, validation
-from tests.unit.test_api_client import call, gateway_event, invoke
+from tests.support.api import call, gateway_event, invoke
 
 # The handler reads core's clock itself; GOOD_EVENT's start is a written-out date.
 pytestmark = pytest.mark.usefixtures("pinned_clock")

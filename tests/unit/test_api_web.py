@@ -8,14 +8,13 @@ import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
-
 import pytest
+from icalendar import Calendar
 
 from api import web
 from core import config
-from tests.clock import PINNED_AT
-from tests.unit.test_api_client import call, gateway_event, invoke
+from tests.support.api import call, gateway_event, invoke
+from tests.support.clock import PINNED_AT
 
 ORIGIN = "https://r3pmxmplak.execute-api.us-east-1.amazonaws.com"  # the fixture's domain, as API Gateway gives it
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from core import presses, services
-from tests.dynamodb_calls import hooked
-from tests.clock import PINNED_AT
+from tests.support.clock import PINNED_AT
+from tests.support.dynamodb_calls import hooked
 
 NOW = PINNED_AT
 

@@ -7,7 +7,7 @@ import pytest
 
 from core import errors, keys, services
 from core.store import notices
-from tests.clock import PINNED_AT
+from tests.support.clock import PINNED_AT
 
 NOW = PINNED_AT
 

@@ -7,8 +7,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from core import cursor, errors, keys, services
-from tests.clock import PINNED_AT
-from tests.dynamodb_calls import hooked
+from tests.support.clock import PINNED_AT
+from tests.support.dynamodb_calls import hooked
 
 NOW = PINNED_AT
 

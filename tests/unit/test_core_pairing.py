@@ -7,7 +7,7 @@ import pytest
 
 from core import errors, services
 from core.config import settings
-from tests.clock import PINNED_AT
+from tests.support.clock import PINNED_AT
 
 NOW = PINNED_AT
 USER = "amzn1.ask.account.TESTUSER"

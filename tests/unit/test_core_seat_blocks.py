@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from core import errors, keys, presses, services
-from tests.clock import PINNED_AT
-from tests.dynamodb_calls import hooked
+from tests.support.clock import PINNED_AT
+from tests.support.dynamodb_calls import hooked
 
 NOW = PINNED_AT
 
@@ -150,7 +150,7 @@ def test_seat_blocks_out_of_range_are_refused(table, blocks, capacity):
 
 
 def test_the_api_creates_a_hot_event_and_refuses_a_bad_block_count_or_a_capacity_change(table, pinned_clock):
-    from tests.unit.test_api_client import call
+    from tests.support.api import call
 
     starts = (NOW + timedelta(days=2)).isoformat()
     made = call("POST", "/events", {"name": "Gig", "starts_at": starts, "capacity": 4, "seat_blocks": 2})

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from core import errors, services
-from tests.clock import PINNED_AT
+from tests.support.clock import PINNED_AT
 
 NOW = PINNED_AT
 STARTS = NOW + timedelta(days=3)

@@ -1,4 +1,4 @@
-"""Calendar feeds through the API on moto in-process, read back with tests/calendar_check.py (not icalendar, which
+"""Calendar feeds through the API on moto in-process, read back with tests/support/calendar_check.py (not icalendar, which
 writes them): a person's secret feed of what they go to or wait for, the group's, and files that stay true."""
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import time_machine
 
-from tests.calendar_check import by_uid, parse, start
-from tests.dynamodb_calls import hooked
-from tests.unit.test_api_client import call
+from tests.support.api import call
+from tests.support.calendar_check import by_uid, parse, start
+from tests.support.dynamodb_calls import hooked
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from pynamodb.exceptions import PynamoDBException
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iotdata.models import iotdata_backends
+from pynamodb.exceptions import PynamoDBException
 
 from core import buttons, services
 from core.config import settings

@@ -17,9 +17,9 @@ from notify import channels
 from notify import handler as notifier
 from skills import handler as skill
 from tests.fixtures.alexa import SKILL_ID, envelope
-from tests.unit import stream
-from tests.unit.test_api_auth import unsigned_token
-from tests.unit.test_api_client import gateway_event, invoke
+from tests.support import stream
+from tests.support.api import gateway_event, invoke
+from tests.support.roles import unsigned_token
 
 EMAIL = "pat.private@example.com"
 PHONE = "+4798765432"

@@ -17,6 +17,7 @@ from core.store import events
 from core.values import Event
 from notify import channels
 from notify.handler import lambda_handler
+from tests.support.stream import stream_batches
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dynamodb"
 OSLO = ZoneInfo("Europe/Oslo")
@@ -191,39 +192,6 @@ def test_an_email_subject_is_printable_ascii_whatever_the_event_is_called():
 
 
 # --- from the services through the table's own stream, filtered as the template says ---------------
-
-
-def stream_batches(table):
-    """What the in-process table's stream holds from now on, as Lambda hands it over after the mapping's filters."""
-    from local import streams
-
-    streams_client = boto3.client("dynamodbstreams", region_name="us-east-1")
-    arn = table.describe_table(TableName=services.settings.table_name)["Table"]["LatestStreamArn"]
-    patterns = streams.filters(streams.event_source_mapping())
-
-    def records() -> list[dict]:
-        # A fresh iterator each time: moto in-process rolls a cancelled transaction back by putting a copy of the
-        # table in its place, stream and all, which an older iterator would not see.
-        (shard,) = streams_client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        iterator = streams_client.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                                     ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        found = []
-        while True:
-            answer = streams_client.get_records(ShardIterator=iterator)
-            if not answer["Records"]:
-                return found
-            found += answer["Records"]
-            iterator = answer["NextShardIterator"]
-
-    seen = {record["dynamodb"]["SequenceNumber"] for record in records()}
-
-    def read() -> dict:
-        fresh = [record for record in records() if record["dynamodb"]["SequenceNumber"] not in seen]
-        seen.update(record["dynamodb"]["SequenceNumber"] for record in fresh)
-        batch = [streams.lambda_record(record, arn) for record in fresh]
-        return {"Records": [r for r in batch if any(streams.matches(p, r) for p in patterns)]}
-
-    return read
 
 
 def test_each_action_that_concerns_someone_reaches_notify_and_nothing_else_does(ski_trip, topic):

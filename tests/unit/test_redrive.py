@@ -21,7 +21,7 @@ from local.broker import ButtonRule
 from local.gateway import LambdaFunction
 from notify import channels
 from notify import handler as notifier
-from tests.unit import stream
+from tests.support import stream
 
 CONTEXT = SimpleNamespace(function_name="turnout-redrive-test", aws_request_id="redrive-invocation")
 

@@ -16,10 +16,9 @@ from moto.iotdata.models import iotdata_backends
 
 from core import feeds, reminders, services
 from core.errors import InvalidInput
-from notify import channels
+from notify import channels, schedule
 from notify import handler as notify
-from notify import schedule
-from tests.unit.test_notify import stream_batches
+from tests.support.stream import stream_batches
 
 UTC = timezone.utc
 CONTEXT = SimpleNamespace(function_name="turnout-reminders", aws_request_id="r")
@@ -196,7 +195,7 @@ def test_the_local_stack_runs_the_reminders_on_the_templates_schedule(table):
 
 
 def test_a_reminder_run_costs_a_query_and_a_batch_read_and_one_transaction_per_reminder(table):
-    from tests.dynamodb_calls import hooked
+    from tests.support.dynamodb_calls import hooked
 
     made = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
     for day in range(3):  # three events in the coming week, one of them with a reminder due

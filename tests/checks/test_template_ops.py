@@ -8,11 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-
-from core import metrics
 from samtranslator.yaml_helper import yaml_parse
 
-from tests.unit.test_template import FUNCTIONS, of_type, role_statements, transformed
+from core import metrics
+from tests.support.template import FUNCTIONS, of_type, role_statements, transformed
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,6 +20,7 @@ anything else with 400 before invoking it (as it refuses another skill's id with
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -37,7 +38,8 @@ from core import services
 from skills import handler, speech
 from tests.fixtures.alexa import NAMES, SKILL_ID, USER_ID, envelope
 
-EXAMPLES = 1000
+# make test sends 500; `make fuzz EXAMPLES=5000` sends more.
+EXAMPLES = int(os.environ.get("TURNOUT_FUZZ_EXAMPLES") or 500)
 CONTEXT = SimpleNamespace(function_name="turnout-skill", aws_request_id="fuzz-invocation")
 SDK = DefaultSerializer()
 ANSWERABLE = [name for name in NAMES if name != "wrong_skill"]

@@ -1,32 +1,33 @@
 """template.yaml, read and transformed by samtranslator offline: the shape production depends on, function by function."""
 from __future__ import annotations
 
-import copy
 import json
 import re
 from datetime import date
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
 
 from core.table import TurnoutItem
 from deploy import package
 from local.broker import RULE_SQL
-from local.tables import load_template, table_properties
+from local.tables import table_properties
+from tests.support.template import (
+    FUNCTIONS,
+    INLINE_FUNCTIONS,
+    ROOT,
+    SKILL_ID,
+    as_list,
+    granted,
+    of_type,
+    role_statements,
+    source,
+    transformed,
+    turnout_functions,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-SKILL_ID = "amzn1.ask.skill.5f1c7d2e-3b8a-4f6e-9c1d-2a7b8e4f6c30"
-ARTIFACT_BUCKET = "turnout-artifacts"
-FUNCTIONS = ("ApiFunction", "SkillFunction", "ButtonFunction", "NotifyFunction", "ReminderFunction",
-             "SignUpCheckFunction")
-# The one function that is not Turnout's code: CloudFormation's custom resource for the page's app client, written
-# inline in the template (tests/unit/test_template_accounts.py runs it).
-INLINE_FUNCTIONS = ("PageClientSettingsFunction",)
 # The DynamoDB actions each function's code performs on the table itself (core/store/, through the
-# services each edge calls); every function also queries the indexes. tests/unit/test_template_permissions.py
+# services each edge calls); every function also queries the indexes. tests/checks/test_template_permissions.py
 # records what each handler really calls on moto and compares.
 TABLE_ACTIONS = {
     "ApiFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "BatchGetItem", "Query"},
@@ -41,76 +42,6 @@ TABLE_ACTIONS = {
     "SignUpCheckFunction": set(),
 }
 INDEX_ACTIONS = {"Query"}
-
-
-class _NoManagedPolicies:
-    """samtranslator asks for managed policy ARNs only for policies named by name; this template names none."""
-
-    def load(self) -> dict[str, str]:
-        return {}
-
-
-def source() -> dict[str, Any]:
-    return load_template()
-
-
-@cache
-def _transformed() -> dict[str, Any]:
-    from samtranslator.yaml_helper import yaml_parse
-
-    template = yaml_parse((ROOT / "template.yaml").read_text())
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            # What `sam deploy` does to a local CodeUri: upload it and put its S3 location in its place.
-            resource["Properties"]["CodeUri"] = f"s3://{ARTIFACT_BUCKET}/{resource['Properties']['CodeUri']}"
-    return transform(template, {"SkillId": SKILL_ID}, _NoManagedPolicies())
-
-
-def transformed() -> dict[str, Any]:
-    """The plain CloudFormation template SAM would deploy (a fresh copy each call)."""
-    return copy.deepcopy(_transformed())
-
-
-def turnout_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The Lambda functions that run Turnout's own packaged code: all but the template's inline one."""
-    return {name: f for name, f in of_type(template, "AWS::Lambda::Function").items() if name not in INLINE_FUNCTIONS}
-
-
-def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def role_statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
-    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = []
-    for policy in template["Resources"][role]["Properties"].get("Policies", []):
-        if "Fn::If" in policy:  # a policy only some deployments have: its statements count as granted
-            policy = policy["Fn::If"][1]
-        statements += policy["PolicyDocument"]["Statement"]
-    return statements
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def granted(template: dict[str, Any], function: str) -> set[tuple[str, str]]:
-    """(action, 'table' | 'index') pairs the function's role allows on the table."""
-    pairs = set()
-    for statement in role_statements(template, function):
-        assert statement["Effect"] == "Allow"
-        for resource in _as_list(statement["Resource"]):
-            if resource == {"Fn::GetAtt": ["Table", "Arn"]}:
-                target = "table"
-            elif resource == {"Fn::Sub": "${Table.Arn}/index/*"}:
-                target = "index"
-            else:
-                continue
-            for action in _as_list(statement["Action"]):
-                service, _, name = action.partition(":")
-                assert service == "dynamodb", action
-                pairs.add((name, target))
-    return pairs
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -248,9 +179,9 @@ def test_no_statement_uses_a_wildcard_action_or_resource():
     template = transformed()
     for name in FUNCTIONS:
         for statement in role_statements(template, name):
-            for action in _as_list(statement["Action"]):
+            for action in as_list(statement["Action"]):
                 assert "*" not in action, f"{name}: {action}"
-            for resource in _as_list(statement["Resource"]):
+            for resource in as_list(statement["Resource"]):
                 assert resource != "*", f"{name}: {statement}"
 
 
@@ -259,7 +190,7 @@ def test_only_the_button_and_notify_publish_each_to_its_own_topics():
     result_topics = {"Fn::Sub": "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/iotbutton/*/result"}
     notice_topics = {"Fn::Sub": "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/iotbutton/*/notice"}
     for name in FUNCTIONS:
-        iot = [s for s in role_statements(template, name) if any(a.startswith("iot:") for a in _as_list(s["Action"]))]
+        iot = [s for s in role_statements(template, name) if any(a.startswith("iot:") for a in as_list(s["Action"]))]
         if name == "ButtonFunction":
             assert [(s["Action"], s["Resource"]) for s in iot] == [("iot:Publish", result_topics)]
         elif name == "NotifyFunction":
@@ -271,7 +202,7 @@ def test_only_the_button_and_notify_publish_each_to_its_own_topics():
 def test_only_the_failure_queues_and_the_notice_topic_are_written_to_besides_table_and_topics():
     template = transformed()
     extra = [s for name in FUNCTIONS for s in role_statements(template, name)
-             if not any(a.startswith(("dynamodb:", "iot:")) for a in _as_list(s["Action"]))]
+             if not any(a.startswith(("dynamodb:", "iot:")) for a in as_list(s["Action"]))]
     assert sorted(extra, key=str) == sorted([
         {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": ["ButtonFailures", "Arn"]}},
         {"Sid": "NoticeMessages", "Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": "NoticeTopic"}},
@@ -292,7 +223,7 @@ def test_the_api_takes_every_route_with_throttling_and_access_logs():
     assert source()["Resources"]["ApiFunction"]["Properties"]["Events"]["Any"]["Properties"] == {
         "ApiId": {"Ref": "HttpApi"}, "Path": "$default", "Method": "ANY"}
     # The $default route, as the local gateway's events say (routeKey "$default"): "/" included. Beside it only
-    # the routes that need no token (tests/unit/test_template_auth.py).
+    # the routes that need no token (tests/checks/test_template_auth.py).
     (http_api,) = of_type(template, "AWS::ApiGatewayV2::Api").values()
     assert set(http_api["Properties"]["Body"]["paths"]) == {
         "/$default", "/health", "/openapi.json", "/", "/web/{version}/{file}", "/feeds/{feed}",

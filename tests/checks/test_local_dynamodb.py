@@ -15,7 +15,8 @@ from botocore.exceptions import ClientError
 from moto.core.base_backend import BackendDict
 
 import local.dynamodb
-from local.dynamodb import DynamoDBEndpoint, MotoServer, SerializedApp, forget_records
+from local.dynamodb import DynamoDBEndpoint, MotoServer, SerializedApp
+from local.moto_patches import forget_records
 
 TABLE = "turnout"
 REGION = "us-east-1"

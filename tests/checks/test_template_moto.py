@@ -4,7 +4,7 @@ moto's CloudFormation creates only some resource types. What it cannot create (t
 the topic rule, aliases, the event invoke config) is left out, together with whatever refers to it, and the
 test names what was left out. Of what it creates, moto does not apply the table's TimeToLiveSpecification,
 PointInTimeRecoverySpecification or SSESpecification (CloudFormation's SSEEnabled spelling) nor a function's
-Architectures: tests/unit/test_template.py checks those in the transformed template. The stack is created in
+Architectures: tests/checks/test_template.py checks those in the transformed template. The stack is created in
 its own region so the unit tests' table is never touched."""
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ import pytest
 from moto.cloudformation.parsing import get_model_map
 
 from core.table import TurnoutItem
-from tests.unit import moto_cloudwatch  # noqa: F401  (teaches moto's CloudFormation the template's alarms)
-from tests.unit.test_template import ARTIFACT_BUCKET, SKILL_ID, of_type, source, transformed
+from tests.support import moto_cloudwatch  # noqa: F401  (teaches moto's CloudFormation the template's alarms)
+from tests.support.template import ARTIFACT_BUCKET, SKILL_ID, of_type, source, transformed
 
 REGION = "eu-west-1"
 STACK = "turnout-template-test"

@@ -1,7 +1,7 @@
 """The concurrent model test's runner: every write that touches an event's seats, raced by many threads through
 core against the local stack's DynamoDB endpoint, and the data's promises checked after each round.
 
-    python -m tests.interleavings --endpoint http://127.0.0.1:PORT [--rounds N] [--seed S]
+    python -m tests.support.interleavings --endpoint http://127.0.0.1:PORT [--rounds N] [--seed S]
 
 tests/integration/test_interleavings.py runs a few rounds in `make test`; `make interleavings` runs many against a
 stack of its own. Core reads its endpoint at import, so this runs in a process of its own (never inside pytest's,
@@ -169,7 +169,7 @@ def run(rounds: int, seed: int, notice_wait: float = 30.0, out=sys.stdout) -> in
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.interleavings", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.support.interleavings", description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint", required=True, help="the local stack's DynamoDB endpoint, http://127.0.0.1:PORT")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=int(time.time()))

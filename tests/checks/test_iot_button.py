@@ -23,8 +23,8 @@ from core import topics
 from iot import button
 from iot.device import Target
 from iot.link import Link
-from tests.mock_button import BUTTON_PIN, LED_PIN, Clock, MockButton, Recorder, press
-from tests.ports import free_port
+from tests.support.mock_button import BUTTON_PIN, LED_PIN, Clock, MockButton, Recorder, press
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMINGS = button.Timings()

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local.accounts import Accounts, check_password, AccountError
+from local.accounts import AccountError, Accounts, check_password
 from local.authorizer import Authorizer, IssuerKeys, Refused
 from local.provider import CLIENT_ID, POOL_ID, Provider
 

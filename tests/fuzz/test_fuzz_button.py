@@ -7,6 +7,7 @@ the same message delivered again (to a new invocation) is never answered twice.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -22,7 +23,8 @@ from core import services, validation
 from core.config import settings as config
 from iot import clicks, handler
 
-EXAMPLES = 1000
+# make test sends 500; `make fuzz EXAMPLES=5000` sends more.
+EXAMPLES = int(os.environ.get("TURNOUT_FUZZ_EXAMPLES") or 500)
 BOUND_TO_EVENT = "G030JF055364XVRB"
 BOUND_TO_NEXT = "G030PM0123456789"
 UNKNOWN = "G030UNKNOWN00001"

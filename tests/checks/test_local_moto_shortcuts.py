@@ -1,4 +1,4 @@
-"""local/moto_shortcuts.py: every answer the same as unpatched moto's, for queries and for the items they carry."""
+"""local/moto_patches.py: every answer the same as unpatched moto's, for queries and for the items they carry."""
 from __future__ import annotations
 
 import contextlib
@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
-from local import moto_shortcuts
+from local import moto_patches as moto_shortcuts
 from local.tables import create_table
 
 TABLE = "turnout"

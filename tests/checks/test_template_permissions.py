@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
 
 import pytest
 
 from core import services
 from core.errors import NotSignedUp
 from tests.fixtures.alexa import SKILL_ID, envelope
-from tests.unit.test_api_client import call
-from tests.dynamodb_calls import hooked
-from tests.unit.test_template import granted, transformed
+from tests.support.api import call
+from tests.support.dynamodb_calls import hooked
+from tests.support.template import granted, transformed
 
 IOT_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "iot"
 # TransactWriteItems is authorised item by item, as the action each part would be on its own.

@@ -10,7 +10,7 @@ import pytest
 from api import routes
 from core import config
 from local import authorizer
-from tests.unit.test_template import of_type, source, transformed
+from tests.support.template import of_type, source, transformed
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from iot import device
-from tests.ports import free_port
+from tests.support.ports import free_port
 
 # Far above the ~0.3 s a refused press takes with the interpreter's start, far below the --timeout given:
 # retrying a refusal until the deadline, as the client did, takes the whole 30 s.

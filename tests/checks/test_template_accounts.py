@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from accounts import handler as sign_up_check
 from core import config
-from tests.unit.test_template import of_type, source, transformed
+from tests.support.template import source, transformed
 
 OWN_POOL = ("UserPool", "OrganizersGroup", "PageClient", "PageClientSettings", "PageClientSettingsFunction",
             "PageClientSettingsRole", "PageClientSettingsFunctionLogs", "SignInDomain", "SignInBranding",

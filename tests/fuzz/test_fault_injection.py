@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from tests.dynamodb_calls import hooked
-from tests.unit.test_api_client import call
+from tests.support.api import call
+from tests.support.dynamodb_calls import hooked
 
 PEOPLE = [f"p{n:02d}" for n in range(24)]
 FAULTS = ["ThrottlingException", "InternalServerError", "ProvisionedThroughputExceededException", "timeout"]

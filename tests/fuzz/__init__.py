@@ -1,0 +1,1 @@
+"""Random inputs and random faults by the thousand (hypothesis): make fuzz EXAMPLES=... runs them longer."""

@@ -1,0 +1,1 @@
+"""Helpers every test tier shares: the API client, the template reader, the stream, the clock, ports, the stack."""
