@@ -4,7 +4,7 @@ The whole story of issue 16 on a 360 px wide phone screen: the list, one event, 
 a waitlist, a cancellation that promotes, a check-in, the calendar file; organizers creating and editing; the
 sign-in of a stack that checks tokens. Screenshots of the main screens go to tests/output/screenshots/ (git-ignored),
 and the page's weight and time to first render to tests/output/web-metrics.json. Where Chromium is missing, these
-tests say so and skip (`make test` installs it where it can: README, "Tests")."""
+tests say so and skip (`make test` installs it where it can: docs/TESTING.md)."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""The README's item table is the table core/keys.py builds: each row's keys, written out, are the keys built."""
+"""docs/ARCHITECTURE.md's item table is the table core/keys.py builds: each row's keys, written out, are the keys built."""
 from __future__ import annotations
 
 import hashlib
@@ -7,9 +7,9 @@ from pathlib import Path
 
 from core import keys
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+TABLE_DOC = Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md"
 WHEN = datetime(2026, 12, 4, 18, 0, 0, 123456, tzinfo=timezone.utc)
-# What each placeholder of the README stands for in this test.
+# What each placeholder of the table stands for in this test.
 SAMPLES = {
     "<id>": "ski", "<person>": "melvin", "<serial>": "G030JF055364XVRB", "<code>": "482913",
     "<Alexa user id>": "amzn1.ask.account.MELVIN", "<start UTC>": keys.utc(WHEN),
@@ -40,7 +40,7 @@ BUILT = {
 
 
 def _rows() -> dict[str, list[str]]:
-    section = README.read_text().split("### The table", 1)[1].splitlines()
+    section = TABLE_DOC.read_text().split("## The table", 1)[1].splitlines()
     start = next(n for n, line in enumerate(section) if line.startswith("|"))
     end = next(n for n in range(start, len(section)) if not section[n].startswith("|"))
     header, _, *body = section[start:end]
