@@ -20,7 +20,7 @@ from amqtt.plugins.base import BaseAuthPlugin, BasePlugin
 from amqtt.session import Session
 
 from local import failures
-from local.gateway import LambdaContext, LambdaFunction
+from local.runtime import LambdaContext, LambdaFunction
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import re
 import threading
 from typing import Any
 
-from local.gateway import LambdaFunction
+from local.runtime import LambdaFunction
 from local.tables import load_template
 
 log = logging.getLogger(__name__)

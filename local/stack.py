@@ -28,7 +28,8 @@ from typing import NamedTuple, Protocol
 from local import reminders, streams
 from local.authorizer import Authorizer, IssuerKeys
 from local.dynamodb import DynamoDBProcess, moto_account
-from local.gateway import Gateway, LambdaFunction
+from local.gateway import Gateway
+from local.runtime import LambdaFunction
 from local.summary import MetricsSummary
 
 log = logging.getLogger(__name__)

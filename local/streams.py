@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from local import failures
-from local.gateway import LambdaFunction
+from local.runtime import LambdaFunction
 from local.tables import load_template
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from joserfc import jws
 
 from local import authorizer
 from local.authorizer import Authorizer, Refused, mint, signing_key
-from local.gateway import Gateway, LambdaFunction
+from local.gateway import Gateway
+from local.runtime import LambdaFunction
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_800_000_000

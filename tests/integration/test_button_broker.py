@@ -14,7 +14,7 @@ from awscrt import mqtt
 from core import buttons, services
 from iot import device
 from local.broker import BrokerComponent
-from local.gateway import LambdaFunction
+from local.runtime import LambdaFunction
 from tests.support.ports import free_port
 from tests.support.relay import Relay
 

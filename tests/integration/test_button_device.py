@@ -15,7 +15,7 @@ from awscrt import mqtt
 from core import buttons, services, topics
 from iot.device import Target
 from local.broker import BrokerComponent
-from local.gateway import LambdaFunction
+from local.runtime import LambdaFunction
 from tests.support.mock_button import MockButton
 from tests.support.ports import free_port
 from tests.support.relay import Relay

@@ -18,7 +18,7 @@ from deploy import redrive
 from iot import handler as button
 from local import streams as local_streams
 from local.broker import ButtonRule
-from local.gateway import LambdaFunction
+from local.runtime import LambdaFunction
 from notify import channels
 from notify import handler as notifier
 from tests.support import stream
