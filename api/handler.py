@@ -8,7 +8,7 @@ startup.begin()
 
 import logging
 
-from api import render, request, routes
+from api import render, request, routes, routing
 from core import logs, metrics
 from core.errors import TurnoutError
 
@@ -45,7 +45,7 @@ def _serve(event: dict) -> dict:
     chosen, params = routes.match(request.method_of(event), request.path_of(event))
     caller = request.caller(event)
     # Before any input is read: whoever may not call this route learns nothing from its validation.
-    routes.admit(chosen, caller, params)
+    routing.admit(chosen, caller, params)
     query = request.query(event, chosen.query)
     body = request.json_body(event, chosen.body) if chosen.body else {}
     if chosen.origin:

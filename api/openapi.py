@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
-from api.routes import (
+from api.routing import (
     ASSET_FILE,
     ASSET_VERSION,
     FEED_FILE,
@@ -392,7 +392,9 @@ def document() -> dict:
 
 @cache
 def build(mode: Mode) -> dict:
-    """The document of an API running in this mode."""
+    """The document of an API running in this mode, of the routes api/routes.py registered."""
+    if not ROUTES:
+        raise RuntimeError("no routes registered: api.routes registers them when imported")
     paths: dict[str, dict] = {}
     for each in ROUTES:
         paths.setdefault(each.template, {})[each.method.lower()] = _operation(each, mode)

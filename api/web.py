@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from api import routes
+from api import routing
 from core import config
 
 # Beside api/ in the repository and in the API function's zip (deploy/package.py copies it).
@@ -43,7 +43,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 def files() -> dict[str, bytes]:
     """The page's files by name, read once per container."""
     return {path.name: path.read_bytes() for path in sorted(FOLDER.iterdir())
-            if path.is_file() and path.suffix in TYPES and (path.name == INDEX or routes.ASSET_FILE.fullmatch(path.name))}
+            if path.is_file() and path.suffix in TYPES and (path.name == INDEX or routing.ASSET_FILE.fullmatch(path.name))}
 
 
 @cache
@@ -95,5 +95,5 @@ def asset(wanted_version: str, name: str) -> dict:
     """A file by name. Under another version (a page cached from before a deploy) it is today's file, not cached."""
     data = files().get(name)
     if data is None or name == INDEX:
-        raise routes.AssetNotFound(name)
+        raise routing.AssetNotFound(name)
     return _answer(name, data, IMMUTABLE if wanted_version == version() else NO_CACHE)
