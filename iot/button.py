@@ -1,8 +1,8 @@
 """IoT edge, on the device: a physical button on a Raspberry Pi (gpiozero) - a push button's presses told apart as
 SINGLE, DOUBLE and LONG, sent over one kept-open connection (iot.link), and every answer and notice shown on an LED.
 
-    python -m iot.device run SERIAL                                   # the local stack's broker
-    python -m iot.device run SERIAL --device-dir /etc/turnout/SERIAL  # AWS IoT Core, mutual TLS
+    python -m iot.button SERIAL                                   # the local stack's broker
+    python -m iot.button SERIAL --device-dir /etc/turnout/SERIAL  # AWS IoT Core, mutual TLS
 
 The timings and the LED's patterns are the two tables below: docs/BUTTON.md shows them to the person pressing."""
 from __future__ import annotations
@@ -305,7 +305,7 @@ class Runner:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m iot.device run", description=(
+    parser = argparse.ArgumentParser(prog="python -m iot.button", description=(
         "Run a Turnout button on a Raspberry Pi: a push button and an LED on its GPIO pins (docs/BUTTON.md)."))
     parser.add_argument("serial", help="the button's serial, as bound with PUT /devices/{serial}")
     parser.add_argument("--device-dir", type=Path, default=None,
@@ -344,3 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("stopping")
     runner.stop()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,7 +3,6 @@
     python -m iot.device press SERIAL single|double|long                    # the local stack's broker
     python -m iot.device press SERIAL long --device-dir .turnout/devices/SERIAL  # AWS IoT Core, mutual TLS
     python -m iot.device listen SERIAL --count 1                            # hear the person's notices
-    python -m iot.device run SERIAL                                         # a button on a Raspberry Pi (iot.button)
 
 Never imported by the Lambda handler: awscrt is for devices only (and makes every botocore import slower)."""
 from __future__ import annotations
@@ -257,13 +256,8 @@ def _when(starts_at: Any) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["run"]:
-        # Imported only here: gpiozero is for the Pi, and `press` and `listen` run anywhere.
-        from iot import button
-        return button.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m iot.device", description="Press a Turnout button.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run a physical button on a Raspberry Pi (gpiozero): see `run --help`")
     pressing = commands.add_parser("press", help="press a button and print Turnout's answer")
     pressing.add_argument("serial", help="the button's serial, as bound with PUT /devices/{serial}")
     pressing.add_argument("click", choices=sorted(CLICKS), help="single: sign up, double: cancel, long: check in")

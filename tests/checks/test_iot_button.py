@@ -246,13 +246,11 @@ def test_an_answer_that_comes_twice_or_late_is_shown_once():
 
 
 def test_run_takes_every_timing_on_its_command_line():
-    shown = subprocess.run([sys.executable, "-m", "iot.device", "run", "--help"], capture_output=True, text=True,
+    shown = subprocess.run([sys.executable, "-m", "iot.button", "--help"], capture_output=True, text=True,
                            timeout=60)
     assert shown.returncode == 0, shown.stderr
     for field in fields(button.Timings):
         assert f"--{field.name.replace('_', '-')} SECONDS" in shown.stdout
-    listed = subprocess.run([sys.executable, "-m", "iot.device", "--help"], capture_output=True, text=True, timeout=60)
-    assert "run" in listed.stdout and "press" in listed.stdout
 
 
 def test_button_md_shows_every_pattern_and_timing_as_iot_button_declares_them():
@@ -274,7 +272,7 @@ def test_the_service_starts_on_boot_runs_the_button_and_restarts_it_when_it_fail
     assert unit["Install"]["WantedBy"] == "multi-user.target"
     assert "network-online.target" in unit["Unit"]["After"] and "network-online.target" in unit["Unit"]["Wants"]
     assert unit["Service"]["Restart"] == "on-failure"
-    assert " -m iot.device run ${TURNOUT_SERIAL} " in unit["Service"]["ExecStart"]
+    assert " -m iot.button ${TURNOUT_SERIAL} " in unit["Service"]["ExecStart"]
     if shutil.which("systemd-analyze"):
         unit_file = str(ROOT / "iot" / "turnout-button.service")
         checked = subprocess.run(["systemd-analyze", "verify", "--man=no", unit_file], capture_output=True, text=True,
@@ -287,7 +285,7 @@ def test_the_service_starts_on_boot_runs_the_button_and_restarts_it_when_it_fail
 
 def test_run_stops_cleanly_on_sigterm_as_systemd_stops_it_and_says_so_without_pins():
     env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
-    command = [sys.executable, "-m", "iot.device", "run", "BTN-1", "--port", str(free_port())]
+    command = [sys.executable, "-m", "iot.button", "BTN-1", "--port", str(free_port())]
     running = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
