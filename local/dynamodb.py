@@ -26,6 +26,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from local import moto_patches
+from local.serving import ServedInThread
 from local.tables import create_table
 
 HOST = "127.0.0.1"
@@ -165,19 +166,13 @@ class MotoServer:
         listening.close()  # werkzeug serves a duplicate of it
         self.port = self._server.port
         self.url = f"http://{HOST}:{self.port}"
-        self._thread: threading.Thread | None = None
+        self._served = ServedInThread(self._server, "dynamodb-server")
 
     def start(self) -> None:
-        # A short poll interval: shutdown() waits for the next poll, and restarts should be quick.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="dynamodb-server",
-                                        daemon=True)
-        self._thread.start()
+        self._served.start()
 
     def stop(self) -> None:
-        if self._thread is not None:  # shutdown() would wait forever for a loop that never ran
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+        self._served.stop()
 
     def client(self, region: str) -> Any:
         """A boto3 client for this server, with credentials that can never reach AWS."""

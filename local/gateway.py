@@ -6,7 +6,6 @@ import json
 import logging
 import secrets
 import socket
-import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from ask_sdk_core.exceptions import SerializationException
 
 from local.authorizer import Authorizer, Refused
 from local.runtime import ACCOUNT_ID, LambdaFunction
+from local.serving import ServedInThread
 
 HOST = "127.0.0.1"
 MAX_BODY = 1024 * 1024
@@ -168,7 +168,7 @@ class Gateway:
         self._server.gateway = self
         self.port = self._server.server_port
         self.url = f"http://{HOST}:{self.port}"
-        self._thread: threading.Thread | None = None
+        self._served = ServedInThread(self._server, "http")
 
     def start(self) -> None:
         try:
@@ -176,28 +176,20 @@ class Gateway:
         except Exception:
             # Reported by ready() and /health; the gateway still serves, so the reason is visible.
             log.exception("The API handler could not be loaded")
-        if self.alexa.installed():
-            try:
-                self.alexa.load()
-            except Exception:
-                log.exception("The Alexa skill handler could not be loaded")
-        # A short poll interval: shutdown() waits for the next poll, and restarts should be quick.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="http", daemon=True)
-        self._thread.start()
+        try:
+            self.alexa.load()
+        except Exception:
+            log.exception("The Alexa skill handler could not be loaded")
+        self._served.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+        self._served.stop()
 
     def ready(self) -> bool:
-        # A skill that is not in the tree yet is not part of the stack; one that fails to load is not ready.
-        return self._thread is not None and self.api.loaded() and (self.alexa.loaded() or not self.alexa.installed())
+        return self._served.serving() and self.api.loaded() and self.alexa.loaded()
 
     def describe(self) -> str:
-        alexa = "" if self.alexa.installed() else " (no skills/handler.py yet)"
-        return f"JSON API          {self.url}   and the Alexa skill at POST {self.url}/alexa{alexa}"
+        return f"JSON API          {self.url}   and the Alexa skill at POST {self.url}/alexa"
 
     def not_ready(self) -> list[str]:
         """What keeps /health at 503, with the reason where the gateway knows one."""
@@ -259,8 +251,6 @@ class Gateway:
         if self.skill_id is not None and _application_id(request) != self.skill_id:
             # In AWS, Lambda itself refuses: the function's permission names one skill (EventSourceToken).
             return _error(403, "Forbidden", "This endpoint answers only the skill TURNOUT_SKILL_ID names.")
-        if not self.alexa.installed():
-            return _error(503, "NotInstalled", "The Alexa skill handler (skills/handler.py) is not there yet.")
         try:
             answer = self.alexa.invoke(request)
             body = json.dumps(answer).encode()
@@ -294,6 +284,8 @@ class _Server(ThreadingHTTPServer):
     gateway: Gateway
 
 
+# http.server rather than werkzeug (which serves the stack's other two): werkzeug answers "100 Continue" before the
+# application sees a request, so a body over MAX_BODY would be sent in full before its 413.
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway offers
     # Buffered, so head and body leave in one write: two small writes on a kept-alive connection meet

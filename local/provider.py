@@ -25,6 +25,7 @@ from werkzeug.serving import make_server
 
 from local.accounts import Account, AccountError, Accounts, password_policy
 from local.authorizer import mint, signing_key
+from local.serving import ServedInThread
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class Provider:
                                      "set TURNOUT_AUTH_PORT to use another port") from None
         self.port = self._server.server_port
         self.issuer = f"http://127.0.0.1:{self.port}"
-        self._thread: threading.Thread | None = None
+        self._served = ServedInThread(self._server, "auth")
 
     def allow_page(self, *urls: str) -> None:
         """Where the page is: its callback and sign-out URL (known once the gateway has its port)."""
@@ -144,17 +145,13 @@ class Provider:
     # --- the stack's component -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="auth", daemon=True)
-        self._thread.start()
+        self._served.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+        self._served.stop()
 
     def ready(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._served.serving()
 
     def describe(self) -> str:
         return f"Sign-in (OpenID)  {self.issuer}   sign up and sign in from the page; tokens checked as in AWS"

@@ -4,7 +4,6 @@ the reminder schedule."""
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import threading
 import time
 import uuid
@@ -68,9 +67,6 @@ class LambdaFunction:
             timeout_seconds=float(properties.get("Timeout", defaults.get("Timeout", 3))),
             memory_mb=int(properties.get("MemorySize", defaults.get("MemorySize", 128))),
         )
-
-    def installed(self) -> bool:
-        return importlib.util.find_spec(self.module) is not None
 
     def load(self) -> Callable[[Any, Any], Any]:
         with self._lock:
