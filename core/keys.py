@@ -15,7 +15,7 @@ WAITLIST_PREFIX = "D#"
 AFTER_WAITLIST = "D$"
 EVENTS_PARTITION = "EVENTS"
 UNLIMITED_SEATS = 10**15
-# An event with seat blocks says so in its id: its generated part never holds a "0" (core.services ID_ALPHABET),
+# An event with seat blocks says so in its id: its generated part never holds a "0" (core/services/events.py, ID_ALPHABET),
 # so "<id>0<blocks, two digits>" is told apart from any other id without a read - a sign-up knows which items
 # to write before it writes.
 SEAT_BLOCKS_MARK = "0"

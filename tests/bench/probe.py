@@ -341,8 +341,9 @@ def _edge_us(handle, request, context, inner: int, blocks: int) -> float:
                     calls_in_services[0] += in_calls[0] - calls
         return wrapper
 
-    for name, value in list(vars(services).items()):
-        if callable(value) and getattr(value, "__module__", None) == "core.services" and not isinstance(value, type):
+    for name in services.__all__:
+        value = getattr(services, name)
+        if callable(value) and not isinstance(value, type):
             setattr(services, name, timed(value))
     outside = []
     for _ in range(blocks):

@@ -11,10 +11,11 @@ STORAGE = {"pynamodb", "boto3", "botocore"}
 # What an entry point may take from core: services to call, the rules of who may call them (access) with the
 # settings that name the caller's claims (config), the values, errors and checks they speak in, the one clock
 # (clock), and the start-up bracket around the entry point's own imports (startup).
-# core.feeds is a service module too, the calendar feeds', apart so that services.py stays one job; core.logs and
+# core.feeds is a service module too, the calendar feeds'; core.logs and
 # core.metrics carry the correlation id and the business metrics the edges write; core.organizers is a service too:
 # who organizes, kept by the identity provider rather than the table.
-CORE_FOR_EDGES = {"core.services", "core.feeds", "core.access", "core.config", "core.values", "core.errors",
+CORE_FOR_EDGES = {"core.services", "core.services.devices", "core.services.events", "core.services.people",
+                  "core.services.signups", "core.feeds", "core.access", "core.config", "core.values", "core.errors",
                   "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers"}
 
 

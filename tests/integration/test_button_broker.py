@@ -12,6 +12,7 @@ import pytest
 from awscrt import mqtt
 
 from core import buttons, services
+from core.store import devices as device_store
 from iot import device
 from local.broker import BrokerComponent
 from local.runtime import LambdaFunction
@@ -207,7 +208,7 @@ def test_the_same_click_delivered_three_times_is_one_signup_and_one_answer(ski_t
 
 
 def test_a_failed_invocation_is_retried_like_lambda_and_answered_once(ski_trip, broker, monkeypatch):
-    real = services.devices.get_device
+    real = device_store.get_device
     attempts = []
 
     def flaky(serial):
@@ -216,7 +217,7 @@ def test_a_failed_invocation_is_retried_like_lambda_and_answered_once(ski_trip, 
             raise ConnectionError("DynamoDB endpoint went away for a moment")
         return real(serial)
 
-    monkeypatch.setattr(services.devices, "get_device", flaky)
+    monkeypatch.setattr(device_store, "get_device", flaky)
 
     answer = device.press(device.Target.local(SERIAL, port=broker.port), SERIAL, "SINGLE", timeout=10)
 

@@ -34,8 +34,8 @@ def edge_only(monkeypatch):
     """The edge itself must refuse these: any service call turns the expected 400 into a 500."""
     def reached(*args, **kwargs):
         raise AssertionError("a service was called with input the edge should have refused")
-    for name, value in vars(services).items():
-        if callable(value) and getattr(value, "__module__", None) == services.__name__ and not name.startswith("_"):
+    for name in services.__all__:
+        if callable(getattr(services, name)):
             monkeypatch.setattr(services, name, reached)
 
 

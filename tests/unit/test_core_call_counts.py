@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import presses, services
+from core import errors, presses, services
 from tests.support.clock import PINNED_AT
 from tests.support.dynamodb_calls import hooked
 
@@ -76,7 +76,7 @@ def test_the_waitlist_page_starts_at_the_event_item_so_it_is_one_query(calls):
 
 
 def test_listing_an_event_that_does_not_exist_is_refused(calls):
-    with pytest.raises(services.errors.EventNotFound):
+    with pytest.raises(errors.EventNotFound):
         services.list_signups("nosuchevent")
 
 
@@ -99,7 +99,7 @@ def test_a_page_for_an_event_already_read_is_one_query(calls):
 
 def test_an_event_given_for_another_id_is_refused(table):
     first, second = event_with(2), event_with(2)
-    with pytest.raises(services.errors.InvalidInput):
+    with pytest.raises(errors.InvalidInput):
         services.list_signups(first.event_id, event=services.get_event(second.event_id))
 
 
@@ -192,7 +192,7 @@ def test_a_cancel_that_is_not_the_usual_case_goes_on_from_the_signup_it_was_hand
 def test_cancelling_nobody_reads_nothing_but_the_line(calls):
     event = event_with(1, "ann")
     calls.clear()
-    with pytest.raises(services.errors.NotSignedUp):
+    with pytest.raises(errors.NotSignedUp):
         services.cancel_signup(event.event_id, "zed", now=NOW)
     assert calls == Counter({"Query": 1, "TransactWriteItems": 1})
 

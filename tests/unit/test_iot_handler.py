@@ -14,6 +14,7 @@ from pynamodb.exceptions import PynamoDBException
 from core import buttons, services
 from core.config import settings
 from core.errors import Busy, NotSignedUp
+from core.store import signups as signup_store
 from iot import handler
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iot"
@@ -336,7 +337,7 @@ def test_busy_is_raised_for_lambda_to_retry(ski_trip, melvins_button, monkeypatc
     def busy(*args, **kwargs):
         raise Busy()
 
-    monkeypatch.setattr(services.signups, "sign_up", busy)
+    monkeypatch.setattr(signup_store, "sign_up", busy)
     with pytest.raises(Busy):
         handler.lambda_handler(fixture("classic_single.json"), context())
     assert published() == []

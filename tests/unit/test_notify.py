@@ -14,7 +14,7 @@ from moto.iotdata.models import iotdata_backends
 
 from core import buttons, services
 from core.store import events
-from core.values import Event
+from core.values import Event, Notice
 from notify import channels
 from notify.handler import lambda_handler
 from tests.support.stream import stream_batches
@@ -185,7 +185,7 @@ def test_the_skill_reads_notices_once_and_the_api_keeps_listing_them(ski_trip, t
 
 
 def test_an_email_subject_is_printable_ascii_whatever_the_event_is_called():
-    notice = services.Notice("melvin", "promoted", "e1", "Skitur 🎿 til Åre\n", "text", datetime(2026, 12, 1))
+    notice = Notice("melvin", "promoted", "e1", "Skitur 🎿 til Åre\n", "text", datetime(2026, 12, 1))
     assert channels.subject(notice) == "Turnout: Skitur til re"
     assert channels.subject(notice._replace(event_name="🎿")) == "Turnout"
     assert len(channels.subject(notice._replace(event_name="x" * 300))) < 100

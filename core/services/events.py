@@ -1,0 +1,168 @@
+"""Core services, events: create, list, read, change and delete events, and word to the people signed up when one moves or is called off."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core import clock, errors, feeds, keys
+from core import cursor as cursors
+from core import validation as valid
+from core.store import events, notices, signups
+from core.values import (
+    DEFAULT_REMINDERS,
+    Event,
+    Page,
+)
+
+EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity",
+                          "signups_close_at", "reminders"})
+
+
+ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no "0": keys.SEAT_BLOCKS_MARK tells a hot event's id
+
+
+EVENTS_PAGE = 20
+
+
+def _new_event_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(10))
+
+
+def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timezone: str | None = None,
+                 location: str | None = None, description: str | None = None, capacity: int | None = None,
+                 signups_close_at: str | None = None, seat_blocks: int | None = None,
+                 reminders: list[int] | None = None, now: datetime | None = None) -> Event:
+    """starts_at / ends_at / signups_close_at are ISO 8601 text (no offset = the event's own time zone); sign-ups
+    close at the start unless signups_close_at says otherwise. seat_blocks: for an event expecting a crowd, its
+    seats split over that many items so sign-ups do not take turns on one (docs/SCALING.md); its capacity then
+    stays as created. Without a timezone the event takes the one its starts_at is written in (a fixed offset, or
+    UTC). reminders: minutes before the start (None: the defaults, [] none). Raises InvalidInput."""
+    tz = valid.timezone(timezone) if timezone is not None else valid.zone_of_offset(starts_at)
+    start = valid.instant(starts_at, "starts_at", tz)
+    end = valid.instant(ends_at, "ends_at", tz) if ends_at is not None else None
+    valid.event_times(start, end)
+    close = valid.instant(signups_close_at, "signups_close_at", tz) if signups_close_at is not None else None
+    cap = valid.capacity(capacity)
+    blocks = valid.seat_blocks(seat_blocks, cap)
+    event_id = _new_event_id()
+    event = Event(
+        event_id=keys.with_seat_blocks(event_id, blocks) if blocks else event_id,
+        name=valid.text(name, "name", max_length=valid.NAME_MAX, required=True),
+        starts_at=start,
+        ends_at=end,
+        timezone=tz,
+        location=valid.text(location, "location", max_length=valid.LOCATION_MAX),
+        description=valid.text(description, "description", max_length=valid.DESCRIPTION_MAX, multiline=True),
+        capacity=cap,
+        going=0,
+        waitlisted=0,
+        spots_left=cap,
+        seats_taken=0,
+        created_at=clock.at(now).astimezone(start.tzinfo),
+        signups_close_at=close,
+        seat_blocks=blocks,
+        reminders=valid.reminders(reminders) if reminders is not None else DEFAULT_REMINDERS,
+    )
+    if event.closes_at <= clock.at(now):
+        raise errors.InvalidInput("The event would already be over.", "starts_at")
+    valid.signups_close(close, event.closes_at)
+    return events.put_event(event)
+
+
+def list_events(*, limit: int | str | None = None, cursor: str | None = None, now: datetime | None = None,
+                counts: bool = True) -> Page[Event]:
+    """Events not yet over, soonest first. counts=False: as they are described, without their counts
+    (Event.counted), one call fewer. Raises InvalidInput / InvalidCursor."""
+    size = valid.page_size(limit, EVENTS_PAGE)
+    after = cursors.text_field(cursors.decode(cursor, "events"), "after") if cursor is not None else None
+    found, last = events.upcoming_events(clock.at(now), size, after, valid.EVENT_LENGTH_MAX + timedelta(days=1),
+                                         counts=counts)
+    return Page(found, cursors.encode("events", {"after": last}) if last else None)
+
+
+def get_event(event_id: str) -> Event:
+    """Raises EventNotFound."""
+    return events.get_event(valid.event_id(event_id))
+
+
+def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -> Event:
+    """changes: any of the create_event fields (None clears an optional one). A new timezone keeps the wall-clock
+    times not given with it (19:00 in Oslo becomes 19:00 in London), and people are told when the start moves.
+    Raises InvalidInput, EventNotFound, CapacityBelowTaken. Raising capacity promotes from the waitlist."""
+    valid.event_id(event_id)
+    if not isinstance(changes, dict):
+        raise errors.InvalidInput("The changes must be a JSON object.")
+    unknown = sorted(set(changes) - EVENT_FIELDS)
+    if unknown:
+        raise errors.InvalidInput(f"Unknown field {unknown[0]!r}.", unknown[0])
+    if "name" in changes:
+        valid.text(changes["name"], "name", max_length=valid.NAME_MAX, required=True)
+    if "capacity" in changes:
+        valid.capacity(changes["capacity"])
+
+    seen: dict[str, Event] = {}
+
+    def apply(before: Event) -> Event:
+        seen["before"] = before
+        tz = valid.timezone(changes["timezone"]) if changes.get("timezone") is not None else before.timezone
+
+        def same_wall_time(moment: datetime) -> datetime:
+            # A new zone alone means "19:00 there": the times not given keep their clock reading, not their instant.
+            return moment.astimezone(ZoneInfo(before.timezone)).replace(tzinfo=ZoneInfo(tz))
+
+        fields: dict[str, Any] = {"timezone": tz}
+        start = (valid.instant(changes["starts_at"], "starts_at", tz) if "starts_at" in changes
+                 else same_wall_time(before.starts_at))
+        if "ends_at" in changes:
+            end = valid.instant(changes["ends_at"], "ends_at", tz) if changes["ends_at"] is not None else None
+        else:
+            end = same_wall_time(before.ends_at) if before.ends_at else None
+        valid.event_times(start, end)
+        fields["starts_at"] = start.astimezone(ZoneInfo(tz))
+        fields["ends_at"] = end.astimezone(ZoneInfo(tz)) if end else None
+        if "name" in changes:
+            fields["name"] = valid.text(changes["name"], "name", max_length=valid.NAME_MAX, required=True)
+        if "location" in changes:
+            fields["location"] = valid.text(changes["location"], "location", max_length=valid.LOCATION_MAX)
+        if "description" in changes:
+            fields["description"] = valid.text(
+                changes["description"], "description", max_length=valid.DESCRIPTION_MAX, multiline=True
+            )
+        if "capacity" in changes:
+            fields["capacity"] = valid.capacity(changes["capacity"])
+        if "reminders" in changes:
+            chosen = changes["reminders"]
+            fields["reminders"] = valid.reminders(chosen) if chosen is not None else DEFAULT_REMINDERS
+        if "signups_close_at" in changes:
+            close = changes["signups_close_at"]
+            fields["signups_close_at"] = valid.instant(close, "signups_close_at", tz) if close is not None else None
+        elif before.signups_close_at is not None:
+            fields["signups_close_at"] = same_wall_time(before.signups_close_at)
+        after = before._replace(**fields)
+        valid.signups_close(after.signups_close_at, after.closes_at)
+        return after
+
+    updated = events.update_event(event_id, apply)
+    _tell_if_moved(seen["before"], updated, clock.at(now))
+    # Raised capacity leaves seats free for the line: the first in line are promoted into them.
+    if updated.waitlisted and signups.fill_from_waitlist(event_id, clock.at(now)):
+        return events.get_event(event_id)
+    return updated
+
+
+def delete_event(event_id: str, *, now: datetime | None = None) -> None:
+    """Removes the event and its signups, and leaves word for everyone who was signed up. Raises EventNotFound."""
+    event, signed_up = events.delete_event(valid.event_id(event_id))
+    feeds.remember_deleted(event, signed_up, now=now)
+    moment = keys.utc(clock.at(now))
+    # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.
+    for part, start in enumerate(range(0, len(signed_up), notices.PEOPLE_PER_CHANGE)):
+        notices.put_change(event, "deleted", moment, str(part), people=signed_up[start:start + notices.PEOPLE_PER_CHANGE])
+
+
+def _tell_if_moved(before: Event, after: Event, now: datetime) -> None:
+    """A new start or place is worth telling everyone signed up; a new name, description or capacity is not."""
+    if (before.starts_at, before.location) != (after.starts_at, after.location):
+        notices.put_change(after, "moved", keys.utc(now))
