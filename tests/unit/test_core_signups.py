@@ -409,3 +409,24 @@ def test_changing_when_sign_ups_close(table):
     cleared = services.update_event(event.event_id, {"signups_close_at": None}, now=NOW)
     assert (cleared.signups_close_at, cleared.signups_until) == (None, STARTS + timedelta(hours=2))
     assert services.get_event(event.event_id).signups_until == STARTS + timedelta(hours=2)
+
+
+@pytest.mark.parametrize("blocks", [None, 2], ids=["one-item", "seat-blocks"])
+def test_a_resize_whose_signup_is_cancelled_meanwhile_signs_up_afresh(table, monkeypatch, blocks):
+    # The race tests/integration/test_races.py replays: the PUT finds the signup, a cancel deletes it, then the
+    # resize's transaction finds nothing. The PUT still means "sign me up with this party": 201, never a 404.
+    from core.store import signups as store
+
+    event = make(capacity=3, **({"seat_blocks": blocks} if blocks else {}))
+    services.sign_up(event.event_id, "sa", guests=2, now=NOW)
+    resize = store.change_party
+
+    def cancelled_first(*args, **kwargs):
+        monkeypatch.setattr(store, "change_party", resize)  # the cancel happens once
+        services.cancel_signup(event.event_id, "sa", now=NOW)
+        return resize(*args, **kwargs)
+
+    monkeypatch.setattr(store, "change_party", cancelled_first)
+    again = services.sign_up(event.event_id, "sa", guests=0, now=NOW)
+    assert (again.created, again.signup.guests, again.signup.status) == (True, 0, "going")
+    assert seats(event)[:3] == (1, 1, 2)
