@@ -27,7 +27,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 $(DEV_STAMP): $(RUN_STAMP)
 	@echo "turnout: installing the test tools (pytest, schemathesis, cfn-lint, ...) into .venv (first test run only) ..."
 	@$(BIN)/pip install --quiet -e '.[api,skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import pytest, hypothesis, schemathesis, cfnlint, playwright"
+	@$(BIN)/python -c "import pytest, xdist, hypothesis, schemathesis, cfnlint, playwright, mypy, ruff"
 	@touch $@
 
 # The browser tests (tests/integration/test_web_page.py) drive the system's Chromium; they skip, saying so, without
@@ -49,14 +49,12 @@ run: $(RUN_STAMP)
 
 # Every tier, the lint and the moved clocks. The tiers (README, "Tests"): unit (pure and moto in-process), checks
 # (template, packaging, fresh interpreters, the stack's own servers), fuzz (hypothesis by the thousand) and
-# integration (the local stack over HTTP and MQTT). The moved clocks run beside the integration tier, which spends
-# much of its time waiting on the stack's processes.
+# integration (the local stack over HTTP and MQTT), spread over the machine's cores a test file to a worker.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 test: $(DEV_STAMP) chromium
 	@$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest -q tests/unit tests/checks tests/fuzz
-	@$(MAKE) --no-print-directory time-bombs & bombs=$$!; \
-	  $(BIN)/python -m pytest -q tests/integration; status=$$?; \
-	  wait $$bombs || status=1; exit $$status
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile tests/unit tests/checks tests/fuzz tests/integration
+	@$(MAKE) --no-print-directory time-bombs
 
 # ruff (ruff.toml) and mypy (pyproject.toml) over the code and the tests; the import contracts are
 # tests/checks/test_import_directions.py.
