@@ -56,7 +56,8 @@ _QUERY_PARAMS = {
     "limit": {"type": "integer", "minimum": 1, "maximum": validation.PAGE_MAX,
               "description": "Page size; the service picks one when left out."},
     "cursor": {"type": "string",
-               "description": "The `next_cursor` of the previous page, as it was handed out; anything else is 400 InvalidCursor."},
+               "description": "The `next_cursor` of the previous page, as it was handed out; "
+                              "anything else is 400 InvalidCursor."},
     "status": {"type": "string", "enum": list(STATUSES), "description": "Only signups with this status."},
     # The page's sign-in callback (OAuth 2.0): read by the page's script, not by the API.
     "code": {"type": "string", "description": "An authorization code the identity provider sends the page back with."},
@@ -93,7 +94,8 @@ SCHEMAS = {
         "waitlisted": _SIGNUPS_WAITING,
         "seats_taken": _SEATS_TAKEN,
         "spots_left": {"type": ["integer", "null"], "minimum": 0, "description": "null when unlimited."},
-        "signups_close_at": {**_MAYBE_TIME, "description": "The organizer's closing time for sign-ups; null: the start."},
+        "signups_close_at": {**_MAYBE_TIME,
+                             "description": "The organizer's closing time for sign-ups; null: the start."},
         "signups_until": {**_TIME, "description": "When new sign-ups stop: signups_close_at, else the start."},
         "seat_blocks": {"type": ["integer", "null"], "minimum": validation.SEAT_BLOCKS_MIN,
                         "maximum": validation.SEAT_BLOCKS_MAX,
@@ -109,7 +111,8 @@ SCHEMAS = {
         "name": {"type": ["string", "null"]},
         "guests": {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX},
         "status": {"type": "string", "enum": list(STATUSES)},
-        "position": {"type": ["integer", "null"], "minimum": 1, "description": "Place on the waitlist; null when going."},
+        "position": {"type": ["integer", "null"], "minimum": 1,
+                     "description": "Place on the waitlist; null when going."},
         "source": {"type": "string", "enum": list(SOURCES)},
         "signed_up_at": _TIME,
         "checked_in_at": {**_MAYBE_TIME, "description": "Shown to the person themself and organizers; null to others."},
@@ -165,7 +168,8 @@ SCHEMAS = {
     "CalendarFeed": _closed({
         "person": {"type": ["string", "null"], "description": "Whose feed; null: the group's."},
         "url": {"type": "string", "pattern": "^webcal://", "description": "Subscribe to this (Apple, Outlook)."},
-        "https_url": {"type": "string", "pattern": "^https?://", "description": "The same feed for Google's 'From URL'."},
+        "https_url": {"type": "string", "pattern": "^https?://",
+                      "description": "The same feed for Google's 'From URL'."},
         "created_at": _TIME,
     }, "A secret address: anyone who has it reads the feed, so renew or revoke it if it leaks."),
     "NoticeList": _closed({"notices": {"type": "array", "items": _ref("Notice")}}),
@@ -176,8 +180,11 @@ SCHEMAS = {
 
 def _field_schema(spec: Field) -> dict:
     if spec.kind == "text":
-        schema = {"type": "string", "maxLength": spec.max_length,
-                  "description": "Trimmed; no control characters" + (" except newline and tab." if spec.multiline else ".")}
+        schema = {
+            "type": "string",
+            "maxLength": spec.max_length,
+            "description": "Trimmed; no control characters" + (" except newline and tab." if spec.multiline else "."),
+        }
         if not spec.nullable:
             schema["minLength"] = 1
     elif spec.kind == "time":
@@ -188,8 +195,12 @@ def _field_schema(spec: Field) -> dict:
                   "description": "An IANA time zone such as Europe/Oslo. Left out when creating an event: the fixed "
                                  "zone of the offset starts_at is written with (Etc/GMT-1 for +01:00), or UTC."}
     elif spec.kind == "capacity":
-        schema = {"type": "integer", "minimum": 1, "maximum": validation.CAPACITY_MAX,
-                  "description": "People including guests, written as a whole number (12, not 12.0); null is unlimited."}
+        schema = {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": validation.CAPACITY_MAX,
+            "description": "People including guests, written as a whole number (12, not 12.0); null is unlimited.",
+        }
     elif spec.kind == "seat_blocks":
         schema = {"type": "integer", "minimum": validation.SEAT_BLOCKS_MIN, "maximum": validation.SEAT_BLOCKS_MAX,
                   "description": "For an event expecting a crowd: its seats split over this many blocks, so sign-ups "

@@ -47,7 +47,12 @@ def with_seat_blocks(event_id: str, blocks: int) -> str:
 
 def seat_blocks(event_id: str) -> int | None:
     """How many seat blocks the event's id says it has; None for an event whose seats are on its own item."""
-    if len(event_id) > 3 and event_id[-3] == SEAT_BLOCKS_MARK and event_id[-2:].isdigit() and SEAT_BLOCKS_MARK not in event_id[:-3]:
+    if (
+        len(event_id) > 3
+        and event_id[-3] == SEAT_BLOCKS_MARK
+        and event_id[-2:].isdigit()
+        and SEAT_BLOCKS_MARK not in event_id[:-3]
+    ):
         return int(event_id[-2:])
     return None
 

@@ -50,7 +50,11 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
             event = EventRef(device.event_id, device.event_name, device.event_starts_at)
             remembered = True
         else:
-            found = events.get_event(device.event_id) if device.event_id else next_event(now=moment, taking_signups=click == "SINGLE")
+            found = (
+                events.get_event(device.event_id)
+                if device.event_id
+                else next_event(now=moment, taking_signups=click == "SINGLE")
+            )
             event, remembered = EventRef.of(found), False
         note["event"] = _ref_json(event)
         if click == "SINGLE":
@@ -169,7 +173,9 @@ def _replayed(click: str, note: dict[str, Any] | None, outcome: str, signup: Sig
     return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, _answers(note, invocation))
 
 
-def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | None, *, answer: bool | None = None) -> Press:
+def _from_stored(
+    click: str | None, stored: dict[str, Any], invocation: str | None, *, answer: bool | None = None
+) -> Press:
     """A press rebuilt from the outcome its click stored (whichever delivery stored it)."""
     note = stored.get("note") or {}
     kind = stored.get("kind")
@@ -179,8 +185,16 @@ def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | No
         return Press(click, "error", _ref(note.get("event")), None, None, (error["code"], error["message"]), mine)
     if kind == "sign_up":
         signup = requests.signup_from_json(stored["signup"])
-        return Press(click, _signed_up(stored["created"], signup), _ref(note.get("event")), *_standing(signup), None, mine)
+        return Press(
+            click, _signed_up(stored["created"], signup), _ref(note.get("event")), *_standing(signup), None, mine
+        )
     if kind == "cancel":
-        return Press(click, "cancelled", _ref(note.get("event")), *_standing(requests.cancelled_from_json(stored["cancelled"])),
-                     None, mine)
+        return Press(
+            click,
+            "cancelled",
+            _ref(note.get("event")),
+            *_standing(requests.cancelled_from_json(stored["cancelled"])),
+            None,
+            mine,
+        )
     return Press(click, "checked_in", _ref(note.get("event")), "going", None, None, mine)

@@ -184,7 +184,9 @@ def delete_event(event_id: str, *, now: datetime | None = None) -> None:
     moment = keys.utc(clock.at(now))
     # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.
     for part, start in enumerate(range(0, len(signed_up), notices.PEOPLE_PER_CHANGE)):
-        notices.put_change(event, "deleted", moment, str(part), people=signed_up[start:start + notices.PEOPLE_PER_CHANGE])
+        notices.put_change(
+            event, "deleted", moment, str(part), people=signed_up[start : start + notices.PEOPLE_PER_CHANGE]
+        )
 
 
 def _tell_if_moved(before: Event, after: Event, now: datetime) -> None:
@@ -217,14 +219,16 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
     outcome = signups.sign_up(
         event_id, person, name=name, guests=guests, source=source, waitlist=waitlist, resize=resize,
         request_id=valid.request_id(request_id), now=clock.at(now),
-        fingerprint=rules.request("sign_up", event_id, person, name=given, guests=guests if resize else None, source=source,
-                                  waitlist=waitlist),
+        fingerprint=rules.request("sign_up", event_id, person, name=given, guests=guests if resize else None,
+                                  source=source, waitlist=waitlist),
     )
     metrics.signed_up(outcome)
     return outcome
 
 
-def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Cancellation:
+def cancel_signup(
+    event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None
+) -> Cancellation:
     """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
     return _cancel(event_id, person, request_id=request_id, now=now, tell=False)
 
@@ -352,7 +356,11 @@ def redeem_pairing_code(alexa_user_id: str, code: str, *, now: datetime | None =
         alexa_user_id, moment, settings.pairing_max_misses, timedelta(minutes=settings.pairing_lock_minutes))
     if not counted:
         raise errors.PairingLocked(max(1, int((window_until - moment).total_seconds())))
-    person = pairing.redeem_pairing_code(alexa_user_id, code, moment) if isinstance(code, str) and CODE.fullmatch(code) else None
+    person = (
+        pairing.redeem_pairing_code(alexa_user_id, code, moment)
+        if isinstance(code, str) and CODE.fullmatch(code)
+        else None
+    )
     if person is None:
         raise errors.PairingCodeInvalid()
     pairing.forgive_pairing_try(alexa_user_id, window_until)

@@ -288,4 +288,4 @@ def page_start(partition: str, sk: str, order: str) -> dict[str, Any]:
 connection = TurnoutItem._get_connection().connection
 # Before any client is built: each copies the session's events, and the AWS calls are traced from there on.
 tracing.install(connection.session)
-connection.client
+connection.client  # noqa: B018 - read for its side effect: the client is built here, at import

@@ -48,8 +48,12 @@ def stream_records(record: dict[str, Any], streams: Any) -> list[dict[str, Any]]
 
     info = record["DDBStreamBatchInfo"]
     shard = info.get("shardId") or _only_shard(streams, info["streamArn"])
-    iterator = streams.get_shard_iterator(StreamArn=info["streamArn"], ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER",
-                                          SequenceNumber=info["startSequenceNumber"])["ShardIterator"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=info["streamArn"],
+        ShardId=shard,
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
     end, found = int(info["endSequenceNumber"]), []
     while iterator:
         answer = streams.get_records(ShardIterator=iterator, Limit=100)
@@ -151,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             replay = replay_clicks(_lambda_invoker(lambdas, functions["ButtonFunction"]))
         else:
             queue = outputs["NoticeFailureQueueUrl"]
-            replay = replay_notices(_lambda_invoker(lambdas, functions["NotifyFunction"]), session.client("dynamodbstreams"))
+            replay = replay_notices(
+                _lambda_invoker(lambdas, functions["NotifyFunction"]), session.client("dynamodbstreams")
+            )
         result = redrive(sqs_messages(sqs, queue), replay)
         print(f"{name}: {result.redriven} redriven, {result.left} still failing (left in {queue})")
         status |= 1 if result.left else 0

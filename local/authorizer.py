@@ -144,7 +144,7 @@ class Authorizer:
         parts = tuple(path.split("/"))
         for route_method, template, name in self._public:
             if route_method == method and len(template) == len(parts) and all(
-                    want == got or (want[:1] == "{" and got) for want, got in zip(template, parts)):
+                    want == got or (want[:1] == "{" and got) for want, got in zip(template, parts, strict=True)):
                 return f"{method} {name}"
         return None
 

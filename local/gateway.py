@@ -1,4 +1,5 @@
-"""Local stack: API Gateway's stand-in - a real HTTP request in, the Lambda event AWS would deliver to the handler, HTTP out."""
+"""Local stack: API Gateway's stand-in - a real HTTP request in, the Lambda event AWS would deliver, HTTP out."""
+
 from __future__ import annotations
 
 import base64

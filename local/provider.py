@@ -274,7 +274,9 @@ class Provider:
 
         @app.post("/")
         def cognito_api() -> Response:
-            return provider._admin_call(request.headers.get("X-Amz-Target", ""), request.get_json(force=True, silent=True))
+            return provider._admin_call(
+                request.headers.get("X-Amz-Target", ""), request.get_json(force=True, silent=True)
+            )
 
         return app
 
@@ -345,10 +347,15 @@ class Provider:
                                      "Attributes": [{"Name": "email", "Value": account.email}]}
                                     for account in self.accounts.members(group)]}
             else:
-                raise AccountError("InvalidAction", f"{operation or 'That call'} is not answered by the local provider.")
+                raise AccountError(
+                    "InvalidAction", f"{operation or 'That call'} is not answered by the local provider."
+                )
         except AccountError as err:
-            return Response(json.dumps({"__type": err.code, "message": err.message}), status=400,
-                            mimetype="application/x-amz-json-1.1")
+            return Response(
+                json.dumps({"__type": err.code, "message": err.message}),
+                status=400,
+                mimetype="application/x-amz-json-1.1",
+            )
         return Response(json.dumps(answer), mimetype="application/x-amz-json-1.1")
 
 
@@ -387,9 +394,16 @@ def _form(step: str, query: str, *, problem: str | None = None, username: str = 
     else:
         hint = (f'<p class="hint">On this machine no email is sent: the code is in the stack\'s log, and here: '
                 f'<output id="local-code">{html.escape(code)}</output></p>' if code else "")
-        title, action, fields, button = "Confirm your email", "/confirm", (
-            f'<input type="hidden" name="username" value="{value}"><p>We sent a code to your email address.</p>{hint}'
-            '<label>Code<input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>'), "Confirm"
+        title, action, fields, button = (
+            "Confirm your email",
+            "/confirm",
+            (
+                f'<input type="hidden" name="username" value="{value}">'
+                f"<p>We sent a code to your email address.</p>{hint}"
+                '<label>Code<input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>'
+            ),
+            "Confirm",
+        )
         other = ""
     body = f'{said}<form method="post" action="{action}?{html.escape(query)}">{fields}<button type="submit">{button}' \
            f"</button></form>{other}"

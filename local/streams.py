@@ -188,6 +188,12 @@ def build_component(dynamodb: DynamoDBProcess, *, region: str, table_name: str, 
         boto3.client("sns", endpoint_url=dynamodb.url, region_name=region, aws_access_key_id="local",
                      aws_secret_access_key="local").create_topic(Name=NOTICE_TOPIC)
 
-    return StreamPoller(endpoint=dynamodb.url, region=region, table_name=table_name,
-                        data_dir=data_dir, function=LambdaFunction.from_template(FUNCTION, "notify.handler.lambda_handler"),
-                        on_start=prepare, forget=dynamodb.forget_iterator)
+    return StreamPoller(
+        endpoint=dynamodb.url,
+        region=region,
+        table_name=table_name,
+        data_dir=data_dir,
+        function=LambdaFunction.from_template(FUNCTION, "notify.handler.lambda_handler"),
+        on_start=prepare,
+        forget=dynamodb.forget_iterator,
+    )

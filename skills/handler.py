@@ -277,7 +277,11 @@ def tell_notices_first(handler_input, response):
     first, then the answer. One more query per request (and the link's read, which signing up and cancelling make
     anyway); a write per notice read out."""
     request = handler_input.request_envelope.request
-    if response is None or response.output_speech is None or request.object_type not in ("IntentRequest", "LaunchRequest"):
+    if (
+        response is None
+        or response.output_speech is None
+        or request.object_type not in ("IntentRequest", "LaunchRequest")
+    ):
         return
     if request.object_type == "IntentRequest" and request.intent.name in _NO_NOTICES:
         return

@@ -29,9 +29,10 @@ class NoticeItem(TurnoutItem, discriminator="notice"):
 
 
 class ChangeItem(TurnoutItem, discriminator="change"):
-    """An organizer's change that concerns people, kept a day for the stream (core.store.notices): an event moved
-    or deleted, a signup cancelled by an organizer; or a reminder fallen due (core.reminders), `at` its due time. The event item's own stream records cannot say it: every
-    sign-up changes that item too, and a filter cannot compare its old and new image."""
+    """An organizer's change that concerns people, kept a day for the stream (core.store.notices): an event moved or
+    deleted, a signup cancelled by an organizer; or a reminder fallen due (core.reminders), `at` its due time. The event
+    item's own stream records cannot say it: every sign-up changes that item too, and a filter cannot compare its old
+    and new image."""
 
     what = UnicodeAttribute()  # moved | deleted | cancelled | reminder
     event_id = UnicodeAttribute()

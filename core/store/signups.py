@@ -200,7 +200,9 @@ def _block_writes(event_id: str, blocks: list[SeatBlockItem], seats: dict[int, i
         if waiting:
             actions.append(SeatBlockItem.waiting.add(waiting))
         if actions:
-            unmoved = (SeatBlockItem.seats_left == int(block.seats_left)) & (SeatBlockItem.waiting == int(block.waiting))
+            unmoved = (SeatBlockItem.seats_left == int(block.seats_left)) & (
+                SeatBlockItem.waiting == int(block.waiting)
+            )
             writes.append(tx.update(f"block{k}", _block(event_id, k), actions, unmoved))
     return writes
 
@@ -244,8 +246,10 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
         else:
             status, order, position, held = "going", keys.going_order(moment, person), None, plan[0][0]
             block_writes = [tx.update(f"block{k}", _block(event_id, k),
-                                      [SeatBlockItem.seats_left.add(-taken)] + ([SeatBlockItem.going.add(1)] if k == held else []),
-                                      terms_hold & (SeatBlockItem.seats_left >= taken) & (SeatBlockItem.waiting == waiting),
+                                      [SeatBlockItem.seats_left.add(-taken)]
+                                      + ([SeatBlockItem.going.add(1)] if k == held else []),
+                                      terms_hold & (SeatBlockItem.seats_left >= taken)
+                                      & (SeatBlockItem.waiting == waiting),
                                       want_old=True) for k, taken in plan] + line.unchanged(event_id, passed or [])
         signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
                         source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
@@ -505,7 +509,10 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                    if mine.status == "going"
                    else line.Seating(None, [], False))
         if mine.status == "waitlisted":
-            writes = [delete, tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]
+            writes = [
+                delete,
+                tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0),
+            ]
             leftover["seats"] = seats_left > 0
         elif seating.party is not None:
             need = rules.seats(int(seating.party.guests))
@@ -610,9 +617,13 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
     outcome is stored under it too, so a repeated delivery is told it was a repeat."""
     event = events.read(event_id).value()
     rules.check_in_open(event, now, opens_before)
-    update = tx.update("signup", SignupItem(*keys.signup(event_id, person)), [SignupItem.checked_in_at.set(keys.utc(now))],
-                       SignupItem.pk.exists() & (SignupItem.status == "going") & SignupItem.checked_in_at.does_not_exist(),
-                       want_old=True)
+    update = tx.update(
+        "signup",
+        SignupItem(*keys.signup(event_id, person)),
+        [SignupItem.checked_in_at.set(keys.utc(now))],
+        SignupItem.pk.exists() & (SignupItem.status == "going") & SignupItem.checked_in_at.does_not_exist(),
+        want_old=True,
+    )
     outcome = lambda: {"kind": "check_in", "signup": None}  # noqa: E731
     try:
         tx.commit(requests.with_request([update], request_id, fingerprint, outcome, note, now))
@@ -646,9 +657,13 @@ def list_signups(
     the event is read for its counts too."""
     pk = keys.event_partition(event_id)
     # The event item may sit inside the range, and one more tells if a page follows.
-    found = TurnoutItem.by_status.query(pk, TurnoutItem.status_order.between(prefix_from, prefix_to), consistent_read=True,
-                                        limit=limit + 2,
-                                        last_evaluated_key=page_start(pk, after[1], after[0]) if after else None)
+    found = TurnoutItem.by_status.query(
+        pk,
+        TurnoutItem.status_order.between(prefix_from, prefix_to),
+        consistent_read=True,
+        limit=limit + 2,
+        last_evaluated_key=page_start(pk, after[1], after[0]) if after else None,
+    )
     event = known
     page: list[SignupItem] = []
     for item in found:

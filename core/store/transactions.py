@@ -115,7 +115,7 @@ def commit(writes: list[Write]) -> None:
             if codes & RETRYABLE_CODES:
                 raise Retry(throttled=bool(codes & THROTTLING_CODES)) from exc
             sent = [w for kind in KINDS for w in grouped[kind]]
-            raise Refused({w.label: reason for w, reason in zip(sent, reasons)}) from exc
+            raise Refused({w.label: reason for w, reason in zip(sent, reasons, strict=True)}) from exc
         if response_code(exc) in RETRYABLE_CODES:
             raise Retry(throttled=response_code(exc) in THROTTLING_CODES) from exc
         raise

@@ -44,7 +44,13 @@ def _rows() -> dict[str, list[str]]:
     start = next(n for n, line in enumerate(section) if line.startswith("|"))
     end = next(n for n in range(start, len(section)) if not section[n].startswith("|"))
     header, _, *body = section[start:end]
-    assert [cell.strip() for cell in header.strip("|").split("|")] == ["item", "pk", "sk", "by_status sort key", "by_start"]
+    assert [cell.strip() for cell in header.strip("|").split("|")] == [
+        "item",
+        "pk",
+        "sk",
+        "by_status sort key",
+        "by_start",
+    ]
     return {cells[0]: cells[1:] for cells in ([c.strip() for c in row.strip("|").split("|")] for row in body)}
 
 
