@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
@@ -40,7 +40,7 @@ def _anchored(pattern: str) -> str:
     return f"^{pattern}$"
 
 
-_PATH_PARAM_SCHEMAS = {
+_PATH_PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "event_id": {"type": "string", "pattern": _anchored(validation.EVENT_ID.pattern)},
     "person": {"type": "string", "maxLength": 40, "pattern": _anchored(validation.HANDLE.pattern),
                "description": "A handle: 1 to 40 lowercase letters, digits and '-', not starting or ending with '-'."},
@@ -245,12 +245,13 @@ _BODY_EXAMPLES = {
 
 def _request_body(route: Route) -> dict:
     body = route.body
+    assert body is not None  # asked only of a route that takes a body
     properties = {}
     for name, spec in body.fields.items():
         properties[name] = _field_schema(spec)
         if name in _FIELD_NOTES:
             properties[name]["description"] = _FIELD_NOTES[name]
-    schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
     required = [name for name, spec in body.fields.items() if spec.required]
     if required:
         schema["required"] = required
@@ -313,19 +314,22 @@ def _error_responses(route: Route, mode: Mode) -> dict:
         if isinstance(raised, str):
             by_status.setdefault(500, []).append(raised)
         else:
-            by_status.setdefault(render.status_of(raised), []).append(raised.__name__)
+            status = render.status_of(raised)
+            assert status is not None, raised  # every domain error a route raises has its status
+            by_status.setdefault(status, []).append(raised.__name__)
     responses = {}
     for status, codes in sorted(by_status.items()):
         detail = {"code": {"type": "string", "enum": codes}, "message": {"type": "string"},
                   "field": {"type": "string", "description": "The input at fault, when there is one."}}
-        schema = {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
-            "error": {"type": "object", "required": ["code", "message"], "additionalProperties": False,
-                      "properties": detail}}}
+        schema: dict[str, Any] = {"type": "object", "required": ["error"], "additionalProperties": False,
+                                  "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                                           "additionalProperties": False, "properties": detail}}}
         if status == 401:
             # API Gateway's authorizer refuses a missing or bad token itself, in its own shape.
             schema["properties"]["message"] = {"const": "Unauthorized"}
             schema.update(required=[], minProperties=1, maxProperties=1)
-        response = {"description": " or ".join(codes), "content": {"application/json": {"schema": schema}}}
+        response: dict[str, Any] = {"description": " or ".join(codes),
+                                    "content": {"application/json": {"schema": schema}}}
         if status == 401:
             response["description"] = ('Unauthorized: no valid bearer token. API Gateway answers {"message": '
                                        '"Unauthorized"} itself; the function answers the error object.')
@@ -339,7 +343,7 @@ def _error_responses(route: Route, mode: Mode) -> dict:
 
 
 def _operation(route: Route, mode: Mode) -> dict:
-    operation = {"operationId": route.serve.__name__, "summary": route.summary,
+    operation: dict[str, Any] = {"operationId": route.serve.__name__, "summary": route.summary,
                  "tags": [route.template.split("/")[1]]}
     if not mode.auth_open and _open_to_anyone(route, mode):
         operation["security"] = []  # the document's default is the bearer token
@@ -353,7 +357,7 @@ def _operation(route: Route, mode: Mode) -> dict:
         operation["requestBody"] = _request_body(route)
     responses = {}
     for status, (schema, description) in route.ok.items():
-        response = {"description": description}
+        response: dict[str, Any] = {"description": description}
         if schema:
             response["content"] = {"application/json": {"schema": _ref(schema)}}
         elif status != 204:
@@ -407,7 +411,7 @@ def build(mode: Mode) -> dict:
     paths: dict[str, dict] = {}
     for each in ROUTES:
         paths.setdefault(each.template, {})[each.method.lower()] = _operation(each, mode)
-    built = {
+    built: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Turnout", "version": "1.0.0",
                  "description": _DESCRIPTION + (_OPEN if mode.auth_open else _CHECKED)},

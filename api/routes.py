@@ -383,7 +383,9 @@ def read_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     # Public: a calendar app sends no token, so the secret in the address is the key (revoke or renew to change it).
     from api import ics
     from core import feeds
-    feed, entries = feeds.read_feed(FEED_FILE.fullmatch(params["feed"])[1])
+    named = FEED_FILE.fullmatch(params["feed"])
+    assert named is not None  # the path parameter was checked against FEED_FILE (_feed_file)
+    feed, entries = feeds.read_feed(named[1])
     return ics.feed_response(feed, entries, params["origin"])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta
+from typing import Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import InvalidInput
@@ -52,6 +53,11 @@ def event_id(value: object) -> str:
     return value
 
 
+@overload
+def text(value: object, field: str, *, max_length: int, required: Literal[True], multiline: bool = False) -> str: ...
+@overload
+def text(value: object, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str | None:
+    ...
 def text(value: object, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str | None:
     """Normalise free text to NFC, trim it, and refuse control characters and overlong values."""
     if value is None:

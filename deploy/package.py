@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib.metadata import Distribution, distributions
 from pathlib import Path
+from typing import TypedDict
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -329,7 +330,18 @@ def runtime_sdk() -> Path:
     return sdk
 
 
-def build(function: Function, python: str, sdk: Path, everyone: list[Function]) -> dict[str, object]:
+class BuildReport(TypedDict):
+    """What build() says of one function's zip (main prints it)."""
+
+    function: str
+    artifact: str
+    zipped: int
+    unzipped: int
+    files: int
+    vendored: list[str]
+
+
+def build(function: Function, python: str, sdk: Path, everyone: list[Function]) -> BuildReport:
     stage = OUT / function.name
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)

@@ -15,6 +15,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, NamedTuple
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,9 @@ def sqs_messages(sqs: Any, queue_url: str) -> Iterator[Message]:
         for message in received:
             receipt = message["ReceiptHandle"]
             yield (json.loads(message["Body"]),
-                   lambda receipt=receipt: sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt),
-                   lambda receipt=receipt: sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt,
-                                                                         VisibilityTimeout=0))
+                   partial(sqs.delete_message, QueueUrl=queue_url, ReceiptHandle=receipt),
+                   partial(sqs.change_message_visibility, QueueUrl=queue_url, ReceiptHandle=receipt,
+                           VisibilityTimeout=0))
 
 
 def redrive(messages: Iterator[Message], replay: Callable[[dict[str, Any]], None]) -> Redriven:

@@ -168,7 +168,7 @@ class Provider:
     def _generate_token(self, grant_type: str, client: Client, user: Account | None = None, scope: str | None = None,
                         expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
         assert user is not None
-        token = {"token_type": "Bearer", "expires_in": int(self.token_minutes * 60),
+        token: dict[str, Any] = {"token_type": "Bearer", "expires_in": int(self.token_minutes * 60),
                  "access_token": self.access_token(user.username, user.groups, scope=scope or "")}
         if include_refresh_token:
             token["refresh_token"] = secrets.token_urlsafe(48)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from core import errors, keys, rules
 from core.config import settings
@@ -110,11 +111,11 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
             shares.setdefault(got.event_id, []).append(got)
     listed = []
     for item in page:
-        counts = held.get(item.pk)
-        if counts is None:  # deleted between the query and the read
+        counted = held.get(item.pk)
+        if counted is None:  # deleted between the query and the read
             continue
-        item.going, item.waitlisted, item.seats_left = counts.going, counts.waitlisted, counts.seats_left
-        item.reminders, item.sequence = counts.reminders, counts.sequence
+        item.going, item.waitlisted, item.seats_left = counted.going, counted.waitlisted, counted.seats_left
+        item.reminders, item.sequence = counted.reminders, counted.sequence
         listed.append(item.value(blocks=shares.get(item.event_id)))
     return listed, last
 
@@ -129,7 +130,7 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
         before = item.value()
         after = apply(before)
         capacity_delta = rules.room(after.capacity) - rules.room(before.capacity)
-        actions = [
+        actions: list[Action] = [
             EventItem.name.set(after.name),
             EventItem.starts_at.set(keys.utc(after.starts_at)),
             EventItem.closes_at.set(keys.utc(after.closes_at)),

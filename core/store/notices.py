@@ -71,14 +71,14 @@ def what_changed(event_name: str, old_image: dict[str, Any] | None, new_image: d
     if (event_name == "MODIFY" and isinstance(old, SignupItem) and isinstance(new, SignupItem)
             and old.status == "waitlisted" and new.status == "going"):
         # The going order holds the moment of the promotion: a repeated record names the same one.
-        went_at = new.status_order[len(keys.GOING_PREFIX):].rpartition("#")[0]  # type: ignore[index]
+        went_at = new.status_order[len(keys.GOING_PREFIX):].rpartition("#")[0]
         return Change("promoted", new.event_id, None, keys.from_utc(went_at), (new.person,))
     if event_name == "INSERT" and isinstance(new, ChangeItem):
         if new.what in ("moved", "reminder"):
             starts = keys.from_utc(new.starts_at).astimezone(ZoneInfo(new.timezone))
             return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), None, starts, new.location)
         people = tuple(new.people or ()) if new.what == "deleted" else (new.person,)
-        return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), people)  # type: ignore[arg-type]
+        return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), people)
     return None
 
 

@@ -68,9 +68,9 @@ def sign_up(
         event = known.get("event")
         waiting = int(event.waitlisted) if event else 0
         full = event is not None and rules.joins_the_line(int(event.seats_left), waiting, seats)
-        passed: list[SignupItem] = []
-        if full and waiting and rules.fits(guests, int(event.seats_left)):  # type: ignore[union-attr]
-            passed = _past_the_line(event_id, int(event.seats_left), waiting, person)  # type: ignore[union-attr]
+        passed: list[SignupItem] | None = []
+        if full and event is not None and waiting and rules.fits(guests, int(event.seats_left)):
+            passed = _past_the_line(event_id, int(event.seats_left), waiting, person)
             full = passed is None
         if full and not waitlist:
             raise errors.EventFull(event_id)
