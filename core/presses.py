@@ -38,7 +38,7 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
     carries its person's display name, for the signup).
     Raises Busy (the delivery should be retried); a domain refusal is an outcome, never raised."""
     moment = clock.at(now)
-    request_id = valid.request_id(request_id)  # type: ignore[assignment]
+    request_id = valid.request_id(request_id)
     # A click is the request, whichever event it comes to: a repeated delivery replays it even after a rebinding.
     fingerprint = rules.request("press", serial, click)
     note: dict[str, Any] = {"by": invocation}
@@ -93,7 +93,7 @@ def refuse_click(click: str | None, refusal: errors.TurnoutError, *, request_id:
                  now: datetime | None = None, note: dict[str, Any] | None = None, serial: str | None = None) -> Press:
     """A click that is refused (a message its edge could not read, or a domain refusal) stores the refusal as
     its outcome, once, like any other; answer as in press_button."""
-    return _refuse(click, refusal, valid.request_id(request_id), rules.request("press", serial, click),  # type: ignore[arg-type]
+    return _refuse(click, refusal, valid.request_id(request_id), rules.request("press", serial, click),
                    invocation, clock.at(now), note)
 
 

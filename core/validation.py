@@ -214,6 +214,10 @@ def phone(value: object) -> str | None:
     return value.replace(" ", "")
 
 
+@overload
+def request_id(value: str) -> str: ...
+@overload
+def request_id(value: None) -> None: ...
 def request_id(value: str | None) -> str | None:
     """An idempotency key (a click id, an Idempotency-Key header): absent, or 1 to 200 characters."""
     if value is None:

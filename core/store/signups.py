@@ -299,16 +299,15 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
 
     def attempt() -> Cancellation:
         mine_item: SignupItem | None = seen.get("mine")
-        guess = mine_item is None
         mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
                 else Cancelled(event_id, person, "going", 0))
         held = int(mine_item.block) if mine_item is not None and mine_item.block is not None else home
         freed = rules.seats(mine.guests)
-        if guess:
+        if mine_item is None:  # not read: a guess
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0)
                                & (SignupItem.block == home), want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)  # type: ignore[arg-type]
+            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)
         if mine.status == "waitlisted" and "blocks" not in seen:
             read_line()
         promoted: Signup | None = None
@@ -332,18 +331,18 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
                 plan = (rules.seat_plan(free, rules.seats(int(party.guests)), keys.home_block(party.person, count))
                         if party is not None else None)
                 promotion: list[tx.Write] = []
-                if plan is not None:
+                if plan is not None and party is not None:  # a plan is made only for a party
                     for k, taken in plan:
                         seats[k] = seats.get(k, 0) - taken
                     going[plan[0][0]] = going.get(plan[0][0], 0) + 1
                     promotion = line.promotion(event_id, seating, now, block=plan[0][0])
-                    promoted = line.promoted_value(party)  # type: ignore[arg-type]
+                    promoted = line.promoted_value(party)
                 # Seats still free after that party went in may fit whoever waits behind it.
-                after = sum(free.values()) - (rules.seats(int(party.guests)) if plan is not None else 0)  # type: ignore[union-attr]
+                after = sum(free.values()) - (rules.seats(int(party.guests)) if plan is not None and party else 0)
                 leftover["seats"] = waiting > 0 and (plan is None or (after > 0 and waiting > 1))
                 writes = [delete, *promotion, *_block_writes(event_id, blocks, seats, going, -1 if plan else 0)]
-        if also is not None:
-            writes += also(event)  # type: ignore[arg-type]
+        if also is not None and event is not None:  # the event is read whenever `also` is given
+            writes += also(event)
         # Refused: the line or the blocks moved (EventNotFound when there are none), so they are read again.
         replayed = _commit_cancel(writes, mine, promoted, seen=seen, reread=read_line,
                                   request_id=request_id, fingerprint=fingerprint, note=note, now=now)
@@ -497,11 +496,11 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                 else Cancelled(event_id, person, "going", 0))
         freed = rules.seats(mine.guests)
         seats_left = int(event.seats_left)
-        if guess:
+        if mine_item is None:  # not read: a guess
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0),
                                want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)  # type: ignore[arg-type]
+            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)
         promoted: Signup | None = None
         waiting = int(event.waitlisted)
         # besides: a guess of "going" may be wrong, and a person is never seated by their own cancel.
