@@ -99,6 +99,7 @@ def zone_of_offset(value: object) -> str:
     with (Etc/GMT-1 for +01:00: those names keep POSIX's inverted sign), and UTC for a time without an offset. An
     offset of minutes, which no IANA name fixes, asks for the zone."""
     try:
+        # Deliberate: anything but a str raises TypeError, refused below like a malformed time.
         written = datetime.fromisoformat(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "UTC"  # not a time at all: instant() says so

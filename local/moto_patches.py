@@ -304,10 +304,12 @@ def install(*, shortcuts: bool = True) -> None:
     if moto.__version__ != MOTO_VERSION:
         raise WrongMoto(f"local/moto_patches.py was written for moto {MOTO_VERSION}, not {moto.__version__}: "
                         "check each patch against the new moto, then change MOTO_VERSION and the pin together")
+    # Patches (mypy refuses assigning to a module's import or a class's method): moto's own functions replaced.
     moto_dynamodb.copy = _CopyAllButTables  # type: ignore[assignment]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     if not shortcuts:
         return
+    # Patches, as above: mypy refuses assigning to a method.
     DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
     DynamoDBStreamsHandler.get_records = _get_records  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
@@ -315,6 +317,7 @@ def install(*, shortcuts: bool = True) -> None:
 
 def uninstall() -> None:
     """Puts moto back as it came (the benchmark's stock side and the tests' reference answers)."""
+    # Putting moto's own methods back (mypy refuses assigning to a method).
     DynamoResult.execute_result = _moto_execute_result  # type: ignore[method-assign]
     DynamoDBStreamsHandler.get_records = _moto_get_records  # type: ignore[method-assign]
     Table.query = _moto_query  # type: ignore[method-assign]

@@ -86,8 +86,10 @@ def sign_up(
             condition = _taking_signups(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == waiting)
         if expect is not None:
             # What a button's binding remembers of its event must still be true, or the press answers stale news.
+            # typeshed: a tzinfo may be None and has no .key; an event's start always carries a ZoneInfo.
             condition &= ((EventItem.name == expect.name) & (EventItem.starts_at == keys.utc(expect.starts_at))
                           & (EventItem.timezone == expect.starts_at.tzinfo.key))  # type: ignore[union-attr]
+        # status and source are str here (a status picked above, a source checked); Signup types them Literal.
         signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
                         source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
         writes = [
@@ -235,6 +237,7 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
         if expect is not None:
             terms_hold &= SeatBlockItem.terms == terms(expect)
         if plan is None:
+            assert seen is not None  # a plan is refused only once the blocks were read
             if not waitlist:
                 raise errors.EventFull(event_id)
             status, order, position, held = "waitlisted", keys.waitlist_order(moment, person), waiting + 1, None
@@ -242,7 +245,7 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
                                       [SeatBlockItem.waiting.add(1)],
                                       terms_hold & ((SeatBlockItem.waiting > 0)
                                                     | (SeatBlockItem.seats_left <= int(block.seats_left))),
-                                      want_old=True) for block in seen]  # type: ignore[union-attr]
+                                      want_old=True) for block in seen]
         else:
             status, order, position, held = "going", keys.going_order(moment, person), None, plan[0][0]
             block_writes = [tx.update(f"block{k}", _block(event_id, k),
@@ -251,6 +254,7 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
                                       terms_hold & (SeatBlockItem.seats_left >= taken)
                                       & (SeatBlockItem.waiting == waiting),
                                       want_old=True) for k, taken in plan] + line.unchanged(event_id, passed or [])
+        # status and source are str here (a status picked above, a source checked); Signup types them Literal.
         signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
                         source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
         writes = [tx.put("signup", SignupItem.of(signup, order, held), SignupItem.pk.does_not_exist(), want_old=True),
@@ -299,6 +303,7 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
 
     def attempt() -> Cancellation:
         mine_item: SignupItem | None = seen.get("mine")
+        # pynamodb: a UnicodeAttribute reads back as str; only a Status is ever written to a signup's status.
         mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
                 else Cancelled(event_id, person, "going", 0))
         held = int(mine_item.block) if mine_item is not None and mine_item.block is not None else home
@@ -492,6 +497,7 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
         if guess and head is not None and head.person == person:
             guess, mine_item = False, head  # first in line: the query read the signup already
         # Until its delete's condition says otherwise, a cancel assumes the usual signup: going, no guests.
+        # pynamodb: a UnicodeAttribute reads back as str; only a Status is ever written to a signup's status.
         mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
                 else Cancelled(event_id, person, "going", 0))
         freed = rules.seats(mine.guests)
