@@ -1,5 +1,4 @@
 """IoT edge, entry: the Lambda behind the iotbutton/+ rule — parse the click, press it in core, answer the button."""
-
 from __future__ import annotations
 
 from core import startup

@@ -1,5 +1,4 @@
 """Local stack: API Gateway's stand-in - a real HTTP request in, the Lambda event AWS would deliver, HTTP out."""
-
 from __future__ import annotations
 
 import base64

@@ -1,5 +1,4 @@
 """template.yaml, read and transformed by samtranslator offline: the shape production needs, function by function."""
-
 from __future__ import annotations
 
 import json

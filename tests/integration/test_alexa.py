@@ -1,5 +1,4 @@
 """The Alexa skill end to end: envelopes posted to the local stack's POST /alexa after setup through the JSON API."""
-
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree

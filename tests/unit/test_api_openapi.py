@@ -1,5 +1,4 @@
 """The OpenAPI document: valid, served, listing exactly the router's routes with the limits the edge enforces."""
-
 from __future__ import annotations
 
 import json
