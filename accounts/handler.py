@@ -1,4 +1,4 @@
-"""Accounts edge: Cognito's pre-sign-up trigger - a new account's user name must be a person handle, or there is none."""
+"""Accounts edge: Cognito's pre-sign-up trigger - a new account's user name must be a person handle, or no account."""
 from __future__ import annotations
 
 from core.validation import HANDLE

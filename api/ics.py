@@ -72,7 +72,9 @@ def calendar(event: Event, origin: str) -> Calendar:
 
 def response(event: Event, origin: str) -> dict:
     """The HTTP API answer: the file, named after the event, for a browser to hand to the calendar app."""
-    return _answer(calendar(event, origin), {"content-disposition": f'attachment; filename="turnout-{event.event_id}.ics"'})
+    return _answer(
+        calendar(event, origin), {"content-disposition": f'attachment; filename="turnout-{event.event_id}.ics"'}
+    )
 
 
 def feed_response(feed: Feed, entries: list[CalendarEntry], origin: str) -> dict:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from api import render
 from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
@@ -40,7 +40,7 @@ def _anchored(pattern: str) -> str:
     return f"^{pattern}$"
 
 
-_PATH_PARAM_SCHEMAS = {
+_PATH_PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "event_id": {"type": "string", "pattern": _anchored(validation.EVENT_ID.pattern)},
     "person": {"type": "string", "maxLength": 40, "pattern": _anchored(validation.HANDLE.pattern),
                "description": "A handle: 1 to 40 lowercase letters, digits and '-', not starting or ending with '-'."},
@@ -56,7 +56,8 @@ _QUERY_PARAMS = {
     "limit": {"type": "integer", "minimum": 1, "maximum": validation.PAGE_MAX,
               "description": "Page size; the service picks one when left out."},
     "cursor": {"type": "string",
-               "description": "The `next_cursor` of the previous page, as it was handed out; anything else is 400 InvalidCursor."},
+               "description": "The `next_cursor` of the previous page, as it was handed out; "
+                              "anything else is 400 InvalidCursor."},
     "status": {"type": "string", "enum": list(STATUSES), "description": "Only signups with this status."},
     # The page's sign-in callback (OAuth 2.0): read by the page's script, not by the API.
     "code": {"type": "string", "description": "An authorization code the identity provider sends the page back with."},
@@ -93,7 +94,8 @@ SCHEMAS = {
         "waitlisted": _SIGNUPS_WAITING,
         "seats_taken": _SEATS_TAKEN,
         "spots_left": {"type": ["integer", "null"], "minimum": 0, "description": "null when unlimited."},
-        "signups_close_at": {**_MAYBE_TIME, "description": "The organizer's closing time for sign-ups; null: the start."},
+        "signups_close_at": {**_MAYBE_TIME,
+                             "description": "The organizer's closing time for sign-ups; null: the start."},
         "signups_until": {**_TIME, "description": "When new sign-ups stop: signups_close_at, else the start."},
         "seat_blocks": {"type": ["integer", "null"], "minimum": validation.SEAT_BLOCKS_MIN,
                         "maximum": validation.SEAT_BLOCKS_MAX,
@@ -109,7 +111,8 @@ SCHEMAS = {
         "name": {"type": ["string", "null"]},
         "guests": {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX},
         "status": {"type": "string", "enum": list(STATUSES)},
-        "position": {"type": ["integer", "null"], "minimum": 1, "description": "Place on the waitlist; null when going."},
+        "position": {"type": ["integer", "null"], "minimum": 1,
+                     "description": "Place on the waitlist; null when going."},
         "source": {"type": "string", "enum": list(SOURCES)},
         "signed_up_at": _TIME,
         "checked_in_at": {**_MAYBE_TIME, "description": "Shown to the person themself and organizers; null to others."},
@@ -165,7 +168,8 @@ SCHEMAS = {
     "CalendarFeed": _closed({
         "person": {"type": ["string", "null"], "description": "Whose feed; null: the group's."},
         "url": {"type": "string", "pattern": "^webcal://", "description": "Subscribe to this (Apple, Outlook)."},
-        "https_url": {"type": "string", "pattern": "^https?://", "description": "The same feed for Google's 'From URL'."},
+        "https_url": {"type": "string", "pattern": "^https?://",
+                      "description": "The same feed for Google's 'From URL'."},
         "created_at": _TIME,
     }, "A secret address: anyone who has it reads the feed, so renew or revoke it if it leaks."),
     "NoticeList": _closed({"notices": {"type": "array", "items": _ref("Notice")}}),
@@ -176,8 +180,11 @@ SCHEMAS = {
 
 def _field_schema(spec: Field) -> dict:
     if spec.kind == "text":
-        schema = {"type": "string", "maxLength": spec.max_length,
-                  "description": "Trimmed; no control characters" + (" except newline and tab." if spec.multiline else ".")}
+        schema = {
+            "type": "string",
+            "maxLength": spec.max_length,
+            "description": "Trimmed; no control characters" + (" except newline and tab." if spec.multiline else "."),
+        }
         if not spec.nullable:
             schema["minLength"] = 1
     elif spec.kind == "time":
@@ -188,8 +195,12 @@ def _field_schema(spec: Field) -> dict:
                   "description": "An IANA time zone such as Europe/Oslo. Left out when creating an event: the fixed "
                                  "zone of the offset starts_at is written with (Etc/GMT-1 for +01:00), or UTC."}
     elif spec.kind == "capacity":
-        schema = {"type": "integer", "minimum": 1, "maximum": validation.CAPACITY_MAX,
-                  "description": "People including guests, written as a whole number (12, not 12.0); null is unlimited."}
+        schema = {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": validation.CAPACITY_MAX,
+            "description": "People including guests, written as a whole number (12, not 12.0); null is unlimited.",
+        }
     elif spec.kind == "seat_blocks":
         schema = {"type": "integer", "minimum": validation.SEAT_BLOCKS_MIN, "maximum": validation.SEAT_BLOCKS_MAX,
                   "description": "For an event expecting a crowd: its seats split over this many blocks, so sign-ups "
@@ -234,12 +245,13 @@ _BODY_EXAMPLES = {
 
 def _request_body(route: Route) -> dict:
     body = route.body
+    assert body is not None  # asked only of a route that takes a body
     properties = {}
     for name, spec in body.fields.items():
         properties[name] = _field_schema(spec)
         if name in _FIELD_NOTES:
             properties[name]["description"] = _FIELD_NOTES[name]
-    schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
     required = [name for name, spec in body.fields.items() if spec.required]
     if required:
         schema["required"] = required
@@ -302,19 +314,22 @@ def _error_responses(route: Route, mode: Mode) -> dict:
         if isinstance(raised, str):
             by_status.setdefault(500, []).append(raised)
         else:
-            by_status.setdefault(render.status_of(raised), []).append(raised.__name__)
+            status = render.status_of(raised)
+            assert status is not None, raised  # every domain error a route raises has its status
+            by_status.setdefault(status, []).append(raised.__name__)
     responses = {}
     for status, codes in sorted(by_status.items()):
         detail = {"code": {"type": "string", "enum": codes}, "message": {"type": "string"},
                   "field": {"type": "string", "description": "The input at fault, when there is one."}}
-        schema = {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
-            "error": {"type": "object", "required": ["code", "message"], "additionalProperties": False,
-                      "properties": detail}}}
+        schema: dict[str, Any] = {"type": "object", "required": ["error"], "additionalProperties": False,
+                                  "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                                           "additionalProperties": False, "properties": detail}}}
         if status == 401:
             # API Gateway's authorizer refuses a missing or bad token itself, in its own shape.
             schema["properties"]["message"] = {"const": "Unauthorized"}
             schema.update(required=[], minProperties=1, maxProperties=1)
-        response = {"description": " or ".join(codes), "content": {"application/json": {"schema": schema}}}
+        response: dict[str, Any] = {"description": " or ".join(codes),
+                                    "content": {"application/json": {"schema": schema}}}
         if status == 401:
             response["description"] = ('Unauthorized: no valid bearer token. API Gateway answers {"message": '
                                        '"Unauthorized"} itself; the function answers the error object.')
@@ -328,7 +343,7 @@ def _error_responses(route: Route, mode: Mode) -> dict:
 
 
 def _operation(route: Route, mode: Mode) -> dict:
-    operation = {"operationId": route.serve.__name__, "summary": route.summary,
+    operation: dict[str, Any] = {"operationId": route.serve.__name__, "summary": route.summary,
                  "tags": [route.template.split("/")[1]]}
     if not mode.auth_open and _open_to_anyone(route, mode):
         operation["security"] = []  # the document's default is the bearer token
@@ -342,7 +357,7 @@ def _operation(route: Route, mode: Mode) -> dict:
         operation["requestBody"] = _request_body(route)
     responses = {}
     for status, (schema, description) in route.ok.items():
-        response = {"description": description}
+        response: dict[str, Any] = {"description": description}
         if schema:
             response["content"] = {"application/json": {"schema": _ref(schema)}}
         elif status != 204:
@@ -398,7 +413,7 @@ def build(mode: Mode) -> dict:
     paths: dict[str, dict] = {}
     for each in ROUTES:
         paths.setdefault(each.template, {})[each.method.lower()] = _operation(each, mode)
-    built = {
+    built: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Turnout", "version": "1.0.0",
                  "description": _DESCRIPTION + (_OPEN if mode.auth_open else _CHECKED)},

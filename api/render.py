@@ -85,7 +85,9 @@ def error(err: errors.TurnoutError | RequestRejected, status: int) -> dict:
 
 
 def internal_error() -> dict:
-    return respond(500, {"error": {"code": "InternalError", "message": "Something went wrong on our side; it has been logged."}})
+    return respond(
+        500, {"error": {"code": "InternalError", "message": "Something went wrong on our side; it has been logged."}}
+    )
 
 
 def event(value: Event) -> dict:

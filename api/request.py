@@ -266,6 +266,7 @@ def _check_time(name: str, spec: Field, value: object) -> str:
     # Only the syntax is checked here: a time without an offset is read in the event's own time
     # zone, which the service knows. The service gets the text as sent.
     validation.instant(value, name, "UTC")
+    assert isinstance(value, str)  # validation.instant refuses anything else
     return value
 
 

@@ -139,7 +139,9 @@ def delete_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
        ok={200: ("SignupPage", "One page of signups and the event's counts.")})
 def list_signups(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     page = services.list_signups(params["event_id"], status=status(query), limit=limit(query), cursor=cursor(query))
-    shown = [render.signup(signup, check_in_shown=access.sees_check_in(caller, signup.person)) for signup in page.signups]
+    shown = [
+        render.signup(signup, check_in_shown=access.sees_check_in(caller, signup.person)) for signup in page.signups
+    ]
     return render.respond(200, {"signups": shown,
                                 "going": page.going, "waitlisted": page.waitlisted,
                                 "seats_taken": page.seats_taken, "next_cursor": page.next_cursor})
@@ -168,7 +170,9 @@ def get_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict:
        ok={200: ("Cancellation", "The cancelled signup and whoever was promoted.")})
 def cancel_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     # An organizer cancelling someone else's signup leaves that person word of it.
-    cancel = services.cancel_signup_for if access.acts_for_someone_else(caller, params["person"]) else services.cancel_signup
+    cancel = (
+        services.cancel_signup_for if access.acts_for_someone_else(caller, params["person"]) else services.cancel_signup
+    )
     return render.respond(200, render.cancellation(cancel(params["event_id"], params["person"])))
 
 
@@ -287,7 +291,9 @@ def read_feed(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     # Public: a calendar app sends no token, so the secret in the address is the key (revoke or renew to change it).
     from api import ics
     from core import feeds
-    feed, entries = feeds.read_feed(FEED_FILE.fullmatch(params["feed"])[1])
+    named = FEED_FILE.fullmatch(params["feed"])
+    assert named is not None  # the path parameter was checked against FEED_FILE (_feed_file)
+    feed, entries = feeds.read_feed(named[1])
     return ics.feed_response(feed, entries, params["origin"])
 
 
@@ -339,7 +345,7 @@ def find(method: str, path: str) -> tuple[Route, dict[str, str]]:
         if len(template) != len(parts):
             continue
         raw = {}
-        for expected, actual in zip(template, parts):
+        for expected, actual in zip(template, parts, strict=True):
             if expected[:1] == "{":
                 if not actual:
                     break

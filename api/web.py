@@ -42,8 +42,11 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 @cache
 def files() -> dict[str, bytes]:
     """The page's files by name, read once per container."""
-    return {path.name: path.read_bytes() for path in sorted(FOLDER.iterdir())
-            if path.is_file() and path.suffix in TYPES and (path.name == INDEX or routing.ASSET_FILE.fullmatch(path.name))}
+    return {
+        path.name: path.read_bytes()
+        for path in sorted(FOLDER.iterdir())
+        if path.is_file() and path.suffix in TYPES and (path.name == INDEX or routing.ASSET_FILE.fullmatch(path.name))
+    }
 
 
 @cache

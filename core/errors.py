@@ -91,13 +91,20 @@ class NoRoomToGrow(Conflict):
             why = "the event is full"
         else:
             why = f"only {spots_left} more {'spot is' if spots_left == 1 else 'spots are'} free"
-        super().__init__(f"The party cannot grow: {why}. {person} keeps {guests} guest{'' if guests == 1 else 's'}.", event_id=event_id,
-                         person=person, spots_left=spots_left, waiting=waiting)
+        super().__init__(
+            f"The party cannot grow: {why}. {person} keeps {guests} guest{'' if guests == 1 else 's'}.",
+            event_id=event_id,
+            person=person,
+            spots_left=spots_left,
+            waiting=waiting,
+        )
 
 
 class NotGoing(Conflict):
     def __init__(self, event_id: str, person: str) -> None:
-        super().__init__(f"{person} is on the waitlist, not going, so cannot check in.", event_id=event_id, person=person)
+        super().__init__(
+            f"{person} is on the waitlist, not going, so cannot check in.", event_id=event_id, person=person
+        )
 
 
 class CheckInNotOpen(Conflict):

@@ -15,7 +15,8 @@ WAITLIST_PREFIX = "D#"
 AFTER_WAITLIST = "D$"
 EVENTS_PARTITION = "EVENTS"
 UNLIMITED_SEATS = 10**15
-# An event with seat blocks says so in its id: its generated part never holds a "0" (core/services/events.py, ID_ALPHABET),
+# An event with seat blocks says so in its id: its generated part never holds a "0"
+# (core/services/events.py, ID_ALPHABET),
 # so "<id>0<blocks, two digits>" is told apart from any other id without a read - a sign-up knows which items
 # to write before it writes.
 SEAT_BLOCKS_MARK = "0"
@@ -47,7 +48,12 @@ def with_seat_blocks(event_id: str, blocks: int) -> str:
 
 def seat_blocks(event_id: str) -> int | None:
     """How many seat blocks the event's id says it has; None for an event whose seats are on its own item."""
-    if len(event_id) > 3 and event_id[-3] == SEAT_BLOCKS_MARK and event_id[-2:].isdigit() and SEAT_BLOCKS_MARK not in event_id[:-3]:
+    if (
+        len(event_id) > 3
+        and event_id[-3] == SEAT_BLOCKS_MARK
+        and event_id[-2:].isdigit()
+        and SEAT_BLOCKS_MARK not in event_id[:-3]
+    ):
         return int(event_id[-2:])
     return None
 

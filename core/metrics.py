@@ -58,10 +58,10 @@ def done(metric: str, outcome) -> None:
 
 def documents(counts: dict[tuple[str, str | None], int], namespace: str, at_ms: int) -> list[dict]:
     """The EMF documents for these counts: one for the metrics without a dimension, one per dimension value."""
-    groups: dict[tuple[str, str] | None, dict[str, int]] = {}
+    groups: dict[tuple[str, str | None] | None, dict[str, int]] = {}
     for (metric, value), n in sorted(counts.items(), key=lambda each: (each[0][0], each[0][1] or "")):
         dimension = DIMENSIONS[metric]
-        groups.setdefault(None if dimension is None else (dimension, value), {})[metric] = n  # type: ignore[arg-type]
+        groups.setdefault(None if dimension is None else (dimension, value), {})[metric] = n
     found = []
     for key, values in groups.items():
         names = [] if key is None else [key[0]]

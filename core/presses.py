@@ -38,7 +38,7 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
     carries its person's display name, for the signup).
     Raises Busy (the delivery should be retried); a domain refusal is an outcome, never raised."""
     moment = clock.at(now)
-    request_id = valid.request_id(request_id)  # type: ignore[assignment]
+    request_id = valid.request_id(request_id)
     # A click is the request, whichever event it comes to: a repeated delivery replays it even after a rebinding.
     fingerprint = rules.request("press", serial, click)
     note: dict[str, Any] = {"by": invocation}
@@ -50,7 +50,11 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
             event = EventRef(device.event_id, device.event_name, device.event_starts_at)
             remembered = True
         else:
-            found = events.get_event(device.event_id) if device.event_id else next_event(now=moment, taking_signups=click == "SINGLE")
+            found = (
+                events.get_event(device.event_id)
+                if device.event_id
+                else next_event(now=moment, taking_signups=click == "SINGLE")
+            )
             event, remembered = EventRef.of(found), False
         note["event"] = _ref_json(event)
         if click == "SINGLE":
@@ -89,7 +93,7 @@ def refuse_click(click: str | None, refusal: errors.TurnoutError, *, request_id:
                  now: datetime | None = None, note: dict[str, Any] | None = None, serial: str | None = None) -> Press:
     """A click that is refused (a message its edge could not read, or a domain refusal) stores the refusal as
     its outcome, once, like any other; answer as in press_button."""
-    return _refuse(click, refusal, valid.request_id(request_id), rules.request("press", serial, click),  # type: ignore[arg-type]
+    return _refuse(click, refusal, valid.request_id(request_id), rules.request("press", serial, click),
                    invocation, clock.at(now), note)
 
 
@@ -169,7 +173,9 @@ def _replayed(click: str, note: dict[str, Any] | None, outcome: str, signup: Sig
     return Press(click, outcome, _ref(note.get("event")), *_standing(signup), None, _answers(note, invocation))
 
 
-def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | None, *, answer: bool | None = None) -> Press:
+def _from_stored(
+    click: str | None, stored: dict[str, Any], invocation: str | None, *, answer: bool | None = None
+) -> Press:
     """A press rebuilt from the outcome its click stored (whichever delivery stored it)."""
     note = stored.get("note") or {}
     kind = stored.get("kind")
@@ -179,8 +185,16 @@ def _from_stored(click: str | None, stored: dict[str, Any], invocation: str | No
         return Press(click, "error", _ref(note.get("event")), None, None, (error["code"], error["message"]), mine)
     if kind == "sign_up":
         signup = requests.signup_from_json(stored["signup"])
-        return Press(click, _signed_up(stored["created"], signup), _ref(note.get("event")), *_standing(signup), None, mine)
+        return Press(
+            click, _signed_up(stored["created"], signup), _ref(note.get("event")), *_standing(signup), None, mine
+        )
     if kind == "cancel":
-        return Press(click, "cancelled", _ref(note.get("event")), *_standing(requests.cancelled_from_json(stored["cancelled"])),
-                     None, mine)
+        return Press(
+            click,
+            "cancelled",
+            _ref(note.get("event")),
+            *_standing(requests.cancelled_from_json(stored["cancelled"])),
+            None,
+            mine,
+        )
     return Press(click, "checked_in", _ref(note.get("event")), "going", None, None, mine)

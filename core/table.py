@@ -182,6 +182,7 @@ class SignupItem(TurnoutItem, discriminator="signup"):
             person=self.person,
             name=self.name,
             guests=int(self.guests),
+            # pynamodb: UnicodeAttributes read back as str; only a Status and a Source are ever written to these two.
             status=self.status,  # type: ignore[arg-type]
             position=position if self.status == "waitlisted" else None,
             source=self.source,  # type: ignore[arg-type]
@@ -235,6 +236,7 @@ class DeviceItem(TurnoutItem, discriminator="device"):
         return cls(*keys.device(device.serial), serial=device.serial, person=device.person,
                    event_id=device.event_id, bound_at=keys.utc(device.bound_at), event_name=device.event_name,
                    event_starts_at=keys.utc(starts) if starts else None,
+                   # typeshed: a tzinfo may be None and has no .key; an event's start always carries a ZoneInfo.
                    event_timezone=starts.tzinfo.key if starts else None,  # type: ignore[union-attr]
                    person_name=device.person_name)
 
@@ -288,4 +290,4 @@ def page_start(partition: str, sk: str, order: str) -> dict[str, Any]:
 connection = TurnoutItem._get_connection().connection
 # Before any client is built: each copies the session's events, and the AWS calls are traced from there on.
 tracing.install(connection.session)
-connection.client
+connection.client  # noqa: B018 - read for its side effect: the client is built here, at import

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta
+from typing import Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import InvalidInput
@@ -52,6 +53,11 @@ def event_id(value: object) -> str:
     return value
 
 
+@overload
+def text(value: object, field: str, *, max_length: int, required: Literal[True], multiline: bool = False) -> str: ...
+@overload
+def text(value: object, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str | None:
+    ...
 def text(value: object, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str | None:
     """Normalise free text to NFC, trim it, and refuse control characters and overlong values."""
     if value is None:
@@ -93,6 +99,7 @@ def zone_of_offset(value: object) -> str:
     with (Etc/GMT-1 for +01:00: those names keep POSIX's inverted sign), and UTC for a time without an offset. An
     offset of minutes, which no IANA name fixes, asks for the zone."""
     try:
+        # Deliberate: anything but a str raises TypeError, refused below like a malformed time.
         written = datetime.fromisoformat(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "UTC"  # not a time at all: instant() says so
@@ -183,7 +190,9 @@ def event_times(starts_at: datetime, ends_at: datetime | None) -> None:
 
 
 
-EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+EMAIL = re.compile(
+    r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
 PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
 EMAIL_MAX = 254
 
@@ -206,6 +215,10 @@ def phone(value: object) -> str | None:
     return value.replace(" ", "")
 
 
+@overload
+def request_id(value: str) -> str: ...
+@overload
+def request_id(value: None) -> None: ...
 def request_id(value: str | None) -> str | None:
     """An idempotency key (a click id, an Idempotency-Key header): absent, or 1 to 200 characters."""
     if value is None:

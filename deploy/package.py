@@ -5,9 +5,9 @@
 
 A function's zip holds core/, its own package (the Handler's first name), its own pinned requirements
 (<package>/requirements.txt) and its plain files (ASSETS: the API's web page), installed for CPython 3.13 on
-manylinux2014_aarch64 from wheels only, with every module compiled by python3.13. The build then refuses the zip if a forbidden package got in, a
-module lacks its bytecode, an extension module is not built for CPython 3.13 on arm64, a requirement is
-unmet, or the handler does not import from the zip alone (its extension modules swapped, for that check
+manylinux2014_aarch64 from wheels only, with every module compiled by python3.13. The build then refuses the zip if a
+forbidden package got in, a module lacks its bytecode, an extension module is not built for CPython 3.13 on arm64, a
+requirement is unmet, or the handler does not import from the zip alone (its extension modules swapped, for that check
 only, for this machine's build of the same pinned version)."""
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib.metadata import Distribution, distributions
 from pathlib import Path
+from typing import TypedDict
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -167,9 +168,13 @@ def find_python313() -> str:
     """python3.13 for compileall and the import check: $PYTHON313, the PATH, or pyenv's 3.13 install."""
     candidates = [os.environ.get("PYTHON313"), shutil.which("python3.13")]
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{PYTHON_VERSION}.*/bin/python{PYTHON_VERSION}"), reverse=True)
+    candidates += sorted(
+        glob.glob(f"{pyenv_root}/versions/{PYTHON_VERSION}.*/bin/python{PYTHON_VERSION}"), reverse=True
+    )
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+        )
         if probe.returncode == 0 and probe.stdout.strip() == "(3, 13)":
             return candidate
     raise PackageError("python3.13 not found: install it (pyenv install 3.13) or set PYTHON313")
@@ -307,7 +312,9 @@ def _import_check(python: str, unpacked: Path, sdk: Path, function: Function, ho
         f"assert module.__spec__.origin.startswith({str(unpacked)!r}), module.__spec__.origin\n"
     )
     # -I: no PYTHONPATH, no user site; -S: not even site-packages; -B: write nothing into the unpacked zip.
-    result = subprocess.run([python, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, env=env, cwd=unpacked)
+    result = subprocess.run(
+        [python, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, env=env, cwd=unpacked
+    )
     if result.returncode != 0:
         raise PackageError(f"{function.handler} does not import from {function.artifact.name}:\n{result.stderr}")
 
@@ -323,7 +330,18 @@ def runtime_sdk() -> Path:
     return sdk
 
 
-def build(function: Function, python: str, sdk: Path, everyone: list[Function]) -> dict[str, object]:
+class BuildReport(TypedDict):
+    """What build() says of one function's zip (main prints it)."""
+
+    function: str
+    artifact: str
+    zipped: int
+    unzipped: int
+    files: int
+    vendored: list[str]
+
+
+def build(function: Function, python: str, sdk: Path, everyone: list[Function]) -> BuildReport:
     stage = OUT / function.name
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -389,7 +407,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{report['function']:<15} {report['artifact']:<28} {_mib(report['zipped']):>10} zipped "
                   f"{_mib(report['unzipped']):>10} unzipped {report['files']:>5} files")
             print(f"{'':<15} vendored: {', '.join(report['vendored']) or 'nothing'}")
-            print(f"{'':<15} checked: no {', '.join(sorted(FORBIDDEN))}; every module compiled; extensions for arm64; handler imports")
+            print(
+                f"{'':<15} checked: no {', '.join(sorted(FORBIDDEN))}; every module compiled; extensions for arm64; "
+                "handler imports"
+            )
     except PackageError as error:
         print(f"package: {error}", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, NamedTuple
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,12 @@ def stream_records(record: dict[str, Any], streams: Any) -> list[dict[str, Any]]
 
     info = record["DDBStreamBatchInfo"]
     shard = info.get("shardId") or _only_shard(streams, info["streamArn"])
-    iterator = streams.get_shard_iterator(StreamArn=info["streamArn"], ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER",
-                                          SequenceNumber=info["startSequenceNumber"])["ShardIterator"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=info["streamArn"],
+        ShardId=shard,
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
     end, found = int(info["endSequenceNumber"]), []
     while iterator:
         answer = streams.get_records(ShardIterator=iterator, Limit=100)
@@ -78,9 +83,9 @@ def sqs_messages(sqs: Any, queue_url: str) -> Iterator[Message]:
         for message in received:
             receipt = message["ReceiptHandle"]
             yield (json.loads(message["Body"]),
-                   lambda receipt=receipt: sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt),
-                   lambda receipt=receipt: sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt,
-                                                                         VisibilityTimeout=0))
+                   partial(sqs.delete_message, QueueUrl=queue_url, ReceiptHandle=receipt),
+                   partial(sqs.change_message_visibility, QueueUrl=queue_url, ReceiptHandle=receipt,
+                           VisibilityTimeout=0))
 
 
 def redrive(messages: Iterator[Message], replay: Callable[[dict[str, Any]], None]) -> Redriven:
@@ -151,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             replay = replay_clicks(_lambda_invoker(lambdas, functions["ButtonFunction"]))
         else:
             queue = outputs["NoticeFailureQueueUrl"]
-            replay = replay_notices(_lambda_invoker(lambdas, functions["NotifyFunction"]), session.client("dynamodbstreams"))
+            replay = replay_notices(
+                _lambda_invoker(lambdas, functions["NotifyFunction"]), session.client("dynamodbstreams")
+            )
         result = redrive(sqs_messages(sqs, queue), replay)
         print(f"{name}: {result.redriven} redriven, {result.left} still failing (left in {queue})")
         status |= 1 if result.left else 0

@@ -1,5 +1,6 @@
-"""Deploy check: `python -m deploy.smoke URL` (make smoke) runs the README's story against any Turnout - create an event,
-sign up, the waitlist, a promotion, a check-in, the notice - with the tokens it is given, and cleans up after itself."""
+"""Deploy check: `python -m deploy.smoke URL` (make smoke) runs the README's story against any Turnout - create an
+event, sign up, the waitlist, a promotion, a check-in, the notice - with the tokens it is given, and cleans up after
+itself."""
 from __future__ import annotations
 
 import argparse

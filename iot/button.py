@@ -67,7 +67,7 @@ def pattern_of_answer(answer: dict[str, Any]) -> str:
     outcome = answer.get("outcome")
     if outcome == "already_signed_up":  # a second SINGLE: where the person already stands
         return "waitlisted" if answer.get("status") == "waitlisted" else "signed_up"
-    return OUTCOMES.get(outcome, "refused")
+    return OUTCOMES.get(outcome, "refused") if isinstance(outcome, str) else "refused"
 
 
 def pattern_of_notice(notice: dict[str, Any]) -> str:

@@ -265,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     pressing.add_argument("--port", type=int, default=None, help="the local broker's port (TURNOUT_MQTT_PORT, 1883)")
     pressing.add_argument("--device-dir", type=Path, default=None,
                           help="talk to AWS IoT Core with the files `python -m iot.onboard` wrote there")
-    pressing.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the answer")
+    pressing.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the answer"
+    )
     pressing.add_argument("--json", action="store_true", help="print the answer as JSON instead of words")
     pressing.add_argument("--wait", action="store_true",
                           help="when nothing listens yet (a broker restarting), keep trying until --timeout "

@@ -1,4 +1,4 @@
-"""IoT edge, entry: the Lambda behind the topic rule on iotbutton/+ — parse the click, press it in core, answer the button."""
+"""IoT edge, entry: the Lambda behind the iotbutton/+ rule — parse the click, press it in core, answer the button."""
 from __future__ import annotations
 
 from core import startup

@@ -82,7 +82,8 @@ class Link:
         if not self.up:
             raise Offline(f"not connected to {self.target.host}:{self.target.port}")
         click_id = click_id or uuid.uuid4().hex
-        answered, answer = threading.Event(), []
+        answered = threading.Event()
+        answer: list[Message] = []
         with self._lock:
             self._waiting[click_id] = (answered, answer)
         try:
@@ -158,7 +159,7 @@ class Link:
                     log.info("the answer to click %s again: shown once", click_id)
                     return
                 self._answered.append(click_id)
-            waiting = self._waiting.get(click_id)
+            waiting = self._waiting.get(click_id) if click_id is not None else None
             if waiting is not None:
                 waiting[1].append(message)
                 waiting[0].set()

@@ -42,10 +42,17 @@ def policy_document(serial: str, region: str, account: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": "iot:Connect",
-             "Resource": [f"{arn}:client/{serial}", f"{arn}:client/{listener_client_id(serial)}"]},
+            {
+                "Effect": "Allow",
+                "Action": "iot:Connect",
+                "Resource": [f"{arn}:client/{serial}", f"{arn}:client/{listener_client_id(serial)}"],
+            },
             {"Effect": "Allow", "Action": "iot:Publish", "Resource": f"{arn}:topic/{topics.clicks(serial)}"},
-            {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": [f"{arn}:topicfilter/{topic}" for topic in heard]},
+            {
+                "Effect": "Allow",
+                "Action": "iot:Subscribe",
+                "Resource": [f"{arn}:topicfilter/{topic}" for topic in heard],
+            },
             {"Effect": "Allow", "Action": "iot:Receive", "Resource": [f"{arn}:topic/{topic}" for topic in heard]},
         ],
     }

@@ -85,7 +85,9 @@ def _announce(stack: Stack, curl: str | None) -> None:
     from core.config import settings  # only after build_stack has set the environment core reads
 
     if not settings.auth_open:
-        try_line = try_line.replace("curl ", 'curl -H "Authorization: Bearer $(.venv/bin/python -m local.token melvin)" ', 1)
+        try_line = try_line.replace(
+            "curl ", 'curl -H "Authorization: Bearer $(.venv/bin/python -m local.token melvin)" ', 1
+        )
     lines += _auth_lines(settings.auth_open)
     lines += ["", f"Try:  {try_line}", "Stop with Ctrl-C.", ""]
     print("\n".join(lines), flush=True)
@@ -93,7 +95,8 @@ def _announce(stack: Stack, curl: str | None) -> None:
 
 def _auth_lines(auth_open: bool) -> list[str]:
     if not auth_open:
-        return ["", "Tokens are checked as API Gateway's JWT authorizer checks them (TURNOUT_AUTH=on). Open the page to",
+        return ["",
+                "Tokens are checked as API Gateway's JWT authorizer checks them (TURNOUT_AUTH=on). Open the page to",
                 "sign up and sign in; make the first organizer, once they have signed up, with",
                 "  .venv/bin/python -m local.organizer melvin",
                 "For curl, .venv/bin/python -m local.token melvin prints a token as the sign-in would issue it:",

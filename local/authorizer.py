@@ -144,7 +144,7 @@ class Authorizer:
         parts = tuple(path.split("/"))
         for route_method, template, name in self._public:
             if route_method == method and len(template) == len(parts) and all(
-                    want == got or (want[:1] == "{" and got) for want, got in zip(template, parts)):
+                    want == got or (want[:1] == "{" and got) for want, got in zip(template, parts, strict=True)):
                 return f"{method} {name}"
         return None
 
@@ -168,7 +168,8 @@ class Authorizer:
             raise Refused("token is malformed") from None
         if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
             raise Refused(f"signing method {header.get('alg') if isinstance(header, dict) else None} is invalid")
-        key = self.keys.find(header.get("kid")) if isinstance(header.get("kid"), str) else None
+        kid = header.get("kid")
+        key = self.keys.find(kid) if isinstance(kid, str) else None
         if key is None:
             raise Refused("the token's key id is not in the issuer's key set")
         try:

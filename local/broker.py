@@ -46,7 +46,9 @@ def select(topic: str, payload: bytes) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError):
         message = None
     if not isinstance(message, dict):
-        log.warning("rule on %s: the payload is not a JSON object, the function is not invoked (%.200r)", topic, payload)
+        log.warning(
+            "rule on %s: the payload is not a JSON object, the function is not invoked (%.200r)", topic, payload
+        )
         return None
     return {**message, "topicSerial": levels[1], "deliveryId": str(uuid.uuid4())}
 

@@ -330,6 +330,7 @@ class DynamoDBProcess:
                                          text=True, pass_fds=(fd,))
         self._socket.close()  # the process serves it now
         self._socket = None
+        # typeshed: Popen's stdout and stdin are None unless piped; this process is started with both piped.
         said = self._process.stdout.readline().strip()  # type: ignore[union-attr]
         if said != "ready":
             self._process.wait(10)
@@ -350,6 +351,7 @@ class DynamoDBProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             code = self._process.wait()
+        # typeshed: Popen.stdout is None unless piped; it is piped (above).
         self._process.stdout.close()  # type: ignore[union-attr]
         if code != 0:
             raise RuntimeError(f"the DynamoDB process exited with {code}; its last writes may not be on disk")
@@ -369,6 +371,7 @@ class DynamoDBProcess:
     def _command(self, line: str) -> None:
         with self._commands:
             try:
+                # typeshed: Popen.stdin is None unless piped; it is piped (above), and the process is running here.
                 self._process.stdin.write(line + "\n")  # type: ignore[union-attr]
                 self._process.stdin.flush()  # type: ignore[union-attr]
             except (BrokenPipeError, ValueError):  # gone already (or stopping): nothing left to tell it

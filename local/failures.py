@@ -25,7 +25,9 @@ def async_failure(function: str, request_id: str, event: Any, attempts: int, err
             "responsePayload": {"errorType": type(error).__name__}}
 
 
-def stream_failure(function: str, stream_arn: str, shard_id: str | None, records: list[dict[str, Any]]) -> dict[str, Any]:
+def stream_failure(
+    function: str, stream_arn: str, shard_id: str | None, records: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Lambda's on-failure record of a stream batch: where its records are in the stream, not the records."""
     return {"version": "1.0", "timestamp": _now(),
             "requestContext": {"functionArn": function, "condition": "RetryAttemptsExhausted"},

@@ -1,4 +1,4 @@
-"""Local stack: API Gateway's stand-in - a real HTTP request in, the Lambda event AWS would deliver to the handler, HTTP out."""
+"""Local stack: API Gateway's stand-in - a real HTTP request in, the Lambda event AWS would deliver, HTTP out."""
 from __future__ import annotations
 
 import base64
@@ -233,6 +233,7 @@ class Gateway:
 
     def _authorize(self, method: str, event: dict[str, Any]) -> None:
         """A public route gets its own route key and no claims; any other request needs a token that verifies."""
+        assert self.authorizer is not None  # called only when the gateway checks tokens
         route_key = self.authorizer.public_route(method, event["rawPath"])
         if route_key is not None:
             event["routeKey"] = event["requestContext"]["routeKey"] = route_key
@@ -291,10 +292,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Buffered, so head and body leave in one write: two small writes on a kept-alive connection meet
     # Nagle's algorithm and delayed ACKs, and each answer would wait ~40 ms.
     wbufsize = -1
+    server: _Server  # the server that made this handler (socketserver types it as any BaseServer)
 
     def setup(self) -> None:
         # Each socket read waits this long at most; http.server closes the connection when one times out.
-        self.timeout = self.server.gateway.read_timeout  # type: ignore[attr-defined]
+        # typeshed: StreamRequestHandler.timeout is a ClassVar, but setup() reads it from the instance.
+        self.timeout = self.server.gateway.read_timeout  # type: ignore[misc]
         super().setup()
 
     def version_string(self) -> str:
@@ -331,7 +334,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(*_error(400, "BadRequest", str(err)), request_id=_request_id())
             return
-        gateway = self.server.gateway  # type: ignore[attr-defined]
+        gateway = self.server.gateway
         request_id = _request_id()
         event = build_event(
             method=self.command, target=self.path, protocol=self.request_version,

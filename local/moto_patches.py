@@ -27,6 +27,7 @@ from typing import Any
 
 import moto
 import moto.dynamodb.models as moto_dynamodb
+from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult
 from moto.core.serialize import JSONSerializer, TimestampSerializer
 from moto.dynamodb.models import DynamoDBBackend
@@ -54,7 +55,7 @@ class _Unexpected(Exception):
 # --- answers ---------------------------------------------------------------------------------------
 
 
-def _execute_result(self: DynamoResult, context: Any) -> tuple[int, dict[str, str], str]:
+def _execute_result(self: ActionResult, context: Any) -> TYPE_RESPONSE:
     operation = context.operation_model
     if operation.name in JSON_OPERATIONS and context.serializer_class is JSONSerializer \
             and isinstance(self.result, dict) and operation.output_shape is not None:
@@ -181,14 +182,17 @@ def _query(self: Table, hash_key: DynamoType | None, range_comparison: str | Non
     narrowed = _narrow(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
                        index_name, kwargs)
     if narrowed is None:
-        return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+        # moto: Table.query types limit and exclusive_start_key as never None; its own Query passes None for both.
+        return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,  # type: ignore[arg-type]
                            scan_index_forward, projection_expressions, index_name, *args, **kwargs)
     # moto's Query reads candidates from all_items() and orders them with sorted_items(): it gets the slice,
     # already in the order it would have sorted it into. Only this request is inside moto (SerializedApp).
+    # A method replaced on this one table for the one call (mypy refuses any assignment to a method).
     self.all_items = lambda: list(narrowed)  # type: ignore[method-assign]
-    self.sorted_items = lambda hash_attrs, range_attrs, items: items  # type: ignore[method-assign]
+    self.sorted_items = lambda hash_key_attrs, range_key_attrs, items: items  # type: ignore[method-assign]
     try:
-        return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+        # moto: Table.query types limit and exclusive_start_key as never None; its own Query passes None for both.
+        return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,  # type: ignore[arg-type]
                            scan_index_forward, projection_expressions, index_name, *args, **kwargs)
     finally:
         del self.all_items, self.sorted_items
@@ -262,8 +266,8 @@ def _narrow(table: Table, hash_key: DynamoType | None, range_comparison: str | N
     if forward:
         end = high if limit is None else min(high, low + limit + 1)
         return ordered[low:min(len(ordered), end + 1) if end == high else end]
-    start = low if limit is None else max(low, high - limit - 1)
-    return ordered[max(0, start - 1) if start == low else start:high]
+    first = low if limit is None else max(low, high - limit - 1)
+    return ordered[max(0, first - 1) if first == low else first:high]
 
 
 def _partition(table: Table, index_name: str | None, hash_key: DynamoType, range_attr: str) -> list[Any]:
@@ -300,10 +304,12 @@ def install(*, shortcuts: bool = True) -> None:
     if moto.__version__ != MOTO_VERSION:
         raise WrongMoto(f"local/moto_patches.py was written for moto {MOTO_VERSION}, not {moto.__version__}: "
                         "check each patch against the new moto, then change MOTO_VERSION and the pin together")
+    # Patches (mypy refuses assigning to a module's import or a class's method): moto's own functions replaced.
     moto_dynamodb.copy = _CopyAllButTables  # type: ignore[assignment]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     if not shortcuts:
         return
+    # Patches, as above: mypy refuses assigning to a method.
     DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
     DynamoDBStreamsHandler.get_records = _get_records  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
@@ -311,6 +317,7 @@ def install(*, shortcuts: bool = True) -> None:
 
 def uninstall() -> None:
     """Puts moto back as it came (the benchmark's stock side and the tests' reference answers)."""
+    # Putting moto's own methods back (mypy refuses assigning to a method).
     DynamoResult.execute_result = _moto_execute_result  # type: ignore[method-assign]
     DynamoDBStreamsHandler.get_records = _moto_get_records  # type: ignore[method-assign]
     Table.query = _moto_query  # type: ignore[method-assign]
@@ -371,7 +378,8 @@ def _put_back(table: Table, hash_key: DynamoType, range_key: DynamoType | None, 
         if item is None:
             table.items.pop(hash_key, None)
         else:
-            table.items[hash_key] = item
+            # moto: Table.items is typed a dict of dicts; a table without a range key holds its Items there directly.
+            table.items[hash_key] = item  # type: ignore[assignment]
     elif item is None:
         table.items.get(hash_key, {}).pop(range_key, None)
     else:

@@ -165,7 +165,7 @@ class Provider:
     def _generate_token(self, grant_type: str, client: Client, user: Account | None = None, scope: str | None = None,
                         expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
         assert user is not None
-        token = {"token_type": "Bearer", "expires_in": int(self.token_minutes * 60),
+        token: dict[str, Any] = {"token_type": "Bearer", "expires_in": int(self.token_minutes * 60),
                  "access_token": self.access_token(user.username, user.groups, scope=scope or "")}
         if include_refresh_token:
             token["refresh_token"] = secrets.token_urlsafe(48)
@@ -271,7 +271,9 @@ class Provider:
 
         @app.post("/")
         def cognito_api() -> Response:
-            return provider._admin_call(request.headers.get("X-Amz-Target", ""), request.get_json(force=True, silent=True))
+            return provider._admin_call(
+                request.headers.get("X-Amz-Target", ""), request.get_json(force=True, silent=True)
+            )
 
         return app
 
@@ -342,10 +344,15 @@ class Provider:
                                      "Attributes": [{"Name": "email", "Value": account.email}]}
                                     for account in self.accounts.members(group)]}
             else:
-                raise AccountError("InvalidAction", f"{operation or 'That call'} is not answered by the local provider.")
+                raise AccountError(
+                    "InvalidAction", f"{operation or 'That call'} is not answered by the local provider."
+                )
         except AccountError as err:
-            return Response(json.dumps({"__type": err.code, "message": err.message}), status=400,
-                            mimetype="application/x-amz-json-1.1")
+            return Response(
+                json.dumps({"__type": err.code, "message": err.message}),
+                status=400,
+                mimetype="application/x-amz-json-1.1",
+            )
         return Response(json.dumps(answer), mimetype="application/x-amz-json-1.1")
 
 
@@ -384,9 +391,16 @@ def _form(step: str, query: str, *, problem: str | None = None, username: str = 
     else:
         hint = (f'<p class="hint">On this machine no email is sent: the code is in the stack\'s log, and here: '
                 f'<output id="local-code">{html.escape(code)}</output></p>' if code else "")
-        title, action, fields, button = "Confirm your email", "/confirm", (
-            f'<input type="hidden" name="username" value="{value}"><p>We sent a code to your email address.</p>{hint}'
-            '<label>Code<input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>'), "Confirm"
+        title, action, fields, button = (
+            "Confirm your email",
+            "/confirm",
+            (
+                f'<input type="hidden" name="username" value="{value}">'
+                f"<p>We sent a code to your email address.</p>{hint}"
+                '<label>Code<input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>'
+            ),
+            "Confirm",
+        )
         other = ""
     body = f'{said}<form method="post" action="{action}?{html.escape(query)}">{fields}<button type="submit">{button}' \
            f"</button></form>{other}"

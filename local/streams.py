@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
@@ -143,7 +143,8 @@ class StreamPoller:
         what still fails goes to the on-failure file, as Lambda sends it to the queue."""
         for attempt in range(self.retries + 1):
             try:
-                answer = self.function.invoke({"Records": records})
+                # The stream handler answers a partial batch response (a dict) or None.
+                answer = cast("dict[str, Any] | None", self.function.invoke({"Records": records}))
                 failed = [each["itemIdentifier"] for each in (answer or {}).get("batchItemFailures", [])]
             except Exception:
                 log.exception("%s failed on a batch of %d records", FUNCTION, len(records))
@@ -188,6 +189,12 @@ def build_component(dynamodb: DynamoDBProcess, *, region: str, table_name: str, 
         boto3.client("sns", endpoint_url=dynamodb.url, region_name=region, aws_access_key_id="local",
                      aws_secret_access_key="local").create_topic(Name=NOTICE_TOPIC)
 
-    return StreamPoller(endpoint=dynamodb.url, region=region, table_name=table_name,
-                        data_dir=data_dir, function=LambdaFunction.from_template(FUNCTION, "notify.handler.lambda_handler"),
-                        on_start=prepare, forget=dynamodb.forget_iterator)
+    return StreamPoller(
+        endpoint=dynamodb.url,
+        region=region,
+        table_name=table_name,
+        data_dir=data_dir,
+        function=LambdaFunction.from_template(FUNCTION, "notify.handler.lambda_handler"),
+        on_start=prepare,
+        forget=dynamodb.forget_iterator,
+    )

@@ -38,7 +38,7 @@ SLOT_CHARS_MAX = 200
 
 skill_builder = SkillBuilder()
 # Read by the SDK on every request, so the local stack and the tests can change it after import.
-skill_builder.skill_id = SKILL_ID
+skill_builder.skill_id = SKILL_ID  # type: ignore[assignment]  # ask-sdk-core: skill_id is set to an untyped None
 
 # Every intent this skill answers, with the slots its handler reads. The interaction model in
 # skill-package/ is checked against this table by tests/unit/test_skill_model.py.
@@ -53,7 +53,9 @@ def intent(*names: str, slots: tuple[str, ...] = ()):
         return skill_builder.request_handler(can_handle_func=is_intent_name(names[0]))
     matchers = [is_intent_name(name) for name in names]
     return skill_builder.request_handler(
-        can_handle_func=lambda handler_input: any(matches(handler_input) for matches in matchers))
+        # ask-sdk-runtime: request_handler types the predicate's argument as its unbound TypeVar Input, which a
+        # predicate of HandlerInput (is_intent_name's) does not accept.
+        can_handle_func=lambda handler_input: any(matches(handler_input) for matches in matchers))  # type: ignore[arg-type]
 
 
 # --- Reading the request ---------------------------------------------------------------------
@@ -77,7 +79,7 @@ def _now() -> datetime:
 
 
 def _user(handler_input) -> str:
-    return get_user_id(handler_input) or ""
+    return get_user_id(handler_input) or ""  # type: ignore[return-value]  # ask-sdk-core: typed AnyStr; JSON text
 
 
 def _request_id(handler_input) -> str | None:
@@ -277,7 +279,11 @@ def tell_notices_first(handler_input, response):
     first, then the answer. One more query per request (and the link's read, which signing up and cancelling make
     anyway); a write per notice read out."""
     request = handler_input.request_envelope.request
-    if response is None or response.output_speech is None or request.object_type not in ("IntentRequest", "LaunchRequest"):
+    if (
+        response is None
+        or response.output_speech is None
+        or request.object_type not in ("IntentRequest", "LaunchRequest")
+    ):
         return
     if request.object_type == "IntentRequest" and request.intent.name in _NO_NOTICES:
         return
@@ -335,7 +341,7 @@ def lambda_handler(event: object, context: object) -> dict:
         raise SerializationException("Not an Alexa request envelope: it holds no context.")
     # Correlated by the Alexa request's id, which Alexa's own logs and the skill's developer console show too.
     with logs.correlated(_envelope_request_id(event)), metrics.flushed():
-        return _answer(event, context)
+        return _answer(event, context)  # type: ignore[arg-type]  # ask-sdk-core: types Lambda's event dict as str
 
 
 def _envelope_request_id(event: object) -> str | None:

@@ -158,7 +158,9 @@ def who_is_going(event: Event, going: Sequence[Signup], going_total: int, waitli
     else:
         spoken = [person(signup) for signup in going[:NAMES_SPOKEN]]
         verb = "is" if going_total == 1 else "are"
-        sentence = f"{names(spoken, going_total)} {verb} going to {title(event)}{_with_guests(going_total, seats_taken)}."
+        sentence = (
+            f"{names(spoken, going_total)} {verb} going to {title(event)}{_with_guests(going_total, seats_taken)}."
+        )
     return sentence + _waitlist(waitlisted)
 
 

@@ -14,7 +14,12 @@ os.environ.pop("AWS_PROFILE", None)
 # API tests act as everyone (open mode) unless they say who they are: tests/unit/test_api_auth.py
 # switches auth on and sends the claims API Gateway's JWT authorizer would.
 os.environ["TURNOUT_AUTH"] = "off"
-for _claim_setting in ("TURNOUT_PUBLIC_READS", "TURNOUT_PERSON_CLAIM", "TURNOUT_GROUP_CLAIM", "TURNOUT_ORGANIZER_GROUP"):
+for _claim_setting in (
+    "TURNOUT_PUBLIC_READS",
+    "TURNOUT_PERSON_CLAIM",
+    "TURNOUT_GROUP_CLAIM",
+    "TURNOUT_ORGANIZER_GROUP",
+):
     os.environ.pop(_claim_setting, None)
 
 import boto3  # noqa: E402
@@ -84,7 +89,9 @@ def _forget_stream(client) -> None:
 
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.region].tables.get(settings.table_name)
     if table is not None and table.stream_shard is not None:
-        moto_patches.forget_records(table.stream_shard, table.stream_shard.starting_sequence_number + len(table.stream_shard.items))
+        moto_patches.forget_records(
+            table.stream_shard, table.stream_shard.starting_sequence_number + len(table.stream_shard.items)
+        )
 
 
 @pytest.fixture
@@ -102,7 +109,7 @@ def table(_moto, reset_table):
 
 @pytest.fixture
 def pinned_clock():
-    """Core's clock (and every other reader of the time in this process) at tests.support.clock.PINNED_AT, ticking on from
-    there: for tests whose dates are fixed (fixtures, written-out times) and whose code reads the clock itself."""
+    """Core's clock (and every other reader of the time in this process) at tests.support.clock.PINNED_AT, ticking on
+    from there: for tests whose dates are fixed (fixtures, written-out times) and whose code reads the clock itself."""
     with time_machine.travel(PINNED_AT, tick=True) as traveller:
         yield traveller

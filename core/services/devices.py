@@ -73,7 +73,8 @@ def redeem_pairing_code(alexa_user_id: str, code: str, *, now: datetime | None =
         alexa_user_id, moment, settings.pairing_max_misses, timedelta(minutes=settings.pairing_lock_minutes))
     if not counted:
         raise errors.PairingLocked(max(1, int((window_until - moment).total_seconds())))
-    person = pairing.redeem_pairing_code(alexa_user_id, code, moment) if isinstance(code, str) and CODE.fullmatch(code) else None
+    well_formed = isinstance(code, str) and CODE.fullmatch(code)
+    person = pairing.redeem_pairing_code(alexa_user_id, code, moment) if well_formed else None
     if person is None:
         raise errors.PairingCodeInvalid()
     pairing.forgive_pairing_try(alexa_user_id, window_until)

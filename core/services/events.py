@@ -1,4 +1,5 @@
-"""Core services, events: create, list, read, change and delete events, and word to the people signed up when one moves or is called off."""
+"""Core services, events: create, list, read, change and delete events, and word to the people signed up when one
+moves or is called off."""
 from __future__ import annotations
 
 import secrets
@@ -159,7 +160,8 @@ def delete_event(event_id: str, *, now: datetime | None = None) -> None:
     moment = keys.utc(clock.at(now))
     # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.
     for part, start in enumerate(range(0, len(signed_up), notices.PEOPLE_PER_CHANGE)):
-        notices.put_change(event, "deleted", moment, str(part), people=signed_up[start:start + notices.PEOPLE_PER_CHANGE])
+        told = signed_up[start:start + notices.PEOPLE_PER_CHANGE]
+        notices.put_change(event, "deleted", moment, str(part), people=told)
 
 
 def _tell_if_moved(before: Event, after: Event, now: datetime) -> None:

@@ -50,14 +50,15 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
     outcome = signups.sign_up(
         event_id, person, name=name, guests=guests, source=source, waitlist=waitlist, resize=resize,
         request_id=valid.request_id(request_id), now=clock.at(now),
-        fingerprint=rules.request("sign_up", event_id, person, name=given, guests=guests if resize else None, source=source,
-                                  waitlist=waitlist),
+        fingerprint=rules.request("sign_up", event_id, person, name=given, guests=guests if resize else None,
+                                  source=source, waitlist=waitlist),
     )
     metrics.signed_up(outcome)
     return outcome
 
 
-def cancel_signup(event_id: str, person: str, *, request_id: str | None = None, now: datetime | None = None) -> Cancellation:
+def cancel_signup(event_id: str, person: str, *, request_id: str | None = None,
+                  now: datetime | None = None) -> Cancellation:
     """Cancels and, in the same transaction, promotes the first waitlisted person. Raises NotSignedUp."""
     return _cancel(event_id, person, request_id=request_id, now=now, tell=False)
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from core import errors, keys, rules
 from core.config import settings
@@ -65,7 +66,9 @@ def get_event(event_id: str) -> Event:
 
 def taking_signups(now: str):
     """Before the organizer's closing time for sign-ups or, without one, before the start (`now`: keys.utc text)."""
-    return (EventItem.signups_close_at > now) | (EventItem.signups_close_at.does_not_exist() & (EventItem.starts_at > now))
+    return (EventItem.signups_close_at > now) | (
+        EventItem.signups_close_at.does_not_exist() & (EventItem.starts_at > now)
+    )
 
 
 # What a listing reads of each event's item beside its index entry: the counts the index leaves out.
@@ -81,7 +84,11 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
     """Events whose list has not closed (and, if asked, whose sign-ups have not), by start; `after` is the start
     order of the last one seen. One query of by_start, which holds no counts; with `counts`, one BatchGetItem
     reads them from the page's event items (strongly consistent, as a single event's read is)."""
-    start = (TurnoutItem.start_order > after) if after else (TurnoutItem.start_order >= keys.event_start_order(now - longest, ""))
+    start = (
+        (TurnoutItem.start_order > after)
+        if after
+        else (TurnoutItem.start_order >= keys.event_start_order(now - longest, ""))
+    )
     moment = keys.utc(now)
     wanted = EventItem.closes_at > moment
     if only_taking_signups:
@@ -104,11 +111,11 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
             shares.setdefault(got.event_id, []).append(got)
     listed = []
     for item in page:
-        counts = held.get(item.pk)
-        if counts is None:  # deleted between the query and the read
+        counted = held.get(item.pk)
+        if counted is None:  # deleted between the query and the read
             continue
-        item.going, item.waitlisted, item.seats_left = counts.going, counts.waitlisted, counts.seats_left
-        item.reminders, item.sequence = counts.reminders, counts.sequence
+        item.going, item.waitlisted, item.seats_left = counted.going, counted.waitlisted, counted.seats_left
+        item.reminders, item.sequence = counted.reminders, counted.sequence
         listed.append(item.value(blocks=shares.get(item.event_id)))
     return listed, last
 
@@ -123,7 +130,7 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
         before = item.value()
         after = apply(before)
         capacity_delta = rules.room(after.capacity) - rules.room(before.capacity)
-        actions = [
+        actions: list[Action] = [
             EventItem.name.set(after.name),
             EventItem.starts_at.set(keys.utc(after.starts_at)),
             EventItem.closes_at.set(keys.utc(after.closes_at)),
@@ -141,7 +148,11 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
         if (before.starts_at, before.ends_at, before.location) != (after.starts_at, after.ends_at, after.location):
             actions.append(EventItem.sequence.add(1))  # a calendar shows the new time or place (api/ics.py)
         condition = EventItem.pk.exists() & (EventItem.starts_at == item.starts_at)
-        condition &= EventItem.capacity == before.capacity if before.capacity is not None else EventItem.capacity.does_not_exist()
+        condition &= (
+            EventItem.capacity == before.capacity
+            if before.capacity is not None
+            else EventItem.capacity.does_not_exist()
+        )
         if item.seat_blocks is not None:
             return _update_with_blocks(item, after, actions, condition, capacity_delta)
         if capacity_delta:
@@ -154,7 +165,11 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
             if not tx.refused_by_condition(exc):
                 raise
             latest = read(event_id)
-            if capacity_delta < 0 and latest.value().capacity == before.capacity and int(latest.seats_left) < -capacity_delta:
+            if (
+                capacity_delta < 0
+                and latest.value().capacity == before.capacity
+                and int(latest.seats_left) < -capacity_delta
+            ):
                 raise errors.CapacityBelowTaken(rules.room(before.capacity) - int(latest.seats_left)) from None
             raise tx.Retry() from None
         return item.value()

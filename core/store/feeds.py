@@ -3,6 +3,7 @@ and what a feed lists: the events by start, with their sequence and, for a perso
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
@@ -68,7 +69,7 @@ def by_token(token: str) -> Feed | None:
 @tx.faults_as_busy
 def replace(feed: Feed, old: Feed | None) -> Feed:
     """The new secret in, the old one (if any) out, in one transaction: the old URL stops working as the new starts."""
-    fields = {"person": feed.person, "token": feed.token, "created_at": keys.utc(feed.created_at)}
+    fields: dict[str, Any] = {"person": feed.person, "token": feed.token, "created_at": keys.utc(feed.created_at)}
     writes = [tx.put("new", FeedItem(*keys.feed(feed.token), **fields), FeedItem.pk.does_not_exist()),
               tx.put("owner", FeedItem(*keys.feed_of(feed.person), **fields))]
     if old is not None:
@@ -122,9 +123,11 @@ def entries(since: datetime, person: str | None, limit: int) -> list[CalendarEnt
         if stored is None:  # deleted (or expired) between the query and the read
             continue
         if isinstance(item, TombstoneItem):
+            assert isinstance(stored, TombstoneItem)  # the same key: the same kind of item
             if person is None or person in (stored.people or ()):
                 found.append(CalendarEntry(_gone(item, int(stored.sequence)), "CANCELLED"))
             continue
+        assert isinstance(stored, EventItem)  # the same key: the same kind of item
         item.sequence = stored.sequence
         if person is None:
             found.append(CalendarEntry(item.value(counted=False), "CONFIRMED"))

@@ -34,8 +34,11 @@ def place_in_line(partition: str, order: str) -> int:
 
 def event_and_head(event_id: str) -> tuple[EventItem, SignupItem | None]:
     """One strongly consistent query: the event item, then the first waitlisted signup if any."""
-    found = list(TurnoutItem.by_status.query(keys.event_partition(event_id), TurnoutItem.status_order >= keys.EVENT_ORDER,
-                                             consistent_read=True, limit=2))
+    found = list(
+        TurnoutItem.by_status.query(
+            keys.event_partition(event_id), TurnoutItem.status_order >= keys.EVENT_ORDER, consistent_read=True, limit=2
+        )
+    )
     if not found or not isinstance(found[0], EventItem):
         raise errors.EventNotFound(event_id)
     head = found[1] if len(found) > 1 and isinstance(found[1], SignupItem) else None

@@ -29,9 +29,10 @@ class NoticeItem(TurnoutItem, discriminator="notice"):
 
 
 class ChangeItem(TurnoutItem, discriminator="change"):
-    """An organizer's change that concerns people, kept a day for the stream (core.store.notices): an event moved
-    or deleted, a signup cancelled by an organizer; or a reminder fallen due (core.reminders), `at` its due time. The event item's own stream records cannot say it: every
-    sign-up changes that item too, and a filter cannot compare its old and new image."""
+    """An organizer's change that concerns people, kept a day for the stream (core.store.notices): an event moved or
+    deleted, a signup cancelled by an organizer; or a reminder fallen due (core.reminders), `at` its due time. The event
+    item's own stream records cannot say it: every sign-up changes that item too, and a filter cannot compare its old
+    and new image."""
 
     what = UnicodeAttribute()  # moved | deleted | cancelled | reminder
     event_id = UnicodeAttribute()
@@ -70,14 +71,14 @@ def what_changed(event_name: str, old_image: dict[str, Any] | None, new_image: d
     if (event_name == "MODIFY" and isinstance(old, SignupItem) and isinstance(new, SignupItem)
             and old.status == "waitlisted" and new.status == "going"):
         # The going order holds the moment of the promotion: a repeated record names the same one.
-        went_at = new.status_order[len(keys.GOING_PREFIX):].rpartition("#")[0]  # type: ignore[index]
+        went_at = new.status_order[len(keys.GOING_PREFIX):].rpartition("#")[0]
         return Change("promoted", new.event_id, None, keys.from_utc(went_at), (new.person,))
     if event_name == "INSERT" and isinstance(new, ChangeItem):
         if new.what in ("moved", "reminder"):
             starts = keys.from_utc(new.starts_at).astimezone(ZoneInfo(new.timezone))
             return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), None, starts, new.location)
         people = tuple(new.people or ()) if new.what == "deleted" else (new.person,)
-        return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), people)  # type: ignore[arg-type]
+        return Change(new.what, new.event_id, new.event_name, keys.from_utc(new.at), people)
     return None
 
 

@@ -34,7 +34,9 @@ M = TypeVar("M", PairingCodeItem, AlexaLinkItem, PairingMissesItem)
 @tx.faults_as_busy
 def put_pairing_code(person: str, code: str, valid_until: datetime, now: datetime) -> PairingCode | None:
     """Stores a fresh code, over an expired one; None when that code is still out for someone (draw again)."""
-    item = PairingCodeItem(*keys.pairing_code(code), person=person, valid_until=keys.utc(valid_until), expires=valid_until)
+    item = PairingCodeItem(
+        *keys.pairing_code(code), person=person, valid_until=keys.utc(valid_until), expires=valid_until
+    )
     try:
         item.save(condition=PairingCodeItem.pk.does_not_exist() | (PairingCodeItem.valid_until <= keys.utc(now)))
     except PutError as exc:
@@ -61,8 +63,10 @@ def count_pairing_try(scope: str, now: datetime, max_misses: int, window: timede
     for _ in range(tx.ATTEMPTS):
         try:
             updated = PairingMissesItem(*key)
-            updated.update(actions=[PairingMissesItem.misses.add(1)],
-                           condition=(PairingMissesItem.window_until > moment) & (PairingMissesItem.misses < max_misses))
+            updated.update(
+                actions=[PairingMissesItem.misses.add(1)],
+                condition=(PairingMissesItem.window_until > moment) & (PairingMissesItem.misses < max_misses),
+            )
             return True, keys.from_utc(updated.window_until)
         except UpdateError as exc:
             if not tx.refused_by_condition(exc):

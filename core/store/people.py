@@ -43,8 +43,9 @@ def nobody_yet(handle: str) -> Person:
 
 @tx.faults_as_busy
 def put_person(person: Person) -> Person:
+    assert person.updated_at is not None  # a person is stored only with the time of the change
     PersonItem(*keys.person(person.person), person=person.person, name=person.name, email=person.email,
-               phone=person.phone, updated_at=keys.utc(person.updated_at),  # type: ignore[arg-type]
+               phone=person.phone, updated_at=keys.utc(person.updated_at),
                reminders=None if person.reminders else False).save()
     return person
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from core import errors, keys
 from core.store import transactions as tx
@@ -102,6 +102,10 @@ def signup_json(signup: Signup | None) -> dict[str, Any] | None:
     }
 
 
+@overload
+def signup_from_json(data: dict[str, Any]) -> Signup: ...
+@overload
+def signup_from_json(data: None) -> None: ...
 def signup_from_json(data: dict[str, Any] | None) -> Signup | None:
     if data is None:
         return None

@@ -68,9 +68,9 @@ def sign_up(
         event = known.get("event")
         waiting = int(event.waitlisted) if event else 0
         full = event is not None and rules.joins_the_line(int(event.seats_left), waiting, seats)
-        passed: list[SignupItem] = []
-        if full and waiting and rules.fits(guests, int(event.seats_left)):  # type: ignore[union-attr]
-            passed = _past_the_line(event_id, int(event.seats_left), waiting, person)  # type: ignore[union-attr]
+        passed: list[SignupItem] | None = []
+        if full and event is not None and waiting and rules.fits(guests, int(event.seats_left)):
+            passed = _past_the_line(event_id, int(event.seats_left), waiting, person)
             full = passed is None
         if full and not waitlist:
             raise errors.EventFull(event_id)
@@ -86,8 +86,10 @@ def sign_up(
             condition = _taking_signups(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == waiting)
         if expect is not None:
             # What a button's binding remembers of its event must still be true, or the press answers stale news.
+            # typeshed: a tzinfo may be None and has no .key; an event's start always carries a ZoneInfo.
             condition &= ((EventItem.name == expect.name) & (EventItem.starts_at == keys.utc(expect.starts_at))
                           & (EventItem.timezone == expect.starts_at.tzinfo.key))  # type: ignore[union-attr]
+        # status and source are str here (a status picked above, a source checked); Signup types them Literal.
         signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
                         source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
         writes = [
@@ -203,7 +205,9 @@ def _block_writes(event_id: str, blocks: list[SeatBlockItem], seats: dict[int, i
         if waiting:
             actions.append(SeatBlockItem.waiting.add(waiting))
         if actions:
-            unmoved = (SeatBlockItem.seats_left == int(block.seats_left)) & (SeatBlockItem.waiting == int(block.waiting))
+            unmoved = (SeatBlockItem.seats_left == int(block.seats_left)) & (
+                SeatBlockItem.waiting == int(block.waiting)
+            )
             writes.append(tx.update(f"block{k}", _block(event_id, k), actions, unmoved))
     return writes
 
@@ -236,6 +240,7 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
         if expect is not None:
             terms_hold &= SeatBlockItem.terms == terms(expect)
         if plan is None:
+            assert seen is not None  # a plan is refused only once the blocks were read
             if not waitlist:
                 raise errors.EventFull(event_id)
             status, order, position, held = "waitlisted", keys.waitlist_order(moment, person), waiting + 1, None
@@ -243,13 +248,16 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
                                       [SeatBlockItem.waiting.add(1)],
                                       terms_hold & ((SeatBlockItem.waiting > 0)
                                                     | (SeatBlockItem.seats_left <= int(block.seats_left))),
-                                      want_old=True) for block in seen]  # type: ignore[union-attr]
+                                      want_old=True) for block in seen]
         else:
             status, order, position, held = "going", keys.going_order(moment, person), None, plan[0][0]
             block_writes = [tx.update(f"block{k}", _block(event_id, k),
-                                      [SeatBlockItem.seats_left.add(-taken)] + ([SeatBlockItem.going.add(1)] if k == held else []),
-                                      terms_hold & (SeatBlockItem.seats_left >= taken) & (SeatBlockItem.waiting == waiting),
+                                      [SeatBlockItem.seats_left.add(-taken)]
+                                      + ([SeatBlockItem.going.add(1)] if k == held else []),
+                                      terms_hold & (SeatBlockItem.seats_left >= taken)
+                                      & (SeatBlockItem.waiting == waiting),
                                       want_old=True) for k, taken in plan] + line.unchanged(event_id, passed or [])
+        # status and source are str here (a status picked above, a source checked); Signup types them Literal.
         signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
                         source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
         writes = [tx.put("signup", SignupItem.of(signup, order, held), SignupItem.pk.does_not_exist(), want_old=True),
@@ -298,16 +306,16 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
 
     def attempt() -> Cancellation:
         mine_item: SignupItem | None = seen.get("mine")
-        guess = mine_item is None
+        # pynamodb: a UnicodeAttribute reads back as str; only a Status is ever written to a signup's status.
         mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
                 else Cancelled(event_id, person, "going", 0))
         held = int(mine_item.block) if mine_item is not None and mine_item.block is not None else home
         freed = rules.seats(mine.guests)
-        if guess:
+        if mine_item is None:  # not read: a guess
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0)
                                & (SignupItem.block == home), want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)  # type: ignore[arg-type]
+            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)
         if mine.status == "waitlisted" and "blocks" not in seen:
             read_line()
         promoted: Signup | None = None
@@ -331,18 +339,18 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
                 plan = (rules.seat_plan(free, rules.seats(int(party.guests)), keys.home_block(party.person, count))
                         if party is not None else None)
                 promotion: list[tx.Write] = []
-                if plan is not None:
+                if plan is not None and party is not None:  # a plan is made only for a party
                     for k, taken in plan:
                         seats[k] = seats.get(k, 0) - taken
                     going[plan[0][0]] = going.get(plan[0][0], 0) + 1
                     promotion = line.promotion(event_id, seating, now, block=plan[0][0])
-                    promoted = line.promoted_value(party)  # type: ignore[arg-type]
+                    promoted = line.promoted_value(party)
                 # Seats still free after that party went in may fit whoever waits behind it.
-                after = sum(free.values()) - (rules.seats(int(party.guests)) if plan is not None else 0)  # type: ignore[union-attr]
+                after = sum(free.values()) - (rules.seats(int(party.guests)) if plan is not None and party else 0)
                 leftover["seats"] = waiting > 0 and (plan is None or (after > 0 and waiting > 1))
                 writes = [delete, *promotion, *_block_writes(event_id, blocks, seats, going, -1 if plan else 0)]
-        if also is not None:
-            writes += also(event)  # type: ignore[arg-type]
+        if also is not None and event is not None:  # the event is read whenever `also` is given
+            writes += also(event)
         # Refused: the line or the blocks moved (EventNotFound when there are none), so they are read again.
         replayed = _commit_cancel(writes, mine, promoted, seen=seen, reread=read_line,
                                   request_id=request_id, fingerprint=fingerprint, note=note, now=now)
@@ -492,15 +500,16 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
         if guess and head is not None and head.person == person:
             guess, mine_item = False, head  # first in line: the query read the signup already
         # Until its delete's condition says otherwise, a cancel assumes the usual signup: going, no guests.
+        # pynamodb: a UnicodeAttribute reads back as str; only a Status is ever written to a signup's status.
         mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
                 else Cancelled(event_id, person, "going", 0))
         freed = rules.seats(mine.guests)
         seats_left = int(event.seats_left)
-        if guess:
+        if mine_item is None:  # not read: a guess
             delete = tx.delete("signup", SignupItem(pk, sk), (SignupItem.status == "going") & (SignupItem.guests == 0),
                                want_old=True)
         else:
-            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)  # type: ignore[arg-type]
+            delete = tx.delete("signup", SignupItem(pk, sk), line.as_read(mine_item), want_old=True)
         promoted: Signup | None = None
         waiting = int(event.waitlisted)
         # besides: a guess of "going" may be wrong, and a person is never seated by their own cancel.
@@ -508,7 +517,10 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
                    if mine.status == "going"
                    else line.Seating(None, [], False))
         if mine.status == "waitlisted":
-            writes = [delete, tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0)]
+            writes = [
+                delete,
+                tx.update("event", _event_key(event_id), [EventItem.waitlisted.add(-1)], EventItem.waitlisted > 0),
+            ]
             leftover["seats"] = seats_left > 0
         elif seating.party is not None:
             need = rules.seats(int(seating.party.guests))
@@ -613,9 +625,13 @@ def check_in(event_id: str, person: str, *, now: datetime, opens_before: timedel
     outcome is stored under it too, so a repeated delivery is told it was a repeat."""
     event = events.read(event_id).value()
     rules.check_in_open(event, now, opens_before)
-    update = tx.update("signup", SignupItem(*keys.signup(event_id, person)), [SignupItem.checked_in_at.set(keys.utc(now))],
-                       SignupItem.pk.exists() & (SignupItem.status == "going") & SignupItem.checked_in_at.does_not_exist(),
-                       want_old=True)
+    update = tx.update(
+        "signup",
+        SignupItem(*keys.signup(event_id, person)),
+        [SignupItem.checked_in_at.set(keys.utc(now))],
+        SignupItem.pk.exists() & (SignupItem.status == "going") & SignupItem.checked_in_at.does_not_exist(),
+        want_old=True,
+    )
     outcome = lambda: {"kind": "check_in", "signup": None}  # noqa: E731
     try:
         tx.commit(requests.with_request([update], request_id, fingerprint, outcome, note, now))
@@ -649,9 +665,13 @@ def list_signups(
     the event is read for its counts too."""
     pk = keys.event_partition(event_id)
     # The event item may sit inside the range, and one more tells if a page follows.
-    found = TurnoutItem.by_status.query(pk, TurnoutItem.status_order.between(prefix_from, prefix_to), consistent_read=True,
-                                        limit=limit + 2,
-                                        last_evaluated_key=page_start(pk, after[1], after[0]) if after else None)
+    found = TurnoutItem.by_status.query(
+        pk,
+        TurnoutItem.status_order.between(prefix_from, prefix_to),
+        consistent_read=True,
+        limit=limit + 2,
+        last_evaluated_key=page_start(pk, after[1], after[0]) if after else None,
+    )
     event = known
     page: list[SignupItem] = []
     for item in found:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
@@ -53,10 +53,10 @@ def put(label: str, item: TurnoutItem, condition: Condition | None = None, *, wa
     return Write(label, "Put", item.get_save_kwargs_from_instance(condition, ALL_OLD if want_old else None))
 
 
-def update(label: str, item: TurnoutItem, actions: list[Action], condition: Condition | None = None, *,
+def update(label: str, item: TurnoutItem, actions: Sequence[Action], condition: Condition | None = None, *,
            want_old: bool = False) -> Write:
     return Write(label, "Update", item.get_update_kwargs_from_instance(
-        actions=actions, condition=condition, return_values_on_condition_failure=ALL_OLD if want_old else None))
+        actions=list(actions), condition=condition, return_values_on_condition_failure=ALL_OLD if want_old else None))
 
 
 def delete(label: str, item: TurnoutItem, condition: Condition | None = None, *, want_old: bool = False) -> Write:
@@ -115,7 +115,7 @@ def commit(writes: list[Write]) -> None:
             if codes & RETRYABLE_CODES:
                 raise Retry(throttled=bool(codes & THROTTLING_CODES)) from exc
             sent = [w for kind in KINDS for w in grouped[kind]]
-            raise Refused({w.label: reason for w, reason in zip(sent, reasons)}) from exc
+            raise Refused({w.label: reason for w, reason in zip(sent, reasons, strict=True)}) from exc
         if response_code(exc) in RETRYABLE_CODES:
             raise Retry(throttled=response_code(exc) in THROTTLING_CODES) from exc
         raise

@@ -210,11 +210,19 @@ def _met(ok: bool) -> str:
 def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, scenarios: dict, listed: dict | None,
           stack: dict | None, hot: dict, spread_figures: dict) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
-    rows.append((f"COLD START ÷ FLOOR (fresh python3.13, {runs} runs each; CPU time median / min, wall median)", "", "", ""))
-    labels = {"ApiFunction": "API, PUT signup", "SkillFunction": "skill, WhoIsGoing", "ButtonFunction": "button, SINGLE press"}
+    rows.append(
+        (f"COLD START ÷ FLOOR (fresh python3.13, {runs} runs each; CPU time median / min, wall median)", "", "", "")
+    )
+    labels = {
+        "ApiFunction": "API, PUT signup",
+        "SkillFunction": "skill, WhoIsGoing",
+        "ButtonFunction": "button, SINGLE press",
+    }
     for function, (scenario, target) in COLD.items():
         if function not in cold:
-            rows.append((f"  {labels[function]}", f"not measured: {scenarios.get(scenario)}", f"≤ {target:.2f}", "NOT MET"))
+            rows.append(
+                (f"  {labels[function]}", f"not measured: {scenarios.get(scenario)}", f"≤ {target:.2f}", "NOT MET")
+            )
             continue
         t = cold[function]["times"]
         median = statistics.median(t["cold"]) / statistics.median(t["floor"])
@@ -228,10 +236,24 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
         rows.append((f"    {counted}", "", "", ""))
     else:
         for function, sides in counted.items():
-            rows.append((f"    {labels[function]}", f"{sides['cold'] / sides['floor']:.3f} ({sides['cold'] / 1e6:,.0f}M ÷ "
-                         f"{sides['floor'] / 1e6:,.0f}M)", "", ""))
-    rows.append((f"WARM OVERHEAD PER REQUEST beyond its own client calls (µs; best of {rounds} processes: median / least "
-                 "block; edge = outside core; shown, no target)", "", "", ""))
+            rows.append(
+                (
+                    f"    {labels[function]}",
+                    f"{sides['cold'] / sides['floor']:.3f} ({sides['cold'] / 1e6:,.0f}M ÷ "
+                    f"{sides['floor'] / 1e6:,.0f}M)",
+                    "",
+                    "",
+                )
+            )
+    rows.append(
+        (
+            f"WARM OVERHEAD PER REQUEST beyond its own client calls (µs; best of {rounds} processes: median / least "
+            "block; edge = outside core; shown, no target)",
+            "",
+            "",
+            "",
+        )
+    )
     for _, scenario, label in WARM:
         result = warm.get(scenario)
         if result is None:
@@ -245,7 +267,9 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
         rows.append(("    the least handler, same calls and answer (÷: this handler ÷ the least)",
                      f"{result['least_us']:.0f} / {result['least_min_us']:.0f} "
                      f"(÷ {result['overhead_us'] / result['least_us']:.2f})", "", ""))
-    rows.append(("DYNAMODB CALLS PER USER ACTION (counted from botocore events; measured / design minimum)", "", "", ""))
+    rows.append(
+        ("DYNAMODB CALLS PER USER ACTION (counted from botocore events; measured / design minimum)", "", "", "")
+    )
     for scenario, label, target, least, _ in CALLS:
         data = scenarios.get(scenario)
         if not isinstance(data, dict):
@@ -261,8 +285,14 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
     for function in COLD:
         if function in cold:
             memory = cold[function]["memory"]
-            rows.append((f"  {labels[function]}", f"{memory['cold'] / 1024:.1f} = {memory['cold'] / memory['floor']:.2f}× floor",
-                         "", ""))
+            rows.append(
+                (
+                    f"  {labels[function]}",
+                    f"{memory['cold'] / 1024:.1f} = {memory['cold'] / memory['floor']:.2f}× floor",
+                    "",
+                    "",
+                )
+            )
     rows.append(("LISTING 10,000 SIGNUPS page by page through the API handler (python3.13, traced memory)", "", "", ""))
     if listed is None:
         rows.append(("  skipped", "", "", ""))
@@ -288,17 +318,39 @@ def table(runs: int, cold: dict, counted: dict | str, warm: dict, rounds: int, s
     rows.append(("ONE HOT EVENT ON AWS (tests/bench/hot_event.py model; docs/SCALING.md)", "", "", ""))
     rows.append(("  sign-ups/s with < 0.1% Busy and p99 < 1 s, item held 5 / 10 / 20 ms",
                  " / ".join(str(round(hot[h])) for h in (0.005, 0.010, 0.020)), "", ""))
-    rows.append(("  ceiling from 1,000 WCU/s at 6 WCU per sign-up", f"{hot_event.PARTITION_WCU_PER_SECOND // hot_event.WCU_PER_SIGN_UP}", "", ""))
-    rows.append((f"  the same with {spread.HOT_BLOCKS} seat blocks (tests/bench/spread.py; item held 10 ms): before / after",
-                 f"{round(hot[0.010])} / {round(spread_figures['hot_blocks'])}", "> 166", _met(spread_figures["hot_blocks"] > 166)))
-    rows.append((f"THE WHOLE SYSTEM ON AWS, {spread.EVENTS:,} concurrent events (tests/bench/spread.py; item held 10 ms)", "", "", ""))
+    rows.append(
+        (
+            "  ceiling from 1,000 WCU/s at 6 WCU per sign-up",
+            f"{hot_event.PARTITION_WCU_PER_SECOND // hot_event.WCU_PER_SIGN_UP}",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
+            f"  the same with {spread.HOT_BLOCKS} seat blocks (tests/bench/spread.py; item held 10 ms): before / after",
+            f"{round(hot[0.010])} / {round(spread_figures['hot_blocks'])}",
+            "> 166",
+            _met(spread_figures["hot_blocks"] > 166),
+        )
+    )
+    rows.append(
+        (
+            f"THE WHOLE SYSTEM ON AWS, {spread.EVENTS:,} concurrent events (tests/bench/spread.py; item held 10 ms)",
+            "",
+            "",
+            "",
+        )
+    )
     rows.append(("  sign-ups/s with < 0.1% Busy and p99 < 1 s: by_start holding counts / not (the table's quota after)",
                  f"{round(spread_figures['whole_before'])} / {round(spread_figures['whole_after'])}", "> 1,000",
                  _met(spread_figures["whole_after"] > 1000)))
     return rows
 
 
-STACK_HEADING = "LOCAL STACK on loopback, before (moto as it comes: tests/bench/stock_local.py) → after (python -m local)"
+STACK_HEADING = (
+    "LOCAL STACK on loopback, before (moto as it comes: tests/bench/stock_local.py) → after (python -m local)"
+)
 
 
 def _stack_rows(stack: dict[str, dict]) -> list[tuple[str, str, str, str]]:
@@ -383,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     hot = {hold: hot_event.sustainable(hold) for hold in (0.005, 0.010, 0.020)}
     step("the whole-system and seat-block models")
     spread_figures = spread.figures()
-    print(render(table(args.runs, cold, counted, warm, args.warm_rounds, scenarios, listed, stack, hot, spread_figures)))
+    print(
+        render(table(args.runs, cold, counted, warm, args.warm_rounds, scenarios, listed, stack, hot, spread_figures))
+    )
     print(NOTES)
     return 0
 

@@ -104,7 +104,9 @@ def _stage(python: str, function: str, package: str) -> Path:
         stamp.write_text(want)
     for name in ("core", package):
         shutil.rmtree(stage / name, ignore_errors=True)
-        shutil.copytree(ROOT / name, stage / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt"))
+        shutil.copytree(
+            ROOT / name, stage / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt")
+        )
         _compile(python, stage / name)
     return stage
 

@@ -35,7 +35,7 @@ def _start_moto(port: int) -> subprocess.Popen:
             return server
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError("moto's server exited at start")
+                raise RuntimeError("moto's server exited at start") from None
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("moto's server did not listen within 30 s")
@@ -68,7 +68,9 @@ def seed(port: int) -> str:
 
     create_table(boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"]), "turnout")
     now = datetime.now(timezone.utc)
-    event_id = services.create_event(name="Big day", starts_at=(now + timedelta(days=5)).isoformat(), capacity=None).event_id
+    event_id = services.create_event(
+        name="Big day", starts_at=(now + timedelta(days=5)).isoformat(), capacity=None
+    ).event_id
     with SignupItem.batch_write() as batch:
         for n in range(SIGNUPS):
             person = f"p{n:05d}"

@@ -61,7 +61,9 @@ class Stack:
         connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
         try:
             payload = json.dumps(body).encode() if body is not None else None
-            connection.request(method, path, body=payload, headers={"content-type": "application/json"} if payload else {})
+            connection.request(
+                method, path, body=payload, headers={"content-type": "application/json"} if payload else {}
+            )
             answer = connection.getresponse()
             return answer.status, answer.read()
         finally:
@@ -132,7 +134,9 @@ def _side(entry: list[str]) -> dict:
         stack = Stack(Path(folder), entry)
         try:
             starts = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0).isoformat()
-            status, body = stack.request("POST", "/events", {"name": "Load test", "starts_at": starts, "capacity": None})
+            status, body = stack.request(
+                "POST", "/events", {"name": "Load test", "starts_at": starts, "capacity": None}
+            )
             if status != 201:
                 raise RuntimeError(f"POST /events answered {status}: {body[:200]!r}")
             event_id = json.loads(body)["event_id"]

@@ -119,7 +119,10 @@ def hot_event(blocks: int) -> Pick:
     """A sign-up on one event with `blocks` seat blocks (a person's block is a hash of their handle: even)."""
 
     def pick(rng: random.Random) -> tuple[str, list[tuple[str, int]]]:
-        return f"block{rng.randrange(blocks)}", [("event", HOT_EVENT_PARTITION_WCU), ("blocks", HOT_BLOCKS_PARTITION_WCU)]
+        return f"block{rng.randrange(blocks)}", [
+            ("event", HOT_EVENT_PARTITION_WCU),
+            ("blocks", HOT_BLOCKS_PARTITION_WCU),
+        ]
 
     return pick
 
@@ -145,9 +148,12 @@ def figures() -> dict:
     """What make bench prints: the whole system's sign-ups/s before and after, one hot event's with seat blocks."""
     return {
         "whole_before": sustainable(whole_system(True), HOLD, 2 * PARTITION_WCU_PER_SECOND, seconds=20.0),
-        "whole_after": sustainable(whole_system(False), HOLD, TABLE_WRU_PER_SECOND / WCU_PER_SIGN_UP * 1.2, seconds=10.0),
-        "hot_blocks": sustainable(hot_event(HOT_BLOCKS), HOLD, PARTITION_WCU_PER_SECOND / HOT_EVENT_PARTITION_WCU * 1.2,
-                                  seconds=20.0),
+        "whole_after": sustainable(
+            whole_system(False), HOLD, TABLE_WRU_PER_SECOND / WCU_PER_SIGN_UP * 1.2, seconds=10.0
+        ),
+        "hot_blocks": sustainable(
+            hot_event(HOT_BLOCKS), HOLD, PARTITION_WCU_PER_SECOND / HOT_EVENT_PARTITION_WCU * 1.2, seconds=20.0
+        ),
     }
 
 

@@ -1,1 +1,1 @@
-"""Checks of what surrounds the code: the template, packaging, fresh interpreters, the local stack's own servers, docs."""
+"""Checks of what surrounds the code: the template, packaging, fresh interpreters, the local stack's servers, docs."""

@@ -1,4 +1,4 @@
-"""Import directions at the API edge, stricter than test_import_directions: only core's services and their vocabulary."""
+"""Import directions at the API edge, stricter than test_import_directions: only core's services, their vocabulary."""
 from __future__ import annotations
 
 import ast

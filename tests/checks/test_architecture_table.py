@@ -1,4 +1,5 @@
-"""docs/ARCHITECTURE.md's item table is the table core/keys.py builds: each row's keys, written out, are the keys built."""
+"""docs/ARCHITECTURE.md's item table is the table core/keys.py builds: each row's keys, written out, are the keys
+built."""
 from __future__ import annotations
 
 import hashlib
@@ -44,7 +45,13 @@ def _rows() -> dict[str, list[str]]:
     start = next(n for n, line in enumerate(section) if line.startswith("|"))
     end = next(n for n in range(start, len(section)) if not section[n].startswith("|"))
     header, _, *body = section[start:end]
-    assert [cell.strip() for cell in header.strip("|").split("|")] == ["item", "pk", "sk", "by_status sort key", "by_start"]
+    assert [cell.strip() for cell in header.strip("|").split("|")] == [
+        "item",
+        "pk",
+        "sk",
+        "by_status sort key",
+        "by_start",
+    ]
     return {cells[0]: cells[1:] for cells in ([c.strip() for c in row.strip("|").split("|")] for row in body)}
 
 

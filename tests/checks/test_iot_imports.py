@@ -1,4 +1,4 @@
-"""The button Lambda never needs awscrt/awsiotsdk or gpiozero: they are for the device only, never in the Lambda package."""
+"""The button Lambda never needs awscrt/awsiotsdk or gpiozero: they are for the device, never in the Lambda package."""
 from __future__ import annotations
 
 import ast

@@ -216,7 +216,9 @@ def test_the_api_reads_the_groups_the_token_names_through_the_gateway(guarded, k
 
     status, _, body = _get(guarded, "/events/abc", mint(key, {**MELVIN, "cognito:groups": groups}))
     event = json.loads(body)
-    assert status == 200 and event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] == "[a organizers]"
+    assert (
+        status == 200 and event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] == "[a organizers]"
+    )
     monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=False))
     assert caller(event).organizer is organizer
 

@@ -17,8 +17,10 @@ TABLE = "turnout"
 
 # Items of three partitions, with every attribute type, some outside the local index (no lsi1sk).
 ITEMS = [
-    {"pk": {"S": f"EVENT#{event}"}, "sk": {"S": f"SIGNUP#{n:03d}"}, "lsi1sk": {"S": f"{'G' if n % 3 else 'W'}#{n % 7}"},
-     "n": {"N": str(n)}, "blob": {"B": bytes([n, 0, 255])}, "tags": {"SS": ["a", f"t{n}"]}, "nums": {"NS": ["1", "2.5"]},
+    {"pk": {"S": f"EVENT#{event}"}, "sk": {"S": f"SIGNUP#{n:03d}"},
+     "lsi1sk": {"S": f"{'G' if n % 3 else 'W'}#{n % 7}"},
+     "n": {"N": str(n)}, "blob": {"B": bytes([n, 0, 255])}, "tags": {"SS": ["a", f"t{n}"]},
+     "nums": {"NS": ["1", "2.5"]},
      "blobs": {"BS": [b"\x00", bytes([n])]}, "m": {"M": {"x": {"L": [{"N": "1"}, {"NULL": True}, {"BOOL": False}]}}},
      "empty": {"S": ""}}
     for event in ("a", "b", "c") for n in range(40)
@@ -57,7 +59,8 @@ def _queries() -> list[dict]:
     queries.append({"TableName": TABLE, "IndexName": "by_status", "KeyConditionExpression": "pk = :p AND lsi1sk > :l",
                     "FilterExpression": "n > :n", "Limit": 7,
                     "ExpressionAttributeValues": {**a, ":l": {"S": "G#2"}, ":n": {"N": "20"}}})
-    queries.append({"TableName": TABLE, "KeyConditionExpression": "pk = :p", "ProjectionExpression": "sk, m.x[1], #b", "ExpressionAttributeNames": {"#b": "blob"},
+    queries.append({"TableName": TABLE, "KeyConditionExpression": "pk = :p", "ProjectionExpression": "sk, m.x[1], #b",
+                    "ExpressionAttributeNames": {"#b": "blob"},
                     "ExpressionAttributeValues": a, "ReturnConsumedCapacity": "INDEXES", "Limit": 3})
     queries.append({"TableName": TABLE, "IndexName": "by_status", "KeyConditionExpression": "pk = :p",
                     "ExpressionAttributeValues": a, "Select": "COUNT", "ReturnConsumedCapacity": "TOTAL"})
@@ -140,7 +143,9 @@ def test_every_answer_is_the_same_as_moto_alone(stock):
 
 def test_the_stream_records_are_the_same_as_moto_alone(filled, stock, monkeypatch):
     # The same records read twice through one iterator (moto keeps it): once as moto writes them, once by the walker.
-    filled.update_item(TableName=TABLE, Key=KEY, UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    filled.update_item(
+        TableName=TABLE, Key=KEY, UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}}
+    )
     filled.delete_item(TableName=TABLE, Key={"pk": {"S": "EVENT#b"}, "sk": {"S": "LOOSE#1"}})
     streams = boto3.client("dynamodbstreams", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     arn = filled.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]

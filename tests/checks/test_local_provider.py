@@ -131,7 +131,9 @@ def test_an_authorization_request_without_pkce_or_for_another_page_is_refused(pr
     status, _, page = _request(f"{provider.issuer}/oauth2/authorize?{query}")
     assert status == 400 and "code_challenge" in page
     _, challenge = _pkce()
-    elsewhere = _query(challenge).replace(urllib.parse.quote(PAGE, safe=""), urllib.parse.quote("https://evil.example/", safe=""))
+    elsewhere = _query(challenge).replace(
+        urllib.parse.quote(PAGE, safe=""), urllib.parse.quote("https://evil.example/", safe="")
+    )
     assert _request(f"{provider.issuer}/oauth2/authorize?{elsewhere}")[0] == 400
 
 
@@ -142,9 +144,13 @@ def test_sign_in_refuses_a_wrong_password_and_an_unconfirmed_account_in_words(pr
     status, _, page = _request(f"{provider.issuer}/oauth2/authorize?{query}", {"username": "bob", "password": "nope"})
     assert status == 400 and "Incorrect user name or password." in page
     _request(f"{provider.issuer}/signup?{query}", {"username": "ines", "email": "i@example.com", "password": PASSWORD})
-    status, _, page = _request(f"{provider.issuer}/oauth2/authorize?{query}", {"username": "ines", "password": PASSWORD})
+    status, _, page = _request(
+        f"{provider.issuer}/oauth2/authorize?{query}", {"username": "ines", "password": PASSWORD}
+    )
     assert status == 400 and "Confirm your email address first." in page
-    status, headers, _ = _request(f"{provider.issuer}/oauth2/authorize?{query}", {"username": "bob", "password": PASSWORD})
+    status, headers, _ = _request(
+        f"{provider.issuer}/oauth2/authorize?{query}", {"username": "bob", "password": PASSWORD}
+    )
     assert status == 302 and _code_from(headers["Location"])["state"] == "s-1"
 
 
@@ -172,8 +178,15 @@ def test_a_taken_user_name_is_refused(provider):
 def test_refresh_gives_a_new_access_token_with_the_groups_as_they_are_now(provider):
     verifier, challenge = _pkce()
     _, headers, _ = _sign_up(provider, "olga", challenge)
-    _, _, tokens = _token(provider, {"grant_type": "authorization_code", "code": _code_from(headers["Location"])["code"],
-                                     "redirect_uri": PAGE, "code_verifier": verifier})
+    _, _, tokens = _token(
+        provider,
+        {
+            "grant_type": "authorization_code",
+            "code": _code_from(headers["Location"])["code"],
+            "redirect_uri": PAGE,
+            "code_verifier": verifier,
+        },
+    )
     idp = boto3.client("cognito-idp", endpoint_url=provider.issuer, region_name="us-east-1",
                        aws_access_key_id="local", aws_secret_access_key="local")
     idp.admin_add_user_to_group(UserPoolId=POOL_ID, Username="olga", GroupName="organizers")

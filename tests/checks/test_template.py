@@ -1,4 +1,4 @@
-"""template.yaml, read and transformed by samtranslator offline: the shape production depends on, function by function."""
+"""template.yaml, read and transformed by samtranslator offline: the shape production needs, function by function."""
 from __future__ import annotations
 
 import json
@@ -171,7 +171,9 @@ def test_logs_are_json_at_the_chosen_level():
 def test_each_function_may_do_only_its_own_table_actions():
     template = transformed()
     for name, actions in TABLE_ACTIONS.items():
-        expected = {(action, "table") for action in actions} | {(action, "index") for action in INDEX_ACTIONS if actions}
+        expected = {(action, "table") for action in actions} | {
+            (action, "index") for action in INDEX_ACTIONS if actions
+        }
         assert granted(template, name) == expected, name
 
 
@@ -232,7 +234,10 @@ def test_the_api_takes_every_route_with_throttling_and_access_logs():
     assert "x-amazon-apigateway-any-method" in http_api["Properties"]["Body"]["paths"]["/$default"]
     (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
     throttling = stage["Properties"]["DefaultRouteSettings"]
-    assert throttling == {"ThrottlingRateLimit": {"Ref": "ApiThrottleRate"}, "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"}}
+    assert throttling == {
+        "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"},
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
+    }
     logs = stage["Properties"]["AccessLogSettings"]
     assert logs["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogs", "Arn"]}
     assert '"requestId":"$context.requestId"' in logs["Format"] and '"status":"$context.status"' in logs["Format"]
@@ -344,7 +349,9 @@ def test_functions_inherit_timeout_and_memory_explicitly(name):
 
 
 def test_the_table_streams_old_and_new_images():
-    assert source()["Resources"]["Table"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert source()["Resources"]["Table"]["Properties"]["StreamSpecification"] == {
+        "StreamViewType": "NEW_AND_OLD_IMAGES"
+    }
 
 
 def test_the_stream_reaches_notify_filtered_with_partial_failures_and_an_on_failure_queue():

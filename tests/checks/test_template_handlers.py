@@ -241,7 +241,11 @@ def test_a_zip_without_core_is_refused(tmp_path):
 def test_an_unpinned_dependency_is_reported():
     # requests needs urllib3, idna, certifi and charset-normalizer; alone, all four are missing.
     unmet = package.unmet_requirements([distribution("requests")])
-    assert {line.split(" needs ")[1].split()[0].split("<")[0].split(">")[0] for line in unmet} >= {"urllib3", "idna", "certifi"}
+    assert {line.split(" needs ")[1].split()[0].split("<")[0].split(">")[0] for line in unmet} >= {
+        "urllib3",
+        "idna",
+        "certifi",
+    }
     assert package.unmet_requirements([distribution("pynamodb")]) == []  # botocore is the runtime's
 
 

@@ -14,14 +14,20 @@ UNTRACED = "tests/fixtures/cfn/untraced.yaml"
 # A resource-level ignore must be one of these, and justified beside it in the template.
 # Each with its reason beside it in template.yaml: the failure queues are the last stop (nothing to redrive to); a
 # scheduled run has nothing to replay, the next run does its work (ReminderFunction).
-IGNORED_IN_TEMPLATE = {"ButtonFailures": ["ES6000"], "NoticeFailures": ["ES6000"], "ReminderFunction": ["ES1007", "ES4000"],
-                       "ButtonClickPermission": ["ES1007"], "OpsTopicEmail": ["ES7000"]}
+IGNORED_IN_TEMPLATE = {
+    "ButtonFailures": ["ES6000"],
+    "NoticeFailures": ["ES6000"],
+    "ReminderFunction": ["ES1007", "ES4000"],
+    "ButtonClickPermission": ["ES1007"],
+    "OpsTopicEmail": ["ES7000"],
+}
 
 
 @pytest.fixture(scope="module")
 def findings() -> list[dict]:
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())", "--append-rules", "cfn_lint_serverless.rules", "--include-checks", "I",
+        [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())",
+         "--append-rules", "cfn_lint_serverless.rules", "--include-checks", "I",
          "--format", "json", "--", "template.yaml", UNTRACED],
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )

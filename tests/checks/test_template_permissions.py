@@ -21,7 +21,12 @@ from tests.support.template import granted, transformed
 
 IOT_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "iot"
 # TransactWriteItems is authorised item by item, as the action each part would be on its own.
-TRANSACT_PARTS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+TRANSACT_PARTS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 @contextlib.contextmanager
@@ -47,7 +52,9 @@ def soon(**delta) -> str:
 
 def test_the_api_uses_exactly_what_its_role_grants(table, monkeypatch):
     with recording(monkeypatch) as seen:
-        event_id = call("POST", "/events", {"name": "Ski trip", "starts_at": soon(minutes=30), "capacity": 1}).json["event_id"]
+        event_id = call("POST", "/events", {"name": "Ski trip", "starts_at": soon(minutes=30), "capacity": 1}).json[
+            "event_id"
+        ]
         signups = f"/events/{event_id}/signups"
         assert call("PUT", f"{signups}/ann").json["status"] == "going"
         assert call("PUT", f"{signups}/bob").json["status"] == "waitlisted"
@@ -74,7 +81,9 @@ def test_the_skill_uses_exactly_what_its_role_grants(table, monkeypatch):
     wrong = "000000" if code != "000000" else "111111"
 
     def said(name: str, **kwargs) -> str:
-        return handler.lambda_handler(envelope(name, **kwargs), SimpleNamespace(aws_request_id="r"))["response"]["outputSpeech"]["ssml"]
+        return handler.lambda_handler(envelope(name, **kwargs), SimpleNamespace(aws_request_id="r"))["response"][
+            "outputSpeech"
+        ]["ssml"]
 
     with recording(monkeypatch) as seen:
         said("link_account", slots={"code": wrong})
@@ -121,7 +130,9 @@ def test_notify_uses_exactly_what_its_role_grants(table, monkeypatch):
         for name in ("stream_promotion", "stream_event_moved", "stream_event_deleted", "stream_organizer_cancel"):
             batch = json.loads((fixtures / f"{name}.json").read_text())
             assert lambda_handler(batch, SimpleNamespace(aws_request_id=name)) == {"batchItemFailures": []}
-        lambda_handler(json.loads((fixtures / "stream_promotion.json").read_text()), SimpleNamespace(aws_request_id="again"))
+        lambda_handler(
+            json.loads((fixtures / "stream_promotion.json").read_text()), SimpleNamespace(aws_request_id="again")
+        )
     assert seen == granted(transformed(), "NotifyFunction")
 
 

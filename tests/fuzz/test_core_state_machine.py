@@ -166,7 +166,10 @@ class SignupMachine(RuleBasedStateMachine):
         assert [s.position for s in page.signups if s.status == "waitlisted"] == list(range(1, len(line) + 1))
         assert {s.person for s in page.signups if s.checked_in_at} == self.model.checked_in
         assert (event.going, event.waitlisted) == (len(going), len(line))
-        assert (event.seats_taken, event.spots_left) == (self.model.capacity - self.model.seats_left(), self.model.seats_left())
+        assert (event.seats_taken, event.spots_left) == (
+            self.model.capacity - self.model.seats_left(),
+            self.model.seats_left(),
+        )
         assert event.spots_left == self.model.seats_left() >= 0
         assert len({s.person for s in page.signups}) == len(page.signups)
 

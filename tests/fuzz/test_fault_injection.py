@@ -106,7 +106,9 @@ def test_random_faults_lose_and_double_nothing(faults):
     assert len(persons) == len(set(persons)), "a person signed up twice"
     going = [s for s in listing["signups"] if s["status"] == "going"]
     waiting = [s for s in listing["signups"] if s["status"] == "waitlisted"]
-    assert (event["going"], event["waitlisted"]) == (len(going), len(waiting)) == (listing["going"], listing["waitlisted"])
+    assert (
+        (event["going"], event["waitlisted"]) == (len(going), len(waiting)) == (listing["going"], listing["waitlisted"])
+    )
     assert sum(1 + s["guests"] for s in going) + event["spots_left"] == event["capacity"]
     assert [s["position"] for s in waiting] == list(range(1, len(waiting) + 1))
     assert not waiting or event["spots_left"] == 0, "someone waits while a seat is free"

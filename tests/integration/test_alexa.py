@@ -1,4 +1,4 @@
-"""The Alexa skill end to end: envelopes posted to the local stack's POST /alexa after setting up through the JSON API."""
+"""The Alexa skill end to end: envelopes posted to the local stack's POST /alexa after setup through the JSON API."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree

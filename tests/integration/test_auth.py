@@ -32,7 +32,11 @@ def _world(stack: AuthStack) -> dict[str, str]:
     assert stack.as_role(melvin, "PUT", f"/events/{world['trip']}/signups/melvin").status == 201
     assert stack.as_role(olga, "PUT", "/devices/BTN-MELVIN", {"person": "melvin"}).status == 200
     assert stack.as_role(olga, "DELETE", "/devices/BTN-NEW").status in (200, 404)
-    assert stack.as_role(melvin, "PUT", "/people/melvin/feed").status == stack.as_role(olga, "PUT", "/group/feed").status == 201
+    assert (
+        stack.as_role(melvin, "PUT", "/people/melvin/feed").status
+        == stack.as_role(olga, "PUT", "/group/feed").status
+        == 201
+    )
     return world
 
 

@@ -37,7 +37,9 @@ def local_results(monkeypatch):
 
 @pytest.fixture
 def ski_trip(table):
-    event = services.create_event(name="Ski trip", starts_at=(datetime.now(timezone.utc) + timedelta(days=2)).isoformat())
+    event = services.create_event(
+        name="Ski trip", starts_at=(datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    )
     services.bind_device(SERIAL, "melvin", event.event_id)
     return event
 

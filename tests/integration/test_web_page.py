@@ -39,15 +39,20 @@ def _chromium() -> str:
     if not found and "TURNOUT_CHROMIUM" not in os.environ:
         found = shutil.which("chromium")
     if not found:
-        pytest.skip(f"no Chromium at {CHROMIUM}{'' if 'TURNOUT_CHROMIUM' in os.environ else ' or on PATH'}: the browser tests need it "
-                    "(Debian: apt-get install -y chromium; `make test` does that when run as root)")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}{'' if 'TURNOUT_CHROMIUM' in os.environ else ' or on PATH'}: "
+            "the browser tests need it "
+            "(Debian: apt-get install -y chromium; `make test` does that when run as root)"
+        )
     return found
 
 
 @pytest.fixture(scope="module")
 def browser():
     executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra: make test installs it")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is in the dev extra: make test installs it"
+    )
     with sync_api.sync_playwright() as playwright:
         # Playwright gives each launch a fresh profile in a temporary folder of its own, removed at close.
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -193,7 +198,9 @@ def test_the_whole_story_on_a_phone(open_stack, people):
     bob.open(f"/#/events/{trip['event_id']}")
     bob.sign_in("bob", "Bob Lie")
     bob.click("Sign me up")
-    assert "The event is full, so you're on the waitlist: number 1 in line." in bob.said("The event is full, so you're on the waitlist: number 1 in line.")
+    assert "The event is full, so you're on the waitlist: number 1 in line." in bob.said(
+        "The event is full, so you're on the waitlist: number 1 in line."
+    )
     assert "number 1 in line" in bob.text("#my-status")
     assert "Bob Lie (you)" in bob.text("ol[aria-labelledby='waitlist-title']")
     # Only his own signup's buttons, and no check-in while he waits.
@@ -203,7 +210,9 @@ def test_the_whole_story_on_a_phone(open_stack, people):
 
     melvin.open(f"/#/events/{trip['event_id']}")
     melvin.click("Cancel my signup")
-    assert "You've cancelled. Bob Lie moved up from the waitlist." in melvin.said("You've cancelled. Bob Lie moved up from the waitlist.")
+    assert "You've cancelled. Bob Lie moved up from the waitlist." in melvin.said(
+        "You've cancelled. Bob Lie moved up from the waitlist."
+    )
     assert melvin.page.get_by_role("button", name="Sign me up").count() == 1
 
     bob.open(f"/#/events/{trip['event_id']}")
@@ -313,7 +322,9 @@ def test_a_page_drawn_before_the_event_moved_says_when_check_in_opens_now(open_s
     assert open_stack.request("PATCH", f"/events/{trip['event_id']}", {"starts_at": moved.isoformat()}).status == 200
     melvin.click("Check in")
     opens = (moved - timedelta(hours=2)).astimezone(ZoneInfo("Europe/Oslo"))
-    expected = f"Check-in is not open yet. It opens {opens:%A}, {opens:%B} {opens.day} at {_clock(opens, 'Europe/Oslo')}."
+    expected = (
+        f"Check-in is not open yet. It opens {opens:%A}, {opens:%B} {opens.day} at {_clock(opens, 'Europe/Oslo')}."
+    )
     assert expected in melvin.said("Check-in is not open yet")
     assert melvin.page.get_by_role("button", name="Check in").count() == 0
     assert f"Check-in opens {opens:%A}" in melvin.text("section[aria-labelledby='me-title']")
@@ -460,13 +471,17 @@ def test_page_weight_and_time_to_first_render(browser, open_stack, tmp_path):
             const paint = performance.getEntriesByName("first-contentful-paint")[0];
             const drawn = performance.getEntriesByName("turnout:first-view")[0];
             return {
-                files: files.map((entry) => ({ url: entry.name, bytes: entry.decodedBodySize, type: entry.initiatorType })),
+                files: files.map((entry) => ({
+                    url: entry.name, bytes: entry.decodedBodySize, type: entry.initiatorType,
+                })),
                 first_contentful_paint_ms: paint ? paint.startTime : null,
                 first_view_ms: drawn ? drawn.startTime : null,
                 dom_content_loaded_ms: navigation.domContentLoadedEventEnd,
             };
         }""")
-        page_files = [entry for entry in timing["files"] if "/events" not in entry["url"] and "openapi" not in entry["url"]]
+        page_files = [
+            entry for entry in timing["files"] if "/events" not in entry["url"] and "openapi" not in entry["url"]
+        ]
         data_files = [entry for entry in timing["files"] if entry not in page_files]
         metrics = {
             "page_kb": round(sum(entry["bytes"] for entry in page_files) / 1024, 1),

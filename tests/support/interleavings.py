@@ -56,7 +56,8 @@ def _write(kind: str, chosen: Round, person: str, rng: random.Random, services, 
         elif kind == "move":
             # Within the check-in window, so check-ins keep racing the rest.
             later = datetime.now(timezone.utc) + timedelta(minutes=rng.randint(40, 80))
-            services.update_event(chosen.event_id, {"starts_at": later.isoformat(), "location": f"Hut {rng.randint(1, 9)}"})
+            services.update_event(chosen.event_id,
+                                  {"starts_at": later.isoformat(), "location": f"Hut {rng.randint(1, 9)}"})
     except (errors.NotSignedUp, errors.NotGoing, errors.NoRoomToGrow, errors.CapacityBelowTaken, errors.Busy,
             errors.InvalidInput, errors.EventFull):
         pass
@@ -108,9 +109,13 @@ def broken_promises(chosen: Round, services, notice_wait: float) -> list[str]:
         broken.append(f"places in line {[s.position for s in line]}")
     fitting = [s for s in line if capacity is not None and 1 + s.guests <= capacity - held]
     if fitting:
-        broken.append(f"{capacity - held} seats free while {fitting[0].person} (party of {1 + fitting[0].guests}) waits")
+        broken.append(
+            f"{capacity - held} seats free while {fitting[0].person} (party of {1 + fitting[0].guests}) waits"
+        )
     # Told once: a signup that joined the line and now goes was promoted exactly once since it signed up.
-    promoted = {s.person: s for s in going if chosen.created.get((s.person, s.signed_up_at.isoformat())) == "waitlisted"}
+    promoted = {
+        s.person: s for s in going if chosen.created.get((s.person, s.signed_up_at.isoformat())) == "waitlisted"
+    }
     stayed = [s for s in signups if chosen.created.get((s.person, s.signed_up_at.isoformat())) is not None
               and s.person not in promoted]
     deadline = time.monotonic() + notice_wait

@@ -1,6 +1,6 @@
-"""moto's CloudFormation taught AWS::CloudWatch::Alarm, which moto 5.2.5 creates through the API but not from a template:
-each alarm the stack declares is created with PutMetricAlarm on moto, with the properties CloudFormation resolved
-(its topic's ARN among them), so a test can read back where every alarm goes."""
+"""moto's CloudFormation taught AWS::CloudWatch::Alarm, which moto 5.2.5 creates through the API but not from a
+template: each alarm the stack declares is created with PutMetricAlarm on moto, with the properties CloudFormation
+resolved (its topic's ARN among them), so a test can read back where every alarm goes."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +21,9 @@ def _typed(properties: dict[str, Any]) -> dict[str, Any]:
         elif key == "Threshold":
             value = float(value)
         elif key == "Metrics":
-            value = [_typed({**query, **({"MetricStat": {**query["MetricStat"], "Period": int(query["MetricStat"]["Period"])}}
-                                         if "MetricStat" in query else {})}) for query in value]
+            value = [_typed({**query,
+                             **({"MetricStat": {**query["MetricStat"], "Period": int(query["MetricStat"]["Period"])}}
+                                if "MetricStat" in query else {})}) for query in value]
         typed[key] = value
     return typed
 

@@ -22,7 +22,9 @@ def delivered() -> list[dict[str, Any]]:
     """Every record since the reset that the event source mapping lets through, in order."""
     arn, shard = arn_and_shard()
     streams = boto3.client("dynamodbstreams", region_name=settings.region)
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
     records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
     patterns = filters(event_source_mapping())
     wanted = [lambda_record(each, arn) for each in records]

@@ -244,7 +244,9 @@ def test_the_document_declares_the_bearer_scheme_and_which_operations_need_it(au
         open_to_anyone = each.access == routes.PUBLIC or (each.access == routes.READ and public_reads)
         assert (operation.get("security") == []) is open_to_anyone, (each.method, each.template)
         assert ("401" not in operation["responses"]) is open_to_anyone, (each.method, each.template)
-        assert ("403" in operation["responses"]) is (each.access in (routes.SIGNED_IN, routes.SELF, routes.OWN, routes.ORGANIZER))
+        assert ("403" in operation["responses"]) is (
+            each.access in (routes.SIGNED_IN, routes.SELF, routes.OWN, routes.ORGANIZER)
+        )
 
 
 def test_when_someone_checked_in_is_for_them_and_the_organizers(world, auth_on):
@@ -269,7 +271,9 @@ def test_a_refusal_to_read_a_button_does_not_name_its_owner(world, auth_on):
 def test_an_organizer_makes_and_unmakes_organizers_in_the_user_pool(world, auth_on, user_pool):
     idp, pool = user_pool
     auth_on(user_pool_id=pool)
-    in_group = lambda: sorted(u["Username"] for u in idp.list_users_in_group(UserPoolId=pool, GroupName="organizers")["Users"])  # noqa: E731
+    in_group = lambda: sorted(
+        u["Username"] for u in idp.list_users_in_group(UserPoolId=pool, GroupName="organizers")["Users"]
+    )  # noqa: E731
     assert as_role(ORGANIZER, "PUT", "/organizers/melvin").json == {"person": "melvin", "organizer": True}
     assert in_group() == ["melvin", "olga"]
     assert as_role(ORGANIZER, "GET", "/organizers").json == {"organizers": ["melvin", "olga"]}

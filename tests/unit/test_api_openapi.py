@@ -1,4 +1,4 @@
-"""The OpenAPI document: valid, served, listing exactly the routes the router serves with the limits the edge enforces."""
+"""The OpenAPI document: valid, served, listing exactly the router's routes with the limits the edge enforces."""
 from __future__ import annotations
 
 import json
@@ -133,7 +133,10 @@ def test_request_bodies_carry_the_edge_limits():
     signup = paths["/events/{event_id}/signups/{person}"]["put"]["requestBody"]
     assert signup["required"] is False
     assert set(signup["content"]["application/json"]["schema"]["properties"]) == {"name", "guests", "waitlist"}
-    assert paths["/events/{event_id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]["minProperties"] == 1
+    assert (
+        paths["/events/{event_id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]["minProperties"]
+        == 1
+    )
 
 
 # Bodies the schema and the edge must judge alike. Text is left out where the edge does more than a
@@ -195,7 +198,9 @@ CANDIDATES = {
 @pytest.mark.parametrize("method, template", sorted(CANDIDATES))
 def test_body_schemas_and_edge_checks_agree(method, template):
     route = next(each for each in routes.ROUTES if (each.method, each.template) == (method, template))
-    schema = openapi.document()["paths"][template][method.lower()]["requestBody"]["content"]["application/json"]["schema"]
+    schema = openapi.document()["paths"][template][method.lower()]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
     for body in CANDIDATES[(method, template)]:
         documented = OAS31Validator(schema).is_valid(body)
         try:

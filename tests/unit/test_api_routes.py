@@ -143,7 +143,12 @@ def test_sign_up_is_201_then_200_and_idempotent(table):
     assert first.status == 201
     signup = first.json
     assert (signup["person"], signup["name"], signup["guests"]) == ("melvin", "Melvin Moose", 1)
-    assert (signup["status"], signup["position"], signup["source"], signup["checked_in_at"]) == ("going", None, "api", None)
+    assert (signup["status"], signup["position"], signup["source"], signup["checked_in_at"]) == (
+        "going",
+        None,
+        "api",
+        None,
+    )
     again = call("PUT", f"/events/{event['event_id']}/signups/melvin")
     assert again.status == 200 and again.json == signup
 
@@ -164,7 +169,9 @@ def test_a_repeat_sign_up_with_guests_changes_the_party(table):
 
 
 def test_sign_ups_close_when_the_organizer_says_and_by_default_at_the_start(table):
-    event = new_event(starts_at=SOON.isoformat(), timezone="UTC", signups_close_at=(SOON - timedelta(hours=2)).isoformat())
+    event = new_event(
+        starts_at=SOON.isoformat(), timezone="UTC", signups_close_at=(SOON - timedelta(hours=2)).isoformat()
+    )
     assert (event["signups_close_at"], event["signups_until"]) == ((SOON - timedelta(hours=2)).isoformat(),) * 2
     refused = call("PUT", f"/events/{event['event_id']}/signups/melvin")
     assert (refused.status, refused.error["code"]) == (409, "SignupsClosed")
@@ -206,7 +213,9 @@ def test_list_signups_going_first_then_waitlist_with_filters_and_pages(table):
     assert (everyone.json["going"], everyone.json["waitlisted"], everyone.json["next_cursor"]) == (1, 2, None)
     waiting = call("GET", f"/events/{event['event_id']}/signups?status=waitlisted&limit=1")
     assert [(s["person"], s["position"]) for s in waiting.json["signups"]] == [("mona", 1)]
-    rest = call("GET", f"/events/{event['event_id']}/signups?status=waitlisted&limit=1&cursor={waiting.json['next_cursor']}")
+    rest = call(
+        "GET", f"/events/{event['event_id']}/signups?status=waitlisted&limit=1&cursor={waiting.json['next_cursor']}"
+    )
     assert [(s["person"], s["position"]) for s in rest.json["signups"]] == [("max", 2)]
 
 
@@ -223,7 +232,12 @@ def test_cancel_promotes_the_first_waitlisted_person(table):
     signed_up(event["event_id"], "mona")
     answer = call("DELETE", f"/events/{event['event_id']}/signups/melvin")
     assert answer.status == 200
-    assert answer.json["cancelled"] == {"event_id": event["event_id"], "person": "melvin", "status": "going", "guests": 0}
+    assert answer.json["cancelled"] == {
+        "event_id": event["event_id"],
+        "person": "melvin",
+        "status": "going",
+        "guests": 0,
+    }
     assert (answer.json["promoted"]["person"], answer.json["promoted"]["status"]) == ("mona", "going")
     alone = call("DELETE", f"/events/{event['event_id']}/signups/mona")
     assert alone.json["promoted"] is None
@@ -251,7 +265,11 @@ def test_devices_bind_read_and_unbind(table):
     event = new_event()
     bound = call("PUT", "/devices/G030PT0123456789", {"person": "melvin", "event_id": event["event_id"]})
     assert bound.status == 200
-    assert (bound.json["serial"], bound.json["person"], bound.json["event_id"]) == ("G030PT0123456789", "melvin", event["event_id"])
+    assert (bound.json["serial"], bound.json["person"], bound.json["event_id"]) == (
+        "G030PT0123456789",
+        "melvin",
+        event["event_id"],
+    )
     assert call("GET", "/devices/G030PT0123456789").json == bound.json
     gone = call("DELETE", "/devices/G030PT0123456789")
     assert (gone.status, gone.json) == (200, {"serial": "G030PT0123456789", "unbound": True})
@@ -283,7 +301,9 @@ def test_unknown_path_is_404_route_not_found():
     assert answer.status == 404 and answer.error["code"] == "RouteNotFound"
 
 
-@pytest.mark.parametrize("target", ["/events/abc/signups/melvin/extra", "/events//signups", "/events/", "", "//", "/web/abc"])
+@pytest.mark.parametrize(
+    "target", ["/events/abc/signups/melvin/extra", "/events//signups", "/events/", "", "//", "/web/abc"]
+)
 def test_near_misses_are_not_routes(target):
     assert call("GET", target).error["code"] == "RouteNotFound"
 
@@ -321,7 +341,10 @@ def test_not_found_family_is_404(table):
     assert (missing.status, missing.error["code"]) == (404, "NotSignedUp")
     assert call("DELETE", f"/events/{event['event_id']}/signups/nobody").error["code"] == "NotSignedUp"
     assert call("PUT", "/events/nosuchevent/signups/melvin").status == 404
-    assert call("PUT", "/devices/button-1", {"person": "melvin", "event_id": "nosuchevent"}).error["code"] == "EventNotFound"
+    assert (
+        call("PUT", "/devices/button-1", {"person": "melvin", "event_id": "nosuchevent"}).error["code"]
+        == "EventNotFound"
+    )
     assert call("DELETE", "/devices/button-1").error["code"] == "DeviceNotFound"
 
 

@@ -1,4 +1,4 @@
-"""API input checks: every body field, path parameter, query parameter and body encoding is refused with a 400 naming it."""
+"""API input checks: every body field, path and query parameter and body encoding is refused with a 400 naming it."""
 from __future__ import annotations
 
 import base64

@@ -26,7 +26,9 @@ def calls(table):
 
 
 def event_with(capacity, *persons):
-    event = services.create_event(name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=capacity, now=NOW)
+    event = services.create_event(
+        name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=capacity, now=NOW
+    )
     for person in persons:
         services.sign_up(event.event_id, person, now=NOW)
     return event

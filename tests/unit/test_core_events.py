@@ -125,7 +125,12 @@ def test_garbled_cursor_is_invalid_input(table, cursor):
 def test_update_event_changes_fields_and_clears_optional_ones(table):
     event = make(location="Hemsedal", description="Bring skis")
     updated = services.update_event(event.event_id, {"name": "Ski weekend", "location": None, "capacity": 10}, now=NOW)
-    assert (updated.name, updated.location, updated.description, updated.capacity) == ("Ski weekend", None, "Bring skis", 10)
+    assert (updated.name, updated.location, updated.description, updated.capacity) == (
+        "Ski weekend",
+        None,
+        "Bring skis",
+        10,
+    )
     assert updated.spots_left == 10
     assert services.get_event(event.event_id) == updated
 

@@ -27,7 +27,9 @@ def throttled(table):
 
 
 def make(capacity=1):
-    return services.create_event(name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=capacity, now=NOW)
+    return services.create_event(
+        name="Ski trip", starts_at=(NOW + timedelta(days=2)).isoformat(), capacity=capacity, now=NOW
+    )
 
 
 def test_throttled_read_is_throttled(throttled):

@@ -24,7 +24,9 @@ def test_a_hot_event_says_so_in_its_id_and_counts_over_its_blocks(table):
     assert keys.seat_blocks(event.event_id) == 2 and event.seat_blocks == 2
     assert keys.seat_blocks(services.create_event(name="Plain", starts_at=(NOW + timedelta(days=2)).isoformat(),
                                                   now=NOW).event_id) is None
-    outcomes = [services.sign_up(event.event_id, person, now=NOW).signup for person in "ann bob cat dan eve fay gus".split()]
+    outcomes = [
+        services.sign_up(event.event_id, person, now=NOW).signup for person in "ann bob cat dan eve fay gus".split()
+    ]
     assert [s.status for s in outcomes] == ["going"] * 5 + ["waitlisted"] * 2
     assert [s.position for s in outcomes[5:]] == [1, 2]
     counted = services.get_event(event.event_id)
@@ -89,7 +91,9 @@ def test_a_hot_event_keeps_its_capacity_but_its_times_and_name_change_on_every_b
     event = hot(4, 2)
     with pytest.raises(errors.NotWithSeatBlocks):
         services.update_event(event.event_id, {"capacity": 8}, now=NOW)
-    changed = services.update_event(event.event_id, {"signups_close_at": (NOW + timedelta(hours=1)).isoformat()}, now=NOW)
+    changed = services.update_event(
+        event.event_id, {"signups_close_at": (NOW + timedelta(hours=1)).isoformat()}, now=NOW
+    )
     assert changed.seat_blocks == 2 and changed.spots_left == 4
     with pytest.raises(errors.SignupsClosed):
         services.sign_up(event.event_id, "ann", now=NOW + timedelta(hours=2))

@@ -27,10 +27,20 @@ def people(event, page_size=100):
 def test_first_come_go_then_wait_in_line(table):
     event = make(capacity=2)
     statuses = [services.sign_up(event.event_id, p, now=NOW).signup for p in ("ann", "bob", "cat", "dan")]
-    assert [(s.status, s.position) for s in statuses] == [("going", None), ("going", None), ("waitlisted", 1), ("waitlisted", 2)]
+    assert [(s.status, s.position) for s in statuses] == [
+        ("going", None),
+        ("going", None),
+        ("waitlisted", 1),
+        ("waitlisted", 2),
+    ]
     fresh = services.get_event(event.event_id)
     assert (fresh.going, fresh.waitlisted, fresh.spots_left) == (2, 2, 0)
-    assert people(event) == [("ann", "going", None), ("bob", "going", None), ("cat", "waitlisted", 1), ("dan", "waitlisted", 2)]
+    assert people(event) == [
+        ("ann", "going", None),
+        ("bob", "going", None),
+        ("cat", "waitlisted", 1),
+        ("dan", "waitlisted", 2),
+    ]
 
 
 def test_signing_up_twice_changes_nothing(table):
@@ -352,7 +362,12 @@ def test_the_line_keeps_arrival_order_not_name_order(table):
     event = make(capacity=1)
     for n, person in enumerate(("mia", "zed", "amy", "kim")):
         services.sign_up(event.event_id, person, now=NOW + timedelta(seconds=n))
-    assert people(event) == [("mia", "going", None), ("zed", "waitlisted", 1), ("amy", "waitlisted", 2), ("kim", "waitlisted", 3)]
+    assert people(event) == [
+        ("mia", "going", None),
+        ("zed", "waitlisted", 1),
+        ("amy", "waitlisted", 2),
+        ("kim", "waitlisted", 3),
+    ]
     assert services.cancel_signup(event.event_id, "mia", now=NOW + timedelta(minutes=1)).promoted.person == "zed"
 
 
@@ -396,13 +411,18 @@ def test_an_organizer_may_keep_sign_ups_open_past_the_start_or_close_them_early(
 
 def test_sign_ups_cannot_close_after_the_event_ends(table):
     with pytest.raises(errors.InvalidInput, match="signups_close_at") as refused:
-        make(ends_at=(STARTS + timedelta(hours=2)).isoformat(), signups_close_at=(STARTS + timedelta(hours=3)).isoformat())
+        make(
+            ends_at=(STARTS + timedelta(hours=2)).isoformat(),
+            signups_close_at=(STARTS + timedelta(hours=3)).isoformat(),
+        )
     assert refused.value.field == "signups_close_at"
 
 
 def test_changing_when_sign_ups_close(table):
     event = make()
-    later = services.update_event(event.event_id, {"signups_close_at": (STARTS + timedelta(hours=1)).isoformat()}, now=NOW)
+    later = services.update_event(
+        event.event_id, {"signups_close_at": (STARTS + timedelta(hours=1)).isoformat()}, now=NOW
+    )
     assert later.signups_until == STARTS + timedelta(hours=1)
     moved = services.update_event(event.event_id, {"starts_at": (STARTS + timedelta(hours=2)).isoformat()}, now=NOW)
     assert moved.signups_close_at == STARTS + timedelta(hours=1)  # the organizer's time stays as set

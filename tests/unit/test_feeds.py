@@ -1,5 +1,5 @@
-"""Calendar feeds through the API on moto in-process, read back with tests/support/calendar_check.py (not icalendar, which
-writes them): a person's secret feed of what they go to or wait for, the group's, and files that stay true."""
+"""Calendar feeds through the API on moto in-process, read back with tests/support/calendar_check.py (not icalendar,
+which writes them): a person's secret feed of what they go to or wait for, the group's, and files that stay true."""
 from __future__ import annotations
 
 from collections import Counter
@@ -38,10 +38,15 @@ def test_a_personal_feed_lists_going_and_waiting_moves_with_a_higher_sequence_an
         answer, calendar = feed(url)
         assert answer.headers["content-type"] == "text/calendar; charset=utf-8"
         assert (calendar.one("X-PUBLISHED-TTL"), calendar.one("REFRESH-INTERVAL")) == ("PT1H", "PT1H")
-        assert "anna@example.com" not in answer.text and "4712345678" not in answer.text and "Anna Berg" not in answer.text
+        assert (
+            "anna@example.com" not in answer.text and "4712345678" not in answer.text and "Anna Berg" not in answer.text
+        )
         listed = by_uid(calendar)
         assert set(listed) == {f"{trip}@turnout", f"{bus}@turnout"}  # not the quiz: she did not sign up
-        assert (listed[f"{trip}@turnout"].one("STATUS"), listed[f"{trip}@turnout"].one("SEQUENCE")) == ("CONFIRMED", "0")
+        assert (listed[f"{trip}@turnout"].one("STATUS"), listed[f"{trip}@turnout"].one("SEQUENCE")) == (
+            "CONFIRMED",
+            "0",
+        )
         assert listed[f"{bus}@turnout"].one("STATUS") == "TENTATIVE"
         assert start(listed[f"{trip}@turnout"]) == datetime(2027, 3, 5, 6, 0, tzinfo=timezone.utc)
 
@@ -61,7 +66,11 @@ def test_a_personal_feed_lists_going_and_waiting_moves_with_a_higher_sequence_an
         # The group's feed lists every event, the deleted one cancelled.
         group = call("PUT", "/group/feed").json["url"]
         statuses = {uid: event.one("STATUS") for uid, event in by_uid(feed(group)[1]).items()}
-        assert statuses == {f"{trip}@turnout": "CONFIRMED", f"{bus}@turnout": "CANCELLED", f"{other}@turnout": "CONFIRMED"}
+        assert statuses == {
+            f"{trip}@turnout": "CONFIRMED",
+            f"{bus}@turnout": "CANCELLED",
+            f"{other}@turnout": "CONFIRMED",
+        }
 
         # Renewed: the old address stops working, the new one works; revoked: neither.
         renewed = call("PUT", "/people/anna/feed").json["url"]

@@ -10,8 +10,10 @@ from local.broker import RULE_SQL, select
 
 
 def test_a_button_message_becomes_its_payload_plus_what_the_rule_selects():
-    event = select("iotbutton/G030JF055364XVRB", json.dumps({"serialNumber": "G030JF055364XVRB",
-                                                             "clickType": "SINGLE", "batteryVoltage": "1705mV"}).encode())
+    event = select(
+        "iotbutton/G030JF055364XVRB",
+        json.dumps({"serialNumber": "G030JF055364XVRB", "clickType": "SINGLE", "batteryVoltage": "1705mV"}).encode(),
+    )
 
     assert {name: event[name] for name in ("serialNumber", "clickType", "batteryVoltage", "topicSerial")} == {
         "serialNumber": "G030JF055364XVRB", "clickType": "SINGLE", "batteryVoltage": "1705mV",

@@ -114,7 +114,10 @@ def test_a_moved_event_tells_everyone_signed_up_its_new_time_and_place(ski_trip,
     told = {person: services.list_notices(person) for person in ("melvin", "ann", "bob")}
     assert {person: [n.what for n in found] for person, found in told.items()} == {
         "melvin": ["moved"], "ann": ["moved"], "bob": ["moved"]}
-    assert told["ann"][0].text == "Ski trip has changed: it now starts Saturday 5 December at 07:00, at Hemsedal, the lodge."
+    assert (
+        told["ann"][0].text
+        == "Ski trip has changed: it now starts Saturday 5 December at 07:00, at Hemsedal, the lodge."
+    )
 
 
 def test_a_deleted_event_tells_who_was_signed_up(table, topic, pinned_clock):
@@ -163,8 +166,14 @@ def test_one_bad_record_is_reported_alone_and_its_retry_sends_only_what_is_missi
     monkeypatch.setattr(buttons, "_publisher", publish)
     assert lambda_handler({"Records": [moved, cancel]}, Context()) == {"batchItemFailures": []}
     heard = [(where, message["what"]) for where, message in button_messages()]
-    assert sorted(heard) == sorted([("iotbutton/BTN-MELVIN/notice", "promoted"), ("iotbutton/BTN-MELVIN/notice", "moved"),
-                                    ("iotbutton/BTN-MELVIN/notice", "cancelled"), ("iotbutton/BTN-ANN/notice", "moved")])
+    assert sorted(heard) == sorted(
+        [
+            ("iotbutton/BTN-MELVIN/notice", "promoted"),
+            ("iotbutton/BTN-MELVIN/notice", "moved"),
+            ("iotbutton/BTN-MELVIN/notice", "cancelled"),
+            ("iotbutton/BTN-ANN/notice", "moved"),
+        ]
+    )
     assert len(topic()) == 3  # melvin's three, each once; ann has no address
 
 

@@ -86,7 +86,9 @@ def test_a_week_across_daylight_saving_reminds_each_person_once_per_reminder_on_
                                        capacity=4, location="Frognerseteren").event_id
         monday = services.create_event(name="Ski club", starts_at="2027-03-29T19:00", timezone="Europe/Oslo",
                                        location="Frognerseteren").event_id
-        saturday = services.create_event(name="Wax night", starts_at="2027-03-27T19:00", timezone="Europe/Oslo").event_id
+        saturday = services.create_event(
+            name="Wax night", starts_at="2027-03-27T19:00", timezone="Europe/Oslo"
+        ).event_id
         for person in ("anna", "bob", "dan", "frank", "cy"):  # cy waits in line
             services.sign_up(friday, person)
         for person in ("anna", "bob"):
@@ -95,7 +97,11 @@ def test_a_week_across_daylight_saving_reminds_each_person_once_per_reminder_on_
         read()
         anna_feed = feeds.renew_feed("anna")
         before = {entry.event.event_id: entry for entry in feeds.read_feed(anna_feed.token)[1]}
-        assert {event_id: entry.event.sequence for event_id, entry in before.items()} == {friday: 0, monday: 0, saturday: 0}
+        assert {event_id: entry.event.sequence for event_id, entry in before.items()} == {
+            friday: 0,
+            monday: 0,
+            saturday: 0,
+        }
 
         def until(moment: datetime) -> None:
             while datetime.now(UTC) + STEP <= moment:
@@ -118,7 +124,10 @@ def test_a_week_across_daylight_saving_reminds_each_person_once_per_reminder_on_
 
         # Anna's feed moved the meeting, with a higher sequence, and marks the wax night cancelled.
         after = {entry.event.event_id: entry for entry in feeds.read_feed(anna_feed.token)[1]}
-        assert (after[monday].event.starts_at.isoformat(), after[monday].event.sequence) == ("2027-03-29T20:00:00+02:00", 1)
+        assert (after[monday].event.starts_at.isoformat(), after[monday].event.sequence) == (
+            "2027-03-29T20:00:00+02:00",
+            1,
+        )
         assert (after[saturday].status, after[saturday].event.sequence) == ("CANCELLED", 1)
         assert after[friday].status == "CONFIRMED"
 

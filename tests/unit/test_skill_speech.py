@@ -121,7 +121,10 @@ def test_who_is_going_counts_the_guests_as_people_too():
     going = [signup("anna", "Anna Berg"), signup("melvin", "Melvin")]
     text = speech.who_is_going(event(), going, going_total=2, waitlisted=0, seats_taken=4)
     assert text == "Anna Berg and Melvin are going to Ski trip, with 2 guests: 4 people in all."
-    assert speech.who_is_going(event(), going[:1], 1, 0, 2) == "Anna Berg is going to Ski trip, with 1 guest: 2 people in all."
+    assert (
+        speech.who_is_going(event(), going[:1], 1, 0, 2)
+        == "Anna Berg is going to Ski trip, with 1 guest: 2 people in all."
+    )
 
 
 @pytest.mark.parametrize(
@@ -131,7 +134,8 @@ def test_who_is_going_counts_the_guests_as_people_too():
         ({"going": 1, "seats_taken": 1}, "1 person is going to Ski trip."),
         ({"going": 12, "seats_taken": 12, "capacity": 15, "spots_left": 3},
          "12 people are going to Ski trip. 3 spots left."),
-        ({"going": 14, "seats_taken": 14, "capacity": 15, "spots_left": 1}, "14 people are going to Ski trip. 1 spot left."),
+        ({"going": 14, "seats_taken": 14, "capacity": 15, "spots_left": 1},
+         "14 people are going to Ski trip. 1 spot left."),
         ({"going": 15, "seats_taken": 15, "capacity": 15, "spots_left": 0, "waitlisted": 2},
          "15 people are going to Ski trip. It's full. 2 more are on the waitlist."),
         # Guests take seats: 2 signups with 2 guests are 4 people, and what is left is counted in seats.

@@ -33,7 +33,9 @@ def _client(environ: dict[str, str]):
 
 def test_each_call_is_a_subsegment_of_the_invocations_segment(table, daemon, monkeypatch):
     monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE)
-    installed, client = _client({"AWS_XRAY_DAEMON_ADDRESS": "udp:127.0.0.1:%d tcp:127.0.0.1:2000" % daemon.getsockname()[1]})
+    installed, client = _client(
+        {"AWS_XRAY_DAEMON_ADDRESS": f"udp:127.0.0.1:{daemon.getsockname()[1]} tcp:127.0.0.1:2000"}
+    )
     assert installed
     client.list_tables()
     with pytest.raises(client.exceptions.ResourceNotFoundException):
@@ -51,7 +53,7 @@ def test_each_call_is_a_subsegment_of_the_invocations_segment(table, daemon, mon
 
 def test_nothing_is_sent_for_an_unsampled_invocation(table, daemon, monkeypatch):
     monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE.replace("Sampled=1", "Sampled=0"))
-    _, client = _client({"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:%d" % daemon.getsockname()[1]})
+    _, client = _client({"AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}"})
     client.list_tables()
     daemon.settimeout(0.2)
     with pytest.raises(socket.timeout):
