@@ -35,7 +35,7 @@ from core.values import (
 
 EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity",
                           "signups_close_at", "reminders"})
-ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no "0": keys.SEAT_BLOCKS_MARK tells a hot event's id
+ID_ALPHABET = keys.ID_ALPHABET
 CODE = re.compile(r"\d{6}")
 EVENTS_PAGE = 20
 SIGNUPS_PAGE = 50

@@ -52,6 +52,22 @@ def event_id(value: object) -> str:
     return value
 
 
+def series_id(value: object) -> str:
+    if not isinstance(value, str) or not EVENT_ID.fullmatch(value):
+        raise InvalidInput("A series id is 1 to 32 lowercase letters and digits.", "series_id")
+    return value
+
+
+CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def clock_time(value: object, field: str = "time") -> str:
+    """A wall-clock time of day, HH:MM (24-hour), read in the event's own zone."""
+    if not isinstance(value, str) or not CLOCK_TIME.fullmatch(value):
+        raise InvalidInput(f"{field} is a time of day, HH:MM (24-hour), such as 19:00.", field)
+    return value
+
+
 def text(value: object, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str | None:
     """Normalise free text to NFC, trim it, and refuse control characters and overlong values."""
     if value is None:

@@ -35,8 +35,9 @@ TABLE_ACTIONS = {
     "ButtonFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
     # Notices: kept once, marked sent; the event and who is signed up read; a person's buttons' bindings batch-read.
     "NotifyFunction": {"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"},
-    # Reminders: the events starting soon's reminder state batch-read; the reminder left and noted in a transaction.
-    "ReminderFunction": {"PutItem", "UpdateItem", "BatchGetItem"},
+    # Reminders: the events starting soon's reminder state batch-read; the reminder left and noted in a transaction;
+    # a due series read, and its next occurrences made with it in a transaction.
+    "ReminderFunction": {"PutItem", "UpdateItem", "BatchGetItem", "GetItem"},
     # Cognito's pre-sign-up trigger checks a user name and touches no table.
     "SignUpCheckFunction": set(),
 }
