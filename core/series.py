@@ -18,7 +18,6 @@ from core.values import DEFAULT_REMINDERS, Event, Series
 # one that has more due is still due, and the next run goes on.
 MAKE_MAX = 20
 CHANGES = frozenset({"from_event_id", "name", "time", "minutes", "location", "description", "capacity", "reminders"})
-MINUTES_MAX = int(valid.EVENT_LENGTH_MAX.total_seconds() // 60)
 
 
 def create_series(*, name: str, starts_at: str, repeat: dict, ends_at: str | None = None, timezone: str | None = None,
@@ -148,7 +147,7 @@ def _changed(series: Series, changes: dict[str, Any]) -> Series:
         hour, minute = valid.clock_time(changes["time"]).split(":")
         fields["at"] = time(int(hour), int(minute))
     if "minutes" in changes:
-        fields["minutes"] = minutes(changes["minutes"])
+        fields["minutes"] = valid.minutes(changes["minutes"])
     if "location" in changes:
         fields["location"] = valid.text(changes["location"], "location", max_length=valid.LOCATION_MAX)
     if "description" in changes:
@@ -160,16 +159,6 @@ def _changed(series: Series, changes: dict[str, Any]) -> Series:
         chosen = changes["reminders"]
         fields["reminders"] = valid.reminders(chosen) if chosen is not None else DEFAULT_REMINDERS
     return series._replace(**fields)
-
-
-def minutes(value: object) -> int | None:
-    """How long each occurrence lasts, in whole minutes; None: no end given."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MINUTES_MAX:
-        raise errors.InvalidInput(f"minutes is a whole number from 1 to {MINUTES_MAX}, or null for no end.",
-                                  "minutes")
-    return value
 
 
 def _plan(series: Series, now: datetime) -> tuple[list[Event | None], int, datetime | None]:

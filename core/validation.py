@@ -68,6 +68,18 @@ def clock_time(value: object, field: str = "time") -> str:
     return value
 
 
+MINUTES_MAX = int(EVENT_LENGTH_MAX.total_seconds() // 60)
+
+
+def minutes(value: object, field: str = "minutes") -> int | None:
+    """How long each occurrence of a series lasts, in whole minutes; None: no end given."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MINUTES_MAX:
+        raise InvalidInput(f"{field} is a whole number from 1 to {MINUTES_MAX}, or null for no end.", field)
+    return value
+
+
 def text(value: object, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str | None:
     """Normalise free text to NFC, trim it, and refuse control characters and overlong values."""
     if value is None:
