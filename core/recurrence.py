@@ -15,6 +15,7 @@ INTERVAL_MAX = 52
 COUNT_MAX = 500
 # A series ends within this many years of its first occurrence: one made with neither end would never stop.
 YEARS_MAX = 5
+LAST_YEAR = 9000  # so that no date arithmetic of a series runs past the calendar's end
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 # Occurrences are made this far ahead, and always the next two at least (a monthly or sparse series) - see
 # docs/SERIES.md: people sign up (and calendars show) weeks ahead, and a button bound to a series has a next one.
@@ -54,8 +55,9 @@ def parse(value: object, first: date) -> Repeat:
     until, count = value.get("until"), value.get("count")
     if (until is None) == (count is None):
         raise InvalidInput("repeat needs exactly one of until (a date) and count (how many occurrences).", "repeat")
-    last = first.replace(year=first.year + YEARS_MAX) if not (first.month == 2 and first.day == 29) \
-        else first.replace(year=first.year + YEARS_MAX, day=28)
+    if first.year > LAST_YEAR:
+        raise InvalidInput(f"A series starts by the year {LAST_YEAR}.", "starts_at")
+    last = last_date(first)
     end = None
     if until is not None:
         try:
@@ -71,6 +73,11 @@ def parse(value: object, first: date) -> Repeat:
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= COUNT_MAX):
         raise InvalidInput(f"repeat.count is a whole number from 1 to {COUNT_MAX}.", "repeat.count")
     return Repeat(every, interval, end, count)
+
+
+def last_date(first: date) -> date:
+    """The last date a series starting on `first` may fall on, whatever its rule: YEARS_MAX years on."""
+    return first.replace(year=first.year + YEARS_MAX, day=28 if (first.month, first.day) == (2, 29) else first.day)
 
 
 def to_json(rule: Repeat) -> dict:
@@ -92,10 +99,12 @@ def describe(rule: Repeat, first: date) -> str:
 
 
 def dates(rule: Repeat, first: date) -> Iterator[date]:
-    """Every date the series falls on, in order, the first date first; ends with the rule."""
-    made = 0
+    """Every date the series falls on, in order, the first date first; ends with the rule, and YEARS_MAX years on
+    at the latest (a monthly fifth-Friday series of 500 would otherwise run for over a century)."""
+    made, last = 0, last_date(first)
     for day in _candidates(rule, first):
-        if (rule.count is not None and made >= rule.count) or (rule.until is not None and day > rule.until):
+        if (rule.count is not None and made >= rule.count) or (rule.until is not None and day > rule.until) \
+                or day > last:
             return
         made += 1
         yield day
@@ -110,7 +119,7 @@ def _candidates(rule: Repeat, first: date) -> Iterator[date]:
             day += step
     nth = (first.day - 1) // 7  # 0: the first such weekday of its month
     year, month = first.year, first.month
-    # Bounded: YEARS_MAX caps until, COUNT_MAX caps count, and every fifth weekday recurs within a few months.
+    # dates() stops within YEARS_MAX, and every fifth weekday recurs within a few months.
     while True:
         found = _nth_weekday(year, month, first.weekday(), nth)
         if found is not None:

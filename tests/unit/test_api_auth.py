@@ -87,10 +87,12 @@ def world(table, user_pool):
     assert call("PUT", f"/events/{trip['event_id']}/signups/melvin").status == 201
     assert call("PUT", "/devices/BTN-MELVIN", {"person": "melvin"}).status == 200
     assert call("PUT", "/people/melvin/feed").status == call("PUT", "/group/feed").status == 201
-    return {"trip": trip["event_id"], "party": party["event_id"]}
+    club = call("POST", "/series", NEW_SERIES).json
+    return {"trip": trip["event_id"], "party": party["event_id"], "club": club["series_id"]}
 
 
 NEW_EVENT = {"name": "Board games", "starts_at": LATER, "timezone": "Europe/Oslo"}
+NEW_SERIES = {**NEW_EVENT, "repeat": {"every": "week", "count": 4}}
 # Every route: (method, route template, target, body, expected status for anonymous, another person, the person
 # themself, an organizer) when reading needs a login (the default). {trip} has melvin going; {party} nobody.
 MATRIX = [
@@ -133,6 +135,11 @@ MATRIX = [
     ("GET", "/group/feed", "/group/feed", None, (401, 403, 403, 200)),
     ("DELETE", "/group/feed", "/group/feed", None, (401, 403, 403, 204)),
     ("GET", "/feeds/{feed}", "/feeds/Abcdefghijklmnopqrstuvwxyz012345.ics", None, (404, 404, 404, 404)),
+    # Series (issue 31): organizers make, change and end them; anyone who reads events reads one.
+    ("POST", "/series", "/series", NEW_SERIES, (401, 403, 403, 201)),
+    ("GET", "/series/{series_id}", "/series/{club}", None, (401, 200, 200, 200)),
+    ("PATCH", "/series/{series_id}", "/series/{club}", {"time": "20:00"}, (401, 403, 403, 200)),
+    ("DELETE", "/series/{series_id}", "/series/{club}", None, (401, 403, 403, 200)),
 ]
 WALKS = [pytest.param(method, target, body, role, expected[ROLES.index(role)], id=f"{method} {template} as {role}")
          for method, template, target, body, expected in MATRIX for role in ROLES]

@@ -72,9 +72,17 @@ def test_an_occurrence_is_due_eight_weeks_ahead_and_two_are_always_ahead():
     assert recurrence.due(sparse, first, time(19), "UTC", 5) is None  # there is no sixth
 
 
-def test_a_monthly_rule_without_an_end_in_sight_still_ends_within_its_years():
-    rule = recurrence.parse({"every": "month", "count": recurrence.COUNT_MAX}, date(2027, 1, 29))
-    assert len(list(islice(recurrence.dates(rule, date(2027, 1, 29)), 30))) == 30
+def test_a_count_never_runs_past_the_years_a_series_may_last():
+    found = dates({"every": "month", "count": recurrence.COUNT_MAX}, date(2027, 1, 29))  # fifth Fridays
+    assert found[-1] <= date(2032, 1, 29) < found[-1] + timedelta(days=190) and len(found) < 30
+    assert len(list(islice(recurrence.dates(recurrence.parse({"every": "week", "count": 400}, date(2027, 1, 1)),
+                                            date(2027, 1, 1)), 1000))) == 261  # five years of Fridays
+
+
+def test_a_series_starting_near_the_end_of_the_calendar_is_refused():
+    with pytest.raises(InvalidInput) as refused:
+        recurrence.parse({"every": "week", "count": 3}, date(9999, 12, 1))
+    assert refused.value.details["field"] == "starts_at"
 
 
 @pytest.mark.parametrize("repeat, field", [

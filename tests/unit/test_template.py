@@ -298,7 +298,7 @@ def test_the_api_takes_every_route_with_throttling_and_access_logs():
     assert set(http_api["Properties"]["Body"]["paths"]) == {
         "/$default", "/health", "/openapi.json", "/", "/web/{version}/{file}", "/feeds/{feed}",
         "/events", "/events/{event_id}", "/events/{event_id}/signups", "/events/{event_id}/signups/{person}",
-        "/events/{event_id}/calendar.ics"}
+        "/events/{event_id}/calendar.ics", "/series/{series_id}"}
     assert "x-amazon-apigateway-any-method" in http_api["Properties"]["Body"]["paths"]["/$default"]
     (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
     throttling = stage["Properties"]["DefaultRouteSettings"]
