@@ -36,7 +36,7 @@ def create_series(*, name: str, starts_at: str, repeat: dict, ends_at: str | Non
         series_id="".join(secrets.choice(keys.ID_ALPHABET) for _ in range(10)),
         name=valid.text(name, "name", max_length=valid.NAME_MAX, required=True),  # type: ignore[arg-type]
         first=first, at=time(first.hour, first.minute),
-        minutes=int((end - first).total_seconds() // 60) if end is not None else None, timezone=tz,
+        minutes=_minutes_between(first, end) if end is not None else None, timezone=tz,
         location=valid.text(location, "location", max_length=valid.LOCATION_MAX),
         description=valid.text(description, "description", max_length=valid.DESCRIPTION_MAX, multiline=True),
         capacity=valid.capacity(capacity),
@@ -187,6 +187,12 @@ def _occurrence(series: Series, index: int, day: Any, now: datetime) -> Event:
         timezone=series.timezone, location=series.location, description=series.description,
         capacity=series.capacity, going=0, waitlisted=0, spots_left=series.capacity, seats_taken=0,
         created_at=now.astimezone(starts.tzinfo), reminders=series.reminders, series_id=series.series_id)
+
+
+def _minutes_between(start: datetime, end: datetime) -> int:
+    """Real minutes (two aware times in one zone subtract as wall-clock readings, an hour off on a night the clocks
+    change)."""
+    return int((end.astimezone(tz_utc.utc) - start.astimezone(tz_utc.utc)).total_seconds() // 60)
 
 
 def _after(starts: datetime, minutes: int) -> datetime:
