@@ -409,8 +409,9 @@ async function editView(eventId) {
         saved = await call("PATCH", `/events/${encodeURIComponent(event.event_id)}`, changes);
       } else if (repeat.every.value) {
         const every = repeat.every.value === "month" ? "month" : "week";
-        const made = await call("POST", "/series", { ...Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== null)),
-          repeat: { every, ...(repeat.every.value === "week2" ? { interval: 2 } : {}), count: Number(repeat.count.value) } });
+        const given = Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== null));
+        const interval = repeat.every.value === "week2" ? { interval: 2 } : {};
+        const made = await call("POST", "/series", { ...given, repeat: { every, ...interval, count: Number(repeat.count.value) } });
         saved = made.occurrences[0];
       } else {
         saved = await call("POST", "/events", Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== null)));

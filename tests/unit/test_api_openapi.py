@@ -58,7 +58,8 @@ PRODUCT_ROUTES = {
     ("PATCH", "/series/{series_id}"),
     ("DELETE", "/series/{series_id}"),
 }
-SAMPLE_PARAMS = {"event_id": "abc123", "series_id": "abcdefghij", "person": "melvin", "serial": "G030PT0123456789", "version": "0a1b2c3d4e5f",
+SAMPLE_PARAMS = {"event_id": "abc123", "series_id": "abcdefghij",
+                 "person": "melvin", "serial": "G030PT0123456789", "version": "0a1b2c3d4e5f",
                  "file": "app.js", "feed": "Abcdefghijklmnopqrstuvwxyz012345.ics"}
 PAGE_ROUTES = {("GET", "/"), ("GET", "/web/{version}/{file}")}
 

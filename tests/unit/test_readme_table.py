@@ -37,8 +37,8 @@ BUILT = {
     "the group's calendar feed now": (keys.feed_of(None), None, None),
     "a deleted event, for feeds (two weeks)": (keys.tombstone("ski"), None,
                                                (keys.EVENTS_PARTITION, keys.event_start_order(WHEN, "ski"))),
-    "a series (in by_start while it makes occurrences)": (keys.series("club"), None,
-                                                          (keys.SERIES_DUE_PARTITION, keys.series_due_order(WHEN, "club"))),
+    "a series (in by_start while it makes occurrences)": (
+        keys.series("club"), None, (keys.SERIES_DUE_PARTITION, keys.series_due_order(WHEN, "club"))),
 }
 
 

@@ -164,9 +164,11 @@ def test_a_weekly_series_across_daylight_saving_time(table, sns_sent):
         sent = sns_sent()
 
         after = {entry.event.event_id: entry for entry in feeds.read_feed(anna_feed.token)[1]}
-        assert (after[moved].event.starts_at.isoformat(), after[moved].event.sequence) == ("2027-11-05T20:00:00+01:00", 1)
+        assert (after[moved].event.starts_at.isoformat(), after[moved].event.sequence) == (
+            "2027-11-05T20:00:00+01:00", 1)
         assert (after[cancelled].status, after[cancelled].event.sequence) == ("CANCELLED", 1)
-        assert (after[later].event.starts_at.isoformat(), after[later].event.sequence) == ("2027-11-19T18:30:00+01:00", 1)
+        assert (after[later].event.starts_at.isoformat(), after[later].event.sequence) == (
+            "2027-11-19T18:30:00+01:00", 1)
         # The run went on making occurrences: up to eight weeks ahead, the new ones at the new time, and the
         # cancelled one never again.
         _, ahead = series.get_series(made.series_id)
