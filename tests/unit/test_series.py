@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -326,3 +327,24 @@ def test_a_bad_change_is_refused_with_a_400_naming_the_field(table, pinned_clock
 def test_the_horizon_is_the_one_the_docs_name():
     assert recurrence.HORIZON == timedelta(weeks=8) and recurrence.AHEAD_MIN == 2
     assert "eight weeks" in (Path(__file__).resolve().parents[2] / "docs" / "SERIES.md").read_text()
+
+
+def test_sign_me_up_for_ski_trip_by_voice_means_the_next_occurrence(table, monkeypatch):
+    """Through the real ask-sdk pipeline: several events named "Ski trip" (a series' occurrences) are one choice,
+    the soonest."""
+    from skills import handler as skill
+    from tests.fixtures.alexa import SKILL_ID, envelope
+    from tests.fixtures.alexa import speech as spoken
+
+    monkeypatch.setattr(skill.skill_builder, "skill_id", SKILL_ID)
+    now = datetime.now(UTC)
+    tomorrow = (now + timedelta(days=1)).astimezone(ZoneInfo("Europe/Oslo")).date()
+    _, made = series.create_series(name="Ski trip", starts_at=f"{tomorrow}T19:00", timezone="Europe/Oslo",
+                                   repeat={"every": "week", "count": 4})
+    code = services.issue_pairing_code("melvin").code
+    skill.lambda_handler(envelope("link_account", slots={"code": code}), CONTEXT)
+    answer = spoken(skill.lambda_handler(envelope("sign_up"), CONTEXT))
+    assert "You're going to Ski trip" in answer
+    assert services.get_signup(made[0].event_id, "melvin").source == "alexa"
+    with pytest.raises(errors.NotSignedUp):
+        services.get_signup(made[1].event_id, "melvin")
