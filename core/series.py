@@ -5,7 +5,7 @@ the event services, so everyone signed up is told as for any event."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time, timedelta, timezone as tz_utc
+from datetime import date, datetime, time, timedelta, timezone as tz_utc
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -179,7 +179,7 @@ def _plan(series: Series, now: datetime) -> tuple[list[Event | None], int, datet
     return made, index, recurrence.due(series.repeat, first, series.at, series.timezone, index)
 
 
-def _occurrence(series: Series, index: int, day: Any, now: datetime) -> Event:
+def _occurrence(series: Series, index: int, day: date, now: datetime) -> Event:
     starts = recurrence.start(day, series.at, series.timezone)
     return Event(
         event_id=keys.occurrence(series.series_id, index), name=series.name, starts_at=starts,
