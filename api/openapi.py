@@ -20,7 +20,7 @@ from api.routing import (
     SIGNED_IN,
     Route,
 )
-from core import config, errors, validation
+from core import config, errors, recurrence, validation
 from core.values import SOURCES
 
 SERVERS = [{"url": "http://127.0.0.1:3000", "description": "The local stack (`make run`)."}]
@@ -42,6 +42,7 @@ def _anchored(pattern: str) -> str:
 
 _PATH_PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "event_id": {"type": "string", "pattern": _anchored(validation.EVENT_ID.pattern)},
+    "series_id": {"type": "string", "pattern": _anchored(validation.EVENT_ID.pattern)},
     "person": {"type": "string", "maxLength": 40, "pattern": _anchored(validation.HANDLE.pattern),
                "description": "A handle: 1 to 40 lowercase letters, digits and '-', not starting or ending with '-'."},
     "serial": {"type": "string", "pattern": _anchored(validation.SERIAL.pattern)},
@@ -104,6 +105,47 @@ SCHEMAS = {
         "reminders": {**_REMINDERS, "description": "Minutes before the start at which everyone going is reminded, "
                       "latest first; [] sends none."},
         "sequence": {**_COUNT, "description": "Grows with each change of time or place: the calendar files' SEQUENCE."},
+        "series_id": {"type": ["string", "null"], "pattern": _anchored(validation.EVENT_ID.pattern),
+                      "description": "The series this event is an occurrence of; null: a single event."},
+    }),
+    "Series": _closed({
+        "series_id": _PATH_PARAM_SCHEMAS["series_id"],
+        "name": {"type": "string"},
+        "starts_at": {**_TIME, "description": "The first occurrence's start."},
+        "time": {"type": "string", "pattern": _anchored(validation.CLOCK_TIME.pattern),
+                 "description": "The wall-clock start, in the series' zone, of occurrences made from now on."},
+        "minutes": {"type": ["integer", "null"], "minimum": 1, "maximum": validation.MINUTES_MAX,
+                    "description": "How long each occurrence lasts; null: no end given."},
+        "timezone": {"type": "string", "description": "IANA time zone; every occurrence keeps its wall-clock time."},
+        "location": {"type": ["string", "null"]},
+        "description": {"type": ["string", "null"]},
+        "capacity": {"type": ["integer", "null"], "minimum": 1, "description": "Each occurrence's; null is unlimited."},
+        "reminders": _REMINDERS,
+        "repeat": _closed({
+            "every": {"type": "string", "enum": list(recurrence.EVERY)},
+            "interval": {"type": "integer", "minimum": 1, "maximum": recurrence.INTERVAL_MAX},
+            "until": {"type": ["string", "null"], "format": "date"},
+            "count": {"type": ["integer", "null"], "minimum": 1, "maximum": recurrence.COUNT_MAX},
+        }),
+        "repeats": {"type": "string", "description": "The rule in words: \"monthly on the second Friday\"."},
+        "made": {**_COUNT, "description": "How many occurrences have been made so far."},
+        "created_at": _TIME,
+        "ended_at": {**_MAYBE_TIME, "description": "When an organizer ended it; null: still going."},
+        "occurrences": {"type": "array", "description": "Those made and not yet over, soonest first; each is an "
+                        "event (GET /events/{event_id}).", "items": _closed({
+                            "event_id": _PATH_PARAM_SCHEMAS["event_id"], "starts_at": _TIME, "ends_at": _MAYBE_TIME,
+                            "sequence": _COUNT})},
+    }, "Events that repeat (docs/SERIES.md)."),
+    "SeriesChange": _closed({
+        "series": _ref("Series"),
+        "not_changed": {"type": "array", "description": "Occurrences the change was refused for, and why.",
+                        "items": _closed({"event_id": _PATH_PARAM_SCHEMAS["event_id"], "code": {"type": "string"},
+                                          "message": {"type": "string"}})},
+    }),
+    "SeriesEnded": _closed({
+        "series": _ref("Series"),
+        "cancelled": {"type": "array", "items": _PATH_PARAM_SCHEMAS["event_id"],
+                      "description": "The occurrences not yet started, now cancelled."},
     }),
     "Signup": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
@@ -134,6 +176,8 @@ SCHEMAS = {
         "person": _PATH_PARAM_SCHEMAS["person"],
         "event_id": {"type": ["string", "null"], "pattern": _anchored(validation.EVENT_ID.pattern),
                      "description": "The event the button signs up for; null means the next upcoming one."},
+        "series_id": {"type": ["string", "null"], "pattern": _anchored(validation.EVENT_ID.pattern),
+                      "description": "The series whose next occurrence the button signs up for, if bound to one."},
         "bound_at": _TIME,
     }),
     "Unbound": _closed({"serial": _PATH_PARAM_SCHEMAS["serial"], "unbound": {"const": True}}),
@@ -210,6 +254,25 @@ def _field_schema(spec: Field) -> dict:
         schema = {**_REMINDERS, "description": "Minutes before the start at which everyone going is reminded "
                   f"(each {validation.REMINDER_MIN} to {validation.REMINDER_MAX}); [] sends none, null the default "
                   "(a day and two hours before)."}
+    elif spec.kind == "repeat":
+        schema = {"type": "object", "additionalProperties": False, "required": ["every"],
+                  "examples": [{"every": "week", "count": 10}, {"every": "month", "until": "2027-06-30"}],
+                  "description": "How the series repeats: every `interval` weeks on the first occurrence's weekday, "
+                                 "or monthly on its place in the month (the second Friday; a fifth-Friday series "
+                                 "skips months without one). Exactly one of until (a local date, the last day an "
+                                 f"occurrence may fall on, within {recurrence.YEARS_MAX} years) and count.",
+                  "properties": {
+                      "every": {"type": "string", "enum": list(recurrence.EVERY)},
+                      "interval": {"type": "integer", "minimum": 1, "maximum": recurrence.INTERVAL_MAX, "default": 1,
+                                   "description": "Weeks between occurrences (weekly series only)."},
+                      "until": {"type": "string", "format": "date"},
+                      "count": {"type": "integer", "minimum": 1, "maximum": recurrence.COUNT_MAX}}}
+    elif spec.kind == "clock_time":
+        schema = {"type": "string", "pattern": _anchored(validation.CLOCK_TIME.pattern), "examples": ["19:00"],
+                  "description": "A wall-clock time, HH:MM, in the series' zone."}
+    elif spec.kind == "minutes":
+        schema = {"type": "integer", "minimum": 1, "maximum": validation.MINUTES_MAX,
+                  "description": "How long each occurrence lasts; null: no end."}
     elif spec.kind == "guests":
         schema = {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX, "default": 0,
                   "description": "People coming along, written as a whole number (1, not 1.0)."}
@@ -231,6 +294,9 @@ def _field_schema(spec: Field) -> dict:
 _FIELD_NOTES = {
     "waitlist": "false refuses a waitlist place: a full event answers 409 EventFull instead.",
     "event_id": "null: the button signs up for the next upcoming event.",
+    "series_id": "A series: the button signs up for its next occurrence. Not with event_id.",
+    "from_event_id": "The occurrence the change starts from (it and every later one); left out: every one not yet "
+                     "started.",
 }
 
 
@@ -238,6 +304,7 @@ _FIELD_NOTES = {
 # before it generates others (most generated times fall outside an event's own, so few changes would pass).
 _BODY_EXAMPLES = {
     ("PATCH", "/events/{event_id}"): {"location": "Hemsedal, the lodge at the top of the lift"},
+    ("PATCH", "/series/{series_id}"): {"time": "19:30"},
     ("PUT", "/events/{event_id}/signups/{person}"): {"name": "Melvin Moose", "guests": 1},
     ("PUT", "/people/{person}"): {"name": "Melvin Moose", "email": "melvin@example.com", "phone": "+4712345678"},
 }

@@ -4,8 +4,8 @@ from __future__ import annotations
 import orjson
 
 from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
-from core import errors
-from core.values import Cancellation, Device, Event, Feed, Notice, PairingCode, Person, Signup
+from core import errors, recurrence
+from core.values import Cancellation, Device, Event, Feed, Notice, PairingCode, Person, Series, Signup
 
 JSON_TYPE = "application/json; charset=utf-8"
 BUSY_RETRY_SECONDS = 1
@@ -110,6 +110,31 @@ def event(value: Event) -> dict:
         "created_at": value.created_at,
         "reminders": value.reminders,
         "sequence": value.sequence,
+        "series_id": value.series_id,
+    }
+
+
+def series(value: Series, occurrences: list[Event]) -> dict:
+    """A series with its occurrences not yet over (each a whole event, counts read as a listing reads them not)."""
+    rule = value.repeat
+    return {
+        "series_id": value.series_id,
+        "name": value.name,
+        "starts_at": value.first,
+        "time": f"{value.at:%H:%M}",
+        "minutes": value.minutes,
+        "timezone": value.timezone,
+        "location": value.location,
+        "description": value.description,
+        "capacity": value.capacity,
+        "reminders": value.reminders,
+        "repeat": recurrence.to_json(rule),
+        "repeats": recurrence.describe(rule, value.first.date()),
+        "made": value.next_index,
+        "created_at": value.created_at,
+        "ended_at": value.ended_at,
+        "occurrences": [{"event_id": event.event_id, "starts_at": event.starts_at, "ends_at": event.ends_at,
+                         "sequence": event.sequence} for event in occurrences],
     }
 
 
@@ -140,6 +165,7 @@ def device(value: Device) -> dict:
         "serial": value.serial,
         "person": value.person,
         "event_id": value.event_id,
+        "series_id": value.series_id,
         "bound_at": value.bound_at,
     }
 

@@ -304,6 +304,25 @@ def _check_event_id(name: str, spec: Field, value: object) -> str:
     return validation.event_id(value)
 
 
+def _check_series_id(name: str, spec: Field, value: object) -> str:
+    return validation.series_id(value)
+
+
+def _check_repeat(name: str, spec: Field, value: object) -> dict:
+    # Its parts are checked against the first occurrence's date, which the service reads from starts_at.
+    if not isinstance(value, dict):
+        raise InvalidInput("repeat is an object such as {\"every\": \"week\", \"count\": 10}.", name)
+    return value
+
+
+def _check_clock_time(name: str, spec: Field, value: object) -> str:
+    return validation.clock_time(value, name)
+
+
+def _check_minutes(name: str, spec: Field, value: object) -> int | None:
+    return validation.minutes(value, name)
+
+
 def _check_email(name: str, spec: Field, value: object) -> str | None:
     return validation.email(value)
 
@@ -323,6 +342,10 @@ _CHECKS = {
     "flag": _check_flag,
     "handle": _check_handle,
     "event_id": _check_event_id,
+    "series_id": _check_series_id,
+    "repeat": _check_repeat,
+    "clock_time": _check_clock_time,
+    "minutes": _check_minutes,
     "email": _check_email,
     "phone": _check_phone,
 }

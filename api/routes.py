@@ -25,6 +25,7 @@ from api.routing import (
 )
 from core import access, errors, organizers, services, validation
 from core.access import Caller
+from core.services import series
 
 EVENT_FIELDS = {
     "name": Field("text", required=True, nullable=False, max_length=validation.NAME_MAX),
@@ -53,7 +54,21 @@ PROFILE = Body({
 BINDING = Body({
     "person": Field("handle", required=True, nullable=False),
     "event_id": Field("event_id"),
+    "series_id": Field("series_id"),
 })
+# A series is an event's fields (its first occurrence) and how it repeats; no seat blocks, no closing time of its own.
+NEW_SERIES = Body({**{name: spec for name, spec in EVENT_FIELDS.items() if name != "signups_close_at"},
+                   "repeat": Field("repeat", required=True, nullable=False)})
+SERIES_CHANGES = Body({
+    "from_event_id": Field("event_id", nullable=False),
+    "name": EVENT_FIELDS["name"]._replace(required=False),
+    "time": Field("clock_time", nullable=False),
+    "minutes": Field("minutes"),
+    "location": EVENT_FIELDS["location"],
+    "description": EVENT_FIELDS["description"],
+    "capacity": EVENT_FIELDS["capacity"],
+    "reminders": EVENT_FIELDS["reminders"],
+}, at_least_one=True)
 
 
 @route("GET", "/health", access=PUBLIC, summary="Liveness.", ok={200: ("Health", "The function is up.")},
@@ -134,6 +149,42 @@ def delete_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.no_content()
 
 
+@route("POST", "/series", access=ORGANIZER, location=True, body=NEW_SERIES,
+       summary="Create a series of events that repeat: every week, every N weeks or monthly on a weekday, until a "
+               "date or for a count, at the same wall-clock time in its zone. Its occurrences are made eight weeks "
+               "ahead (and the next two at least), each a whole event with the series' id.",
+       ok={201: ("Series", "The new series and the occurrences made so far.")})
+def create_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    made, ahead = series.create_series(**body)
+    return render.respond(201, render.series(made, ahead), {"location": f"/series/{made.series_id}"})
+
+
+@route("GET", "/series/{series_id}", access=READ, summary="A series and its occurrences not yet over.",
+       raises=(errors.SeriesNotFound,), ok={200: ("Series", "The series.")})
+def get_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    return render.respond(200, render.series(*series.get_series(params["series_id"])))
+
+
+@route("PATCH", "/series/{series_id}", access=ORGANIZER, body=SERIES_CHANGES,
+       summary="Change this occurrence and all later ones: from from_event_id on (left out: every one not yet "
+               "started) and every one made from now on. People signed up are told when an occurrence moves. To "
+               "change one occurrence alone, PATCH its event.",
+       raises=(errors.SeriesNotFound, errors.NotInSeries), ok={200: ("SeriesChange", "The series, changed.")})
+def change_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    changed, ahead, refused = series.change_series(params["series_id"], body)
+    return render.respond(200, {"series": render.series(changed, ahead), "not_changed": [
+        {"event_id": event_id, "code": refusal.code, "message": refusal.message} for event_id, refusal in refused]})
+
+
+@route("DELETE", "/series/{series_id}", access=ORGANIZER,
+       summary="End a series: no more occurrences, and those not yet started are cancelled (people signed up are "
+               "told). To cancel one occurrence alone, DELETE its event.",
+       raises=(errors.SeriesNotFound,), ok={200: ("SeriesEnded", "The series, ended, and the events cancelled.")})
+def end_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    ended, cancelled = series.end_series(params["series_id"])
+    return render.respond(200, {"series": render.series(ended, []), "cancelled": cancelled})
+
+
 @route("GET", "/events/{event_id}/signups", access=READ, summary="Who is going, then the waitlist in order.",
        query=("status", "limit", "cursor"), raises=(errors.EventNotFound,),
        ok={200: ("SignupPage", "One page of signups and the event's counts.")})
@@ -184,8 +235,9 @@ def check_in(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.signup(services.check_in(params["event_id"], params["person"])))
 
 
-@route("PUT", "/devices/{serial}", access=SIGNED_IN, summary="Bind a button to a person and optionally one event.",
-       body=BINDING, raises=(errors.EventNotFound,), ok={200: ("Device", "The binding.")})
+@route("PUT", "/devices/{serial}", access=SIGNED_IN,
+       summary="Bind a button to a person and optionally one event, or one series (its next occurrence).",
+       body=BINDING, raises=(errors.EventNotFound, errors.SeriesNotFound), ok={200: ("Device", "The binding.")})
 def bind_device(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     access.require_self_or_organizer(caller, body["person"])
     # A person may take a free button, or move their own to another event, but not someone else's.

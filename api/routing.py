@@ -81,6 +81,7 @@ def _feed_file(value: str) -> str:
 # Path parameters are checked by name wherever they appear, so one name has one meaning.
 PATH_PARAMS: dict[str, Callable[[str], str]] = {
     "event_id": validation.event_id,
+    "series_id": validation.series_id,
     "person": validation.handle,
     "serial": validation.serial,
     "version": _asset_version,

@@ -57,6 +57,17 @@ class FeedNotFound(NotFound):
         super().__init__("No calendar feed here: it was never made, or it was revoked or renewed.")
 
 
+class SeriesNotFound(NotFound):
+    def __init__(self, series_id: str) -> None:
+        super().__init__(f"No series with id {series_id!r}.", series_id=series_id)
+
+
+class NotInSeries(NotFound):
+    def __init__(self, series_id: str, event_id: str) -> None:
+        super().__init__(f"Event {event_id!r} is not an upcoming occurrence of series {series_id!r}.",
+                         series_id=series_id, event_id=event_id)
+
+
 class NoUpcomingEvent(NotFound):
     def __init__(self) -> None:
         super().__init__("There is no upcoming event.")

@@ -14,9 +14,12 @@ EVENT_ORDER = "C"
 WAITLIST_PREFIX = "D#"
 AFTER_WAITLIST = "D$"
 EVENTS_PARTITION = "EVENTS"
+# Series still making occurrences sit in by_start under this partition, sorted by when their next one is due: the
+# scheduled run reads the due ones with one query (core/services/series.py), and a series that has ended leaves it.
+SERIES_DUE_PARTITION = "SERIES"
+ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no "0": SEAT_BLOCKS_MARK tells a hot event's id
 UNLIMITED_SEATS = 10**15
-# An event with seat blocks says so in its id: its generated part never holds a "0"
-# (core/services/events.py, ID_ALPHABET),
+# An event with seat blocks says so in its id: its generated part never holds a "0" (ID_ALPHABET),
 # so "<id>0<blocks, two digits>" is told apart from any other id without a read - a sign-up knows which items
 # to write before it writes.
 SEAT_BLOCKS_MARK = "0"
@@ -152,3 +155,25 @@ def feed_of(handle: str | None) -> tuple[str, str]:
 def tombstone(event_id: str) -> tuple[str, str]:
     """A deleted event, kept a while in by_start so calendar feeds publish it cancelled."""
     return f"GONE#{event_id}", "GONE"
+
+
+def series(series_id: str) -> tuple[str, str]:
+    return f"SERIES#{series_id}", "SERIES"
+
+
+def series_due_order(due: datetime, series_id: str) -> str:
+    return f"{utc(due)}#{series_id}"
+
+
+OCCURRENCE_DIGITS = 3
+
+
+def occurrence(series_id: str, index: int) -> str:
+    """Occurrence `index` of a series has one id, so two runs that make it at once make one event (the second put is
+    refused): the series' id and the index in three letters of ID_ALPHABET (32768 occurrences; a series makes at
+    most core.recurrence.COUNT_MAX)."""
+    digits = ""
+    for _ in range(OCCURRENCE_DIGITS):
+        index, rest = divmod(index, len(ID_ALPHABET))
+        digits = ID_ALPHABET[rest] + digits
+    return series_id + digits

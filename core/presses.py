@@ -11,6 +11,7 @@ from core import clock, errors, metrics, rules, topics
 from core import validation as valid
 from core.config import settings
 from core.store import devices, events, requests, signups
+from core.store import series as series_store
 from core.values import Cancelled, Device, Event, EventRef, Press, Signup, SignupOutcome
 
 
@@ -25,12 +26,25 @@ def next_event(*, now: datetime | None = None, taking_signups: bool = False) -> 
     return found[0]
 
 
+def next_occurrence(series_id: str, *, now: datetime | None = None, taking_signups: bool = False) -> Event:
+    """The soonest occurrence of the series not yet over (with taking_signups, whose sign-ups are open), as
+    described: the series' item, then one batch read of its latest occurrences. Raises SeriesNotFound,
+    NoUpcomingEvent."""
+    moment = clock.at(now)
+    found = [event for event in series_store.occurrence_events(series_store.get_series(series_id)).values()
+             if event.closes_at > moment and (not taking_signups or event.signups_until > moment)]
+    if not found:
+        raise errors.NoUpcomingEvent()
+    return min(found, key=lambda event: event.starts_at)
+
+
 CLICKS = topics.CLICK_TYPES
 
 
 def press_button(serial: str, click: str, *, request_id: str, invocation: str | None = None,
                  now: datetime | None = None) -> Press:
-    """One click of a button: SINGLE signs its person up for its event (the next one when it has none),
+    """One click of a button: SINGLE signs its person up for its event (the next one when it has none; a button
+    bound to a series, the series' next occurrence),
     DOUBLE cancels that signup, LONG checks in. Its outcome - a refusal too - is stored once under
     request_id with the click's effect, so a repeated delivery changes nothing and gets the first outcome
     with answer=False, unless it comes from the same invocation (Lambda's own retry of a delivery that failed
@@ -46,7 +60,10 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
         if click not in CLICKS:
             raise errors.InvalidInput(f"A click is one of {', '.join(CLICKS)}.", "click")
         device = devices.get_device(valid.serial(serial))
-        if device.event_id is not None and device.event_name is not None and device.event_starts_at is not None:
+        if device.series_id is not None:  # the series' next occurrence, whichever that is now
+            found = next_occurrence(device.series_id, now=moment, taking_signups=click == "SINGLE")
+            event, remembered = EventRef.of(found), False
+        elif device.event_id is not None and device.event_name is not None and device.event_starts_at is not None:
             event = EventRef(device.event_id, device.event_name, device.event_starts_at)
             remembered = True
         else:

@@ -88,6 +88,7 @@ class EventItem(TurnoutItem, discriminator="event"):
     reminders = JSONAttribute(null=True)  # minutes before the start, latest first; None: DEFAULT_REMINDERS
     reminded_at = UnicodeAttribute(null=True)  # UTC: when the last reminder sent was due (core.reminders)
     sequence = NumberAttribute(null=True)  # each change of time or place adds one (a calendar's SEQUENCE)
+    series_id = UnicodeAttribute(null=True)  # the series it is an occurrence of (core/services/series.py)
 
     @classmethod
     def of(cls, event: Event) -> EventItem:
@@ -114,6 +115,7 @@ class EventItem(TurnoutItem, discriminator="event"):
             created_at=keys.utc(event.created_at),
             seat_blocks=event.seat_blocks,
             reminders=list(event.reminders) if event.reminders != DEFAULT_REMINDERS else None,
+            series_id=event.series_id,
         )
 
     def value(self, *, counted: bool = True, blocks: list[SeatBlockItem] | None = None) -> Event:
@@ -154,6 +156,7 @@ class EventItem(TurnoutItem, discriminator="event"):
             counted=counted,
             reminders=tuple(self.reminders) if self.reminders is not None else DEFAULT_REMINDERS,
             sequence=int(self.sequence or 0),
+            series_id=self.series_id,
         )
 
 
@@ -229,6 +232,7 @@ class DeviceItem(TurnoutItem, discriminator="device"):
     event_starts_at = UnicodeAttribute(null=True)  # UTC, keys.utc format
     event_timezone = UnicodeAttribute(null=True)
     person_name = UnicodeAttribute(null=True)  # the person's display name (core.values.Device)
+    series_id = UnicodeAttribute(null=True)  # bound to a series: its next occurrence (core.values.Device)
 
     @classmethod
     def of(cls, device: Device) -> DeviceItem:
@@ -238,7 +242,7 @@ class DeviceItem(TurnoutItem, discriminator="device"):
                    event_starts_at=keys.utc(starts) if starts else None,
                    # typeshed: a tzinfo may be None and has no .key; an event's start always carries a ZoneInfo.
                    event_timezone=starts.tzinfo.key if starts else None,  # type: ignore[union-attr]
-                   person_name=device.person_name)
+                   person_name=device.person_name, series_id=device.series_id)
 
     def value(self) -> Device:
         starts, tz = self.event_starts_at, self.event_timezone
@@ -250,6 +254,7 @@ class DeviceItem(TurnoutItem, discriminator="device"):
             event_name=self.event_name,
             event_starts_at=_local(starts, ZoneInfo(tz)) if starts and tz else None,
             person_name=self.person_name,
+            series_id=self.series_id,
         )
 
 

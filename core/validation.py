@@ -53,6 +53,35 @@ def event_id(value: object) -> str:
     return value
 
 
+def series_id(value: object) -> str:
+    if not isinstance(value, str) or not EVENT_ID.fullmatch(value):
+        raise InvalidInput("A series id is 1 to 32 lowercase letters and digits.", "series_id")
+    return value
+
+
+CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def clock_time(value: object, field: str = "time") -> str:
+    """A wall-clock time of day, HH:MM (24-hour), read in the event's own zone."""
+    if not isinstance(value, str) or not CLOCK_TIME.fullmatch(value):
+        raise InvalidInput(f"{field} is a time of day, HH:MM (24-hour), such as 19:00.", field)
+    return value
+
+
+MINUTES_MAX = int(EVENT_LENGTH_MAX.total_seconds() // 60)
+
+
+def minutes(value: object, field: str = "minutes") -> int | None:
+    """How long each occurrence of a series lasts, in whole minutes; None: no end given."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MINUTES_MAX:
+        raise InvalidInput(f"{field} is a whole number from 1 to {MINUTES_MAX}, or null for no end.", field)
+    return value
+
+
+
 @overload
 def text(value: object, field: str, *, max_length: int, required: Literal[True], multiline: bool = False) -> str: ...
 @overload

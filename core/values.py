@@ -4,7 +4,7 @@ Values are NamedTuples: never changed once built (_replace makes a changed copy)
 the methods a dataclass compiles then, which every cold start would pay. Annotations here are evaluated, not
 postponed: NamedTuple compiles every postponed (string) annotation it is handed."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 Status = Literal["going", "waitlisted"]
@@ -38,6 +38,7 @@ class Event(NamedTuple):
     counted: bool = True
     reminders: tuple[int, ...] = DEFAULT_REMINDERS  # minutes before the start; () sends none
     sequence: int = 0  # grows with each change of time or place: a calendar's SEQUENCE
+    series_id: str | None = None  # the series it is an occurrence of (core/services/series.py), if any
 
     @property
     def closes_at(self) -> datetime:
@@ -109,6 +110,8 @@ class Device(NamedTuple):
     # The person's display name, for the signups the button makes: copied from their profile when the button is
     # bound and whenever they set it, so a press reads no profile.
     person_name: str | None = None
+    # A button bound to a series (core/services/series.py) signs up for its next occurrence; event_id is then None.
+    series_id: str | None = None
 
 
 class EventRef(NamedTuple):
@@ -215,3 +218,24 @@ class CalendarEntry(NamedTuple):
 
     event: Event
     status: Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]  # TENTATIVE: waiting in line; CANCELLED: deleted
+
+
+class Series(NamedTuple):
+    """Events that repeat (core/services/series.py): what each occurrence is made from, its rule
+    (core.recurrence.Repeat), and how far it has got. Occurrences are events of their own, with the series' id."""
+
+    series_id: str
+    name: str
+    first: datetime  # the first occurrence's start, aware, in the series' zone
+    at: time  # the wall-clock time occurrences made from now on start at (a change of "this and later" moves it)
+    minutes: int | None  # how long each occurrence lasts; None: no end given
+    timezone: str
+    location: str | None
+    description: str | None
+    capacity: int | None
+    reminders: tuple[int, ...]
+    repeat: Any  # core.recurrence.Repeat
+    next_index: int  # the number of occurrences made so far: the next one's index
+    occurrences: dict[int, str]  # index -> event id, of the latest made (core.store.series.KEPT)
+    created_at: datetime
+    ended_at: datetime | None = None  # ended by an organizer: no more are made

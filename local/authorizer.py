@@ -39,6 +39,7 @@ PUBLIC_READ_ROUTES = (
     ("GET", "/events/{event_id}/signups"),
     ("GET", "/events/{event_id}/signups/{person}"),
     ("GET", "/events/{event_id}/calendar.ics"),
+    ("GET", "/series/{series_id}"),
 )
 
 

@@ -375,6 +375,13 @@ async function editView(eventId) {
     capacity: h("input", { id: "capacity", type: "number", min: "1", step: "1", inputmode: "numeric",
       value: event?.capacity ?? "" }),
   };
+  // A new event may repeat (POST /series, docs/SERIES.md): every week, every two weeks or monthly, N times.
+  const repeat = event ? null : {
+    every: h("select", { id: "repeat" }, h("option", { value: "" }, "Does not repeat"),
+      h("option", { value: "week" }, "Every week"), h("option", { value: "week2" }, "Every two weeks"),
+      h("option", { value: "month" }, "Monthly, same weekday")),
+    count: h("input", { id: "repeat-count", type: "number", min: "1", max: "500", step: "1", value: "10" }),
+  };
   const box = h("div");
   const save = h("button", { type: "submit" }, event ? "Save changes" : "Create event");
   const values = () => ({
@@ -400,6 +407,12 @@ async function editView(eventId) {
           return;
         }
         saved = await call("PATCH", `/events/${encodeURIComponent(event.event_id)}`, changes);
+      } else if (repeat.every.value) {
+        const every = repeat.every.value === "month" ? "month" : "week";
+        const given = Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== null));
+        const interval = repeat.every.value === "week2" ? { interval: 2 } : {};
+        const made = await call("POST", "/series", { ...given, repeat: { every, ...interval, count: Number(repeat.count.value) } });
+        saved = made.occurrences[0];
       } else {
         saved = await call("POST", "/events", Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== null)));
       }
@@ -413,6 +426,8 @@ async function editView(eventId) {
   field("Place (optional)", inputs.location),
   field("Description (optional)", inputs.description),
   field("Capacity (optional)", inputs.capacity, "people including guests; empty is no limit"),
+  repeat ? field("Repeats", repeat.every, "each one its own event, at the same wall time") : null,
+  repeat ? field("How many times", repeat.count, "if it repeats") : null,
   h("div", { class: "actions" }, save, h("a", { class: "button secondary", href: event ? `#/events/${event.event_id}` : "#/" }, "Back")),
   box);
   show(h("h1", {}, event ? `Edit ${event.name}` : "New event"), form);

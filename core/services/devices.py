@@ -9,6 +9,7 @@ from core import clock, errors
 from core import validation as valid
 from core.config import settings
 from core.store import devices, events, pairing, people
+from core.store import series as series_store
 from core.values import (
     Device,
     PairingCode,
@@ -17,17 +18,22 @@ from core.values import (
 CODE = re.compile(r"\d{6}")
 
 
-def bind_device(serial: str, person: str, event_id: str | None = None, *, takeover: bool = True,
-                now: datetime | None = None) -> Device:
-    """Binds a button to a person and optionally one event (which must exist). takeover=False binds only a
-    free button or the person's own, decided by the write itself; otherwise raises Forbidden."""
+def bind_device(serial: str, person: str, event_id: str | None = None, *, series_id: str | None = None,
+                takeover: bool = True, now: datetime | None = None) -> Device:
+    """Binds a button to a person and optionally one event or one series (which must exist; a series' button
+    signs up for its next occurrence). takeover=False binds only a free button or the person's own, decided by
+    the write itself; otherwise raises Forbidden."""
     valid.serial(serial)
     valid.handle(person)
+    if series_id is not None:
+        if event_id is not None:
+            raise errors.InvalidInput("Bind a button to an event or to a series, not both.", "series_id")
+        series_store.get_series(valid.series_id(series_id))  # raises SeriesNotFound
     event = events.get_event(valid.event_id(event_id)) if event_id is not None else None
     # On binding only (rare), the profile is read, so that a press carries the person's name without reading it.
     device = Device(serial=serial, person=person, event_id=event_id, bound_at=clock.at(now),
                     event_name=event.name if event else None, event_starts_at=event.starts_at if event else None,
-                    person_name=people.get_person(person).name)
+                    person_name=people.get_person(person).name, series_id=series_id)
     bound = devices.put_device(device, takeover=takeover)
     # One more write, on binding only (rare): notices find the person's buttons without a scan of every binding.
     people.remember_button(person, serial)

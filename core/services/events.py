@@ -21,7 +21,7 @@ EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location"
                           "signups_close_at", "reminders"})
 
 
-ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no "0": keys.SEAT_BLOCKS_MARK tells a hot event's id
+ID_ALPHABET = keys.ID_ALPHABET
 
 
 EVENTS_PAGE = 20

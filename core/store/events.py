@@ -75,7 +75,7 @@ def taking_signups(now: str):
 COUNTS = [TurnoutItem.pk.attr_name, TurnoutItem.sk.attr_name, EventItem.kind.attr_name, EventItem.going.attr_name,
           EventItem.waitlisted.attr_name, EventItem.seats_left.attr_name, SeatBlockItem.event_id.attr_name,
           SeatBlockItem.block.attr_name, SeatBlockItem.waiting.attr_name, EventItem.reminders.attr_name,
-          EventItem.sequence.attr_name]
+          EventItem.sequence.attr_name, EventItem.series_id.attr_name]
 
 
 @tx.faults_as_busy
@@ -115,7 +115,7 @@ def upcoming_events(now: datetime, limit: int, after: str | None, longest: timed
         if counted is None:  # deleted between the query and the read
             continue
         item.going, item.waitlisted, item.seats_left = counted.going, counted.waitlisted, counted.seats_left
-        item.reminders, item.sequence = counted.reminders, counted.sequence
+        item.reminders, item.sequence, item.series_id = counted.reminders, counted.sequence, counted.series_id
         listed.append(item.value(blocks=shares.get(item.event_id)))
     return listed, last
 

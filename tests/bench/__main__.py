@@ -64,8 +64,14 @@ CALLS = [
     # Issue 31. A reminder run with one reminder due: by_start's week ahead, the events' reminder state (the index
     # holds neither their times nor the last sent), one transaction; the least would be one query of due-time items
     # kept apart (docs/SCALING.md, "Reminders", says why not).
-    ("reminder_run", "reminder run, one reminder due", 3, 2,
-     "by_start query + batch read of reminder times + one transaction (change item + reminded_at)"),
+    ("reminder_run", "reminder run, one reminder due", 4, 3,
+     "series-due query (none due) + by_start query + batch read of reminder times + one transaction (change item + "
+     "reminded_at)"),
+    # A series whose next occurrence fell due: its partition of by_start finds it, its item is read (the index holds
+    # the due time, not the rule), and the occurrence is written with the series' new position in one transaction.
+    # The least would hold the rule in the index too and skip the read (docs/SERIES.md).
+    ("series_run", "  the same run, one series occurrence due (no reminder)", 5, 4,
+     "series-due query + series read + one transaction (occurrence + series) + by_start query + batch read"),
     # A person's calendar feed, as a calendar app polls it: the least would be the secret and one query of their own
     # events, which needs an item per signup kept beside it (docs/SCALING.md, "Calendar feeds").
     ("feed_read", "personal calendar feed read (3 events)", 3, 2,

@@ -156,6 +156,16 @@ def scenarios():
             services.sign_up(event.event_id, each, now=NOW - timedelta(hours=3))
         return {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 
+    def series_run():
+        # A weekly series made an hour ago: its eighth occurrence fell due (eight weeks ahead) half an hour ago, and
+        # its first starts within the week the reminder run looks at, with no reminder due yet.
+        from core import series
+
+        series.create_series(name="Ski club", starts_at=(NOW + timedelta(days=7, minutes=-30)).isoformat(),
+                             timezone="Europe/Oslo", repeat={"every": "week", "count": 20},
+                             now=NOW - timedelta(hours=1))
+        return {"version": "0", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+
     def feed_read():
         from core import feeds
 
@@ -179,7 +189,10 @@ def scenarios():
          lambda answer: answer.get("outcome") == "signed_up"),
         ("button_cancel_with_promotion", "iot.handler.lambda_handler", button_cancel_with_promotion,
          lambda answer: answer.get("outcome") == "cancelled"),
-        ("reminder_run", "notify.schedule.lambda_handler", reminder_run, lambda answer: answer == {"reminders": 1}),
+        ("reminder_run", "notify.schedule.lambda_handler", reminder_run,
+         lambda answer: answer == {"reminders": 1, "occurrences": 0}),
+        ("series_run", "notify.schedule.lambda_handler", series_run,
+         lambda answer: answer == {"reminders": 0, "occurrences": 1}),
         ("feed_read", "api.handler.lambda_handler", feed_read,
          lambda answer: answer.get("statusCode") == 200 and answer["body"].count("BEGIN:VEVENT") == 3),
         ("voice_who_is_going", "skills.handler.lambda_handler", voice_who_is_going,

@@ -16,7 +16,8 @@ STORAGE = {"pynamodb", "boto3", "botocore"}
 # who organizes, kept by the identity provider rather than the table.
 CORE_FOR_EDGES = {"core.services", "core.services.devices", "core.services.events", "core.services.people",
                   "core.services.signups", "core.feeds", "core.access", "core.config", "core.values", "core.errors",
-                  "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers"}
+                  "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers",
+                  "core.services.series", "core.recurrence"}  # a series: its service, and its rule's vocabulary
 
 
 def imported(path: Path) -> set[str]:

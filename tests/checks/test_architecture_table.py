@@ -16,6 +16,7 @@ SAMPLES = {
     "<Alexa user id>": "amzn1.ask.account.MELVIN", "<start UTC>": keys.utc(WHEN),
     "<when it got its seat>": keys.utc(WHEN), "<when the request arrived>": keys.utc(WHEN),
     "<when it changed>": keys.utc(WHEN), "<what>": "moved", "<secret>": "w5zt-JAiI5V59kZCCljbI_B1W9d6Xfq_",
+    "<series id>": "club", "<next due UTC>": keys.utc(WHEN),
     "<code hash>": hashlib.sha256(b"turnout pairing code 482913").hexdigest(),
 }
 # item -> (pk, sk), by_status sort key, by_start (partition, sort key), as keys.py builds them
@@ -37,6 +38,8 @@ BUILT = {
     "the group's calendar feed now": (keys.feed_of(None), None, None),
     "a deleted event, for feeds (two weeks)": (keys.tombstone("ski"), None,
                                                (keys.EVENTS_PARTITION, keys.event_start_order(WHEN, "ski"))),
+    "a series (in by_start while it makes occurrences)": (
+        keys.series("club"), None, (keys.SERIES_DUE_PARTITION, keys.series_due_order(WHEN, "club"))),
 }
 
 

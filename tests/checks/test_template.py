@@ -36,8 +36,9 @@ TABLE_ACTIONS = {
     "ButtonFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
     # Notices: kept once, marked sent; the event and who is signed up read; a person's buttons' bindings batch-read.
     "NotifyFunction": {"GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"},
-    # Reminders: the events starting soon's reminder state batch-read; the reminder left and noted in a transaction.
-    "ReminderFunction": {"PutItem", "UpdateItem", "BatchGetItem"},
+    # Reminders: the events starting soon's reminder state batch-read; the reminder left and noted in a transaction;
+    # a due series read, and its next occurrences made with it in a transaction.
+    "ReminderFunction": {"PutItem", "UpdateItem", "BatchGetItem", "GetItem"},
     # Cognito's pre-sign-up trigger checks a user name and touches no table.
     "SignUpCheckFunction": set(),
 }
@@ -230,7 +231,7 @@ def test_the_api_takes_every_route_with_throttling_and_access_logs():
     assert set(http_api["Properties"]["Body"]["paths"]) == {
         "/$default", "/health", "/openapi.json", "/", "/web/{version}/{file}", "/feeds/{feed}",
         "/events", "/events/{event_id}", "/events/{event_id}/signups", "/events/{event_id}/signups/{person}",
-        "/events/{event_id}/calendar.ics"}
+        "/events/{event_id}/calendar.ics", "/series/{series_id}"}
     assert "x-amazon-apigateway-any-method" in http_api["Properties"]["Body"]["paths"]["/$default"]
     (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
     throttling = stage["Properties"]["DefaultRouteSettings"]

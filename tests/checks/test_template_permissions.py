@@ -142,7 +142,13 @@ def test_the_reminder_run_uses_exactly_what_its_role_grants(table, monkeypatch):
     now = datetime.now(timezone.utc)  # the clock may be moved
     event = services.create_event(name="Ski trip", starts_at=soon(hours=3), now=now - timedelta(days=1))
     services.sign_up(event.event_id, "ann", now=now - timedelta(hours=1))
+    # A weekly series made a week ago has its next occurrence due now (eight weeks ahead, an hour ago).
+    from core.services import series
+    series.create_series(name="Ski club", starts_at=soon(weeks=-1, hours=-1), timezone="UTC",
+                         repeat={"every": "week", "count": 20}, now=now - timedelta(weeks=1, hours=2))
     with recording(monkeypatch) as seen:
-        assert lambda_handler({"source": "aws.events"}, SimpleNamespace(aws_request_id="r")) == {"reminders": 1}
-        assert lambda_handler({"source": "aws.events"}, SimpleNamespace(aws_request_id="r")) == {"reminders": 0}
+        assert lambda_handler({"source": "aws.events"}, SimpleNamespace(aws_request_id="r")) == {
+            "reminders": 1, "occurrences": 2}  # the ninth and tenth: eight weeks ahead since two hours and an hour
+        assert lambda_handler({"source": "aws.events"}, SimpleNamespace(aws_request_id="r")) == {
+            "reminders": 0, "occurrences": 0}
     assert seen == granted(transformed(), "ReminderFunction")

@@ -282,6 +282,26 @@ def test_organizers_create_and_edit_events_and_refusals_are_said_in_words(open_s
     assert "This event does not exist" in olga.said("This event does not exist")
 
 
+def test_an_organizer_makes_a_weekly_series_on_the_page(open_stack, people):
+    olga = people()
+    olga.open()
+    olga.page.get_by_role("link", name="New event").click()
+    olga.page.wait_for_selector("form[aria-label='New event']", timeout=WAIT_MS)
+    olga.page.get_by_label("Name", exact=True).fill("Ski club")
+    starts = _in(48).astimezone(ZoneInfo("Europe/Oslo"))
+    olga.page.locator("#starts").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    olga.page.locator("#timezone").fill("Europe/Oslo")
+    olga.page.locator("#repeat").select_option("week")
+    olga.page.locator("#repeat-count").fill("3")
+    olga.click("Create event")
+    olga.page.wait_for_selector("h1:has-text('Ski club')", timeout=WAIT_MS)
+    first = open_stack.request("GET", f"/events/{olga.page.url.rsplit('/', 1)[1]}").json()
+    made = open_stack.request("GET", f"/series/{first['series_id']}").json()
+    assert made["repeat"] == {"every": "week", "interval": 1, "until": None, "count": 3}
+    assert [datetime.fromisoformat(each["starts_at"]) for each in made["occurrences"]] == [
+        starts + timedelta(weeks=n) for n in range(3)]
+
+
 UNLABELLED = """() => [...document.querySelectorAll("input, textarea, select, button, a")].filter((control) =>
     control.matches("input, textarea, select") ? control.labels.length === 0 : !control.textContent.trim()
 ).map((control) => control.outerHTML)"""

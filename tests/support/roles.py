@@ -52,6 +52,7 @@ def as_role(role: str, method: str, target: str, body: object = None):
 
 
 NEW_EVENT = {"name": "Board games", "starts_at": LATER, "timezone": "Europe/Oslo"}
+NEW_SERIES = {**NEW_EVENT, "repeat": {"every": "week", "count": 4}}
 # Every route: (method, route template, target, body, expected status for anonymous, another person, the person
 # themself, an organizer) when reading needs a login (the default). {trip} has melvin going; {party} nobody.
 MATRIX = [
@@ -94,4 +95,9 @@ MATRIX = [
     ("GET", "/group/feed", "/group/feed", None, (401, 403, 403, 200)),
     ("DELETE", "/group/feed", "/group/feed", None, (401, 403, 403, 204)),
     ("GET", "/feeds/{feed}", "/feeds/Abcdefghijklmnopqrstuvwxyz012345.ics", None, (404, 404, 404, 404)),
+    # Series: organizers make, change and end them; anyone who reads events reads one.
+    ("POST", "/series", "/series", NEW_SERIES, (401, 403, 403, 201)),
+    ("GET", "/series/{series_id}", "/series/{club}", None, (401, 200, 200, 200)),
+    ("PATCH", "/series/{series_id}", "/series/{club}", {"time": "20:00"}, (401, 403, 403, 200)),
+    ("DELETE", "/series/{series_id}", "/series/{club}", None, (401, 403, 403, 200)),
 ]

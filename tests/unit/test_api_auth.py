@@ -14,6 +14,7 @@ from tests.support.roles import (
     LATER,
     MATRIX,
     NEW_EVENT,
+    NEW_SERIES,
     ORGANIZER,
     OTHER,
     ROLES,
@@ -65,7 +66,8 @@ def world(table, user_pool):
     assert call("PUT", f"/events/{trip['event_id']}/signups/melvin").status == 201
     assert call("PUT", "/devices/BTN-MELVIN", {"person": "melvin"}).status == 200
     assert call("PUT", "/people/melvin/feed").status == call("PUT", "/group/feed").status == 201
-    return {"trip": trip["event_id"], "party": party["event_id"]}
+    club = call("POST", "/series", NEW_SERIES).json
+    return {"trip": trip["event_id"], "party": party["event_id"], "club": club["series_id"]}
 
 
 WALKS = [pytest.param(method, target, body, role, expected[ROLES.index(role)], id=f"{method} {template} as {role}")

@@ -52,8 +52,14 @@ PRODUCT_ROUTES = {
     ("GET", "/organizers"),
     ("PUT", "/organizers/{person}"),
     ("DELETE", "/organizers/{person}"),
+    # Issue 31: events that repeat.
+    ("POST", "/series"),
+    ("GET", "/series/{series_id}"),
+    ("PATCH", "/series/{series_id}"),
+    ("DELETE", "/series/{series_id}"),
 }
-SAMPLE_PARAMS = {"event_id": "abc123", "person": "melvin", "serial": "G030PT0123456789", "version": "0a1b2c3d4e5f",
+SAMPLE_PARAMS = {"event_id": "abc123", "series_id": "abcdefghij",
+                 "person": "melvin", "serial": "G030PT0123456789", "version": "0a1b2c3d4e5f",
                  "file": "app.js", "feed": "Abcdefghijklmnopqrstuvwxyz012345.ics"}
 PAGE_ROUTES = {("GET", "/"), ("GET", "/web/{version}/{file}")}
 
@@ -273,7 +279,9 @@ def test_the_served_document_is_the_one_for_the_mode_the_api_runs_in(monkeypatch
 def test_each_body_example_is_a_body_its_route_accepts(table):
     next_week = (datetime.now(timezone.utc) + timedelta(days=7)).isoformat()
     created = call("POST", "/events", {"name": "Ski trip", "starts_at": next_week, "capacity": 4})
-    params = {**SAMPLE_PARAMS, "event_id": created.json["event_id"]}
+    made = call("POST", "/series", {"name": "Ski club", "starts_at": next_week, "timezone": "Europe/Oslo",
+                                    "repeat": {"every": "week", "count": 4}})
+    params = {**SAMPLE_PARAMS, "event_id": created.json["event_id"], "series_id": made.json["series_id"]}
     examples = 0
     for path, operations in openapi.document()["paths"].items():
         for method, operation in operations.items():
