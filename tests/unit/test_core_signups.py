@@ -394,6 +394,19 @@ def test_an_organizer_may_keep_sign_ups_open_past_the_start_or_close_them_early(
         services.sign_up(early.event_id, "ann", now=STARTS - timedelta(hours=23))
 
 
+def test_after_sign_ups_close_a_party_may_shrink_but_not_grow(table):
+    event = make(capacity=10, ends_at=(STARTS + timedelta(hours=8)).isoformat())
+    services.sign_up(event.event_id, "ann", guests=2, now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    during = STARTS + timedelta(hours=1)
+    with pytest.raises(errors.SignupsClosed):
+        services.sign_up(event.event_id, "bob", guests=3, now=during)
+    assert services.get_signup(event.event_id, "bob").guests == 0
+    smaller = services.sign_up(event.event_id, "ann", guests=1, now=during)
+    assert (smaller.created, smaller.signup.guests) == (False, 1)
+    assert seats(event) == (2, 3, 7, 0)
+
+
 def test_sign_ups_cannot_close_after_the_event_ends(table):
     with pytest.raises(errors.InvalidInput, match="signups_close_at") as refused:
         make(ends_at=(STARTS + timedelta(hours=2)).isoformat(), signups_close_at=(STARTS + timedelta(hours=3)).isoformat())
