@@ -178,8 +178,11 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
 
 
 def delete_event(event_id: str, *, now: datetime | None = None) -> None:
-    """Removes the event and its signups, and leaves word for everyone who was signed up. Raises EventNotFound."""
-    event, signed_up = events.delete_event(valid.event_id(event_id))
+    """Removes the event and its signups, and leaves word for everyone who was signed up; a button bound to it means
+    the next event from then on. Raises EventNotFound."""
+    event, signed_up, buttons = events.delete_event(valid.event_id(event_id))
+    for serial in buttons:
+        devices.forget_event(serial, event.event_id)
     feeds.remember_deleted(event, signed_up, now=now)
     moment = keys.utc(clock.at(now))
     # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.
@@ -305,6 +308,8 @@ def bind_device(serial: str, person: str, event_id: str | None = None, *, takeov
                     event_name=event.name if event else None, event_starts_at=event.starts_at if event else None,
                     person_name=people.get_person(person).name)
     bound = devices.put_device(device, takeover=takeover)
+    if event_id is not None:
+        devices.remember_button_of_event(event_id, serial)  # so deleting the event re-points the button
     # One more write, on binding only (rare): notices find the person's buttons without a scan of every binding.
     people.remember_button(person, serial)
     return bound
