@@ -218,7 +218,8 @@ def update_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.event(services.update_event(params["event_id"], body)))
 
 
-@route("DELETE", "/events/{event_id}", access=ORGANIZER, summary="Remove an event and its signups.",
+@route("DELETE", "/events/{event_id}", access=ORGANIZER,
+       summary="Remove an event and its signups; a button bound to it means the next event from then on.",
        raises=(errors.EventNotFound,), ok={204: (None, "The event is gone.")})
 def delete_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     services.delete_event(params["event_id"])
