@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from api import render
 from api.request import Body, Field, MethodNotAllowed, RouteNotFound, cursor, limit, status
-from core import access, config, errors, organizers, services, validation
+from core import access, config, errors, organizers, services, validation, waitlist
 from core.access import Caller
 
 Serve = Callable[[dict, dict, dict, Caller], dict]
@@ -270,6 +270,15 @@ def cancel_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict
        ok={200: ("Signup", "The signup, checked in.")})
 def check_in(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.signup(services.check_in(params["event_id"], params["person"])))
+
+
+@route("POST", "/events/{event_id}/signups/{person}/move-up", access=ORGANIZER,
+       summary="Move a waiting party up now, raising the capacity by the places it lacks; they are told.",
+       raises=(errors.EventNotFound, errors.NotSignedUp, errors.EventOver, errors.NotWithSeatBlocks),
+       ok={200: ("MovedUp", "The signup, going, and how many places were added to the capacity.")})
+def move_up(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    moved = waitlist.move_up(params["event_id"], params["person"])
+    return render.respond(200, {"signup": render.signup(moved.signup), "places_added": moved.places_added})
 
 
 @route("PUT", "/devices/{serial}", access=SIGNED_IN, summary="Bind a button to a person and optionally one event.",

@@ -4,7 +4,7 @@ import { Refusal, allSignups, call, download, explain, isOrganizer, session } fr
 import { act, ask, field, focusOn, h, main, message, retry, say, show } from "./draw.js";
 import { signInForm } from "./signin.js";
 import { checkInOpensAt, checkInOpensText, signupsClosed, span, timeOnly } from "./time.js";
-import { displayName, parties, party, people, seats, size } from "./words.js";
+import { displayName, parties, party, people, places, seats, size } from "./words.js";
 
 const signupPath = (event, person) =>
   `/events/${encodeURIComponent(event.event_id)}/signups/${encodeURIComponent(person)}`;
@@ -64,8 +64,8 @@ export async function eventView(eventId, notice) {
   else main.focus();
 }
 
-// An organizer's buttons beside someone else's signup: check them in, or cancel them (they are told, as the API
-// tells them). A waiting party moves up by itself when places free up for it.
+// An organizer's buttons beside someone else's signup: check them in, move a waiting party up now, or cancel them
+// (they are told, as the API tells them).
 function onSomeone(event, signup, box, reload) {
   const name = displayName(signup);
   const path = signupPath(event, signup.person);
@@ -88,7 +88,21 @@ function onSomeone(event, signup, box, reload) {
       await reload({ kind: "ok", text: `${name} is checked in.` });
     });
   }
-  return h("span", { class: "on-someone" }, checkIn, cancel);
+  const moveUp = signup.status === "waitlisted"
+    ? h("button", { type: "button", class: "link", "aria-label": `Move ${name} up` }, "Move up") : null;
+  if (moveUp) {
+    moveUp.onclick = async () => {
+      const lacking = Math.max(0, size(signup) - (event.spots_left ?? size(signup)));
+      const grows = lacking ? ` The capacity grows by ${places(lacking)} so the whole party fits.` : "";
+      if (!await ask(`Move ${name} up now, ahead of the line?`, `${name} is told.${grows}`, "Yes, move them up")) return;
+      await act(moveUp, box, async () => {
+        const moved = await call("POST", `${path}/move-up`);
+        const added = moved.places_added ? ` The capacity grew by ${places(moved.places_added)}.` : "";
+        await reload({ kind: "ok", text: `${name} is going now, and is told.${added}` });
+      });
+    };
+  }
+  return h("span", { class: "on-someone" }, checkIn, moveUp, cancel);
 }
 
 function deleteButton(event, signups, box) {

@@ -590,8 +590,16 @@ def test_organizers_check_in_cancel_and_delete_on_the_page_after_being_asked(ope
     assert open_stack.request("GET", f"{path}/ann").status == 404
     assert open_stack.request("GET", f"{path}/bob").json()["status"] == "going"
 
+    assert open_stack.request("PUT", f"{path}/cat", {"name": "Cat Ng"}).json()["status"] == "waitlisted"
+    olga.open(f"/#/events/{lunch['event_id']}")
+    olga.page.get_by_role("button", name="Move Cat Ng up", exact=True).click()
+    assert "The capacity grows by 1 place so" in olga.text("dialog[open]")
+    olga.answer("Yes, move them up")
+    assert olga.said("Cat Ng is going now") == "Cat Ng is going now, and is told. The capacity grew by 1 place."
+    assert open_stack.request("GET", f"{path}/cat").json()["status"] == "going"
+
     olga.click("Delete event")
-    assert "Everyone signed up (1 person) is told" in olga.text("dialog[open]")
+    assert "Everyone signed up (2 people) is told" in olga.text("dialog[open]")
     olga.answer("Yes, delete it")
     assert olga.said("Lunch is deleted.") == "Lunch is deleted. Everyone signed up is told."
     assert open_stack.request("GET", f"/events/{lunch['event_id']}").status == 404

@@ -15,7 +15,8 @@ STORAGE = {"pynamodb", "boto3", "botocore"}
 # core.metrics carry the correlation id and the business metrics the edges write; core.organizers is a service too:
 # who organizes, kept by the identity provider rather than the table.
 CORE_FOR_EDGES = {"core.services", "core.feeds", "core.access", "core.config", "core.values", "core.errors",
-                  "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers"}
+                  "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers",
+                  "core.waitlist"}
 
 
 def imported(path: Path) -> set[str]:

@@ -422,3 +422,24 @@ def test_changing_when_sign_ups_close(table):
     cleared = services.update_event(event.event_id, {"signups_close_at": None}, now=NOW)
     assert (cleared.signups_close_at, cleared.signups_until) == (None, STARTS + timedelta(hours=2))
     assert services.get_event(event.event_id).signups_until == STARTS + timedelta(hours=2)
+
+
+# --- an organizer moves someone up by hand ------------------------------------------------------
+
+
+def test_an_organizer_moves_a_waiting_party_up_and_the_capacity_grows_by_the_places_it_lacks(table):
+    from core import waitlist
+    event = make(capacity=2)
+    services.sign_up(event.event_id, "ann", guests=1, now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    services.sign_up(event.event_id, "cat", guests=1, now=NOW)
+    moved = waitlist.move_up(event.event_id, "cat", now=NOW)
+    assert (moved.signup.status, moved.places_added) == ("going", 2)
+    fresh = services.get_event(event.event_id)
+    assert (fresh.capacity, fresh.going, fresh.waitlisted, fresh.spots_left) == (4, 2, 1, 0)
+    assert people(event) == [("ann", "going", None), ("cat", "going", None), ("bob", "waitlisted", 1)]
+    again = waitlist.move_up(event.event_id, "cat", now=NOW)
+    assert (again.signup.status, again.places_added) == ("going", 0)
+    assert services.get_event(event.event_id).capacity == 4
+    with pytest.raises(errors.NotSignedUp):
+        waitlist.move_up(event.event_id, "dan", now=NOW)
