@@ -188,6 +188,8 @@ def test_the_whole_story_on_a_phone(open_stack, people):
     assert _clock(starts, "Europe/Oslo") in card, "the time in the event's own zone"
     assert "Hemsedal" in card and "2 of 2 places left" in card
     assert "0 people going · no limit" in melvin.text(f"a.card[href='#/events/{later['event_id']}']")
+    assert melvin.page.locator("meta[name=description]").get_attribute("content").startswith("Sign up for your group's")
+    assert melvin.accessibility_problems() == []  # the header's "Sign in" link among them, light and dark
     melvin.shot("1-events")
 
     melvin.page.click(f"a.card[href='#/events/{trip['event_id']}']")
