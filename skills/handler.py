@@ -224,7 +224,8 @@ def cancel_signup(handler_input):
         return _tell(handler_input, speech.kept(event))
     if status != IntentConfirmationStatus.CONFIRMED:
         signup = services.get_signup(event.event_id, person)  # NotSignedUp: nothing to ask about
-        question = speech.confirm_cancel(event, when(event.starts_at, _now()), checked_in=signup.checked_in_at is not None)
+        checked_in = signup.checked_in_at is not None
+        question = speech.confirm_cancel(event, when(event.starts_at, _now()), checked_in=checked_in)
         return _confirm(handler_input, event, question)
     services.cancel_signup(event.event_id, person, request_id=_request_id(handler_input))
     return _tell(handler_input, speech.cancelled(event))
@@ -250,7 +251,8 @@ def _confirm(handler_input, event: Event, question: str):
 
     name = handler_input.request_envelope.request.intent.name
     updated = Intent(name=name, confirmation_status=IntentConfirmationStatus.NONE,
-                     slots={"event": Slot(name="event", value=event.name, confirmation_status=SlotConfirmationStatus.NONE)})
+                     slots={"event": Slot(name="event", value=event.name,
+                                          confirmation_status=SlotConfirmationStatus.NONE)})
     return (handler_input.response_builder.speak(question).ask(question)
             .add_directive(ConfirmIntentDirective(updated_intent=updated)).response)
 

@@ -480,7 +480,8 @@ def test_with_tokens_checked_people_sign_up_and_in_at_the_provider_and_organizer
 
         # Olga's token expired and cannot be renewed: the header stops naming her as the content asks her to sign in.
         olga.page.evaluate("""() => { const kept = JSON.parse(localStorage.getItem('turnout.session'));
-            localStorage.setItem('turnout.session', JSON.stringify({ ...kept, expires_at: 0, refresh: 'expired' })); }""")
+            const expired = { ...kept, expires_at: 0, refresh: 'expired' };
+            localStorage.setItem('turnout.session', JSON.stringify(expired)); }""")
         olga.open("/")
         assert "Please sign in first." in olga.said("Please sign in first.")
         assert olga.text("#who") == "Sign in"
@@ -563,7 +564,8 @@ def test_organizers_check_in_cancel_and_delete_on_the_page_after_being_asked(ope
     path = f"/events/{lunch['event_id']}/signups"
     assert open_stack.request("PUT", f"{path}/ann", {"name": "Ann Lee"}).status == 201
     assert open_stack.request("PUT", f"{path}/bob", {"name": "Bob Lie", "guests": 0}).status == 201  # waitlisted
-    assert open_stack.request("PUT", f"/devices/BTN-LUNCH", {"person": "ann", "event_id": lunch["event_id"]}).status == 200
+    bound = open_stack.request("PUT", "/devices/BTN-LUNCH", {"person": "ann", "event_id": lunch["event_id"]})
+    assert bound.status == 200
     olga = people()
     olga.open(f"/#/events/{lunch['event_id']}")
     olga.sign_in("olga")

@@ -235,7 +235,8 @@ def test_no_event_named_or_only_the_means_the_next_event_you_are_signed_up_for_a
     services.check_in(breakfast.event_id, "melvin-moose")
     for slots in ({"event": "the"}, {"event": None}):
         question = said("cancel_signup", slots=slots)
-        assert question.startswith("You're checked in there, and cancelling undoes that. Cancel your signup for Breakfast")
+        assert question.startswith("You're checked in there, and cancelling undoes that. "
+                                   "Cancel your signup for Breakfast")
     with pytest.raises(errors.NotSignedUp):
         services.get_signup(soonest.event_id, "melvin-moose")
     assert services.get_signup(breakfast.event_id, "melvin-moose").checked_in_at is not None
