@@ -146,7 +146,10 @@ def _already(refused: tx.Refused, event_id: str, person: str, guests: int, resiz
     if not isinstance(existing, SignupItem):
         raise tx.Retry() from None
     if resize and int(existing.guests) != guests:
-        already = SignupOutcome(change_party(event_id, person, guests, now=now, seen=existing), created=False)
+        try:
+            already = SignupOutcome(change_party(event_id, person, guests, now=now, seen=existing), created=False)
+        except errors.NotSignedUp:
+            raise tx.Retry() from None  # cancelled meanwhile: this request signs them up anew
     else:
         already = SignupOutcome(_with_position(existing), created=False)
     if request_id is None:
