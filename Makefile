@@ -27,7 +27,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 $(DEV_STAMP): $(RUN_STAMP)
 	@echo "turnout: installing the test tools (pytest, schemathesis, cfn-lint, ...) into .venv (first test run only) ..."
 	@$(BIN)/pip install --quiet -e '.[api,skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
-	@$(BIN)/python -c "import pytest, xdist, hypothesis, schemathesis, cfnlint, playwright, mypy, ruff"
+	@$(BIN)/python -c "import pytest, xdist, hypothesis, schemathesis, cfnlint, playwright, axe_playwright_python, mypy, ruff"
 	@touch $@
 
 # The browser tests (tests/integration/test_web_page.py) drive the system's Chromium; they skip, saying so, without

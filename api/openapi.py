@@ -171,6 +171,11 @@ SCHEMAS = {
         "promoted": {"anyOf": [_ref("Signup"), {"type": "null"}],
                      "description": "Who moved up from the waitlist in the same step, if anyone."},
     }),
+    "MovedUp": _closed({
+        "signup": {**_ref("Signup"), "description": "The signup, going now."},
+        "places_added": {"type": "integer", "minimum": 0,
+                         "description": "How far the capacity was raised so the whole party fits (0: there was room)."},
+    }),
     "Device": _closed({
         "serial": _PATH_PARAM_SCHEMAS["serial"],
         "person": _PATH_PARAM_SCHEMAS["person"],

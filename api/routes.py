@@ -25,7 +25,7 @@ from api.routing import (
 )
 from core import access, errors, organizers, services, validation
 from core.access import Caller
-from core.services import series
+from core.services import series, waitlist
 
 EVENT_FIELDS = {
     "name": Field("text", required=True, nullable=False, max_length=validation.NAME_MAX),
@@ -142,7 +142,8 @@ def update_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.event(services.update_event(params["event_id"], body)))
 
 
-@route("DELETE", "/events/{event_id}", access=ORGANIZER, summary="Remove an event and its signups.",
+@route("DELETE", "/events/{event_id}", access=ORGANIZER,
+       summary="Remove an event and its signups; a button bound to it means the next event from then on.",
        raises=(errors.EventNotFound,), ok={204: (None, "The event is gone.")})
 def delete_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     services.delete_event(params["event_id"])
@@ -233,6 +234,15 @@ def cancel_signup(params: dict, query: dict, body: dict, caller: Caller) -> dict
        ok={200: ("Signup", "The signup, checked in.")})
 def check_in(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     return render.respond(200, render.signup(services.check_in(params["event_id"], params["person"])))
+
+
+@route("POST", "/events/{event_id}/signups/{person}/move-up", access=ORGANIZER,
+       summary="Move a waiting party up now, raising the capacity by the places it lacks; they are told.",
+       raises=(errors.EventNotFound, errors.NotSignedUp, errors.EventOver, errors.NotWithSeatBlocks),
+       ok={200: ("MovedUp", "The signup, going, and how many places were added to the capacity.")})
+def move_up(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    moved = waitlist.move_up(params["event_id"], params["person"])
+    return render.respond(200, {"signup": render.signup(moved.signup), "places_added": moved.places_added})
 
 
 @route("PUT", "/devices/{serial}", access=SIGNED_IN,

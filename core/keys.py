@@ -99,6 +99,11 @@ def device(serial: str) -> tuple[str, str]:
     return f"DEVICE#{serial}", "DEVICE"
 
 
+def button_of_event(event_id: str, serial: str) -> tuple[str, str]:
+    """A button bound to one event, in the event's partition: deleting the event finds its buttons to re-point."""
+    return f"EVENT#{event_id}", f"BUTTON#{serial}"
+
+
 def pairing_code(code: str) -> tuple[str, str]:
     """A code's item is keyed by a sha256 of it (under a fixed prefix), so whoever reads the table (a snapshot, a
     backup, the console) does not see the codes that are out. A six-digit code hashes back in a million tries, so

@@ -17,10 +17,10 @@ from ask_sdk_model.ui import SimpleCard
 
 from core import clock, logs, metrics, services
 from core.config import settings
-from core.errors import NotLinked, TurnoutError
+from core.errors import NotLinked, NotSignedUp, TurnoutError
 from core.values import Event
 from skills import speech
-from skills.matching import match_event
+from skills.matching import match_event, words
 from skills.whens import when
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ if SKILL_ID is None and settings.in_lambda:
 MATCH_WINDOW = 50
 # How much of a slot is read: an event's longest name (core.validation.NAME_MAX) with words around it.
 SLOT_CHARS_MAX = 200
+# Cancelling with no event named: how many of the soonest events are looked through for the person's signup.
+SIGNUPS_LOOKED_AT = 5
 
 skill_builder = SkillBuilder()
 # Read by the SDK on every request, so the local stack and the tests can change it after import.
@@ -212,12 +214,49 @@ def sign_up(handler_input):
 
 @intent("CancelSignup", slots=("event",))
 def cancel_signup(handler_input):
+    """Asks first, naming the event and what a check-in loses ("Cancel your signup for Breakfast on Sunday?");
+    cancels only on Alexa's CONFIRMED, for the event the question named."""
     person = _person(handler_input)
-    event = _event_for(handler_input)
+    status = handler_input.request_envelope.request.intent.confirmation_status
+    named = words(_slot(handler_input, "event") or "")
+    event = _event_for(handler_input) if named else _next_signed_up(handler_input, person)
     if not isinstance(event, Event):
         return event
+    if status == IntentConfirmationStatus.DENIED:
+        return _tell(handler_input, speech.kept(event))
+    if status != IntentConfirmationStatus.CONFIRMED:
+        signup = services.get_signup(event.event_id, person)  # NotSignedUp: nothing to ask about
+        checked_in = signup.checked_in_at is not None
+        question = speech.confirm_cancel(event, when(event.starts_at, _now()), checked_in=checked_in)
+        return _confirm(handler_input, event, question)
     services.cancel_signup(event.event_id, person, request_id=_request_id(handler_input))
     return _tell(handler_input, speech.cancelled(event))
+
+
+def _next_signed_up(handler_input, person: str):
+    """No event named (or only "the"): the soonest upcoming event the person is signed up for, not merely the next
+    one; the answer that explains when there is none."""
+    events = services.list_events(limit=MATCH_WINDOW, now=_now(), counts=False).items
+    for event in events[:SIGNUPS_LOOKED_AT]:
+        try:
+            services.get_signup(event.event_id, person)
+        except NotSignedUp:
+            continue
+        return event
+    return _tell(handler_input, speech.NO_SIGNUP if events else speech.NO_EVENTS)
+
+
+def _confirm(handler_input, event: Event, question: str):
+    """Alexa asks `question` and sends the intent back with confirmationStatus CONFIRMED or DENIED; the slot is
+    set to the event's own name, so the answer comes back for the very event asked about."""
+    from ask_sdk_model.dialog import ConfirmIntentDirective
+
+    name = handler_input.request_envelope.request.intent.name
+    updated = Intent(name=name, confirmation_status=IntentConfirmationStatus.NONE,
+                     slots={"event": Slot(name="event", value=event.name,
+                                          confirmation_status=SlotConfirmationStatus.NONE)})
+    return (handler_input.response_builder.speak(question).ask(question)
+            .add_directive(ConfirmIntentDirective(updated_intent=updated)).response)
 
 
 @intent("LinkAccount", slots=("code",))

@@ -237,6 +237,16 @@ def cancelled(event: Event) -> str:
     return f"Done. You're off the list for {title(event)}."
 
 
+def confirm_cancel(event: Event, moment: When, *, checked_in: bool) -> str:
+    """Asked before a cancel, yes or no: the event by name and day, and a check-in that cancelling undoes."""
+    undone = "You're checked in there, and cancelling undoes that. " if checked_in else ""
+    return f"{undone}Cancel your signup for {title(event)} {when(moment)}?"
+
+
+def kept(event: Event) -> str:
+    return f"Okay, you're still on the list for {title(event)}."
+
+
 # --- Knowing who is speaking -----------------------------------------------------------------
 
 NOT_LINKED = ("I don't know who you are yet. First get a six-digit pairing code from the Turnout "

@@ -83,13 +83,24 @@ export async function allSignups(eventId) {
   return signups;
 }
 
+let apiMode = null; // what mode() found, for every view
+
 // How this API runs: "open" (no token checked, TURNOUT_AUTH=off), or "checked" (a bearer token per request). The
 // API writes it into the page it serves; a page served from elsewhere asks the OpenAPI document instead.
 export async function mode() {
   const told = document.querySelector('meta[name="turnout-mode"]')?.content;
-  if (told === "open" || told === "checked") return told;
-  const described = await call("GET", "/openapi.json");
-  return described.components?.securitySchemes ? "checked" : "open";
+  if (told === "open" || told === "checked") apiMode = told;
+  else apiMode = (await call("GET", "/openapi.json")).components?.securitySchemes ? "checked" : "open";
+  return apiMode;
+}
+
+export function checked() {
+  return apiMode === "checked";
+}
+
+// Open mode makes everyone an organizer; with tokens checked, the provider's organizers group says.
+export function isOrganizer() {
+  return apiMode === "open" || Boolean(session()?.organizer);
 }
 
 const FIELD_NAMES = {
@@ -105,7 +116,7 @@ export function explain(refusal, context = {}) {
   switch (refusal.code) {
     case "EventFull": return "The event is full.";
     case "NoRoomToGrow": return "There is no room for a bigger party right now, so your party stays as it was.";
-    case "SignupsClosed": return "Sign-ups for this event have closed.";
+    case "SignupsClosed": return "Sign-ups for this event have closed: a party may get smaller now, not bigger.";
     case "EventOver": return "This event is over; its list is closed.";
     case "EventNotFound": return "This event does not exist (any more). It may have been removed.";
     case "NotSignedUp": return "You are not signed up for this event.";

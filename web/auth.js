@@ -142,12 +142,18 @@ export function scheduleRefresh() {
   refreshTimer = setTimeout(() => refresh(), Math.min(wait, 2 ** 31 - 1));
 }
 
-// The token to send now: renewed first when it has (nearly) expired.
+// The token to send now: renewed first when it has (nearly) expired. One that cannot be renewed ends the session
+// here, and the page is told ("turnout:signed-out"), so its header stops naming someone no longer signed in.
 export async function currentToken() {
   const current = session();
   if (!current?.token) return null;
   if (current.expires_at - Date.now() > 5_000) return current.token;
-  return (await refresh())?.token ?? null;
+  const renewed = await refresh();
+  if (renewed) return renewed.token;
+  if (current.expires_at > Date.now()) return current.token; // not expired yet: it still works for a moment
+  forget();
+  window.dispatchEvent(new Event("turnout:signed-out"));
+  return null;
 }
 
 // Signed out here and at the provider (Cognito's /logout ends its own session too), back at the page.

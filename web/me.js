@@ -1,7 +1,7 @@
 // The page's "You" view: what a signed-in person did with curl before - their name and where to be told, their
 // notices, their buttons, an Alexa pairing code - and, for organizers, who else organizes.
 import { Refusal, call, explain, session } from "./api.js";
-import { act, field, h, message, say, show } from "./draw.js";
+import { act, field, focusOn, h, message, say, show } from "./draw.js";
 
 const path = (person) => `/people/${encodeURIComponent(person)}`;
 
@@ -111,7 +111,9 @@ export async function meView(notice) {
     show(h("h1", {}, "You"), message("problem", explain(error)));
     return;
   }
-  show(h("h1", {}, `You: ${me.person}`), notice ? message(notice.kind, notice.text) : null,
+  const news = notice ? message(notice.kind, notice.text) : null;
+  show(h("h1", {}, `You: ${me.person}`), news,
     profileForm(me.person, profile), noticeList(notices), buttons(me.person, devices, reload), alexa(me.person),
     organizers ? organizerList(organizers, reload) : null);
+  if (news) focusOn(news);
 }

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from core import clock, errors, feeds, keys
 from core import cursor as cursors
 from core import validation as valid
-from core.store import events, notices, signups
+from core.store import devices, events, notices, signups
 from core.values import (
     DEFAULT_REMINDERS,
     Event,
@@ -154,8 +154,11 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
 
 
 def delete_event(event_id: str, *, now: datetime | None = None) -> None:
-    """Removes the event and its signups, and leaves word for everyone who was signed up. Raises EventNotFound."""
-    event, signed_up = events.delete_event(valid.event_id(event_id))
+    """Removes the event and its signups, and leaves word for everyone who was signed up; a button bound to it means
+    the next event from then on. Raises EventNotFound."""
+    event, signed_up, buttons = events.delete_event(valid.event_id(event_id))
+    for serial in buttons:
+        devices.forget_event(serial, event.event_id)
     feeds.remember_deleted(event, signed_up, now=now)
     moment = keys.utc(clock.at(now))
     # Nobody to tell, nothing to write: an event nobody signed up for costs no more than before.

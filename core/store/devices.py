@@ -1,12 +1,20 @@
 """Core store: button bindings - whose button it is, its event, and what it remembers of that event."""
 from __future__ import annotations
 
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from core import errors, keys
 from core.store import transactions as tx
-from core.table import DeviceItem
+from core.table import DeviceItem, TurnoutItem
 from core.values import Device, Event
+
+
+class ButtonOfEventItem(TurnoutItem, discriminator="button_of_event"):
+    """A button bound to one event, in that event's partition; the binding stays the truth (a button bound elsewhere
+    since leaves this behind, and forget_event checks the binding)."""
+
+    serial = UnicodeAttribute()
 
 
 @tx.faults_as_busy
@@ -66,3 +74,22 @@ def delete_device(serial: str) -> None:
         if tx.refused_by_condition(exc):
             raise errors.DeviceNotFound(serial) from None
         raise
+
+
+@tx.faults_as_busy
+def remember_button_of_event(event_id: str, serial: str) -> None:
+    ButtonOfEventItem(*keys.button_of_event(event_id, serial), serial=serial).save()
+
+
+@tx.faults_as_busy
+def forget_event(serial: str, event_id: str) -> None:
+    """The button's event is gone: it means the next event from now on, if it is still bound to that event."""
+    try:
+        DeviceItem(*keys.device(serial)).update(
+            actions=[DeviceItem.event_id.remove(), DeviceItem.event_name.remove(),
+                     DeviceItem.event_starts_at.remove(), DeviceItem.event_timezone.remove()],
+            condition=DeviceItem.event_id == event_id,
+        )
+    except UpdateError as exc:
+        if not tx.refused_by_condition(exc):
+            raise

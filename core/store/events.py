@@ -15,6 +15,7 @@ from core.table import EventItem, SeatBlockItem, TurnoutItem, connection, terms
 from core.values import DEFAULT_REMINDERS, Event
 
 SIGNUP_SK = keys.signup("x", "")[1]
+BUTTON_SK = keys.button_of_event("x", "")[1]
 
 
 def read(event_id: str) -> EventItem:
@@ -194,9 +195,9 @@ def _update_with_blocks(item: EventItem, after: Event, actions: list, condition,
 
 
 @tx.faults_as_busy
-def delete_event(event_id: str) -> tuple[Event, list[str]]:
-    """Removes the event, then its partition; returns the event as it was and who was signed up (from the keys
-    the delete reads anyway), so they can be told."""
+def delete_event(event_id: str) -> tuple[Event, list[str], list[str]]:
+    """Removes the event, then its partition; returns the event as it was, who was signed up and the buttons bound
+    to it (from the keys the delete reads anyway), so they can be told and the buttons re-pointed."""
     pk, sk = keys.event(event_id)
     try:
         # The deleted item comes back with the delete itself (ReturnValues), which pynamodb's Model.delete
@@ -208,6 +209,7 @@ def delete_event(event_id: str) -> tuple[Event, list[str]]:
             raise errors.EventNotFound(event_id) from None
         raise
     signed_up: list[str] = []
+    buttons: list[str] = []
     # The event item is gone first, so no new signup can land; then the rest of the partition.
     partitions = [pk] + ([keys.seats_partition(event_id)] if keys.seat_blocks(event_id) else [])
     with TurnoutItem.batch_write() as batch:
@@ -215,5 +217,7 @@ def delete_event(event_id: str) -> tuple[Event, list[str]]:
             for item in TurnoutItem.query(partition, attributes_to_get=["pk", "sk"]):
                 if partition == pk and item.sk.startswith(SIGNUP_SK):
                     signed_up.append(item.sk[len(SIGNUP_SK):])
+                elif partition == pk and item.sk.startswith(BUTTON_SK):
+                    buttons.append(item.sk[len(BUTTON_SK):])
                 batch.delete(item)
-    return EventItem.from_raw_data(gone["Attributes"]).value(), signed_up
+    return EventItem.from_raw_data(gone["Attributes"]).value(), signed_up, buttons

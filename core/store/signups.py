@@ -387,8 +387,9 @@ def _fill_blocks(event_id: str, count: int, now: datetime) -> Signup | None:
 def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen: SignupItem) -> Signup:
     """A signup's guests changed where it stands, in one transaction with the event's seats: a going party grows
     only into free seats that nobody is waiting for, a smaller one gives its seats back and the line moves up, a
-    waiting one keeps its place. `seen`: the signup as last read. Raises NoRoomToGrow, InvalidInput (a party
-    larger than the event), EventOver, NotSignedUp."""
+    waiting one keeps its place; no party grows once sign-ups have closed (it may still shrink). `seen`: the signup
+    as last read. Raises NoRoomToGrow, SignupsClosed, InvalidInput (a party larger than the event), EventOver,
+    NotSignedUp."""
     party = rules.seats(guests)
     moment = keys.utc(now)
     current = {"signup": seen}
@@ -407,6 +408,8 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
             # A hot event: a going party grows into its own block's free seats; a waiting one must fit the event.
             held = int(mine.block) if mine.block is not None else 0
             condition = SeatBlockItem.closes_at > moment
+            if grows > 0:
+                condition &= SeatBlockItem.open_until > moment
             if mine.status == "going":
                 if grows > 0:
                     condition &= (SeatBlockItem.seats_left >= grows) & (SeatBlockItem.waiting == 0)
@@ -419,12 +422,15 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
         elif mine.status == "going":
             condition = _open(moment)
             if grows > 0:
-                condition &= (EventItem.seats_left >= grows) & (EventItem.waitlisted == 0)
+                condition &= (events.taking_signups(moment) & (EventItem.seats_left >= grows)
+                              & (EventItem.waitlisted == 0))
             writes.append(tx.update("event", _event_key(event_id), [EventItem.seats_left.add(-grows)], condition,
                                     want_old=True))
         else:
             # A waiting party holds no seat yet; it must still fit the whole event, or it would block the line.
             condition = _open(moment) & (EventItem.capacity.does_not_exist() | (EventItem.capacity >= party))
+            if grows > 0:
+                condition &= events.taking_signups(moment)
             writes.append(tx.check("event", EventItem, *keys.event(event_id), condition, want_old=True))
         try:
             tx.commit(writes)
@@ -440,6 +446,10 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
                 raise errors.EventNotFound(event_id) from None
             if event.closes_at <= moment:
                 raise errors.EventOver(event_id) from None
+            closed = (keys.from_utc(event.open_until) if isinstance(event, SeatBlockItem)
+                      else event.value().signups_until)
+            if grows > 0 and closed <= now:
+                raise errors.SignupsClosed(event_id, closed.isoformat()) from None
             rules.check_party_fits(int(event.capacity) if event.capacity is not None else None, party)
             if mine.status == "going" and grows > 0:
                 waiting = event.waiting if isinstance(event, SeatBlockItem) else event.waitlisted

@@ -17,7 +17,8 @@ STORAGE = {"pynamodb", "boto3", "botocore"}
 CORE_FOR_EDGES = {"core.services", "core.services.devices", "core.services.events", "core.services.people",
                   "core.services.signups", "core.feeds", "core.access", "core.config", "core.values", "core.errors",
                   "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers",
-                  "core.services.series", "core.recurrence"}  # a series: its service, and its rule's vocabulary
+                  # a series: its service, and its rule's vocabulary; an organizer moving someone up
+                  "core.services.series", "core.recurrence", "core.services.waitlist"}
 
 
 def imported(path: Path) -> set[str]:

@@ -31,6 +31,8 @@ BUILT = {
     "a request's stored outcome, with what it asked": (keys.request("r-1"), None, None),
     "person": (keys.person("melvin"), None, None),
     "a person's button, for notices": (keys.button_of_person("melvin", "G030JF055364XVRB"), None, None),
+    "a button bound to one event, so deleting it re-points the button":
+        (keys.button_of_event("ski", "G030JF055364XVRB"), None, None),
     "notice": (keys.notice("melvin", keys.utc(WHEN), "moved", "ski"), None, None),
     "an organizer's change, for the stream": (keys.change("ski", keys.utc(WHEN), "moved"), None, None),
     "a calendar feed, by its secret": (keys.feed("w5zt-JAiI5V59kZCCljbI_B1W9d6Xfq_"), None, None),

@@ -92,6 +92,7 @@ def test_the_skill_uses_exactly_what_its_role_grants(table, monkeypatch):
         assert services.get_signup(event.event_id, "melvin").source == "alexa"
         said("who_is_going")
         said("cancel_signup")
+        said("cancel_signup_confirmed")
     with pytest.raises(NotSignedUp):
         services.get_signup(event.event_id, "melvin")
     assert seen == granted(transformed(), "SkillFunction")

@@ -70,6 +70,9 @@ def test_a_linked_voice_user_signs_up_and_cancels(stack):
     assert (signup.json()["status"], signup.json()["source"]) == ("going", "alexa")
 
     assert ask(stack, "cancel_signup", slots=said_event, user_id=MELVINS_ECHO) == \
+        "Cancel your signup for Board game night tomorrow at 7 pm?"
+    assert stack.request("GET", f"/events/{night['event_id']}/signups/melvin-moose").status == 200
+    assert ask(stack, "cancel_signup_confirmed", slots={"event": "Board game night"}, user_id=MELVINS_ECHO) == \
         "Done. You're off the list for Board game night."
     assert stack.request("GET", f"/events/{night['event_id']}/signups/melvin-moose").status == 404
 

@@ -69,6 +69,9 @@ MATRIX = [
     ("DELETE", "/events/{event_id}/signups/{person}", "/events/{trip}/signups/melvin", None, (401, 403, 200, 200)),
     ("POST", "/events/{event_id}/signups/{person}/check-in", "/events/{trip}/signups/melvin/check-in", None,
      (401, 403, 200, 200)),
+    # Moving someone up past the line is the organizers' (melvin is going already: unchanged).
+    ("POST", "/events/{event_id}/signups/{person}/move-up", "/events/{trip}/signups/melvin/move-up", None,
+     (401, 403, 403, 200)),
     ("PUT", "/devices/{serial}", "/devices/BTN-NEW", {"person": "melvin"}, (401, 403, 200, 200)),
     ("GET", "/devices/{serial}", "/devices/BTN-MELVIN", None, (401, 403, 200, 200)),
     ("DELETE", "/devices/{serial}", "/devices/BTN-MELVIN", None, (401, 403, 403, 200)),

@@ -19,6 +19,7 @@ PRODUCT_ROUTES = {
     ("POST", "/events"),
     ("GET", "/events"),
     ("GET", "/events/{event_id}"),
+    ("POST", "/events/{event_id}/signups/{person}/move-up"),
     ("PATCH", "/events/{event_id}"),
     ("DELETE", "/events/{event_id}"),
     ("PUT", "/events/{event_id}/signups/{person}"),

@@ -137,6 +137,16 @@ def test_delete_event_answers_204_and_the_event_is_gone(table):
     assert call("GET", f"/events/{event['event_id']}").error["code"] == "EventNotFound"
 
 
+def test_an_organizer_moves_a_waiting_party_up_on_its_own_route(table):
+    event = new_event(capacity=1)
+    call("PUT", f"/events/{event['event_id']}/signups/ann")
+    assert call("PUT", f"/events/{event['event_id']}/signups/bob").json["status"] == "waitlisted"
+    answer = call("POST", f"/events/{event['event_id']}/signups/bob/move-up")
+    assert (answer.status, answer.json["signup"]["status"], answer.json["places_added"]) == (200, "going", 1)
+    assert call("GET", f"/events/{event['event_id']}").json["capacity"] == 2
+    assert call("POST", f"/events/{event['event_id']}/signups/cat/move-up").error["code"] == "NotSignedUp"
+
+
 def test_sign_up_is_201_then_200_and_idempotent(table):
     event = new_event()
     first = call("PUT", f"/events/{event['event_id']}/signups/melvin", {"name": "Melvin Moose", "guests": 1})

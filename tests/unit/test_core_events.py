@@ -167,6 +167,27 @@ def test_making_an_event_unlimited_frees_everyone(table):
     assert (updated.going, updated.waitlisted, updated.spots_left) == (2, 0, None)
 
 
+def test_a_button_bound_to_a_deleted_event_means_the_next_event_and_its_press_signs_up_there(table):
+    from core import presses
+    gone, later = make("Ski trip", days=1), make("Breakfast", days=2)
+    services.bind_device("BTN-GONE", "ann", gone.event_id)
+    services.bind_device("BTN-OTHER", "bob", later.event_id)
+    services.delete_event(gone.event_id)
+    assert services.get_device("BTN-GONE").event_id is None
+    assert services.get_device("BTN-OTHER").event_id == later.event_id
+    press = presses.press_button("BTN-GONE", "SINGLE", request_id="iot:BTN-GONE:1", now=NOW)
+    assert (press.outcome, press.error, press.event.event_id) == ("signed_up", None, later.event_id)
+    assert services.get_signup(later.event_id, "ann").status == "going"
+
+
+def test_a_button_bound_elsewhere_since_keeps_its_event_when_the_old_one_is_deleted(table):
+    first, second = make("Ski trip", days=1), make("Breakfast", days=2)
+    services.bind_device("BTN-1", "ann", first.event_id)
+    services.bind_device("BTN-1", "ann", second.event_id)
+    services.delete_event(first.event_id)
+    assert services.get_device("BTN-1").event_id == second.event_id
+
+
 def test_delete_event_removes_it_and_its_signups(table):
     event = make()
     services.sign_up(event.event_id, "ann", now=NOW)

@@ -100,6 +100,17 @@ def test_a_hot_event_keeps_its_capacity_but_its_times_and_name_change_on_every_b
     assert services.sign_up(event.event_id, "ann", now=NOW).signup.status == "going"
 
 
+def test_after_sign_ups_close_a_party_on_a_hot_event_may_shrink_but_not_grow(table):
+    event = hot(6, 2)
+    services.update_event(event.event_id, {"signups_close_at": (NOW + timedelta(hours=1)).isoformat()}, now=NOW)
+    services.sign_up(event.event_id, "ann", guests=1, now=NOW)
+    later = NOW + timedelta(hours=2)
+    with pytest.raises(errors.SignupsClosed):
+        services.sign_up(event.event_id, "ann", guests=2, now=later)
+    assert services.sign_up(event.event_id, "ann", guests=0, now=later).signup.guests == 0
+    assert services.get_event(event.event_id).spots_left == 5
+
+
 def test_a_button_bound_to_a_hot_event_is_told_when_the_event_changed(table):
     event = hot(4, 2)
     services.bind_device("G030JF055364XVRB", "melvin", event.event_id, now=NOW)

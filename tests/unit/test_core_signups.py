@@ -409,6 +409,19 @@ def test_an_organizer_may_keep_sign_ups_open_past_the_start_or_close_them_early(
         services.sign_up(early.event_id, "ann", now=STARTS - timedelta(hours=23))
 
 
+def test_after_sign_ups_close_a_party_may_shrink_but_not_grow(table):
+    event = make(capacity=10, ends_at=(STARTS + timedelta(hours=8)).isoformat())
+    services.sign_up(event.event_id, "ann", guests=2, now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    during = STARTS + timedelta(hours=1)
+    with pytest.raises(errors.SignupsClosed):
+        services.sign_up(event.event_id, "bob", guests=3, now=during)
+    assert services.get_signup(event.event_id, "bob").guests == 0
+    smaller = services.sign_up(event.event_id, "ann", guests=1, now=during)
+    assert (smaller.created, smaller.signup.guests) == (False, 1)
+    assert seats(event) == (2, 3, 7, 0)
+
+
 def test_sign_ups_cannot_close_after_the_event_ends(table):
     with pytest.raises(errors.InvalidInput, match="signups_close_at") as refused:
         make(
@@ -450,3 +463,24 @@ def test_a_resize_whose_signup_is_cancelled_meanwhile_signs_up_afresh(table, mon
     again = services.sign_up(event.event_id, "sa", guests=0, now=NOW)
     assert (again.created, again.signup.guests, again.signup.status) == (True, 0, "going")
     assert seats(event)[:3] == (1, 1, 2)
+
+
+# --- an organizer moves someone up by hand ------------------------------------------------------
+
+
+def test_an_organizer_moves_a_waiting_party_up_and_the_capacity_grows_by_the_places_it_lacks(table):
+    from core.services import waitlist
+    event = make(capacity=2)
+    services.sign_up(event.event_id, "ann", guests=1, now=NOW)
+    services.sign_up(event.event_id, "bob", now=NOW)
+    services.sign_up(event.event_id, "cat", guests=1, now=NOW)
+    moved = waitlist.move_up(event.event_id, "cat", now=NOW)
+    assert (moved.signup.status, moved.places_added) == ("going", 2)
+    fresh = services.get_event(event.event_id)
+    assert (fresh.capacity, fresh.going, fresh.waitlisted, fresh.spots_left) == (4, 2, 1, 0)
+    assert people(event) == [("ann", "going", None), ("cat", "going", None), ("bob", "waitlisted", 1)]
+    again = waitlist.move_up(event.event_id, "cat", now=NOW)
+    assert (again.signup.status, again.places_added) == ("going", 0)
+    assert services.get_event(event.event_id).capacity == 4
+    with pytest.raises(errors.NotSignedUp):
+        waitlist.move_up(event.event_id, "dan", now=NOW)

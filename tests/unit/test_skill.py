@@ -201,10 +201,43 @@ def test_a_linked_user_signs_up_and_cancels_by_voice(table, now):
     assert (signup.status, signup.source) == ("going", "alexa")
     assert said("sign_up") == "You're already going to Ski trip, tomorrow at 7 pm."
     assert said("who_is_going") == "Melvin Moose is going to Ski trip."
-    assert said("cancel_signup") == "Done. You're off the list for Ski trip."
+    assert said("cancel_signup") == "Cancel your signup for Ski trip tomorrow at 7 pm?"
+    assert services.get_signup(trip.event_id, "melvin-moose").status == "going"
+    assert said("cancel_signup_confirmed") == "Done. You're off the list for Ski trip."
     with pytest.raises(errors.NotSignedUp):
         services.get_signup(trip.event_id, "melvin-moose")
     assert said("cancel_signup_no_event") == speech.NO_SIGNUP
+
+
+def test_cancelling_by_voice_asks_with_alexas_confirmation_and_a_no_keeps_the_signup(table, now):
+    trip = ski_trip(now)
+    link("melvin-moose")
+    said("sign_up")
+    response = ask("cancel_signup")["response"]
+    (directive,) = response["directives"]
+    assert directive["type"] == "Dialog.ConfirmIntent"
+    assert directive["updatedIntent"]["slots"]["event"]["value"] == "Ski trip"
+    assert response["shouldEndSession"] is False
+    assert said("cancel_signup_denied") == "Okay, you're still on the list for Ski trip."
+    assert services.get_signup(trip.event_id, "melvin-moose").status == "going"
+
+
+def test_no_event_named_or_only_the_means_the_next_event_you_are_signed_up_for_and_a_check_in_is_named(table, now):
+    soonest = services.create_event(name="Pub quiz", starts_at=(now + timedelta(hours=1)).isoformat(),
+                                    timezone="America/Denver")
+    breakfast = services.create_event(name="Breakfast", starts_at=(now + timedelta(minutes=90)).isoformat(),
+                                      timezone="America/Denver")
+    link("melvin-moose")
+    services.sign_up(breakfast.event_id, "melvin-moose")
+    services.check_in(breakfast.event_id, "melvin-moose")
+    for slots in ({"event": "the"}, {"event": None}):
+        question = said("cancel_signup", slots=slots)
+        assert question.startswith("You're checked in there, and cancelling undoes that. "
+                                   "Cancel your signup for Breakfast")
+    with pytest.raises(errors.NotSignedUp):
+        services.get_signup(soonest.event_id, "melvin-moose")
+    assert services.get_signup(breakfast.event_id, "melvin-moose").checked_in_at is not None
+    assert said("cancel_signup", slots={"event": "pub quiz"}) == speech.NO_SIGNUP
 
 
 def test_a_reused_request_id_is_refused_rather_than_answered_with_another_requests_outcome(table, now):
@@ -213,7 +246,7 @@ def test_a_reused_request_id_is_refused_rather_than_answered_with_another_reques
     link("melvin-moose")
     first = envelope("sign_up", slots={"event": "pub quiz"})
     assert spoken(handler.lambda_handler(first, CONTEXT)).startswith("<speak>You're going to Pub quiz")
-    said("cancel_signup", slots={"event": "pub quiz"})
+    said("cancel_signup_confirmed", slots={"event": "pub quiz"})
     again = envelope("sign_up", slots={"event": "board game night"})
     again["request"]["requestId"] = first["request"]["requestId"]
 
@@ -236,7 +269,7 @@ def test_cancelling_promotes_the_first_on_the_waitlist(table, now):
     link("melvin-moose")
     said("sign_up")
     services.sign_up(trip.event_id, "ann", name="Ann Lee")
-    said("cancel_signup")
+    said("cancel_signup_confirmed")
     assert said("who_is_going") == "Ann Lee is going to Ski trip."
 
 
