@@ -15,6 +15,9 @@ T = TypeVar("T")
 _ONE_DAY = timedelta(days=1)
 # Minutes before the start at which everyone going is reminded, unless the organizer chose other times.
 DEFAULT_REMINDERS: tuple[int, ...] = (1440, 120)
+# How long an event without an end is taken to last wherever a length must be shown (a calendar's DTEND): a meetup's
+# usual evening, rather than the end of its day, which turned a 07:00 trip into a 17-hour block (README, "Calendar feeds").
+ASSUMED_LENGTH = timedelta(hours=2)
 
 
 class Event(NamedTuple):
@@ -46,6 +49,14 @@ class Event(NamedTuple):
         if self.ends_at is not None:
             return self.ends_at
         return self.starts_at.replace(hour=0, minute=0, second=0, microsecond=0) + _ONE_DAY
+
+    @property
+    def shown_end(self) -> datetime:
+        """The end a calendar shows: the organizer's, or ASSUMED_LENGTH after the start when none was given (never
+        after the list closes, so it stays on the event's own day)."""
+        if self.ends_at is not None:
+            return self.ends_at
+        return min(self.starts_at + ASSUMED_LENGTH, self.closes_at)
 
     @property
     def signups_until(self) -> datetime:
