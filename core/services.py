@@ -13,6 +13,7 @@ from core import errors, feeds, keys, metrics, rules
 from core import reminders as reminding
 from core import validation as valid
 from core.config import settings
+from core.moments import told
 # The soonest event lives with the button's services, which the IoT function imports alone; the API and the skill
 # ask for it here.
 from core.presses import next_event as next_event
@@ -441,7 +442,7 @@ def _notice_text(change) -> str:
     if change.what == "moved":
         starts = change.starts_at
         where = f", at {change.location}" if change.location else ""
-        return f"{change.event_name} has changed: it now starts {reminding.when(starts)}{where}."
+        return f"{change.event_name} has changed: it now starts {told(starts)}{where}."
     if change.what == "deleted":
         return f"{change.event_name} is called off."
     if change.what == "reminder":

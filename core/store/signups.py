@@ -113,7 +113,7 @@ def sign_up(
                 raise errors.EventOver(event_id) from None
             as_it_is = latest.value()
             if as_it_is.signups_until <= now:
-                raise errors.SignupsClosed(event_id, as_it_is.signups_until.isoformat()) from None
+                raise errors.SignupsClosed(event_id, as_it_is.signups_until) from None
             rules.check_party_fits(as_it_is.capacity, seats)
             if expect is not None and not expect.names(as_it_is):
                 raise StaleCopy(as_it_is) from None
@@ -181,7 +181,7 @@ def _refused_block(refused: tx.Refused, writes: list[tx.Write], event_id: str, m
         if old.open_until <= moment or (expect is not None and old.terms != terms(expect)):
             event = events.read(event_id).value()
             if old.open_until <= moment:
-                raise errors.SignupsClosed(event_id, event.signups_until.isoformat())
+                raise errors.SignupsClosed(event_id, event.signups_until)
             raise StaleCopy(event)
 
 

@@ -181,7 +181,7 @@ def test_sign_up_outcomes():
         (errors.NotSignedUp("ski", "melvin"), speech.NO_SIGNUP),
         (errors.EventOver("ski"), speech.LIST_CLOSED),
         (errors.EventFull("ski"), speech.EVENT_FULL),
-        (errors.SignupsClosed("ski", "2026-12-04T07:00:00+01:00"), speech.SIGNUPS_CLOSED),
+        (errors.SignupsClosed("ski", datetime.fromisoformat("2026-12-04T07:00:00+01:00")), speech.SIGNUPS_CLOSED),
         (errors.PairingCodeInvalid(), speech.CODE_INVALID),
         (errors.PairingLocked(30), "Too many wrong codes. Please try again in a minute."),
         (errors.PairingLocked(900), "Too many wrong codes. Please try again in 15 minutes."),
