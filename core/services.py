@@ -22,6 +22,7 @@ from core.values import (
     DEFAULT_REMINDERS,
     SOURCES,
     Cancellation,
+    Change,
     Device,
     Event,
     Notice,
@@ -415,6 +416,10 @@ def notices_for_change(record: str, old_image: dict[str, Any] | None, new_image:
     change = notices.what_changed(record, old_image, new_image)
     if change is None:
         return []
+    if change.what == "moved":
+        change = _as_the_event_is_now(change)
+        if change is None:
+            return []
     name = change.event_name
     if name is None:
         event = notices.event_item(change.event_id)
@@ -429,6 +434,19 @@ def notices_for_change(record: str, old_image: dict[str, Any] | None, new_image:
         persons = tuple(notices.signed_up(change.event_id))
     text = _notice_text(change._replace(event_name=name))
     return [Notice(person, change.what, change.event_id, name, text, change.at) for person in persons]
+
+
+def _as_the_event_is_now(change: Change) -> Change | None:
+    """Changes that arrive together tell one notice of the state they left: a move followed by another tells
+    nothing (the later one tells), and the latest tells the event as it is now. None: a later move will tell, or
+    the event is gone (its deletion tells)."""
+    if notices.moved_later(change.event_id, change.at):
+        return None
+    item = notices.event_item(change.event_id)
+    if item is None:
+        return None
+    starts = keys.from_utc(item.starts_at).astimezone(ZoneInfo(item.timezone))
+    return change._replace(event_name=item.name, starts_at=starts, location=item.location)
 
 
 def change_correlation(record: dict[str, Any]) -> str | None:
