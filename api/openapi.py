@@ -66,6 +66,18 @@ def _closed(properties: dict, description: str | None = None) -> dict:
     return schema
 
 
+_SIGNUP = {
+    "event_id": _PATH_PARAM_SCHEMAS["event_id"],
+    "person": _PATH_PARAM_SCHEMAS["person"],
+    "name": {"type": ["string", "null"]},
+    "guests": {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX},
+    "status": {"type": "string", "enum": list(STATUSES)},
+    "position": {"type": ["integer", "null"], "minimum": 1, "description": "Place on the waitlist; null when going."},
+    "source": {"type": "string", "enum": list(SOURCES)},
+    "signed_up_at": _TIME,
+    "checked_in_at": {**_MAYBE_TIME, "description": "Shown to the person themself and organizers; null to others."},
+}
+
 SCHEMAS = {
     "Event": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
@@ -90,17 +102,10 @@ SCHEMAS = {
                       "latest first; [] sends none."},
         "sequence": {**_COUNT, "description": "Grows with each change of time or place: the calendar files' SEQUENCE."},
     }),
-    "Signup": _closed({
-        "event_id": _PATH_PARAM_SCHEMAS["event_id"],
-        "person": _PATH_PARAM_SCHEMAS["person"],
-        "name": {"type": ["string", "null"]},
-        "guests": {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX},
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "position": {"type": ["integer", "null"], "minimum": 1, "description": "Place on the waitlist; null when going."},
-        "source": {"type": "string", "enum": list(SOURCES)},
-        "signed_up_at": _TIME,
-        "checked_in_at": {**_MAYBE_TIME, "description": "Shown to the person themself and organizers; null to others."},
-    }),
+    "Signup": _closed(_SIGNUP),
+    "SignedUp": _closed({**_SIGNUP, "message": {
+        "type": "string", "description": "What happened, in a sentence for people: going, or why the party waits "
+        "(\"2 places are left; your party of 3 doesn't fit, so you're number 1 in line.\")."}}),
     "Cancelled": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
         "person": _PATH_PARAM_SCHEMAS["person"],

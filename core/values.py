@@ -81,6 +81,17 @@ class SignupOutcome(NamedTuple):
     created: bool  # False: this person was already signed up, nothing changed
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
     note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
+    places_left: int | None = None  # a party that joined the line now: the places free as it did (None: not known)
+
+
+class InLine(NamedTuple):
+    """Why a party waits, the facts each edge words in a sentence of its own (core.lines.why_in_line):
+    "2 places are left; your party of 3 doesn't fit, so you're number 1 in line"."""
+
+    reason: Literal["full", "too_big", "behind", "waiting"]  # waiting: already in line, or the reason is not known
+    places_left: int | None  # free places when the party joined the line
+    party: int  # the person and their guests
+    position: int | None  # place in line
 
 
 class Cancelled(NamedTuple):
@@ -149,6 +160,7 @@ class Press(NamedTuple):
     position: int | None  # place on the waitlist
     error: tuple[str, str] | None  # (code, message) when outcome is "error"
     answer: bool  # False: another delivery of this click stored its outcome, and answers it
+    in_line: InLine | None = None  # waitlisted: why (core.lines)
 
 
 class PairingCode(NamedTuple):

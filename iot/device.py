@@ -236,7 +236,7 @@ def words(result: dict[str, Any]) -> str:
     if outcome == "signed_up":
         return f"You're going to {event}."
     if outcome == "waitlisted":
-        return f"{event} is full: you're number {position} on the waitlist."
+        return f"{event}: {_in_line(result.get('in_line') or {}, position)}"
     if outcome == "already_signed_up":
         if result.get("status") == "waitlisted":
             return f"You're already on the waitlist for {event}, number {position}."

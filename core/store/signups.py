@@ -121,6 +121,8 @@ def sign_up(
             raise tx.Retry() from None
         if status == "waitlisted":
             signup = signup._replace(position=line.place_in_line(keys.event_partition(event_id), order))
+            # The places free as last read: the line's condition held them too few for the party, or spoken for.
+            return SignupOutcome(signup, created=True, places_left=int(event.seats_left))  # type: ignore[union-attr]
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)
@@ -267,6 +269,7 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
             raise tx.Retry() from None
         if status == "waitlisted":
             signup = signup._replace(position=line.place_in_line(keys.event_partition(event_id), order))
+            return SignupOutcome(signup, created=True, places_left=sum(int(block.seats_left) for block in seen))  # type: ignore[union-attr]
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)
