@@ -9,6 +9,10 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
+# A first install takes about a minute: one line per package pip fetches, so it is never silent that long.
+PIP_PROGRESS := { grep --line-buffered -E "^(Collecting|Installing collected|ERROR|error)" \
+  | sed -u -E -e 's/^Collecting ([^ ;]+).*/turnout:   fetched \1/' -e 's/^Installing collected.*/turnout:   unpacking into .venv .../' \
+  || true; }
 
 .PHONY: run test unit integration time-bombs package bench interleavings redrive smoke clean chromium
 
@@ -20,13 +24,13 @@ $(BIN)/python:
 # The stack, the skill it serves and the device client the README presses buttons with: no test tools.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@echo "turnout: installing the local stack's packages into .venv (first run only) ..."
-	@$(BIN)/pip install --quiet -e '.[api,skill,device,local]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/pip install --progress-bar off -e '.[api,skill,device,local]' 2>&1 | $(PIP_PROGRESS)
 	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot, gpiozero, icalendar, authlib"
 	@touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)
 	@echo "turnout: installing the test tools (pytest, schemathesis, cfn-lint, ...) into .venv (first test run only) ..."
-	@$(BIN)/pip install --quiet -e '.[api,skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/pip install --progress-bar off -e '.[api,skill,device,local,dev]' 2>&1 | $(PIP_PROGRESS)
 	@$(BIN)/python -c "import pytest, hypothesis, schemathesis, cfnlint, playwright"
 	@touch $@
 

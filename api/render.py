@@ -50,8 +50,9 @@ def respond(status: int, payload: object, headers: dict[str, str] | None = None)
 
 def body(payload: object) -> str:
     # orjson: compact, UTF-8 rather than \u escapes, and datetimes written as isoformat() would, without the
-    # json module's per-value hooks.
-    return orjson.dumps(payload).decode()
+    # json module's per-value hooks. A newline ends it, as a text file ends, so a terminal's prompt after `curl`
+    # starts on a line of its own.
+    return orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE).decode()
 
 
 # On every answer, whichever route or failure rendered it: no browser takes a JSON or calendar body for a page or
