@@ -109,7 +109,8 @@ ZONE_MESSAGE = "timezone must be an IANA time zone such as 'Europe/Oslo' or 'UTC
 # does not know at all. Either way the event would be told at the wrong hour part of the year.
 _US_EAST, _US_CENTRAL = ("America/New_York", "America/Toronto"), ("America/Chicago", "America/Mexico_City")
 _US_MOUNTAIN, _US_PACIFIC = ("America/Denver", "America/Phoenix"), ("America/Los_Angeles", "America/Vancouver")
-_CENTRAL_EUROPE, _EASTERN_EUROPE = ("Europe/Oslo", "Europe/Berlin", "Europe/Paris"), ("Europe/Helsinki", "Europe/Athens")
+_CENTRAL_EUROPE = ("Europe/Oslo", "Europe/Berlin", "Europe/Paris")
+_EASTERN_EUROPE = ("Europe/Helsinki", "Europe/Athens")
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "EST": _US_EAST, "EDT": _US_EAST, "EST5EDT": _US_EAST, "CST": _US_CENTRAL, "CDT": _US_CENTRAL,
     "CST6CDT": _US_CENTRAL, "MST": _US_MOUNTAIN, "MDT": _US_MOUNTAIN, "MST7MDT": _US_MOUNTAIN, "PST": _US_PACIFIC,

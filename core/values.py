@@ -15,8 +15,8 @@ T = TypeVar("T")
 _ONE_DAY = timedelta(days=1)
 # Minutes before the start at which everyone going is reminded, unless the organizer chose other times.
 DEFAULT_REMINDERS: tuple[int, ...] = (1440, 120)
-# How long an event without an end is taken to last wherever a length must be shown (a calendar's DTEND): a meetup's
-# usual evening, rather than the end of its day, which turned a 07:00 trip into a 17-hour block (README, "Calendar feeds").
+# How long an event without an end is taken to last wherever a length must be shown (a calendar's DTEND): a
+# meetup's usual evening, not the end of its day, which made a 07:00 trip a 17-hour block (README, "Calendar feeds").
 ASSUMED_LENGTH = timedelta(hours=2)
 
 

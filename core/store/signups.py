@@ -269,7 +269,8 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
             raise tx.Retry() from None
         if status == "waitlisted":
             signup = signup._replace(position=line.place_in_line(keys.event_partition(event_id), order))
-            return SignupOutcome(signup, created=True, places_left=sum(int(block.seats_left) for block in seen))  # type: ignore[union-attr]
+            free = sum(int(block.seats_left) for block in seen)  # type: ignore[union-attr]
+            return SignupOutcome(signup, created=True, places_left=free)
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)

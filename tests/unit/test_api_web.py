@@ -151,7 +151,8 @@ def test_a_late_event_without_an_end_ends_with_its_day(table):
 def test_the_one_event_file_carries_sequence_and_status_as_the_feeds_do(table):
     event = new_event(starts_at=_at(4, "Europe/Oslo").replace(hour=9).isoformat(), timezone="Europe/Oslo")
     call("PATCH", f"/events/{event['event_id']}", {"location": "Hemsedal"})
-    (entry,) = calendar_check.events(calendar_check.parse(call("GET", f"/events/{event['event_id']}/calendar.ics").text))
+    downloaded = call("GET", f"/events/{event['event_id']}/calendar.ics").text
+    (entry,) = calendar_check.events(calendar_check.parse(downloaded))
     assert (entry.one("SEQUENCE"), entry.one("STATUS")) == ("1", "CONFIRMED")
     assert entry.one("DTEND").startswith(entry.one("DTSTART")[:9])  # the same day: no invented midnight
 

@@ -29,5 +29,6 @@ def test_the_install_prints_each_package_it_fetches_and_the_unpacking(tmp_path):
 
 
 def test_neither_install_step_is_quiet():
-    recipes = [line for line in (REPO / "Makefile").read_text().splitlines() if "pip install" in line and "-e '." in line]
+    makefile = (REPO / "Makefile").read_text().splitlines()
+    recipes = [line for line in makefile if "pip install" in line and "-e '." in line]
     assert len(recipes) == 2 and all("--quiet" not in line and "$(PIP_PROGRESS)" in line for line in recipes)
