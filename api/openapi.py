@@ -177,7 +177,9 @@ def _field_schema(spec: Field) -> dict:
                   "description": "ISO 8601; a time without an offset is read in the event's own time zone."}
     elif spec.kind == "timezone":
         schema = {"type": "string", "pattern": _anchored(validation.ZONE_NAME.pattern),
-                  "description": "An IANA time zone such as Europe/Oslo. Left out when creating an event: the fixed "
+                  "description": "An IANA time zone such as Europe/Oslo (a slip of case or spacing, 'europe/oslo ', is "
+                                 "taken as the zone it names; an abbreviation such as CET or EST is refused, naming "
+                                 "zones that keep daylight saving). Left out when creating an event: the fixed "
                                  "zone of the offset starts_at is written with (Etc/GMT-1 for +01:00), or UTC."}
     elif spec.kind == "capacity":
         schema = {"type": "integer", "minimum": 1, "maximum": validation.CAPACITY_MAX,
