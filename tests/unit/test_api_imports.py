@@ -13,9 +13,11 @@ STORAGE = {"pynamodb", "boto3", "botocore"}
 # (clock), and the start-up bracket around the entry point's own imports (startup).
 # core.feeds is a service module too, the calendar feeds', apart so that services.py stays one job; core.logs and
 # core.metrics carry the correlation id and the business metrics the edges write; core.organizers is a service too:
-# who organizes, kept by the identity provider rather than the table.
+# who organizes, kept by the identity provider rather than the table. core.lines is vocabulary too: why a party waits,
+# as facts each edge words.
 CORE_FOR_EDGES = {"core.services", "core.feeds", "core.access", "core.config", "core.values", "core.errors",
-                  "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers"}
+                  "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers",
+                  "core.lines"}
 
 
 def imported(path: Path) -> set[str]:
