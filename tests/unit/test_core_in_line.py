@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core import presses, services
-from core.values import SignupOutcome
+from core import lines, presses, services
+from core.values import InLine, SignupOutcome
 from iot import device, results
 from skills import speech
 from skills.whens import when
@@ -68,3 +68,12 @@ def test_a_replayed_or_older_answer_without_the_facts_still_says_the_place():
     answer = {"outcome": "waitlisted", "event_name": "Ski trip", "position": 4}
     assert device.words(answer) == "Ski trip: you're number 4 in line."
     assert SignupOutcome(None, True).places_left is None  # type: ignore[arg-type]
+
+
+def test_a_hot_events_blocks_count_the_places_left_too(table):
+    event = services.create_event(name="Ski trip", starts_at=STARTS.isoformat(), timezone="Europe/Oslo", capacity=4,
+                                  seat_blocks=2, now=PINNED_AT).event_id
+    services.sign_up(event, "anna", guests=1, now=PINNED_AT)
+    outcome = services.sign_up(event, "bob", guests=2, now=PINNED_AT)
+    assert (outcome.signup.status, outcome.places_left) == ("waitlisted", 2)
+    assert lines.why_in_line(outcome) == InLine("too_big", 2, 3, 1)
