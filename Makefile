@@ -9,6 +9,10 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 # This machine's pip configuration names extra package folders that may be absent; its warnings are noise.
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
+# A first install takes about a minute: one line per package pip fetches, so it is never silent that long.
+PIP_PROGRESS := { grep --line-buffered -E "^(Collecting|Installing collected|ERROR|error)" \
+  | sed -u -E -e 's/^Collecting ([^ ;]+).*/turnout:   fetched \1/' -e 's/^Installing collected.*/turnout:   unpacking into .venv .../' \
+  || true; }
 
 .PHONY: run test unit checks fuzz integration lint time-bombs package bench interleavings redrive smoke clean chromium
 
@@ -20,13 +24,13 @@ $(BIN)/python:
 # The stack, the skill it serves and the device client the README presses buttons with: no test tools.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@echo "turnout: installing the local stack's packages into .venv (first run only) ..."
-	@$(BIN)/pip install --quiet -e '.[api,skill,device,local]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/pip install --progress-bar off -e '.[api,skill,device,local]' 2>&1 | $(PIP_PROGRESS)
 	@$(BIN)/python -c "import core, api, skills, iot, local, moto, amqtt, awsiot, gpiozero, icalendar, authlib"
 	@touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)
 	@echo "turnout: installing the test tools (pytest, schemathesis, cfn-lint, ...) into .venv (first test run only) ..."
-	@$(BIN)/pip install --quiet -e '.[api,skill,device,local,dev]' 2>&1 | $(QUIET_PIP)
+	@$(BIN)/pip install --progress-bar off -e '.[api,skill,device,local,dev]' 2>&1 | $(PIP_PROGRESS)
 	@$(BIN)/python -c "import pytest, xdist, hypothesis, schemathesis, cfnlint, playwright, axe_playwright_python, mypy, ruff"
 	@touch $@
 
@@ -49,12 +53,16 @@ run: $(RUN_STAMP)
 
 # Every tier, the lint and the moved clocks. The tiers (README, "Tests"): unit (pure and moto in-process), checks
 # (template, packaging, fresh interpreters, the stack's own servers), fuzz (hypothesis by the thousand) and
-# integration (the local stack over HTTP and MQTT), spread over the machine's cores a test file to a worker.
+# integration (the local stack over HTTP and MQTT), spread over the machine's cores a test file to a worker; then
+# the moved clocks beside the API fuzzing, which runs without xdist (under it schemathesis collected one operation).
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 test: $(DEV_STAMP) chromium
 	@$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile tests/unit tests/checks tests/fuzz tests/integration
-	@$(MAKE) --no-print-directory time-bombs
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile tests/unit tests/checks tests/fuzz tests/integration \
+	  --ignore tests/integration/test_fuzz_api.py
+	@$(MAKE) --no-print-directory time-bombs & bombs=$$!; \
+	  $(BIN)/python -m pytest -q -p no:xdist tests/integration/test_fuzz_api.py; status=$$?; \
+	  wait $$bombs || status=1; exit $$status
 
 # ruff (ruff.toml) and mypy (pyproject.toml) over the code and the tests; the import contracts are
 # tests/checks/test_import_directions.py.

@@ -1,6 +1,7 @@
 """API edge, calendar files: one event, or a feed of many, becomes an iCalendar (RFC 5545) file, built with icalendar
 on first use only. Each event keeps one UID in every file and a SEQUENCE that grows with each change of its time or
-place, so a calendar that imported or subscribed moves it; a deleted one is published CANCELLED."""
+place, so a calendar that imported or subscribed moves it; a deleted one is published CANCELLED. The one file and the
+feeds are written by the same _entry."""
 from __future__ import annotations
 
 from datetime import timedelta, timezone
@@ -34,7 +35,7 @@ def _entry(event: Event, status: str, origin: str) -> CalendarEvent:
     entry.add("dtstamp", clock.now().astimezone(timezone.utc).replace(microsecond=0))
     entry.add("created", event.created_at.astimezone(timezone.utc).replace(microsecond=0))
     entry.add("dtstart", event.starts_at)
-    entry.add("dtend", event.ends_at or event.closes_at)  # no end given: the day the list closes
+    entry.add("dtend", event.shown_end)  # no end given: core.values.ASSUMED_LENGTH after the start
     entry.add("summary", event.name)
     if event.location:
         entry.add("location", event.location)
@@ -59,7 +60,7 @@ def _calendar(entries: list[CalendarEntry], origin: str, name: str | None = None
         built.add_component(_entry(each.event, each.status, origin))
     if entries:
         starts = [each.event.starts_at for each in entries]
-        ends = [each.event.ends_at or each.event.closes_at for each in entries]
+        ends = [each.event.shown_end for each in entries]
         built.add_missing_timezones(first_date=(min(starts) - _ZONE_MARGIN).date(),
                                     last_date=(max(ends) + _ZONE_MARGIN).date())
     return built

@@ -81,6 +81,18 @@ def _closed(properties: dict, description: str | None = None) -> dict:
     return schema
 
 
+_SIGNUP = {
+    "event_id": _PATH_PARAM_SCHEMAS["event_id"],
+    "person": _PATH_PARAM_SCHEMAS["person"],
+    "name": {"type": ["string", "null"]},
+    "guests": {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX},
+    "status": {"type": "string", "enum": list(STATUSES)},
+    "position": {"type": ["integer", "null"], "minimum": 1, "description": "Place on the waitlist; null when going."},
+    "source": {"type": "string", "enum": list(SOURCES)},
+    "signed_up_at": _TIME,
+    "checked_in_at": {**_MAYBE_TIME, "description": "Shown to the person themself and organizers; null to others."},
+}
+
 SCHEMAS = {
     "Event": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
@@ -147,18 +159,10 @@ SCHEMAS = {
         "cancelled": {"type": "array", "items": _PATH_PARAM_SCHEMAS["event_id"],
                       "description": "The occurrences not yet started, now cancelled."},
     }),
-    "Signup": _closed({
-        "event_id": _PATH_PARAM_SCHEMAS["event_id"],
-        "person": _PATH_PARAM_SCHEMAS["person"],
-        "name": {"type": ["string", "null"]},
-        "guests": {"type": "integer", "minimum": 0, "maximum": validation.GUESTS_MAX},
-        "status": {"type": "string", "enum": list(STATUSES)},
-        "position": {"type": ["integer", "null"], "minimum": 1,
-                     "description": "Place on the waitlist; null when going."},
-        "source": {"type": "string", "enum": list(SOURCES)},
-        "signed_up_at": _TIME,
-        "checked_in_at": {**_MAYBE_TIME, "description": "Shown to the person themself and organizers; null to others."},
-    }),
+    "Signup": _closed(_SIGNUP),
+    "SignedUp": _closed({**_SIGNUP, "message": {
+        "type": "string", "description": "What happened, in a sentence for people: going, or why the party waits "
+        "(\"2 places are left; your party of 3 doesn't fit, so you're number 1 in line.\")."}}),
     "Cancelled": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
         "person": _PATH_PARAM_SCHEMAS["person"],
@@ -241,7 +245,9 @@ def _field_schema(spec: Field) -> dict:
                   "description": "ISO 8601; a time without an offset is read in the event's own time zone."}
     elif spec.kind == "timezone":
         schema = {"type": "string", "pattern": _anchored(validation.ZONE_NAME.pattern),
-                  "description": "An IANA time zone such as Europe/Oslo. Left out when creating an event: the fixed "
+                  "description": "An IANA time zone such as Europe/Oslo (a slip of case or spacing, 'europe/oslo ', is "
+                                 "taken as the zone it names; an abbreviation such as CET or EST is refused, naming "
+                                 "zones that keep daylight saving). Left out when creating an event: the fixed "
                                  "zone of the offset starts_at is written with (Etc/GMT-1 for +01:00), or UTC."}
     elif spec.kind == "capacity":
         schema = {

@@ -4,8 +4,20 @@ from __future__ import annotations
 import orjson
 
 from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
-from core import errors, recurrence
-from core.values import Cancellation, Device, Event, Feed, Notice, PairingCode, Person, Series, Signup
+from core import errors, lines, recurrence
+from core.values import (
+    Cancellation,
+    Device,
+    Event,
+    Feed,
+    InLine,
+    Notice,
+    PairingCode,
+    Person,
+    Series,
+    Signup,
+    SignupOutcome,
+)
 
 JSON_TYPE = "application/json; charset=utf-8"
 BUSY_RETRY_SECONDS = 1
@@ -50,8 +62,9 @@ def respond(status: int, payload: object, headers: dict[str, str] | None = None)
 
 def body(payload: object) -> str:
     # orjson: compact, UTF-8 rather than \u escapes, and datetimes written as isoformat() would, without the
-    # json module's per-value hooks.
-    return orjson.dumps(payload).decode()
+    # json module's per-value hooks. A newline ends it, as a text file ends, so a terminal's prompt after `curl`
+    # starts on a line of its own.
+    return orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE).decode()
 
 
 # On every answer, whichever route or failure rendered it: no browser takes a JSON or calendar body for a page or
@@ -151,6 +164,33 @@ def signup(value: Signup, *, check_in_shown: bool = True) -> dict:
         "signed_up_at": value.signed_up_at,
         "checked_in_at": value.checked_in_at if check_in_shown else None,
     }
+
+
+def signed_up(value: SignupOutcome) -> dict:
+    """A sign-up's answer: the signup, and what happened in a sentence for people (why it waits, when it does)."""
+    return {**signup(value.signup), "message": signed_up_message(value)}
+
+
+def signed_up_message(value: SignupOutcome) -> str:
+    why = lines.why_in_line(value)
+    if why is None:
+        return "You're going." if value.created else "You were already going."
+    if not value.created:
+        return f"You're already number {why.position} in line."
+    return in_line(why)
+
+
+def in_line(why: InLine) -> str:
+    """ "2 places are left; your party of 3 doesn't fit, so you're number 1 in line." """
+    place = f"you're number {why.position} in line"
+    left = f"{why.places_left} {'place is' if why.places_left == 1 else 'places are'} left"
+    if why.reason == "too_big":
+        return f"{left}; your party of {why.party} doesn't fit, so {place}."
+    if why.reason == "behind":
+        return f"{left}, but they go first to those ahead of you in line, so {place}."
+    if why.reason == "full":
+        return f"The event is full, so {place}."
+    return f"You're number {why.position} in line."
 
 
 def cancellation(value: Cancellation) -> dict:

@@ -202,11 +202,11 @@ def list_signups(params: dict, query: dict, body: dict, caller: Caller) -> dict:
 @route("PUT", "/events/{event_id}/signups/{person}", access=SELF, summary="Sign a person up, or change their party.",
        body=SIGNUP, raises=(errors.EventNotFound, errors.EventOver, errors.SignupsClosed, errors.EventFull,
                             errors.NoRoomToGrow),
-       ok={201: ("Signup", "Signed up now: going, or on the waitlist."),
-           200: ("Signup", "Already signed up: unchanged, or with the party changed to the guests given.")})
+       ok={201: ("SignedUp", "Signed up now: going, or on the waitlist."),
+           200: ("SignedUp", "Already signed up: unchanged, or with the party changed to the guests given.")})
 def sign_up(params: dict, query: dict, body: dict, caller: Caller) -> dict:
     outcome = services.sign_up(params["event_id"], params["person"], source="api", **body)
-    return render.respond(201 if outcome.created else 200, render.signup(outcome.signup))
+    return render.respond(201 if outcome.created else 200, render.signed_up(outcome))
 
 
 @route("GET", "/events/{event_id}/signups/{person}", access=READ, summary="One signup.",

@@ -1,6 +1,10 @@
 """Core: the typed domain errors every entry point maps once, to HTTP, speech or a device result."""
 from __future__ import annotations
 
+from datetime import datetime
+
+from core.moments import told
+
 
 class TurnoutError(Exception):
     """Base of every error the core raises on purpose. `code` is stable; the message is for people."""
@@ -88,8 +92,11 @@ class EventOver(Conflict):
 
 
 class SignupsClosed(Conflict):
-    def __init__(self, event_id: str, closed_at: str) -> None:
-        super().__init__(f"Sign-ups for this event closed at {closed_at}.", event_id=event_id, closed_at=closed_at)
+    def __init__(self, event_id: str, closed_at: datetime) -> None:
+        """closed_at: in the event's own zone, as the sentence tells it."""
+        super().__init__(f"Sign-ups for this event closed {told(closed_at)}.", event_id=event_id,
+                         closed_at=closed_at.isoformat())
+        self.closed_at = closed_at
 
 
 class NoRoomToGrow(Conflict):
@@ -119,8 +126,10 @@ class NotGoing(Conflict):
 
 
 class CheckInNotOpen(Conflict):
-    def __init__(self, event_id: str, opens_at: str) -> None:
-        super().__init__(f"Check-in opens at {opens_at}.", event_id=event_id, opens_at=opens_at)
+    def __init__(self, event_id: str, opens_at: datetime) -> None:
+        """opens_at: in the event's own zone, as the sentence tells it."""
+        super().__init__(f"Check-in opens {told(opens_at)}.", event_id=event_id, opens_at=opens_at.isoformat())
+        self.opens_at = opens_at
 
 
 class NotWithSeatBlocks(Conflict):

@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import clock, errors, metrics, rules, topics
+from core import clock, errors, lines, metrics, rules, topics
 from core import validation as valid
 from core.config import settings
 from core.store import devices, events, requests, signups
@@ -80,7 +80,7 @@ def press_button(serial: str, click: str, *, request_id: str, invocation: str | 
             name = _signed_up(outcome.created, outcome.signup)
             if outcome.replayed:
                 return _replayed(click, outcome.note, name, outcome.signup, invocation)
-            return Press(click, name, event, *_standing(outcome.signup), None, True)
+            return Press(click, name, event, *_standing(outcome.signup), None, True, lines.why_in_line(outcome))
         if click == "DOUBLE":
             cancellation = signups.cancel_signup(event.event_id, device.person, request_id=request_id, now=moment,
                                                     fingerprint=fingerprint, note=note)

@@ -6,14 +6,12 @@ from datetime import datetime, timedelta
 
 from core import clock
 from core import validation as valid
+from core.moments import told
 from core.store import reminders as store
 from core.values import Event
 
 # The run looks as far ahead as the longest reminder time an organizer may choose.
 HORIZON = timedelta(minutes=valid.REMINDER_MAX)
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 
 
 def send_due_reminders(*, now: datetime | None = None) -> list[tuple[str, datetime]]:
@@ -46,10 +44,6 @@ def going_before(event_id: str, due: datetime) -> list[str]:
 def text(event_name: str, starts_at: datetime, location: str | None) -> str:
     """The reminder, in one sentence a button, an SMS and the skill can all say: what, when, where, how to cancel."""
     where = f", at {location}" if location else ""
-    return (f"Reminder: {event_name} starts {when(starts_at)}{where}. Can't come? Press your button twice, say "
+    return (f"Reminder: {event_name} starts {told(starts_at)}{where}. Can't come? Press your button twice, say "
             f"\"cancel my signup\" to Turnout, or cancel on the page.")
 
-
-def when(starts_at: datetime) -> str:
-    """A start as a notice writes it, in the event's own zone: Friday 5 December at 07:00."""
-    return f"{WEEKDAYS[starts_at.weekday()]} {starts_at.day} {MONTHS[starts_at.month - 1]} at {starts_at:%H:%M}"

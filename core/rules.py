@@ -77,4 +77,4 @@ def check_in_open(event: Event, now: datetime, opens_before: timedelta) -> None:
         raise errors.EventOver(event.event_id)
     opens_at = event.starts_at - opens_before
     if now < opens_at:
-        raise errors.CheckInNotOpen(event.event_id, opens_at.isoformat())
+        raise errors.CheckInNotOpen(event.event_id, opens_at)

@@ -1,11 +1,14 @@
 """Core: the rules every input must pass before it reaches the table, shared by all entry points."""
 from __future__ import annotations
 
+import calendar
+import difflib
 import re
 import unicodedata
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.errors import InvalidInput
 
@@ -113,14 +116,79 @@ def text(value: object, field: str, *, max_length: int, required: bool = False, 
 
 
 def timezone(value: object) -> str:
-    message = "timezone must be an IANA time zone such as 'Europe/Oslo' or 'UTC'."
-    if not isinstance(value, str) or not ZONE_NAME.fullmatch(value):
-        raise InvalidInput(message, "timezone")
+    """An IANA time zone, as tzdata spells it. A slip of case or spacing ('europe/oslo', 'Europe/Oslo ', 'america/new
+    york') is taken as the zone it names; an abbreviation ('CET', 'EST'), which follows no place's daylight saving,
+    is refused with the places it may mean; a near miss ('Oslo', 'Europe/Olso') is refused with the nearest name."""
+    if not isinstance(value, str):
+        raise InvalidInput(ZONE_MESSAGE, "timezone")
+    if ZONE_NAME.fullmatch(value) and value.upper() not in ABBREVIATIONS and _exists(value):
+        return value
+    written = " ".join(value.split())
+    if written.upper() in ABBREVIATIONS:
+        places = ABBREVIATIONS[written.upper()]
+        raise InvalidInput(f"timezone {written!r} is an abbreviation, which follows no place's daylight saving: give "
+                           f"the place's zone, such as {' or '.join(repr(place) for place in places)}.", "timezone")
+    known = _zones_by_folded_name()
+    slipped = known.get(_folded(written))
+    if slipped is not None:
+        return slipped
+    nearest = _nearest_zone(written, known) if len(written) <= 60 else None
+    hint = f" Did you mean {nearest}?" if nearest else ""
+    raise InvalidInput(f"timezone {written[:60]!r} is not an IANA time zone such as 'Europe/Oslo' or 'UTC'.{hint}",
+                       "timezone")
+
+
+ZONE_MESSAGE = "timezone must be an IANA time zone such as 'Europe/Oslo' or 'UTC'."
+# Abbreviations people write for a zone, and the places they may mean. tzdata keeps some of them (CET, EST, MST,
+# HST, EET, WET, MET and the POSIX CST6CDT family) as zones of their own that follow no place's rules; the rest it
+# does not know at all. Either way the event would be told at the wrong hour part of the year.
+_US_EAST, _US_CENTRAL = ("America/New_York", "America/Toronto"), ("America/Chicago", "America/Mexico_City")
+_US_MOUNTAIN, _US_PACIFIC = ("America/Denver", "America/Phoenix"), ("America/Los_Angeles", "America/Vancouver")
+_CENTRAL_EUROPE = ("Europe/Oslo", "Europe/Berlin", "Europe/Paris")
+_EASTERN_EUROPE = ("Europe/Helsinki", "Europe/Athens")
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "EST": _US_EAST, "EDT": _US_EAST, "EST5EDT": _US_EAST, "CST": _US_CENTRAL, "CDT": _US_CENTRAL,
+    "CST6CDT": _US_CENTRAL, "MST": _US_MOUNTAIN, "MDT": _US_MOUNTAIN, "MST7MDT": _US_MOUNTAIN, "PST": _US_PACIFIC,
+    "PDT": _US_PACIFIC, "PST8PDT": _US_PACIFIC, "HST": ("Pacific/Honolulu",), "AKST": ("America/Anchorage",),
+    "AKDT": ("America/Anchorage",), "CET": _CENTRAL_EUROPE, "CEST": _CENTRAL_EUROPE, "MET": _CENTRAL_EUROPE,
+    "MEST": _CENTRAL_EUROPE, "EET": _EASTERN_EUROPE, "EEST": _EASTERN_EUROPE, "WET": ("Europe/Lisbon",),
+    "WEST": ("Europe/Lisbon",), "BST": ("Europe/London",), "IST": ("Asia/Kolkata", "Europe/Dublin"),
+}
+
+
+def _exists(name: str) -> bool:
     try:
-        ZoneInfo(value)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidInput(message, "timezone") from None
-    return value
+        return False
+    return True
+
+
+def _folded(name: str) -> str:
+    """A zone name with case and spacing folded away: ' america / new york' and 'America/New_York' are one."""
+    return "/".join("_".join(part.replace("_", " ").split()) for part in name.split("/")).casefold()
+
+
+@lru_cache(maxsize=1)
+def _zones_by_folded_name() -> dict[str, str]:
+    """Every zone tzdata knows, by its name with case and spacing folded away. Read on a refusal's path only: it
+    walks the whole zone folder, which a cold start must not pay."""
+    return {_folded(name): name for name in available_timezones() if name.upper() not in ABBREVIATIONS}
+
+
+def _nearest_zone(written: str, known: dict[str, str]) -> str | None:
+    """The zone a near miss most likely meant: a city alone ('Oslo') by the zone it ends, a misspelling by the
+    closest whole name."""
+    folded = _folded(written)
+    by_place = [name for key, name in known.items() if key.rpartition("/")[2] == folded]
+    if by_place:
+        return min(by_place, key=len)
+    close = difflib.get_close_matches(folded, list(known), n=1, cutoff=0.8)
+    if close:
+        return known[close[0]]
+    places = {key.rpartition("/")[2]: name for key, name in known.items()}
+    close = difflib.get_close_matches(folded.rpartition("/")[2], list(places), n=1, cutoff=0.8)
+    return places[close[0]] if close else None
 
 
 def zone_of_offset(value: object) -> str:
@@ -143,16 +211,46 @@ def zone_of_offset(value: object) -> str:
 
 
 def instant(value: object, field: str, tz: str) -> datetime:
-    """An ISO 8601 time; one written without an offset is read in the event's own time zone."""
+    """An ISO 8601 time; one written without an offset is read in the event's own time zone. A date alone is refused
+    (it would be midnight, which nobody means), and an impossible date says which part is impossible."""
+    example = f"{field} must be an ISO 8601 time such as 2026-12-04T07:00:00+01:00."
     if not isinstance(value, str) or len(value) > 40:
-        raise InvalidInput(f"{field} must be an ISO 8601 time such as 2026-12-04T07:00:00+01:00.", field)
+        raise InvalidInput(example, field)
+    if DATE_ONLY.fullmatch(value.strip()):
+        raise InvalidInput(f"{field} {value.strip()!r} gives a date but no time: add the time, such as "
+                           f"{value.strip()}T19:00.", field)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{field} must be an ISO 8601 time such as 2026-12-04T07:00:00+01:00.", field) from None
+        impossible = _impossible_part(value)
+        raise InvalidInput(f"{field} {value!r} is not a real time: {impossible}." if impossible else example,
+                           field) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(tz))
     return parsed.astimezone(ZoneInfo(tz))
+
+
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
+_WRITTEN_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2}))?)?)?")
+
+
+def _impossible_part(value: str) -> str | None:
+    """Which part of a time written in the right shape does not exist ("day 32 doesn't exist in December"); None
+    when the shape itself is wrong."""
+    written = _WRITTEN_TIME.match(value.strip())
+    if written is None:
+        return None
+    year, month, day = (int(part) for part in written.group(1, 2, 3))
+    if not 1 <= month <= 12:
+        return f"month {month} doesn't exist"
+    days = calendar.monthrange(year, month)[1] if year else 31
+    if not 1 <= day <= days:
+        named = calendar.month_name[month] + (f" {year}" if month == 2 else "")
+        return f"day {day} doesn't exist in {named}"
+    for part, limit, name in zip(written.group(4, 5, 6), (24, 60, 60), ("hour", "minute", "second"), strict=True):
+        if part is not None and int(part) >= limit:
+            return f"{name} {int(part)} doesn't exist"
+    return None
 
 
 def capacity(value: object) -> int | None:

@@ -15,6 +15,9 @@ T = TypeVar("T")
 _ONE_DAY = timedelta(days=1)
 # Minutes before the start at which everyone going is reminded, unless the organizer chose other times.
 DEFAULT_REMINDERS: tuple[int, ...] = (1440, 120)
+# How long an event without an end is taken to last wherever a length must be shown (a calendar's DTEND): a
+# meetup's usual evening, not the end of its day, which made a 07:00 trip a 17-hour block (README, "Calendar feeds").
+ASSUMED_LENGTH = timedelta(hours=2)
 
 
 class Event(NamedTuple):
@@ -49,6 +52,14 @@ class Event(NamedTuple):
         return self.starts_at.replace(hour=0, minute=0, second=0, microsecond=0) + _ONE_DAY
 
     @property
+    def shown_end(self) -> datetime:
+        """The end a calendar shows: the organizer's, or ASSUMED_LENGTH after the start when none was given (never
+        after the list closes, so it stays on the event's own day)."""
+        if self.ends_at is not None:
+            return self.ends_at
+        return min(self.starts_at + ASSUMED_LENGTH, self.closes_at)
+
+    @property
     def signups_until(self) -> datetime:
         """When new signups stop: at the start, unless the organizer chose another time (never after the end)."""
         return self.signups_close_at if self.signups_close_at is not None else self.starts_at
@@ -71,6 +82,17 @@ class SignupOutcome(NamedTuple):
     created: bool  # False: this person was already signed up, nothing changed
     replayed: bool = False  # True: a repeated request_id; this is the first delivery's outcome
     note: dict[str, Any] | None = None  # on a replay: what the first delivery stored beside its outcome
+    places_left: int | None = None  # a party that joined the line now: the places free as it did (None: not known)
+
+
+class InLine(NamedTuple):
+    """Why a party waits, the facts each edge words in a sentence of its own (core.lines.why_in_line):
+    "2 places are left; your party of 3 doesn't fit, so you're number 1 in line"."""
+
+    reason: Literal["full", "too_big", "behind", "waiting"]  # waiting: already in line, or the reason is not known
+    places_left: int | None  # free places when the party joined the line
+    party: int  # the person and their guests
+    position: int | None  # place in line
 
 
 class Cancelled(NamedTuple):
@@ -141,6 +163,7 @@ class Press(NamedTuple):
     position: int | None  # place on the waitlist
     error: tuple[str, str] | None  # (code, message) when outcome is "error"
     answer: bool  # False: another delivery of this click stored its outcome, and answers it
+    in_line: InLine | None = None  # waitlisted: why (core.lines)
 
 
 class PairingCode(NamedTuple):

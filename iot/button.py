@@ -23,7 +23,7 @@ from gpiozero import LED, Button
 from gpiozero.exc import BadPinFactory
 
 from core import topics
-from iot.device import NoAnswer, Target, target_of
+from iot.device import NoAnswer, Target, target_of, words
 from iot.link import Link, Offline
 
 log = logging.getLogger("turnout.button")
@@ -287,7 +287,9 @@ class Runner:
         finally:
             self.light.led.off()
         shown = pattern_of_answer(answer)
-        log.info("%s click %s -> %s (%s)", click_type, answer.get("click_id"), answer.get("outcome"), shown)
+        # The words a screen would show ("... 2 places are left; your party of 3 doesn't fit ..."), for the journal.
+        log.info("%s click %s -> %s (%s): %s", click_type, answer.get("click_id"), answer.get("outcome"), shown,
+                 words(answer))
         return shown
 
     def _pause(self, seconds: float) -> bool:

@@ -27,6 +27,7 @@ from awscrt.exceptions import AwsCrtError
 from awsiot import mqtt_connection_builder
 
 from core import topics
+from core.moments import told
 
 CLICKS = {click.lower(): click for click in topics.CLICK_TYPES}  # what the command line takes
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -234,7 +235,7 @@ def words(result: dict[str, Any]) -> str:
     if outcome == "signed_up":
         return f"You're going to {event}."
     if outcome == "waitlisted":
-        return f"{event} is full: you're number {position} on the waitlist."
+        return f"{event}: {_in_line(result.get('in_line') or {}, position)}"
     if outcome == "already_signed_up":
         if result.get("status") == "waitlisted":
             return f"You're already on the waitlist for {event}, number {position}."
@@ -247,9 +248,27 @@ def words(result: dict[str, Any]) -> str:
     return f"Nothing changed: {error.get('message', 'the button was refused')}"
 
 
+def _in_line(why: dict[str, Any], position: Any) -> str:
+    """Why the party waits, as core.lines tells it: "2 places are left; your party of 3 doesn't fit, so you're
+    number 1 in line." """
+    place = f"you're number {position} in line"
+    left, party = why.get("places_left"), why.get("party")
+    if why.get("reason") == "too_big":
+        return f"{_places(left)} left; your party of {party} doesn't fit, so {place}."
+    if why.get("reason") == "behind":
+        return f"{_places(left)} left, but they go first to those ahead of you in line, so {place}."
+    if why.get("reason") == "full":
+        return f"it's full, so {place}."
+    return f"{place}."
+
+
+def _places(count: Any) -> str:
+    return "1 place is" if count == 1 else f"{count} places are"
+
+
 def _when(starts_at: Any) -> str | None:
     try:
-        return datetime.fromisoformat(starts_at).strftime("%a %d %b %H:%M")
+        return told(datetime.fromisoformat(starts_at))
     except (TypeError, ValueError):
         return None
 

@@ -26,4 +26,8 @@ def of(serial: str, click_id: str | None, press: Press) -> dict[str, Any]:
                       starts_at=press.event.starts_at.isoformat())
     if press.status is not None:
         result.update(status=press.status, position=press.position)
+    if press.in_line is not None:
+        # Why the party waits (core.lines), for the device to word: "2 places are left; your party of 3 ...".
+        result["in_line"] = {"reason": press.in_line.reason, "places_left": press.in_line.places_left,
+                             "party": press.in_line.party}
     return result

@@ -88,6 +88,8 @@ class StreamPoller:
         self.patterns = filters(self.mapping)
         self.batch_size = int(self.mapping.get("BatchSize", 100))
         self.retries = int(self.mapping.get("MaximumRetryAttempts", 2))
+        # As Lambda gathers a batch: records read within the window of the first one are delivered together.
+        self.batching_window = float(self.mapping.get("MaximumBatchingWindowInSeconds", 0))
         self.failures_path = Path(data_dir) / failures.NOTICE_FAILURES
         self.on_failure: Callable[[dict[str, Any]], None] = failures.JsonLines(self.failures_path)
         self.shard_id: str | None = None
@@ -118,6 +120,8 @@ class StreamPoller:
         self._thread.start()
 
     def _poll(self, streams: Any, iterator: str) -> None:
+        gathered: list[dict[str, Any]] = []
+        first_at = 0.0
         while not self._stopping.is_set():
             try:
                 answer = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
@@ -132,10 +136,18 @@ class StreamPoller:
             iterator = answer["NextShardIterator"]
             records = [lambda_record(each, self.stream_arn) for each in answer["Records"]]
             wanted = [each for each in records if any(matches(p, each) for p in self.patterns)]
-            if wanted:
-                self.deliver(wanted)
+            if wanted and not gathered:
+                first_at = time.monotonic()
+            gathered += wanted
+            while gathered and (len(gathered) >= self.batch_size
+                                or time.monotonic() - first_at >= self.batching_window):
+                batch, gathered = gathered[:self.batch_size], gathered[self.batch_size:]
+                self.deliver(batch)
+                first_at = time.monotonic()
             if len(answer["Records"]) < self.batch_size:  # a full batch: more may wait already
                 self._stopping.wait(self.poll_seconds)
+        if gathered:  # read already: a restart reads from LATEST, so what was gathered is delivered now
+            self.deliver(gathered)
         self._polling = False
 
     def deliver(self, records: list[dict[str, Any]]) -> None:

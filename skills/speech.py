@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
+from core import lines
 from core.errors import (
     Busy,
     EventFull,
@@ -20,7 +21,7 @@ from core.errors import (
     SignupsClosed,
     TurnoutError,
 )
-from core.values import Event, Signup, SignupOutcome
+from core.values import Event, InLine, Signup, SignupOutcome
 from skills.whens import When
 
 # A listener keeps about three names in mind; the rest become "and N others".
@@ -226,11 +227,25 @@ def signed_up(event: Event, outcome: SignupOutcome, moment: When) -> str:
     if signup.status == "waitlisted":
         if not outcome.created:
             return f"You're already on the waitlist for {title(event)}, number {signup.position}."
-        return (f"{title(event)} is full, so you're number {signup.position} on the waitlist. "
-                "You'll move up if someone cancels.")
+        return _in_line(event, lines.why_in_line(outcome))
     if not outcome.created:
         return f"You're already going to {title(event)}, {when(moment)}."
     return f"You're going to {title(event)}, {when(moment)}. See you there!"
+
+
+def _in_line(event: Event, why: InLine | None) -> str:
+    """Why the party waits, as core.lines tells it: "Ski trip has 2 places left, and your party of 3 doesn't fit,
+    so you're number 1 in line." """
+    place = "in line" if why is None or why.position is None else f"number {why.position} in line"
+    if why is None or why.reason == "waiting":
+        return f"You're {place} for {title(event)}."
+    if why.reason == "full":
+        return f"{title(event)} is full, so you're {place}. You'll move up if someone cancels."
+    left = _count(why.places_left or 0, "place", "places")
+    if why.reason == "too_big":
+        return (f"{title(event)} has {left} left, and your party of {why.party} doesn't fit, so you're {place}. "
+                "You'll move up when enough places free up for all of you.")
+    return f"{title(event)} has {left} left, but they go first to those ahead of you, so you're {place}."
 
 
 def cancelled(event: Event) -> str:

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core import clock, errors, keys
 from core import reminders as reminding
 from core import validation as valid
+from core.moments import told
 from core.store import devices, notices, people
 from core.values import (
+    Change,
     Notice,
     Person,
     Recipient,
@@ -61,6 +64,10 @@ def notices_for_change(record: str, old_image: dict[str, Any] | None, new_image:
     change = notices.what_changed(record, old_image, new_image)
     if change is None:
         return []
+    if change.what == "moved":
+        change = _as_the_event_is_now(change)
+        if change is None:
+            return []
     name = change.event_name
     if name is None:
         event = notices.event_item(change.event_id)
@@ -77,6 +84,19 @@ def notices_for_change(record: str, old_image: dict[str, Any] | None, new_image:
     return [Notice(person, change.what, change.event_id, name, text, change.at) for person in persons]
 
 
+def _as_the_event_is_now(change: Change) -> Change | None:
+    """Changes that arrive together tell one notice of the state they left: a move followed by another tells
+    nothing (the later one tells), and the latest tells the event as it is now. None: a later move will tell, or
+    the event is gone (its deletion tells)."""
+    if notices.moved_later(change.event_id, change.at):
+        return None
+    item = notices.event_item(change.event_id)
+    if item is None:
+        return None
+    starts = keys.from_utc(item.starts_at).astimezone(ZoneInfo(item.timezone))
+    return change._replace(event_name=item.name, starts_at=starts, location=item.location)
+
+
 def change_correlation(record: dict[str, Any]) -> str | None:
     """The id of the request that made the change one stream record tells of, when its item keeps it."""
     return notices.correlation_of((record.get("dynamodb") or {}).get("NewImage"))
@@ -88,7 +108,7 @@ def _notice_text(change) -> str:
     if change.what == "moved":
         starts = change.starts_at
         where = f", at {change.location}" if change.location else ""
-        return f"{change.event_name} has changed: it now starts {reminding.when(starts)}{where}."
+        return f"{change.event_name} has changed: it now starts {told(starts)}{where}."
     if change.what == "deleted":
         return f"{change.event_name} is called off."
     if change.what == "reminder":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,6 +116,16 @@ def event_item(event_id: str) -> EventItem | None:
         return EventItem.get(*keys.event(event_id), consistent_read=True)
     except EventItem.DoesNotExist:
         return None
+
+
+@tx.faults_as_busy
+def moved_later(event_id: str, at: datetime) -> bool:
+    """Whether the event was moved again after the move made at `at`: that later move's own change item is on
+    the stream (it is written after the move it tells of), and its notice tells the state both left."""
+    pk, sk = keys.change(event_id, keys.utc(at), "moved")
+    later = ChangeItem.query(pk, ChangeItem.sk > sk, filter_condition=ChangeItem.what == "moved",
+                             consistent_read=True, attributes_to_get=["kind", "pk", "sk", "what"])
+    return any(True for _ in later)
 
 
 @tx.faults_as_busy

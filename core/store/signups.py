@@ -116,7 +116,7 @@ def sign_up(
                 raise errors.EventOver(event_id) from None
             as_it_is = latest.value()
             if as_it_is.signups_until <= now:
-                raise errors.SignupsClosed(event_id, as_it_is.signups_until.isoformat()) from None
+                raise errors.SignupsClosed(event_id, as_it_is.signups_until) from None
             rules.check_party_fits(as_it_is.capacity, seats)
             if expect is not None and not expect.names(as_it_is):
                 raise StaleCopy(as_it_is) from None
@@ -124,6 +124,8 @@ def sign_up(
             raise tx.Retry() from None
         if status == "waitlisted":
             signup = signup._replace(position=line.place_in_line(keys.event_partition(event_id), order))
+            # The places free as last read: the line's condition held them too few for the party, or spoken for.
+            return SignupOutcome(signup, created=True, places_left=int(event.seats_left))  # type: ignore[union-attr]
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)
@@ -187,7 +189,7 @@ def _refused_block(refused: tx.Refused, writes: list[tx.Write], event_id: str, m
         if old.open_until <= moment or (expect is not None and old.terms != terms(expect)):
             event = events.read(event_id).value()
             if old.open_until <= moment:
-                raise errors.SignupsClosed(event_id, event.signups_until.isoformat())
+                raise errors.SignupsClosed(event_id, event.signups_until)
             raise StaleCopy(event)
 
 
@@ -279,6 +281,8 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
             raise tx.Retry() from None
         if status == "waitlisted":
             signup = signup._replace(position=line.place_in_line(keys.event_partition(event_id), order))
+            places_left = sum(free.values()) if seen is not None else None  # as the party joined
+            return SignupOutcome(signup, created=True, places_left=places_left)
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)
@@ -446,10 +450,11 @@ def change_party(event_id: str, person: str, guests: int, *, now: datetime, seen
                 raise errors.EventNotFound(event_id) from None
             if event.closes_at <= moment:
                 raise errors.EventOver(event_id) from None
-            closed = (keys.from_utc(event.open_until) if isinstance(event, SeatBlockItem)
+            # A block keeps when sign-ups close in UTC; the sentence tells it in the event's zone (rare: refused).
+            closed = (events.get_event(event_id).signups_until if isinstance(event, SeatBlockItem)
                       else event.value().signups_until)
             if grows > 0 and closed <= now:
-                raise errors.SignupsClosed(event_id, closed.isoformat()) from None
+                raise errors.SignupsClosed(event_id, closed) from None
             rules.check_party_fits(int(event.capacity) if event.capacity is not None else None, party)
             if mine.status == "going" and grows > 0:
                 waiting = event.waiting if isinstance(event, SeatBlockItem) else event.waitlisted

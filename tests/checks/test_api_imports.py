@@ -18,7 +18,8 @@ CORE_FOR_EDGES = {"core.services", "core.services.devices", "core.services.event
                   "core.services.signups", "core.feeds", "core.access", "core.config", "core.values", "core.errors",
                   "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers",
                   # a series: its service, and its rule's vocabulary; an organizer moving someone up
-                  "core.services.series", "core.recurrence", "core.services.waitlist"}
+                  "core.services.series", "core.recurrence", "core.services.waitlist",
+                  "core.lines"}  # why a party waits, as facts each edge words
 
 
 def imported(path: Path) -> set[str]:

@@ -304,3 +304,19 @@ def test_run_stops_cleanly_on_sigterm_as_systemd_stops_it_and_says_so_without_pi
                              capture_output=True, text=True, timeout=60)
     assert nowhere.returncode == button.EXIT_NO_PINS
     assert "No GPIO pins here" in nowhere.stderr
+
+
+def test_a_waitlisted_answer_blinks_its_pattern_and_says_why_in_the_journal(caplog):
+    factory = MockFactory()
+    runner = button.Runner(Target.local("BTN-1", port=free_port()), "BTN-1", BUTTON_PIN, LED_PIN, button.Timings(),
+                           pin_factory=factory)
+    answer = {"serial": "BTN-1", "click": "SINGLE", "click_id": "c1", "outcome": "waitlisted", "event_name": "Ski trip",
+              "status": "waitlisted", "position": 1, "in_line": {"reason": "too_big", "places_left": 2, "party": 3}}
+    runner.link.click = lambda click_type: answer  # type: ignore[method-assign]
+    try:
+        with caplog.at_level("INFO", logger=button.log.name):
+            assert runner._answer("SINGLE") == "waitlisted"
+    finally:
+        runner.light.led.close()
+        factory.reset()
+    assert "2 places are left; your party of 3 doesn't fit, so you're number 1 in line." in caplog.text

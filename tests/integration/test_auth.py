@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.roles import MATRIX, NEW_EVENT, ORGANIZER, OTHER, ROLES, SELF, SOON
+from tests.support.roles import MATRIX, NEW_EVENT, NEW_SERIES, ORGANIZER, OTHER, ROLES, SELF, SOON
 from tests.support.stack import AuthStack, running_stack, sign_up
 
 pytestmark = pytest.mark.integration
@@ -22,13 +22,15 @@ def auth_stack(tmp_path_factory):
 
 
 def _world(stack: AuthStack) -> dict[str, str]:
-    """Set up by the organizer and melvin themselves: a trip within the hour with melvin going, an empty party,
-    melvin's button, his calendar feed and the group's."""
+    """Set up by the organizer and melvin themselves: a trip within the hour with melvin going, an empty party, a
+    weekly club, melvin's button, his calendar feed and the group's."""
     olga, melvin = stack.tokens[ORGANIZER], stack.tokens[SELF]
     trip = stack.as_role(olga, "POST", "/events", {"name": "Ski trip", "starts_at": SOON, "timezone": "Europe/Oslo"})
     party = stack.as_role(olga, "POST", "/events", NEW_EVENT)
     assert (trip.status, party.status) == (201, 201), (trip.body, party.body)
-    world = {"trip": trip.json()["event_id"], "party": party.json()["event_id"]}
+    club = stack.as_role(olga, "POST", "/series", NEW_SERIES)
+    assert club.status == 201, club.body
+    world = {"trip": trip.json()["event_id"], "party": party.json()["event_id"], "club": club.json()["series_id"]}
     assert stack.as_role(melvin, "PUT", f"/events/{world['trip']}/signups/melvin").status == 201
     assert stack.as_role(olga, "PUT", "/devices/BTN-MELVIN", {"person": "melvin"}).status == 200
     assert stack.as_role(olga, "DELETE", "/devices/BTN-NEW").status in (200, 404)

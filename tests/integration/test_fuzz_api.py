@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from hypothesis import strategies as st
 
-from api import openapi
+from api import openapi, routes  # noqa: F401  (importing the routes registers them for the document)
 from core import validation
 from tests.support.stack import running_stack
 

@@ -99,3 +99,22 @@ def test_a_button_or_voice_sign_up_carries_the_persons_name(stack):
     assert answer["outcome"] == "signed_up"
     signup = stack.request("GET", f"/events/{trip['event_id']}/signups/{person}").json()
     assert (signup["name"], signup["source"]) == ("Nora Named", "iot")
+
+
+def test_two_moves_a_second_apart_are_heard_as_one_notice_of_the_new_place(stack):
+    person = f"mover-{uuid.uuid4().hex[:6]}"
+    trip = stack.new_event(name=f"Moving trip {uuid.uuid4().hex[:4]}", location="Hemsedal")
+    assert stack.request("PUT", f"/events/{trip['event_id']}/signups/{person}").status == 201
+    assert stack.request("PATCH", f"/events/{trip['event_id']}", {"location": "Geilo"}).status == 200
+    time.sleep(1.0)
+    assert stack.request("PATCH", f"/events/{trip['event_id']}", {"location": "Trysil"}).status == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        moved = [n for n in stack.request("GET", f"/people/{person}/notices").json()["notices"] if n["what"] == "moved"]
+        if moved:
+            break
+        time.sleep(0.2)
+    time.sleep(SETTLE_SECONDS)  # a second notice, if the first move told one, has had time to come
+    moved = [n["text"] for n in stack.request("GET", f"/people/{person}/notices").json()["notices"]
+             if n["what"] == "moved"]
+    assert len(moved) == 1 and "Trysil" in moved[0] and "Geilo" not in moved[0], moved

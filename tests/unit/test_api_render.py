@@ -13,7 +13,7 @@ from core.values import Signup
 
 
 def _json_module(payload: object) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 @pytest.mark.parametrize("microsecond", [0, 1, 543452])
@@ -44,3 +44,10 @@ def test_a_signup_answer_is_the_json_module_s_with_its_times_as_isoformat():
 
 def test_a_reused_request_id_is_a_client_error():
     assert render.status_of(errors.RequestIdReused) == 400
+
+
+def test_every_json_answer_ends_with_a_newline_so_a_terminal_prompt_starts_on_its_own_line():
+    for answer in (render.respond(200, {"going": 2}), render.error(errors.EventNotFound("nope"), 404),
+                   render.internal_error()):
+        assert answer["body"].endswith("}\n") and answer["body"].count("\n") == 1
+        assert json.loads(answer["body"])

@@ -160,7 +160,8 @@ def test_sign_up_is_201_then_200_and_idempotent(table):
         None,
     )
     again = call("PUT", f"/events/{event['event_id']}/signups/melvin")
-    assert again.status == 200 and again.json == signup
+    assert again.status == 200 and again.json == {**signup, "message": "You were already going."}
+    assert signup["message"] == "You're going."
 
 
 def test_a_repeat_sign_up_with_guests_changes_the_party(table):

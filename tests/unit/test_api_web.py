@@ -13,6 +13,8 @@ from icalendar import Calendar
 
 from api import web
 from core import config
+from core.values import ASSUMED_LENGTH
+from tests.support import calendar_check
 from tests.support.api import call, gateway_event, invoke
 from tests.support.clock import PINNED_AT
 
@@ -129,13 +131,29 @@ def test_the_calendar_file_holds_the_event_in_its_own_zone(table, pinned_clock):
     assert str(zone["tzid"]) == "Europe/Oslo"
 
 
-def test_an_event_without_an_end_lasts_until_its_list_closes(table):
-    starts = _at(5, "America/New_York").replace(hour=19, minute=30)
-    event = new_event(name="Quiz night", starts_at=starts.isoformat(), timezone="America/New_York")
+def test_an_event_without_an_end_is_shown_lasting_the_assumed_length_not_until_midnight(table):
+    starts = _at(5, "America/New_York").replace(hour=7, minute=0)
+    event = new_event(name="Ski trip", starts_at=starts.isoformat(), timezone="America/New_York")
     _, entry = calendar_of(event["event_id"])
     assert entry.decoded("dtstart") == starts
-    assert entry.decoded("dtend") == starts.replace(hour=0, minute=0) + timedelta(days=1)
+    assert entry.decoded("dtend") == starts + ASSUMED_LENGTH == starts + timedelta(hours=2)
     assert "location" not in entry and "description" not in entry
+
+
+def test_a_late_event_without_an_end_ends_with_its_day(table):
+    starts = _at(5, "Europe/Oslo").replace(hour=23, minute=0)
+    event = new_event(name="Night walk", starts_at=starts.isoformat(), timezone="Europe/Oslo")
+    _, entry = calendar_of(event["event_id"])
+    assert entry.decoded("dtend") == starts.replace(hour=0) + timedelta(days=1)
+
+
+def test_the_one_event_file_carries_sequence_and_status_as_the_feeds_do(table):
+    event = new_event(starts_at=_at(4, "Europe/Oslo").replace(hour=9).isoformat(), timezone="Europe/Oslo")
+    call("PATCH", f"/events/{event['event_id']}", {"location": "Hemsedal"})
+    downloaded = call("GET", f"/events/{event['event_id']}/calendar.ics").text
+    (entry,) = calendar_check.events(calendar_check.parse(downloaded))
+    assert (entry.one("SEQUENCE"), entry.one("STATUS")) == ("1", "CONFIRMED")
+    assert entry.one("DTEND").startswith(entry.one("DTSTART")[:9])  # the same day: no invented midnight
 
 
 def test_a_utc_event_is_written_in_utc(table):

@@ -145,9 +145,9 @@ def test_a_week_across_daylight_saving_reminds_each_person_once_per_reminder_on_
 
     texts = {n.event_id + n.at.isoformat(): n.text for n in services.list_notices("anna", limit=50)}
     assert texts[friday + friday_day_before.isoformat()] == (
-        "Reminder: Ski club starts Friday 26 March at 19:00, at Frognerseteren. Can't come? Press your button twice, "
+        "Reminder: Ski club starts Fri 26 Mar 19:00, at Frognerseteren. Can't come? Press your button twice, "
         "say \"cancel my signup\" to Turnout, or cancel on the page.")
-    assert "Monday 29 March at 20:00" in texts[monday + monday_two_hours.isoformat()]  # moved, and in summer time
+    assert "Mon 29 Mar 20:00" in texts[monday + monday_two_hours.isoformat()]  # moved, and in summer time
 
     # SNS: one message per reminder for anna, who has an email address and a phone (each subscription filters it).
     assert Counter(person for person, text in sent if text.startswith("Reminder")) == {"anna": 4}

@@ -155,8 +155,8 @@ def test_a_weekly_series_across_daylight_saving_time(table, sns_sent):
                                            (moved, moved_day_before), (moved, moved_two_hours)])
     assert reminders_of("bob") == reminders_of("anna")
     texts = {n.event_id + n.at.isoformat(): n.text for n in services.list_notices("anna", limit=50)}
-    assert "Friday 29 October at 19:00" in texts[late + late_day_before.isoformat()]
-    assert "Friday 5 November at 20:00" in texts[moved + moved_two_hours.isoformat()]
+    assert "Fri 29 Oct 19:00" in texts[late + late_day_before.isoformat()]
+    assert "Fri 05 Nov 20:00" in texts[moved + moved_two_hours.isoformat()]
     # Told of a moved, a cancelled, and a changed "this and later" occurrence as of any event.
     told_anna = {(n.what, n.event_id) for n in services.list_notices("anna", limit=50)}
     assert {("moved", moved), ("deleted", cancelled), ("moved", later)} <= told_anna

@@ -260,7 +260,7 @@ def test_signing_up_for_a_full_event_joins_the_waitlist(table, now):
     trip = ski_trip(now, capacity=1)
     services.sign_up(trip.event_id, "ann")
     link("melvin-moose")
-    assert said("sign_up_no_event").startswith("Ski trip is full, so you're number 1 on the waitlist.")
+    assert said("sign_up_no_event").startswith("Ski trip is full, so you're number 1 in line.")
     assert services.get_signup(trip.event_id, "melvin-moose").status == "waitlisted"
 
 

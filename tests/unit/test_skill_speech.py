@@ -171,8 +171,13 @@ def test_sign_up_outcomes():
         "You're going to Ski trip, on Friday at 7 am. See you there!"
     assert speech.signed_up(event(), SignupOutcome(going, False), moment) == \
         "You're already going to Ski trip, on Friday at 7 am."
-    assert speech.signed_up(event(), SignupOutcome(waiting, True), moment).startswith(
-        "Ski trip is full, so you're number 3 on the waitlist.")
+    assert speech.signed_up(event(), SignupOutcome(waiting, True, places_left=0), moment).startswith(
+        "Ski trip is full, so you're number 3 in line.")
+    party_of_3 = waiting._replace(guests=2, position=1)
+    assert speech.signed_up(event(), SignupOutcome(party_of_3, True, places_left=2), moment).startswith(
+        "Ski trip has 2 places left, and your party of 3 doesn't fit, so you're number 1 in line.")
+    assert speech.signed_up(event(), SignupOutcome(party_of_3, True, places_left=1), moment).startswith(
+        "Ski trip has 1 place left, and your party of 3")
     assert speech.signed_up(event(), SignupOutcome(waiting, False), moment) == \
         "You're already on the waitlist for Ski trip, number 3."
 
@@ -185,7 +190,7 @@ def test_sign_up_outcomes():
         (errors.NotSignedUp("ski", "melvin"), speech.NO_SIGNUP),
         (errors.EventOver("ski"), speech.LIST_CLOSED),
         (errors.EventFull("ski"), speech.EVENT_FULL),
-        (errors.SignupsClosed("ski", "2026-12-04T07:00:00+01:00"), speech.SIGNUPS_CLOSED),
+        (errors.SignupsClosed("ski", datetime.fromisoformat("2026-12-04T07:00:00+01:00")), speech.SIGNUPS_CLOSED),
         (errors.PairingCodeInvalid(), speech.CODE_INVALID),
         (errors.PairingLocked(30), "Too many wrong codes. Please try again in a minute."),
         (errors.PairingLocked(900), "Too many wrong codes. Please try again in 15 minutes."),
