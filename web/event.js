@@ -171,7 +171,8 @@ function mySignup(event, mine, reload) {
         if (me.name) body.name = me.name;
         const signup = await call("PUT", path, body);
         await reload(signup.status === "going" ? { kind: "ok", text: "You're going!" }
-          : { kind: "ok", text: `The event is full, so you're on the waitlist: number ${signup.position} in line.` });
+          // The API says why a party waits ("2 places are left; your party of 3 doesn't fit, so ...").
+          : { kind: "ok", text: signup.message || `You're number ${signup.position} in line.` });
       }, { fields: { guests } }); } }, h("div", { class: "row" }, field("Guests you bring", guests), join)), box);
   }
 

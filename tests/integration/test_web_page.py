@@ -218,8 +218,8 @@ def test_the_whole_story_on_a_phone(open_stack, people):
     bob.open(f"/#/events/{trip['event_id']}")
     bob.sign_in("bob", "Bob Lie")
     bob.click("Sign me up")
-    assert "The event is full, so you're on the waitlist: number 1 in line." in bob.said(
-        "The event is full, so you're on the waitlist: number 1 in line."
+    assert "The event is full, so you're number 1 in line." in bob.said(
+        "The event is full, so you're number 1 in line."
     )
     assert "number 1 in line" in bob.text("#my-status")
     assert "Bob Lie (you)" in bob.text("ol[aria-labelledby='waitlist-title']")
