@@ -82,7 +82,7 @@ time-bombs: $(DEV_STAMP)
 	exit $$status
 
 unit: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q -n $(WORKERS) tests/unit
 
 checks: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q tests/checks
