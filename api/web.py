@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from api import routing
-from core import config
+from core import config, validation
 
 # Beside api/ in the repository and in the API function's zip (deploy/package.py copies it).
 FOLDER = Path(__file__).resolve().parents[1] / "web"
@@ -19,6 +19,8 @@ VERSION_MARK = "__VERSION__"  # index.html names its files /web/__VERSION__/...;
 MODE_MARK = "__MODE__"
 # ...and where it signs in: issuer, client, the provider's sign-in site, and the claims the API reads.
 AUTH_MARK = "__AUTH__"
+# ...and the limits its fields follow, core's own, so the page never holds a copy that drifts.
+LIMITS_MARK = "__LIMITS__"
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -90,8 +92,20 @@ def page() -> dict:
     # no-cache: the browser asks again each time (a cheap 200 of a few KB), so a new version is seen at once.
     mode = "open" if config.settings.auth_open else "checked"  # per request: a test may switch modes
     auth = html.escape(json.dumps(sign_in_configuration()), quote=True)
+    limits = html.escape(json.dumps(field_limits()), quote=True)
     page = files()[INDEX].replace(VERSION_MARK.encode(), version().encode()).replace(MODE_MARK.encode(), mode.encode())
+    page = page.replace(LIMITS_MARK.encode(), limits.encode())
     return _answer(INDEX, page.replace(AUTH_MARK.encode(), auth.encode()), NO_CACHE)
+
+
+def field_limits() -> dict[str, int | str]:
+    """What the page's fields may hold and when check-in opens, as core checks them (core.validation, core.config)."""
+    return {
+        "handle_pattern": validation.HANDLE.pattern,  # the same regular expression in JavaScript's syntax
+        "name": validation.NAME_MAX, "location": validation.LOCATION_MAX, "description": validation.DESCRIPTION_MAX,
+        "person_name": validation.PERSON_NAME_MAX, "handle": validation.HANDLE_MAX, "serial": validation.SERIAL_MAX,
+        "guests": validation.GUESTS_MAX, "check_in_opens_minutes": config.settings.check_in_opens_minutes,
+    }
 
 
 def asset(wanted_version: str, name: str) -> dict:

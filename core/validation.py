@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.errors import InvalidInput
 
-HANDLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
-SERIAL = re.compile(r"[A-Za-z0-9_-]{1,64}")
+HANDLE_MAX = 40
+SERIAL_MAX = 64
+HANDLE = re.compile(rf"[a-z0-9](?:[a-z0-9-]{{0,{HANDLE_MAX - 2}}}[a-z0-9])?")
+SERIAL = re.compile(rf"[A-Za-z0-9_-]{{1,{SERIAL_MAX}}}")
 EVENT_ID = re.compile(r"[a-z0-9]{1,32}")
 ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
 

@@ -1,10 +1,13 @@
 // The page's sign-in: OAuth 2.0 authorization code with PKCE at the issuer the API names (Cognito's managed login in
 // AWS, the local OpenID provider on this machine). The provider's own pages take the password; this page never sees one.
 
+import { limits } from "./limits.js";
+
 const SESSION_KEY = "turnout.session";
 const PENDING_KEY = "turnout.signin"; // what a sign-in under way needs when it comes back: verifier, state, address
 const REFRESH_BEFORE_MS = 60_000; // renew this long before the access token expires
-export const HANDLE = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+// A person's handle, as core checks it (core.validation.HANDLE, served in the page: limits.js).
+export const HANDLE = new RegExp(`^(?:${limits.handle_pattern})$`);
 
 let refreshTimer = null;
 let refreshing = null;

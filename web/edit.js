@@ -3,6 +3,7 @@
 import { Refusal, call, explain, isOrganizer } from "./api.js";
 import { act, field, h, message, say, show } from "./draw.js";
 import { wallTime, zones } from "./time.js";
+import { most } from "./limits.js";
 
 // The zone typed, as the list spells it ("europe/oslo " is Europe/Oslo); a name not on the list is refused here.
 function listedZone(typed) {
@@ -37,13 +38,13 @@ export async function editView(eventId) {
   const zone = event?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
   const zoneInput = zoneField(zone);
   const inputs = {
-    name: h("input", { id: "name", required: true, maxlength: "120", value: event?.name ?? "" }),
+    name: h("input", { id: "name", required: true, maxlength: most("name"), value: event?.name ?? "" }),
     starts_at: h("input", { id: "starts", type: "datetime-local", required: true, value: wallTime(event?.starts_at) }),
     ends_at: h("input", { id: "ends", type: "datetime-local", value: wallTime(event?.ends_at) }),
     timezone: zoneInput.input,
     signups_close_at: h("input", { id: "signups-close", type: "datetime-local", value: wallTime(event?.signups_close_at) }),
-    location: h("input", { id: "location", maxlength: "200", value: event?.location ?? "" }),
-    description: h("textarea", { id: "description", maxlength: "2000" }, event?.description ?? ""),
+    location: h("input", { id: "location", maxlength: most("location"), value: event?.location ?? "" }),
+    description: h("textarea", { id: "description", maxlength: most("description") }, event?.description ?? ""),
     capacity: h("input", { id: "capacity", type: "number", min: "1", step: "1", inputmode: "numeric",
       value: event?.capacity ?? "" }),
   };

@@ -5,6 +5,7 @@ import { act, ask, field, focusOn, h, main, message, retry, say, show } from "./
 import { signInForm } from "./signin.js";
 import { checkInOpensAt, checkInOpensText, signupsClosed, span, timeOnly } from "./time.js";
 import { displayName, parties, party, people, places, seats, size } from "./words.js";
+import { limits } from "./limits.js";
 
 const signupPath = (event, person) =>
   `/events/${encodeURIComponent(event.event_id)}/signups/${encodeURIComponent(person)}`;
@@ -162,7 +163,7 @@ function mySignup(event, mine, reload) {
       return h("section", { class: "box", "aria-labelledby": "me-title" }, h("h2", { id: "me-title" }, "Are you coming?"),
         h("p", { class: "status", id: "my-status" }, "Sign-ups for this event have closed."));
     }
-    const guests = guestsInput(0, 20);
+    const guests = guestsInput(0, limits.guests);
     const join = h("button", { type: "submit" }, "Sign me up");
     return h("section", { class: "box", "aria-labelledby": "me-title" },
       h("h2", { id: "me-title" }, "Are you coming?"),
@@ -177,7 +178,7 @@ function mySignup(event, mine, reload) {
   }
 
   // After sign-ups close a party may get smaller, never bigger: the field stops at its size.
-  const guests = guestsInput(mine.guests, closed ? mine.guests : 20);
+  const guests = guestsInput(mine.guests, closed ? mine.guests : limits.guests);
   const checkInOpen = Date.now() >= checkInOpensAt(event).getTime();
   const change = h("button", { type: "submit", class: "secondary" }, closed ? "Bring fewer guests" : "Change party size");
   const cancel = h("button", { type: "button", class: "danger" }, "Cancel my signup");

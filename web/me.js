@@ -2,13 +2,14 @@
 // notices, their buttons, an Alexa pairing code - and, for organizers, who else organizes.
 import { Refusal, call, explain, session } from "./api.js";
 import { act, field, focusOn, h, message, say, show } from "./draw.js";
+import { most } from "./limits.js";
 
 const path = (person) => `/people/${encodeURIComponent(person)}`;
 
 function profileForm(person, profile) {
   const box = h("div");
   const inputs = {
-    name: h("input", { id: "profile-name", maxlength: "80", autocomplete: "name", value: profile.name ?? "" }),
+    name: h("input", { id: "profile-name", maxlength: most("person_name"), autocomplete: "name", value: profile.name ?? "" }),
     email: h("input", { id: "profile-email", type: "email", autocomplete: "email", value: profile.email ?? "" }),
     phone: h("input", { id: "profile-phone", type: "tel", autocomplete: "tel", value: profile.phone ?? "" }),
   };
@@ -38,7 +39,7 @@ function noticeList(notices) {
 
 function buttons(person, devices, reload) {
   const box = h("div");
-  const serial = h("input", { id: "serial", required: true, autocapitalize: "characters", spellcheck: "false", maxlength: "64" });
+  const serial = h("input", { id: "serial", required: true, autocapitalize: "characters", spellcheck: "false", maxlength: most("serial") });
   const bind = h("button", { type: "submit" }, "Bind this button");
   return h("section", { class: "box", "aria-labelledby": "buttons-title" },
     h("h2", { id: "buttons-title" }, "Your buttons"),
@@ -69,7 +70,7 @@ function alexa(person) {
 
 function organizerList(names, reload) {
   const box = h("div");
-  const handle = h("input", { id: "new-organizer", required: true, autocapitalize: "none", spellcheck: "false", maxlength: "40" });
+  const handle = h("input", { id: "new-organizer", required: true, autocapitalize: "none", spellcheck: "false", maxlength: most("handle") });
   const add = h("button", { type: "submit" }, "Make organizer");
   const me = session()?.person;
   return h("section", { class: "box", "aria-labelledby": "organizers-title" },

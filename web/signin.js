@@ -2,6 +2,7 @@
 import { HANDLE, Refusal, checked, remember } from "./api.js";
 import { beginSignIn } from "./auth.js";
 import { act, field, h, say, show } from "./draw.js";
+import { most } from "./limits.js";
 
 // Tokens checked: the provider's own pages take the password (sign in, or make an account), then bring the person
 // back to `next`, the address they were at.
@@ -27,8 +28,8 @@ export function signInForm(next, intro) {
   if (checked()) return providerSignIn(next, intro);
   const box = h("div");
   const handle = h("input", { id: "handle", name: "handle", required: true, autocomplete: "username", autocapitalize: "none",
-    spellcheck: "false", maxlength: "40" });
-  const name = h("input", { id: "display-name", name: "name", autocomplete: "name", maxlength: "80" });
+    spellcheck: "false", maxlength: most("handle") });
+  const name = h("input", { id: "display-name", name: "name", autocomplete: "name", maxlength: most("person_name") });
   const submit = h("button", { type: "submit" }, "Continue");
   const form = h("form", { "aria-label": "Sign in", onsubmit: (e) => {
     e.preventDefault();

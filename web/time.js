@@ -1,6 +1,9 @@
 // The page's times: every time is shown on the event's own clock, in the browser's language.
 
-export const CHECK_IN_OPENS_MS = 2 * 60 * 60 * 1000; // check-in opens two hours before the start (core.config)
+import { limits } from "./limits.js";
+
+// Check-in opens this long before the start (TURNOUT_CHECK_IN_OPENS_MINUTES, as the API serving the page reads it).
+export const CHECK_IN_OPENS_MS = (limits.check_in_opens_minutes ?? 120) * 60 * 1000;
 
 export function when(iso, zone, options = { dateStyle: "full", timeStyle: "short" }) {
   return new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone }).format(new Date(iso));

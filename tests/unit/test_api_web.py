@@ -6,13 +6,14 @@ import html
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
 from api import web
-from core import config
+from core import config, validation
 from core.values import ASSUMED_LENGTH
 from tests.support import calendar_check
 from tests.support.api import call, gateway_event, invoke
@@ -229,3 +230,19 @@ def test_the_page_is_told_where_to_sign_in_and_may_talk_to_exactly_those_origins
 def test_in_open_mode_the_page_talks_to_its_own_origin_only(monkeypatch):
     monkeypatch.setattr(config, "settings", config.settings._replace(auth_open=True, auth_issuer="https://idp.example"))
     assert "connect-src 'self';" in call("GET", "/").headers["content-security-policy"]
+
+
+def test_the_page_is_told_core_s_limits_and_keeps_no_copy_of_them(monkeypatch):
+    monkeypatch.setattr(config, "settings", config.settings._replace(check_in_opens_minutes=45))
+    told = re.search(r'<meta name="turnout-limits" content="([^"]*)">', call("GET", "/").text).group(1)
+    limits = json.loads(html.unescape(told))
+    assert limits["check_in_opens_minutes"] == 45  # the setting the API runs with, not a number of the page's
+    assert (limits["name"], limits["guests"], limits["handle"]) == (
+        validation.NAME_MAX, validation.GUESTS_MAX, validation.HANDLE_MAX)
+    handle = re.compile(limits["handle_pattern"])
+    assert handle.fullmatch("melvin-moose") and not handle.fullmatch("Melvin") and not handle.fullmatch("a" * 41)
+    # The page's scripts take each limit from there: no maxlength or guest count written into them.
+    for script in sorted((Path(__file__).resolve().parents[2] / "web").glob("*.js")):
+        text = script.read_text()
+        assert not re.search(r'maxlength: "\d+"', text), script.name
+        assert not re.search(r"guestsInput\([^)]*\b20\b", text), script.name
