@@ -30,7 +30,7 @@ from typing import TypedDict
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from local.tables import load_template
+from deploy.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.validation import HANDLE
-from local.tables import load_template
+from deploy.template import load_template
 
 ACCOUNTS_FILE = "accounts.json"
 # scrypt's interactive parameters (RFC 7914): about 16 MB and some tens of milliseconds per check.

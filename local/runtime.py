@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from local.tables import load_template
+from deploy.template import load_template
 
 ACCOUNT_ID = "123456789012"
 # How many invocations of one function run at once; further requests wait their turn. In AWS each runs

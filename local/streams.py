@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
+from deploy.template import load_template
 from local import failures
 from local.runtime import LambdaFunction
-from local.tables import load_template
 
 if TYPE_CHECKING:
     from local.dynamodb import DynamoDBProcess

@@ -56,7 +56,7 @@ def test_the_serverless_rules_ran(findings):
 
 
 def test_only_justified_checks_are_switched_off_in_the_template():
-    from local.tables import load_template
+    from deploy.template import load_template
 
     ignored = {
         name: resource["Metadata"]["cfn-lint"]["config"]["ignore_checks"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from samtranslator.translator.transform import transform
 
-from local.tables import load_template
+from deploy.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 SKILL_ID = "amzn1.ask.skill.5f1c7d2e-3b8a-4f6e-9c1d-2a7b8e4f6c30"
