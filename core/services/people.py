@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from core import clock, errors, keys
 from core import reminders as reminding
@@ -70,7 +69,7 @@ def notices_for_change(record: str, old_image: dict[str, Any] | None, new_image:
             return []
     name = change.event_name
     if name is None:
-        event = notices.event_item(change.event_id)
+        event = notices.event_now(change.event_id)
         if event is None:
             return []
         name = event.name
@@ -90,11 +89,10 @@ def _as_the_event_is_now(change: Change) -> Change | None:
     the event is gone (its deletion tells)."""
     if notices.moved_later(change.event_id, change.at):
         return None
-    item = notices.event_item(change.event_id)
-    if item is None:
+    event = notices.event_now(change.event_id)
+    if event is None:
         return None
-    starts = keys.from_utc(item.starts_at).astimezone(ZoneInfo(item.timezone))
-    return change._replace(event_name=item.name, starts_at=starts, location=item.location)
+    return change._replace(event_name=event.name, starts_at=event.starts_at, location=event.location)
 
 
 def change_correlation(record: dict[str, Any]) -> str | None:

@@ -111,9 +111,10 @@ def put_change(event: Event, what: str, at: str, part: str = "", *, people: list
 
 
 @tx.faults_as_busy
-def event_item(event_id: str) -> EventItem | None:
+def event_now(event_id: str) -> Event | None:
+    """The event as it is now (what it is called, when and where; not its counts), or None once it is gone."""
     try:
-        return EventItem.get(*keys.event(event_id), consistent_read=True)
+        return EventItem.get(*keys.event(event_id), consistent_read=True).value(counted=False)
     except EventItem.DoesNotExist:
         return None
 
