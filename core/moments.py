@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-# Written out, not strftime's %a and %b, which follow the process's locale.
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Written out, not strftime's %A and %B (nor the calendar module's names), which follow the process's locale.
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
+DAYS = tuple(name[:3] for name in DAY_NAMES)
+MONTHS = tuple(name[:3] for name in MONTH_NAMES)
 
 
 def told(moment: datetime) -> str:

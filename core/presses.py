@@ -11,7 +11,6 @@ from core import clock, errors, lines, metrics, rules, topics
 from core import validation as valid
 from core.config import settings
 from core.store import devices, events, requests, signups
-from core.store import series as series_store
 from core.values import Cancelled, Device, Event, EventRef, Press, Signup, SignupOutcome
 
 
@@ -30,6 +29,8 @@ def next_occurrence(series_id: str, *, now: datetime | None = None, taking_signu
     """The soonest occurrence of the series not yet over (with taking_signups, whose sign-ups are open), as
     described: the series' item, then one batch read of its latest occurrences. Raises SeriesNotFound,
     NoUpcomingEvent."""
+    from core.store import series as series_store  # here: only a series' button pays its import at a cold start
+
     moment = clock.at(now)
     found = [event for event in series_store.occurrence_events(series_store.get_series(series_id)).values()
              if event.closes_at > moment and (not taking_signups or event.signups_until > moment)]

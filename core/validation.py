@@ -1,8 +1,6 @@
 """Core: the rules every input must pass before it reaches the table, shared by all entry points."""
 from __future__ import annotations
 
-import calendar
-import difflib
 import re
 import unicodedata
 from datetime import datetime, timedelta
@@ -11,6 +9,7 @@ from typing import Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.errors import InvalidInput
+from core.moments import MONTH_NAMES
 
 HANDLE_MAX = 40
 SERIAL_MAX = 64
@@ -185,6 +184,8 @@ def _nearest_zone(written: str, known: dict[str, str]) -> str | None:
     by_place = [name for key, name in known.items() if key.rpartition("/")[2] == folded]
     if by_place:
         return min(by_place, key=len)
+    import difflib  # here, on a refusal's path: no cold start pays for it
+
     close = difflib.get_close_matches(folded, list(known), n=1, cutoff=0.8)
     if close:
         return known[close[0]]
@@ -245,9 +246,10 @@ def _impossible_part(value: str) -> str | None:
     year, month, day = (int(part) for part in written.group(1, 2, 3))
     if not 1 <= month <= 12:
         return f"month {month} doesn't exist"
-    days = calendar.monthrange(year, month)[1] if year else 31
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
     if not 1 <= day <= days:
-        named = calendar.month_name[month] + (f" {year}" if month == 2 else "")
+        named = MONTH_NAMES[month - 1] + (f" {year}" if month == 2 else "")
         return f"day {day} doesn't exist in {named}"
     for part, limit, name in zip(written.group(4, 5, 6), (24, 60, 60), ("hour", "minute", "second"), strict=True):
         if part is not None and int(part) >= limit:

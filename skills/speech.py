@@ -21,6 +21,7 @@ from core.errors import (
     SignupsClosed,
     TurnoutError,
 )
+from core.moments import DAY_NAMES, MONTH_NAMES
 from core.values import Event, InLine, Signup, SignupOutcome
 from skills.whens import When
 
@@ -34,9 +35,7 @@ _UNSPOKEN_CATEGORIES = frozenset({"So", "Sk", "Cc", "Cf", "Cs", "Co", "Cn", "Zl"
 _VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _SSML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&apos;"))
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+WEEKDAYS, MONTHS = DAY_NAMES, MONTH_NAMES
 
 
 # --- Text people typed, made fit to speak -------------------------------------------------

@@ -63,6 +63,8 @@ botocore.handlers.BUILTIN_HANDLERS.extend([("after-call", _record), ("before-cal
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from tests.support.roles import unsigned_token  # noqa: E402
+
 NOW = datetime.now(timezone.utc)
 
 
@@ -91,6 +93,10 @@ def http_event(method: str, path: str, body: dict | None = None, query: dict | N
     fixture's shape."""
     event = json.loads((FIXTURES / "apigw" / "put_signup_base64.json").read_text())
     event["requestContext"]["authorizer"] = caller
+    # The token the authorizer verified travels in the Authorization header; its group claim is read from there.
+    claims = {name: value[1:-1].split() if isinstance(value, str) and value[:1] == "[" else value
+              for name, value in caller["jwt"]["claims"].items()}
+    event["headers"]["authorization"] = f"Bearer {unsigned_token(claims)}"
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
     event["requestContext"]["http"]["method"] = method
     event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
@@ -159,7 +165,7 @@ def scenarios():
     def series_run():
         # A weekly series made an hour ago: its eighth occurrence fell due (eight weeks ahead) half an hour ago, and
         # its first starts within the week the reminder run looks at, with no reminder due yet.
-        from core import series
+        from core.services import series
 
         series.create_series(name="Ski club", starts_at=(NOW + timedelta(days=7, minutes=-30)).isoformat(),
                              timezone="Europe/Oslo", repeat={"every": "week", "count": 20},
