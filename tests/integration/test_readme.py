@@ -10,6 +10,8 @@ from pathlib import Path
 from tests.support.stack import REPO, LocalStack
 
 README = REPO / "README.md"
+# Walk-throughs one link away, run after the README's in the same shell (they use what it set), in this order.
+MORE = (REPO / "docs" / "SERIES.md", REPO / "docs" / "SIGNING-IN.md")
 # The walk-through: the sections from the curl story to the one before the architecture.
 FIRST_SECTION, AFTER_LAST = "## Try it with curl", "## How it fits together"
 # Where the README has the reader restart `make run` with other settings (an HTML comment, unseen on the page).
@@ -38,8 +40,8 @@ class Part:
     steps: list[Step] = field(default_factory=list)
 
 
-def walkthrough(text: str) -> list[Part]:
-    section = text[text.index(FIRST_SECTION):text.index(AFTER_LAST)]
+def walkthrough(text: str, *more: str) -> list[Part]:
+    section = text[text.index(FIRST_SECTION):text.index(AFTER_LAST)] + "".join(more)
     parts = [Part({})]
     position = 0
     for block in BLOCK.finditer(section):
@@ -107,7 +109,7 @@ def outputs(printed: str) -> dict[int, tuple[int, str]]:
 
 
 def test_the_readme_walkthrough_parses_into_checked_steps():
-    parts = walkthrough(README.read_text())
+    parts = walkthrough(README.read_text(), *(path.read_text() for path in MORE))
     steps = [step for part in parts for step in part.steps]
     assert len(parts) >= 2 and parts[1].settings == {"TURNOUT_AUTH": "on"}
     assert sum(len(step.expect) for step in steps) >= 15
@@ -118,7 +120,7 @@ def test_the_readme_walkthrough_parses_into_checked_steps():
 
 
 def test_every_readme_block_runs_in_order_and_prints_what_the_readme_says(tmp_path):
-    parts = walkthrough(README.read_text())
+    parts = walkthrough(README.read_text(), *(path.read_text() for path in MORE))
     variables = tmp_path / "variables.sh"
     stack = LocalStack(tmp_path / "data", tmp_path / "stack.log")
     failures: list[str] = []
