@@ -4,7 +4,7 @@ from __future__ import annotations
 import orjson
 
 from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
-from core import errors, lines, recurrence
+from core import errors, lines
 from core.values import (
     Cancellation,
     Device,
@@ -129,6 +129,8 @@ def event(value: Event) -> dict:
 
 def series(value: Series, occurrences: list[Event]) -> dict:
     """A series with its occurrences not yet over (each a whole event, counts read as a listing reads them not)."""
+    from core import recurrence  # on first use, like the series routes: a cold start pays for no series
+
     rule = value.repeat
     return {
         "series_id": value.series_id,

@@ -25,7 +25,6 @@ from api.routing import (
 )
 from core import access, errors, organizers, services, validation
 from core.access import Caller
-from core.services import series, waitlist
 
 EVENT_FIELDS = {
     "name": Field("text", required=True, nullable=False, max_length=validation.NAME_MAX),
@@ -156,6 +155,7 @@ def delete_event(params: dict, query: dict, body: dict, caller: Caller) -> dict:
                "ahead (and the next two at least), each a whole event with the series' id.",
        ok={201: ("Series", "The new series and the occurrences made so far.")})
 def create_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core.services import series  # on first use: most containers never make a series
     made, ahead = series.create_series(**body)
     return render.respond(201, render.series(made, ahead), {"location": f"/series/{made.series_id}"})
 
@@ -163,6 +163,7 @@ def create_series(params: dict, query: dict, body: dict, caller: Caller) -> dict
 @route("GET", "/series/{series_id}", access=READ, summary="A series and its occurrences not yet over.",
        raises=(errors.SeriesNotFound,), ok={200: ("Series", "The series.")})
 def get_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core.services import series  # on first use: most containers never make a series
     return render.respond(200, render.series(*series.get_series(params["series_id"])))
 
 
@@ -172,6 +173,7 @@ def get_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
                "change one occurrence alone, PATCH its event.",
        raises=(errors.SeriesNotFound, errors.NotInSeries), ok={200: ("SeriesChange", "The series, changed.")})
 def change_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core.services import series  # on first use: most containers never make a series
     changed, ahead, refused = series.change_series(params["series_id"], body)
     return render.respond(200, {"series": render.series(changed, ahead), "not_changed": [
         {"event_id": event_id, "code": refusal.code, "message": refusal.message} for event_id, refusal in refused]})
@@ -182,6 +184,7 @@ def change_series(params: dict, query: dict, body: dict, caller: Caller) -> dict
                "told). To cancel one occurrence alone, DELETE its event.",
        raises=(errors.SeriesNotFound,), ok={200: ("SeriesEnded", "The series, ended, and the events cancelled.")})
 def end_series(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core.services import series  # on first use: most containers never make a series
     ended, cancelled = series.end_series(params["series_id"])
     return render.respond(200, {"series": render.series(ended, []), "cancelled": cancelled})
 
@@ -241,6 +244,7 @@ def check_in(params: dict, query: dict, body: dict, caller: Caller) -> dict:
        raises=(errors.EventNotFound, errors.NotSignedUp, errors.EventOver, errors.NotWithSeatBlocks),
        ok={200: ("MovedUp", "The signup, going, and how many places were added to the capacity.")})
 def move_up(params: dict, query: dict, body: dict, caller: Caller) -> dict:
+    from core.services import waitlist  # on first use: moving someone up is rare
     moved = waitlist.move_up(params["event_id"], params["person"])
     return render.respond(200, {"signup": render.signup(moved.signup), "places_added": moved.places_added})
 

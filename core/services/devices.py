@@ -9,7 +9,6 @@ from core import clock, errors
 from core import validation as valid
 from core.config import settings
 from core.store import devices, events, pairing, people
-from core.store import series as series_store
 from core.values import (
     Device,
     PairingCode,
@@ -28,6 +27,8 @@ def bind_device(serial: str, person: str, event_id: str | None = None, *, series
     if series_id is not None:
         if event_id is not None:
             raise errors.InvalidInput("Bind a button to an event or to a series, not both.", "series_id")
+        from core.store import series as series_store  # here: binding a button to a series is rare
+
         series_store.get_series(valid.series_id(series_id))  # raises SeriesNotFound
     event = events.get_event(valid.event_id(event_id)) if event_id is not None else None
     # On binding only (rare), the profile is read, so that a press carries the person's name without reading it.
