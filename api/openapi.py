@@ -124,7 +124,7 @@ SCHEMAS = {
         "series_id": _PATH_PARAM_SCHEMAS["series_id"],
         "name": {"type": "string"},
         "starts_at": {**_TIME, "description": "The first occurrence's start."},
-        "time": {"type": "string", "pattern": _anchored(validation.CLOCK_TIME.pattern),
+        "time": {"type": "string", "pattern": _anchored(validation.CLOCK_TIME),
                  "description": "The wall-clock start, in the series' zone, of occurrences made from now on."},
         "minutes": {"type": ["integer", "null"], "minimum": 1, "maximum": validation.MINUTES_MAX,
                     "description": "How long each occurrence lasts; null: no end given."},
@@ -279,7 +279,7 @@ def _field_schema(spec: Field) -> dict:
                       "until": {"type": "string", "format": "date"},
                       "count": {"type": "integer", "minimum": 1, "maximum": recurrence.COUNT_MAX}}}
     elif spec.kind == "clock_time":
-        schema = {"type": "string", "pattern": _anchored(validation.CLOCK_TIME.pattern), "examples": ["19:00"],
+        schema = {"type": "string", "pattern": _anchored(validation.CLOCK_TIME), "examples": ["19:00"],
                   "description": "A wall-clock time, HH:MM, in the series' zone."}
     elif spec.kind == "minutes":
         schema = {"type": "integer", "minimum": 1, "maximum": validation.MINUTES_MAX,
