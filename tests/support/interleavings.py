@@ -22,7 +22,7 @@ PEOPLE = [f"p{n}" for n in range(5)]
 THREADS = 8
 STEPS = 8  # operations per thread per round
 WRITES = ("sign_up", "sign_up", "resize", "resize", "cancel", "cancel", "organizer_cancel", "check_in",
-          "capacity", "move")
+          "capacity", "move", "move_up")
 
 
 @dataclass
@@ -53,13 +53,17 @@ def _write(kind: str, chosen: Round, person: str, rng: random.Random, services, 
             services.check_in(chosen.event_id, person)
         elif kind == "capacity" and chosen.blocks is None:
             services.update_event(chosen.event_id, {"capacity": max(1, chosen.capacity + rng.choice([-2, -1, 1, 2]))})
+        elif kind == "move_up" and chosen.blocks is None:
+            # An organizer seats a waiting party by hand, raising the capacity by the places it lacks.
+            from core.services import waitlist
+            waitlist.move_up(chosen.event_id, person)
         elif kind == "move":
             # Within the check-in window, so check-ins keep racing the rest.
             later = datetime.now(timezone.utc) + timedelta(minutes=rng.randint(40, 80))
             services.update_event(chosen.event_id,
                                   {"starts_at": later.isoformat(), "location": f"Hut {rng.randint(1, 9)}"})
     except (errors.NotSignedUp, errors.NotGoing, errors.NoRoomToGrow, errors.CapacityBelowTaken, errors.Busy,
-            errors.InvalidInput, errors.EventFull):
+            errors.InvalidInput, errors.EventFull, errors.EventOver):
         pass
     except Exception as exc:  # noqa: BLE001 - the runner reports whatever escaped core's typed errors
         with chosen.lock:

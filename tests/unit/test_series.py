@@ -22,8 +22,8 @@ from api import openapi
 from api.handler import lambda_handler as api
 from core import errors, feeds, presses, recurrence, services
 from core.services import series
-from notify import channels, schedule
 from notify import handler as notify
+from notify import schedule
 from skills.matching import match_event
 from tests.support.dynamodb_calls import hooked
 from tests.support.stream import stream_batches
@@ -37,28 +37,6 @@ STEP = timedelta(hours=2)
 FRIDAYS = ["2027-10-22", "2027-10-29", "2027-11-05", "2027-11-12", "2027-11-19"]
 
 
-@pytest.fixture
-def sns_sent(table, monkeypatch):
-    """The notice topic on moto with a queue behind it: (person, text) of every message SNS sent."""
-    sns, sqs = boto3.client("sns", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
-    arn = sns.create_topic(Name="turnout-series-notices")["TopicArn"]
-    queue = sqs.create_queue(QueueName="series-sent", Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
-    monkeypatch.setattr(channels, "settings", channels.settings._replace(notice_topic_arn=arn))
-    kept: list[tuple[str, str]] = []
-
-    def sent() -> list[tuple[str, str]]:
-        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-            for message in messages:
-                body = json.loads(message["Body"])
-                kept.append((body["MessageAttributes"]["person"]["Value"], body["Message"]))
-                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-        return kept
-
-    yield sent
-    sqs.delete_queue(QueueUrl=queue)
-    sns.delete_topic(TopicArn=arn)
 
 
 def reminders_of(person: str) -> list[tuple[str, datetime]]:
