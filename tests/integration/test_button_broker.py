@@ -11,28 +11,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from awscrt import mqtt
 
-from core import buttons, services
+from core import services
 from core.store import devices as device_store
 from iot import device
 from local.broker import BrokerComponent
-from local.runtime import LambdaFunction
 from tests.support.ports import free_port
 from tests.support.relay import Relay
+from tests.support.stack import button_function
 
 pytestmark = pytest.mark.integration
 
 SERIAL = "G030JF055364XVRB"
-
-
-def button_function() -> LambdaFunction:
-    return LambdaFunction("ButtonFunction", "iot.handler.lambda_handler", timeout_seconds=10, memory_mb=512)
-
-
-@pytest.fixture
-def local_results(monkeypatch):
-    """Results go through the broker, as under `python -m local` (this test process imported iot for AWS)."""
-    monkeypatch.setattr(buttons, "MODE", "local")
-    monkeypatch.setattr(buttons, "_publisher", None)
 
 
 @pytest.fixture

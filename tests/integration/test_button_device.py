@@ -12,13 +12,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from awscrt import mqtt
 
-from core import buttons, services, topics
+from core import services, topics
 from iot.device import Target
 from local.broker import BrokerComponent
-from local.runtime import LambdaFunction
 from tests.support.mock_button import MockButton
 from tests.support.ports import free_port
 from tests.support.relay import Relay
+from tests.support.stack import button_function
 
 pytestmark = pytest.mark.integration
 
@@ -107,17 +107,6 @@ def test_a_click_delivered_twice_is_answered_and_shown_once(stack, pi):
 
 
 SERIAL = "G030JF055364XVRB"
-
-
-def button_function() -> LambdaFunction:
-    return LambdaFunction("ButtonFunction", "iot.handler.lambda_handler", timeout_seconds=10, memory_mb=512)
-
-
-@pytest.fixture
-def local_results(monkeypatch):
-    """Results go through the broker, as under `python -m local` (this test process imported iot for AWS)."""
-    monkeypatch.setattr(buttons, "MODE", "local")
-    monkeypatch.setattr(buttons, "_publisher", None)
 
 
 def test_a_broker_restart_is_survived_and_a_press_while_it_is_down_says_no_connection(table, local_results):

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from local.runtime import LambdaFunction
 from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -185,3 +186,8 @@ def sign_up(stack: LocalStack, handle: str) -> None:
     code = re.search(r'<output id="local-code">(\d{6})</output>', page).group(1)
     confirm = urllib.parse.urlencode({"username": handle, "code": code}).encode()
     urllib.request.urlopen(f"{provider}/confirm?{query}", confirm).read()  # followed back to the page
+
+
+def button_function() -> LambdaFunction:
+    """The button's Lambda function as the local stack runs it, for tests that run the broker in-process."""
+    return LambdaFunction("ButtonFunction", "iot.handler.lambda_handler", timeout_seconds=10, memory_mb=512)
