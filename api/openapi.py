@@ -5,7 +5,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from api import render
-from api.request import BODY_LIMIT, STATUSES, Field, InvalidJson, PayloadTooLarge
+from api.request import BODY_LIMIT, STATUSES, InvalidJson, PayloadTooLarge
 from api.routing import (
     ASSET_FILE,
     ASSET_VERSION,
@@ -20,7 +20,8 @@ from api.routing import (
     SIGNED_IN,
     Route,
 )
-from core import config, errors, recurrence, validation
+from core import config, errors, fields, recurrence, validation
+from core.fields import Field
 from core.values import SOURCES
 
 SERVERS = [{"url": "http://127.0.0.1:3000", "description": "The local stack (`make run`)."}]
@@ -93,44 +94,50 @@ _SIGNUP = {
     "checked_in_at": {**_MAYBE_TIME, "description": "Shown to the person themself and organizers; null to others."},
 }
 
+# What an event answers for each kind of field it was given (core.fields.EVENT), and whether it may be null there:
+# reminders are always a list in an answer, though null asks for the defaults.
+_GIVEN_BY_KIND: dict[str, tuple[dict[str, Any], bool]] = {
+    "text": ({"type": "string"}, True),
+    "time": (_TIME, True),
+    "timezone": ({"type": "string", "description": "IANA time zone; times are given in it."}, True),
+    "capacity": ({"type": "integer", "minimum": 1, "description": "null is unlimited."}, True),
+    "reminders": ({**_REMINDERS, "description": "Minutes before the start at which everyone going is reminded, "
+                   "latest first; [] sends none."}, False),
+    "seat_blocks": ({"type": "integer", "minimum": validation.SEAT_BLOCKS_MIN, "maximum": validation.SEAT_BLOCKS_MAX,
+                     "description": "A hot event's seats split over this many blocks; null: one."}, True),
+}
+
+
+def _given_schema(spec: Field) -> dict[str, Any]:
+    schema, may_be_null = _GIVEN_BY_KIND[spec.kind]
+    if may_be_null and spec.nullable:
+        return {**schema, "type": [schema["type"], "null"]}
+    return schema
+
+
 SCHEMAS = {
     "Event": _closed({
         "event_id": _PATH_PARAM_SCHEMAS["event_id"],
-        "name": {"type": "string"},
-        "starts_at": _TIME,
-        "ends_at": _MAYBE_TIME,
-        "timezone": {"type": "string", "description": "IANA time zone; times are given in it."},
-        "location": {"type": ["string", "null"]},
-        "description": {"type": ["string", "null"]},
-        "capacity": {"type": ["integer", "null"], "minimum": 1, "description": "null is unlimited."},
+        **{name: _given_schema(spec) for name, spec in fields.EVENT.items()},
         "going": _SIGNUPS_GOING,
         "waitlisted": _SIGNUPS_WAITING,
         "seats_taken": _SEATS_TAKEN,
         "spots_left": {"type": ["integer", "null"], "minimum": 0, "description": "null when unlimited."},
-        "signups_close_at": {**_MAYBE_TIME,
-                             "description": "The organizer's closing time for sign-ups; null: the start."},
         "signups_until": {**_TIME, "description": "When new sign-ups stop: signups_close_at, else the start."},
-        "seat_blocks": {"type": ["integer", "null"], "minimum": validation.SEAT_BLOCKS_MIN,
-                        "maximum": validation.SEAT_BLOCKS_MAX,
-                        "description": "A hot event's seats split over this many blocks; null: one."},
         "created_at": _TIME,
-        "reminders": {**_REMINDERS, "description": "Minutes before the start at which everyone going is reminded, "
-                      "latest first; [] sends none."},
         "sequence": {**_COUNT, "description": "Grows with each change of time or place: the calendar files' SEQUENCE."},
         "series_id": {"type": ["string", "null"], "pattern": _anchored(validation.EVENT_ID.pattern),
                       "description": "The series this event is an occurrence of; null: a single event."},
     }),
     "Series": _closed({
         "series_id": _PATH_PARAM_SCHEMAS["series_id"],
-        "name": {"type": "string"},
+        **{name: _given_schema(fields.EVENT[name]) for name in fields.TEXT},
         "starts_at": {**_TIME, "description": "The first occurrence's start."},
         "time": {"type": "string", "pattern": _anchored(validation.CLOCK_TIME),
                  "description": "The wall-clock start, in the series' zone, of occurrences made from now on."},
         "minutes": {"type": ["integer", "null"], "minimum": 1, "maximum": validation.MINUTES_MAX,
                     "description": "How long each occurrence lasts; null: no end given."},
         "timezone": {"type": "string", "description": "IANA time zone; every occurrence keeps its wall-clock time."},
-        "location": {"type": ["string", "null"]},
-        "description": {"type": ["string", "null"]},
         "capacity": {"type": ["integer", "null"], "minimum": 1, "description": "Each occurrence's; null is unlimited."},
         "reminders": _REMINDERS,
         "repeat": _closed({

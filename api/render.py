@@ -4,7 +4,7 @@ from __future__ import annotations
 import orjson
 
 from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
-from core import errors, lines
+from core import errors, fields, lines
 from core.values import (
     Cancellation,
     Device,
@@ -104,24 +104,16 @@ def internal_error() -> dict:
 
 
 def event(value: Event) -> dict:
+    """The event: what the organizer gave (core.fields.EVENT), then what the table counts and keeps."""
     return {
         "event_id": value.event_id,
-        "name": value.name,
-        "starts_at": value.starts_at,
-        "ends_at": value.ends_at,
-        "timezone": value.timezone,
-        "location": value.location,
-        "description": value.description,
-        "capacity": value.capacity,
+        **{name: getattr(value, name) for name in fields.EVENT},
         "going": value.going,
         "waitlisted": value.waitlisted,
         "seats_taken": value.seats_taken,
         "spots_left": value.spots_left,
-        "signups_close_at": value.signups_close_at,
         "signups_until": value.signups_until,
-        "seat_blocks": value.seat_blocks,
         "created_at": value.created_at,
-        "reminders": value.reminders,
         "sequence": value.sequence,
         "series_id": value.series_id,
     }
@@ -134,13 +126,11 @@ def series(value: Series, occurrences: list[Event]) -> dict:
     rule = value.repeat
     return {
         "series_id": value.series_id,
-        "name": value.name,
+        **fields.texts_of(value),
         "starts_at": value.first,
         "time": f"{value.at:%H:%M}",
         "minutes": value.minutes,
         "timezone": value.timezone,
-        "location": value.location,
-        "description": value.description,
         "capacity": value.capacity,
         "reminders": value.reminders,
         "repeat": recurrence.to_json(rule),

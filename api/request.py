@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from core import access, config, validation
 from core.errors import InvalidInput
+from core.fields import Field
 
 BODY_LIMIT = 16 * 1024
 # Base64 grows a body by a third; anything longer than this cannot decode to BODY_LIMIT bytes.
@@ -47,18 +48,7 @@ class InvalidJson(RequestRejected):
     pass
 
 
-# Records built once per container are NamedTuples: a frozen dataclass compiles its methods at import,
-# which every new container's cold start would pay.
-class Field(NamedTuple):
-    """One body field. `kind` names its check here and its schema in api.openapi."""
-
-    kind: str
-    required: bool = False  # must be present
-    nullable: bool = True  # null accepted (it clears an optional value)
-    max_length: int = 0  # text only
-    multiline: bool = False  # text only
-
-
+# A NamedTuple, like core.fields.Field: built at import by every cold start.
 class Body(NamedTuple):
     fields: dict[str, Field]
     optional: bool = False  # the whole body may be left out

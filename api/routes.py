@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from api import render
-from api.request import Body, Field, MethodNotAllowed, RouteNotFound, cursor, limit, status
+from api.request import Body, MethodNotAllowed, RouteNotFound, cursor, limit, status
 from api.routing import (
     ASSET_MEDIA,
     CALENDAR_MEDIA,
@@ -23,22 +23,13 @@ from api.routing import (
     Route,
     route,
 )
-from core import access, errors, organizers, services, validation
+from core import access, errors, fields, organizers, services, validation
 from core.access import Caller
+from core.fields import Field
 
-EVENT_FIELDS = {
-    "name": Field("text", required=True, nullable=False, max_length=validation.NAME_MAX),
-    "starts_at": Field("time", required=True, nullable=False),
-    "ends_at": Field("time"),
-    "timezone": Field("timezone", nullable=False),
-    "location": Field("text", max_length=validation.LOCATION_MAX),
-    "description": Field("text", max_length=validation.DESCRIPTION_MAX, multiline=True),
-    "capacity": Field("capacity"),
-    "signups_close_at": Field("time"),
-    "reminders": Field("reminders"),
-}
-NEW_EVENT = Body({**EVENT_FIELDS, "seat_blocks": Field("seat_blocks")})  # fixed once created
-EVENT_CHANGES = Body({name: spec._replace(required=False) for name, spec in EVENT_FIELDS.items()}, at_least_one=True)
+NEW_EVENT = Body(fields.EVENT)
+EVENT_CHANGES = Body({name: spec._replace(required=False) for name, spec in fields.EVENT.items() if spec.changeable},
+                     at_least_one=True)
 SIGNUP = Body({
     "name": Field("text", max_length=validation.PERSON_NAME_MAX),
     "guests": Field("guests", nullable=False),
@@ -55,18 +46,16 @@ BINDING = Body({
     "event_id": Field("event_id"),
     "series_id": Field("series_id"),
 })
-# A series is an event's fields (its first occurrence) and how it repeats; no seat blocks, no closing time of its own.
-NEW_SERIES = Body({**{name: spec for name, spec in EVENT_FIELDS.items() if name != "signups_close_at"},
-                   "repeat": Field("repeat", required=True, nullable=False)})
+# A series is the event fields that repeat (its first occurrence's) and how it repeats.
+REPEATED = {name: spec for name, spec in fields.EVENT.items() if spec.repeats}
+NEW_SERIES = Body({**REPEATED, "repeat": Field("repeat", required=True, nullable=False)})
+# "This and all later": the occurrences' wall-clock time and length stand for their start and end.
 SERIES_CHANGES = Body({
     "from_event_id": Field("event_id", nullable=False),
-    "name": EVENT_FIELDS["name"]._replace(required=False),
+    **{name: spec._replace(required=False) for name, spec in REPEATED.items()
+       if name not in ("starts_at", "ends_at", "timezone")},
     "time": Field("clock_time", nullable=False),
     "minutes": Field("minutes"),
-    "location": EVENT_FIELDS["location"],
-    "description": EVENT_FIELDS["description"],
-    "capacity": EVENT_FIELDS["capacity"],
-    "reminders": EVENT_FIELDS["reminders"],
 }, at_least_one=True)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from api import routing
-from core import config, validation
+from core import config, fields, validation
 
 # Beside api/ in the repository and in the API function's zip (deploy/package.py copies it).
 FOLDER = Path(__file__).resolve().parents[1] / "web"
@@ -98,11 +98,12 @@ def page() -> dict:
     return _answer(INDEX, page.replace(AUTH_MARK.encode(), auth.encode()), NO_CACHE)
 
 
-def field_limits() -> dict[str, int | str]:
-    """What the page's fields may hold and when check-in opens, as core checks them (core.validation, core.config)."""
+def field_limits() -> dict[str, object]:
+    """What the page's fields may hold and when check-in opens, as core checks them (core.validation, core.config),
+    and the event's fields its form is built from (core.fields.EVENT: those with a label)."""
     return {
+        "event_fields": [{"name": name, **spec._asdict()} for name, spec in fields.EVENT.items() if spec.label],
         "handle_pattern": validation.HANDLE.pattern,  # the same regular expression in JavaScript's syntax
-        "name": validation.NAME_MAX, "location": validation.LOCATION_MAX, "description": validation.DESCRIPTION_MAX,
         "person_name": validation.PERSON_NAME_MAX, "handle": validation.HANDLE_MAX, "serial": validation.SERIAL_MAX,
         "guests": validation.GUESTS_MAX, "check_in_opens_minutes": config.settings.check_in_opens_minutes,
     }

@@ -13,7 +13,7 @@ from pynamodb.attributes import DiscriminatorAttribute, JSONAttribute, NumberAtt
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
-from core import keys, rules, tracing
+from core import fields, keys, rules, tracing
 from core.config import settings
 from core.values import DEFAULT_REMINDERS, Device, Event, EventRef, Signup
 
@@ -32,8 +32,8 @@ class ByStatusIndex(LocalSecondaryIndex):
 # What listing reads from by_start: an event as it is described, never its counts. A global index is written
 # only when an attribute it holds changes, so sign-ups and cancels (which change only the counts) never write
 # to its one partition (docs/SCALING.md, "The whole system"); a listing that shows counts reads them apart.
-LISTED = ["kind", "event_id", "name", "starts_at", "ends_at", "closes_at", "signups_close_at", "timezone", "location",
-          "description", "capacity", "created_at", "seat_blocks"]
+LISTED = ["kind", "event_id", *fields.TEXT, "starts_at", "ends_at", "closes_at", "signups_close_at", "timezone",
+          "capacity", "created_at", "seat_blocks"]
 
 
 class ByStartIndex(GlobalSecondaryIndex):
@@ -99,14 +99,12 @@ class EventItem(TurnoutItem, discriminator="event"):
             start_partition=keys.EVENTS_PARTITION,
             start_order=keys.event_start_order(event.starts_at, event.event_id),
             event_id=event.event_id,
-            name=event.name,
+            **fields.texts_of(event),
             starts_at=keys.utc(event.starts_at),
             ends_at=keys.utc(event.ends_at) if event.ends_at else None,
             closes_at=keys.utc(event.closes_at),
             signups_close_at=keys.utc(event.signups_close_at) if event.signups_close_at else None,
             timezone=event.timezone,
-            location=event.location,
-            description=event.description,
             capacity=event.capacity,
             going=0,
             waitlisted=0,
@@ -139,12 +137,10 @@ class EventItem(TurnoutItem, discriminator="event"):
             seats_taken = rules.room(capacity) - int(self.seats_left)
         return Event(
             event_id=self.event_id,
-            name=self.name,
+            **fields.texts_of(self),
             starts_at=_local(self.starts_at, tz),
             ends_at=_local(self.ends_at, tz) if self.ends_at else None,
             timezone=self.timezone,
-            location=self.location,
-            description=self.description,
             capacity=capacity,
             going=going,
             waitlisted=waitlisted,

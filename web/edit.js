@@ -3,7 +3,7 @@
 import { Refusal, call, explain, isOrganizer } from "./api.js";
 import { act, field, h, message, say, show } from "./draw.js";
 import { wallTime, zones } from "./time.js";
-import { most } from "./limits.js";
+import { eventFields } from "./limits.js";
 
 // The zone typed, as the list spells it ("europe/oslo " is Europe/Oslo); a name not on the list is refused here.
 function listedZone(typed) {
@@ -18,6 +18,36 @@ function zoneField(zone) {
   const input = h("input", { id: "timezone", required: true, value: zone, list: "zones", autocomplete: "off",
     autocapitalize: "none", spellcheck: "false" });
   return { input, list };
+}
+
+// An input's id: the field's name, without "_at", dashed ("signups_close_at" is #signups-close).
+const idOf = (name) => name.replace(/_at$/, "").replace(/_/g, "-");
+
+// One field's input, by its kind, holding the event's value (a time as a wall time in the event's zone).
+function input(spec, event, zoneInput) {
+  const id = idOf(spec.name);
+  const value = event?.[spec.name];
+  if (spec.kind === "timezone") return zoneInput.input;
+  if (spec.kind === "time") return h("input", { id, type: "datetime-local", required: spec.required, value: wallTime(value) });
+  if (spec.kind === "capacity") {
+    return h("input", { id, type: "number", min: "1", step: "1", inputmode: "numeric", value: value ?? "" });
+  }
+  if (spec.multiline) return h("textarea", { id, required: spec.required, maxlength: String(spec.max_length) }, value ?? "");
+  return h("input", { id, required: spec.required, maxlength: String(spec.max_length), value: value ?? "" });
+}
+
+// What the form sends for a field: null for an empty optional one.
+function read(spec, input) {
+  if (spec.kind === "timezone") return listedZone(input.value);
+  if (spec.kind === "capacity") return input.value === "" ? null : Number(input.value);
+  if (spec.kind === "time") return input.value || null;
+  return spec.required ? input.value.trim() : input.value.trim() || null;
+}
+
+// The event's value as the form shows it, to send only what changed.
+function shown(spec, value) {
+  if (spec.kind === "time") return value ? wallTime(value) : null;
+  return value ?? null;
 }
 
 export async function editView(eventId) {
@@ -37,17 +67,9 @@ export async function editView(eventId) {
   }
   const zone = event?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
   const zoneInput = zoneField(zone);
-  const inputs = {
-    name: h("input", { id: "name", required: true, maxlength: most("name"), value: event?.name ?? "" }),
-    starts_at: h("input", { id: "starts", type: "datetime-local", required: true, value: wallTime(event?.starts_at) }),
-    ends_at: h("input", { id: "ends", type: "datetime-local", value: wallTime(event?.ends_at) }),
-    timezone: zoneInput.input,
-    signups_close_at: h("input", { id: "signups-close", type: "datetime-local", value: wallTime(event?.signups_close_at) }),
-    location: h("input", { id: "location", maxlength: most("location"), value: event?.location ?? "" }),
-    description: h("textarea", { id: "description", maxlength: most("description") }, event?.description ?? ""),
-    capacity: h("input", { id: "capacity", type: "number", min: "1", step: "1", inputmode: "numeric",
-      value: event?.capacity ?? "" }),
-  };
+  // The form is core's list of an event's fields (core/fields.py), in its order, each drawn by its kind.
+  const declared = eventFields();
+  const inputs = Object.fromEntries(declared.map((spec) => [spec.name, input(spec, event, zoneInput)]));
   // A new event may repeat (POST /series, docs/SERIES.md): every week, every two weeks or monthly, N times.
   const repeat = event ? null : {
     every: h("select", { id: "repeat" }, h("option", { value: "" }, "Does not repeat"),
@@ -57,19 +79,8 @@ export async function editView(eventId) {
   };
   const box = h("div");
   const save = h("button", { type: "submit" }, event ? "Save changes" : "Create event");
-  const values = () => ({
-    name: inputs.name.value.trim(),
-    starts_at: inputs.starts_at.value,
-    ends_at: inputs.ends_at.value || null,
-    timezone: listedZone(inputs.timezone.value),
-    signups_close_at: inputs.signups_close_at.value || null,
-    location: inputs.location.value.trim() || null,
-    description: inputs.description.value.trim() || null,
-    capacity: inputs.capacity.value === "" ? null : Number(inputs.capacity.value),
-  });
-  const before = event ? { name: event.name, starts_at: wallTime(event.starts_at), ends_at: event.ends_at ? wallTime(event.ends_at) : null,
-    timezone: event.timezone, signups_close_at: event.signups_close_at ? wallTime(event.signups_close_at) : null,
-    location: event.location, description: event.description, capacity: event.capacity } : null;
+  const values = () => Object.fromEntries(declared.map((spec) => [spec.name, read(spec, inputs[spec.name])]));
+  const before = event ? Object.fromEntries(declared.map((spec) => [spec.name, shown(spec, event[spec.name])])) : null;
   const form = h("form", { "aria-label": event ? "Edit event" : "New event", onsubmit: (e) => {
     e.preventDefault();
     act(save, box, async () => {
@@ -84,7 +95,9 @@ export async function editView(eventId) {
         saved = await call("PATCH", `/events/${encodeURIComponent(event.event_id)}`, changes);
       } else if (repeat.every.value) {
         const every = repeat.every.value === "month" ? "month" : "week";
-        const given = Object.fromEntries(Object.entries(wanted).filter(([, value]) => value !== null));
+        // A series takes the fields that repeat; its occurrences close at their starts.
+        const repeated = new Set(declared.filter((spec) => spec.repeats).map((spec) => spec.name));
+        const given = Object.fromEntries(Object.entries(wanted).filter(([name, value]) => value !== null && repeated.has(name)));
         const interval = repeat.every.value === "week2" ? { interval: 2 } : {};
         const made = await call("POST", "/series", { ...given, repeat: { every, ...interval, count: Number(repeat.count.value) } });
         saved = made.occurrences[0];
@@ -94,14 +107,8 @@ export async function editView(eventId) {
       location.hash = `#/events/${saved.event_id}`;
     }, { fields: inputs });
   } },
-  field("Name", inputs.name),
-  field("Starts", inputs.starts_at, "wall time in the event's zone"),
-  field("Ends (optional)", inputs.ends_at),
-  field("Time zone", inputs.timezone, "type to search, e.g. Oslo or New_York"), zoneInput.list,
-  field("Sign-ups close (optional)", inputs.signups_close_at, "wall time in the event's zone; empty: at the start"),
-  field("Place (optional)", inputs.location),
-  field("Description (optional)", inputs.description),
-  field("Capacity (optional)", inputs.capacity, "places, one per person including guests; empty is no limit"),
+  ...declared.flatMap((spec) => [field(spec.label, inputs[spec.name], spec.hint || undefined),
+    spec.kind === "timezone" ? zoneInput.list : null]),
   repeat ? field("Repeats", repeat.every, "each one its own event, at the same wall time") : null,
   repeat ? field("How many times", repeat.count, "if it repeats") : null,
   h("div", { class: "actions" }, save, h("a", { class: "button secondary", href: event ? `#/events/${event.event_id}` : "#/" }, "Back")),

@@ -5,3 +5,6 @@ export const limits = JSON.parse(document.querySelector('meta[name="turnout-limi
 
 // A field's maxlength attribute, as a string.
 export const most = (name) => String(limits[name]);
+
+// An event's fields as core declares them (core/fields.py, Field), those on the form, in order: name, kind, label...
+export const eventFields = () => limits.event_fields ?? [];

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import clock, errors, feeds, keys
+from core import clock, errors, feeds, fields, keys
 from core import cursor as cursors
 from core import validation as valid
 from core.store import devices, events, notices, signups
@@ -16,10 +16,6 @@ from core.values import (
     Event,
     Page,
 )
-
-EVENT_FIELDS = frozenset({"name", "starts_at", "ends_at", "timezone", "location", "description", "capacity",
-                          "signups_close_at", "reminders"})
-
 
 ID_ALPHABET = keys.ID_ALPHABET
 
@@ -31,31 +27,34 @@ def _new_event_id() -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(10))
 
 
-def create_event(*, name: str, starts_at: str, ends_at: str | None = None, timezone: str | None = None,
-                 location: str | None = None, description: str | None = None, capacity: int | None = None,
-                 signups_close_at: str | None = None, seat_blocks: int | None = None,
-                 reminders: list[int] | None = None, now: datetime | None = None) -> Event:
-    """starts_at / ends_at / signups_close_at are ISO 8601 text (no offset = the event's own time zone); sign-ups
-    close at the start unless signups_close_at says otherwise. seat_blocks: for an event expecting a crowd, its
-    seats split over that many items so sign-ups do not take turns on one (docs/SCALING.md); its capacity then
-    stays as created. Without a timezone the event takes the one its starts_at is written in (a fixed offset, or
-    UTC). reminders: minutes before the start (None: the defaults, [] none). Raises InvalidInput."""
-    tz = valid.timezone(timezone) if timezone is not None else valid.zone_of_offset(starts_at)
-    start = valid.instant(starts_at, "starts_at", tz)
-    end = valid.instant(ends_at, "ends_at", tz) if ends_at is not None else None
+def create_event(*, now: datetime | None = None, **given: Any) -> Event:
+    """given: the fields core.fields.EVENT declares, as the API's body holds them. starts_at / ends_at /
+    signups_close_at are ISO 8601 text (no offset = the event's own time zone); sign-ups close at the start unless
+    signups_close_at says otherwise. seat_blocks: for an event expecting a crowd, its seats split over that many
+    items so sign-ups do not take turns on one (docs/SCALING.md); its capacity then stays as created. Without a
+    timezone the event takes the one its starts_at is written in (a fixed offset, or UTC). reminders: minutes
+    before the start (None: the defaults, [] none). Raises InvalidInput."""
+    fields.unknown(given, fields.EVENT)
+    texts = fields.texts({name: None for name in fields.TEXT} | given)
+    if given.get("starts_at") is None:
+        raise errors.InvalidInput("starts_at is required.", "starts_at")
+    zone = given.get("timezone")
+    tz = valid.timezone(zone) if zone is not None else valid.zone_of_offset(given["starts_at"])
+    start = valid.instant(given["starts_at"], "starts_at", tz)
+    end = valid.instant(given["ends_at"], "ends_at", tz) if given.get("ends_at") is not None else None
     valid.event_times(start, end)
-    close = valid.instant(signups_close_at, "signups_close_at", tz) if signups_close_at is not None else None
-    cap = valid.capacity(capacity)
-    blocks = valid.seat_blocks(seat_blocks, cap)
+    closing = given.get("signups_close_at")
+    close = valid.instant(closing, "signups_close_at", tz) if closing is not None else None
+    cap = valid.capacity(given.get("capacity"))
+    blocks = valid.seat_blocks(given.get("seat_blocks"), cap)
+    reminders = given.get("reminders")
     event_id = _new_event_id()
     event = Event(
         event_id=keys.with_seat_blocks(event_id, blocks) if blocks else event_id,
-        name=valid.text(name, "name", max_length=valid.NAME_MAX, required=True),
+        **texts,  # type: ignore[arg-type]  # name is required by its declaration (fields.texts)
         starts_at=start,
         ends_at=end,
         timezone=tz,
-        location=valid.text(location, "location", max_length=valid.LOCATION_MAX),
-        description=valid.text(description, "description", max_length=valid.DESCRIPTION_MAX, multiline=True),
         capacity=cap,
         going=0,
         waitlisted=0,
@@ -95,11 +94,8 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
     valid.event_id(event_id)
     if not isinstance(changes, dict):
         raise errors.InvalidInput("The changes must be a JSON object.")
-    unknown = sorted(set(changes) - EVENT_FIELDS)
-    if unknown:
-        raise errors.InvalidInput(f"Unknown field {unknown[0]!r}.", unknown[0])
-    if "name" in changes:
-        valid.text(changes["name"], "name", max_length=valid.NAME_MAX, required=True)
+    fields.unknown(changes, fields.CHANGEABLE)
+    texts = fields.texts(changes)
     if "capacity" in changes:
         valid.capacity(changes["capacity"])
 
@@ -113,7 +109,7 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
             # A new zone alone means "19:00 there": the times not given keep their clock reading, not their instant.
             return moment.astimezone(ZoneInfo(before.timezone)).replace(tzinfo=ZoneInfo(tz))
 
-        fields: dict[str, Any] = {"timezone": tz}
+        given: dict[str, Any] = {"timezone": tz, **texts}
         start = (valid.instant(changes["starts_at"], "starts_at", tz) if "starts_at" in changes
                  else same_wall_time(before.starts_at))
         if "ends_at" in changes:
@@ -121,27 +117,19 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
         else:
             end = same_wall_time(before.ends_at) if before.ends_at else None
         valid.event_times(start, end)
-        fields["starts_at"] = start.astimezone(ZoneInfo(tz))
-        fields["ends_at"] = end.astimezone(ZoneInfo(tz)) if end else None
-        if "name" in changes:
-            fields["name"] = valid.text(changes["name"], "name", max_length=valid.NAME_MAX, required=True)
-        if "location" in changes:
-            fields["location"] = valid.text(changes["location"], "location", max_length=valid.LOCATION_MAX)
-        if "description" in changes:
-            fields["description"] = valid.text(
-                changes["description"], "description", max_length=valid.DESCRIPTION_MAX, multiline=True
-            )
+        given["starts_at"] = start.astimezone(ZoneInfo(tz))
+        given["ends_at"] = end.astimezone(ZoneInfo(tz)) if end else None
         if "capacity" in changes:
-            fields["capacity"] = valid.capacity(changes["capacity"])
+            given["capacity"] = valid.capacity(changes["capacity"])
         if "reminders" in changes:
             chosen = changes["reminders"]
-            fields["reminders"] = valid.reminders(chosen) if chosen is not None else DEFAULT_REMINDERS
+            given["reminders"] = valid.reminders(chosen) if chosen is not None else DEFAULT_REMINDERS
         if "signups_close_at" in changes:
             close = changes["signups_close_at"]
-            fields["signups_close_at"] = valid.instant(close, "signups_close_at", tz) if close is not None else None
+            given["signups_close_at"] = valid.instant(close, "signups_close_at", tz) if close is not None else None
         elif before.signups_close_at is not None:
-            fields["signups_close_at"] = same_wall_time(before.signups_close_at)
-        after = before._replace(**fields)
+            given["signups_close_at"] = same_wall_time(before.signups_close_at)
+        after = before._replace(**given)
         valid.signups_close(after.signups_close_at, after.closes_at)
         return after
 

@@ -10,7 +10,7 @@ from datetime import timezone as tz_utc
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import clock, errors, keys, recurrence
+from core import clock, errors, fields, keys, recurrence
 from core import validation as valid
 from core.services.events import delete_event, update_event
 from core.store import series as store
@@ -19,15 +19,23 @@ from core.values import DEFAULT_REMINDERS, Event, Series
 # A run makes at most this many occurrences of one series in one transaction (a weekly one makes nine at first);
 # one that has more due is still due, and the next run goes on.
 MAKE_MAX = 20
-CHANGES = frozenset({"from_event_id", "name", "time", "minutes", "location", "description", "capacity", "reminders"})
+# The event fields a series gives every occurrence (core.fields.EVENT, repeats); a series' own start, end and zone
+# are its rule's, so a change of "this and later" gives a wall-clock time and a length instead.
+SHARED = tuple(name for name, field in fields.EVENT.items()
+               if field.repeats and name not in ("starts_at", "ends_at", "timezone"))
+CHANGES = frozenset({"from_event_id", "time", "minutes", *SHARED})
 
 
-def create_series(*, name: str, starts_at: str, repeat: dict, ends_at: str | None = None, timezone: str | None = None,
-                  location: str | None = None, description: str | None = None, capacity: int | None = None,
-                  reminders: list[int] | None = None, now: datetime | None = None) -> tuple[Series, list[Event]]:
-    """starts_at is the first occurrence (its wall-clock time is every occurrence's, in `timezone`); ends_at, if
-    given, sets how long each lasts. The series and the occurrences due now are written in one transaction. Raises
-    InvalidInput."""
+def create_series(*, repeat: dict, now: datetime | None = None, **given: Any) -> tuple[Series, list[Event]]:
+    """given: the event fields a series repeats (core.fields.EVENT). starts_at is the first occurrence (its wall-clock
+    time is every occurrence's, in `timezone`); ends_at, if given, sets how long each lasts. The series and the
+    occurrences due now are written in one transaction. Raises InvalidInput."""
+    fields.unknown(given, [name for name, field in fields.EVENT.items() if field.repeats])
+    texts = fields.texts({name: None for name in fields.TEXT} | given)
+    if given.get("starts_at") is None:
+        raise errors.InvalidInput("starts_at is required.", "starts_at")
+    starts_at, timezone, ends_at = given["starts_at"], given.get("timezone"), given.get("ends_at")
+    capacity, reminders = given.get("capacity"), given.get("reminders")
     moment = clock.at(now)
     tz = valid.timezone(timezone) if timezone is not None else valid.zone_of_offset(starts_at)
     first = valid.instant(starts_at, "starts_at", tz).replace(second=0, microsecond=0)
@@ -36,11 +44,9 @@ def create_series(*, name: str, starts_at: str, repeat: dict, ends_at: str | Non
     rule = recurrence.parse(repeat, first.date())
     series = Series(
         series_id="".join(secrets.choice(keys.ID_ALPHABET) for _ in range(10)),
-        name=valid.text(name, "name", max_length=valid.NAME_MAX, required=True),
+        **texts,  # type: ignore[arg-type]  # name is required by its declaration (fields.texts)
         first=first, at=time(first.hour, first.minute),
         minutes=_minutes_between(first, end) if end is not None else None, timezone=tz,
-        location=valid.text(location, "location", max_length=valid.LOCATION_MAX),
-        description=valid.text(description, "description", max_length=valid.DESCRIPTION_MAX, multiline=True),
         capacity=valid.capacity(capacity),
         reminders=valid.reminders(reminders) if reminders is not None else DEFAULT_REMINDERS,
         repeat=rule, next_index=0, occurrences={}, created_at=moment.astimezone(ZoneInfo(tz)))
@@ -102,8 +108,7 @@ def change_series(series_id: str, changes: dict[str, Any], *,
             raise errors.NotInSeries(series.series_id, wanted)
         from_index = indexes[0]
     store.change(series, changed)
-    shared = ("name", "location", "description", "capacity", "reminders")
-    patch: dict[str, Any] = {name: changes[name] for name in shared if name in changes}
+    patch: dict[str, Any] = {name: changes[name] for name in SHARED if name in changes}
     refused: list[tuple[str, errors.TurnoutError]] = []
     for index, event in sorted(store.occurrence_events(series).items()):
         if index < from_index or event.starts_at <= moment:
@@ -142,25 +147,18 @@ def end_series(series_id: str, *, now: datetime | None = None) -> tuple[Series, 
 
 
 def _changed(series: Series, changes: dict[str, Any]) -> Series:
-    fields: dict[str, Any] = {}
-    if "name" in changes:
-        fields["name"] = valid.text(changes["name"], "name", max_length=valid.NAME_MAX, required=True)
+    given: dict[str, Any] = fields.texts(changes)
     if "time" in changes:
         hour, minute = valid.clock_time(changes["time"]).split(":")
-        fields["at"] = time(int(hour), int(minute))
+        given["at"] = time(int(hour), int(minute))
     if "minutes" in changes:
-        fields["minutes"] = valid.minutes(changes["minutes"])
-    if "location" in changes:
-        fields["location"] = valid.text(changes["location"], "location", max_length=valid.LOCATION_MAX)
-    if "description" in changes:
-        fields["description"] = valid.text(changes["description"], "description", max_length=valid.DESCRIPTION_MAX,
-                                           multiline=True)
+        given["minutes"] = valid.minutes(changes["minutes"])
     if "capacity" in changes:
-        fields["capacity"] = valid.capacity(changes["capacity"])
+        given["capacity"] = valid.capacity(changes["capacity"])
     if "reminders" in changes:
         chosen = changes["reminders"]
-        fields["reminders"] = valid.reminders(chosen) if chosen is not None else DEFAULT_REMINDERS
-    return series._replace(**fields)
+        given["reminders"] = valid.reminders(chosen) if chosen is not None else DEFAULT_REMINDERS
+    return series._replace(**given)
 
 
 def _plan(series: Series, now: datetime) -> tuple[list[Event | None], int, datetime | None]:
@@ -185,9 +183,9 @@ def _plan(series: Series, now: datetime) -> tuple[list[Event | None], int, datet
 def _occurrence(series: Series, index: int, day: date, now: datetime) -> Event:
     starts = recurrence.start(day, series.at, series.timezone)
     return Event(
-        event_id=keys.occurrence(series.series_id, index), name=series.name, starts_at=starts,
-        ends_at=_after(starts, series.minutes) if series.minutes is not None else None,
-        timezone=series.timezone, location=series.location, description=series.description,
+        event_id=keys.occurrence(series.series_id, index), **fields.texts_of(series),
+        starts_at=starts, ends_at=_after(starts, series.minutes) if series.minutes is not None else None,
+        timezone=series.timezone,
         capacity=series.capacity, going=0, waitlisted=0, spots_left=series.capacity, seats_taken=0,
         created_at=now.astimezone(starts.tzinfo), reminders=series.reminders, series_id=series.series_id)
 

@@ -8,7 +8,7 @@ from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
-from core import errors, keys, rules
+from core import errors, fields, keys, rules
 from core.config import settings
 from core.store import transactions as tx
 from core.table import EventItem, SeatBlockItem, TurnoutItem, connection, terms
@@ -131,8 +131,10 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
         before = item.value()
         after = apply(before)
         capacity_delta = rules.room(after.capacity) - rules.room(before.capacity)
+        stored = EventItem.get_attributes()
         actions: list[Action] = [
-            EventItem.name.set(after.name),
+            *(stored[name].set(getattr(after, name)) if getattr(after, name) is not None else stored[name].remove()
+              for name in fields.TEXT),
             EventItem.starts_at.set(keys.utc(after.starts_at)),
             EventItem.closes_at.set(keys.utc(after.closes_at)),
             (EventItem.signups_close_at.set(keys.utc(after.signups_close_at)) if after.signups_close_at
@@ -140,8 +142,6 @@ def update_event(event_id: str, apply: Callable[[Event], Event]) -> Event:
             EventItem.timezone.set(after.timezone),
             EventItem.start_order.set(keys.event_start_order(after.starts_at, event_id)),
             EventItem.ends_at.set(keys.utc(after.ends_at)) if after.ends_at else EventItem.ends_at.remove(),
-            EventItem.location.set(after.location) if after.location else EventItem.location.remove(),
-            EventItem.description.set(after.description) if after.description else EventItem.description.remove(),
             EventItem.capacity.set(after.capacity) if after.capacity is not None else EventItem.capacity.remove(),
             (EventItem.reminders.set(list(after.reminders)) if after.reminders != DEFAULT_REMINDERS
              else EventItem.reminders.remove()),

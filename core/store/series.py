@@ -10,7 +10,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
-from core import errors, keys, recurrence
+from core import errors, fields, keys, recurrence
 from core.store import transactions as tx
 from core.table import EventItem, TurnoutItem
 from core.values import DEFAULT_REMINDERS, Event, Series
@@ -48,10 +48,10 @@ class SeriesItem(TurnoutItem, discriminator="series"):
         tz = ZoneInfo(self.timezone)
         hour, minute = self.at.split(":")
         return Series(
-            series_id=self.series_id, name=self.name, first=keys.from_utc(self.first).astimezone(tz),
+            series_id=self.series_id, **fields.texts_of(self),
+            first=keys.from_utc(self.first).astimezone(tz),
             at=time(int(hour), int(minute)), minutes=int(self.minutes) if self.minutes is not None else None,
-            timezone=self.timezone, location=self.location, description=self.description,
-            capacity=int(self.capacity) if self.capacity is not None else None,
+            timezone=self.timezone, capacity=int(self.capacity) if self.capacity is not None else None,
             reminders=tuple(self.reminders) if self.reminders is not None else DEFAULT_REMINDERS,
             repeat=recurrence.from_json(self.repeat), next_index=int(self.next_index),
             occurrences={int(index): event_id for index, event_id in (self.occurrences or {}).items()},
@@ -73,9 +73,9 @@ def _due_keys(series_id: str, due: datetime | None) -> dict:
 def put_series(series: Series, made: list[Event], due: datetime | None) -> Series:
     """The new series and its first occurrences, in one transaction."""
     item = SeriesItem(
-        *keys.series(series.series_id), **_due_keys(series.series_id, due), series_id=series.series_id,
-        name=series.name, first=keys.utc(series.first), at=f"{series.at:%H:%M}", minutes=series.minutes,
-        timezone=series.timezone, location=series.location, description=series.description, capacity=series.capacity,
+        *keys.series(series.series_id), **_due_keys(series.series_id, due) | fields.texts_of(series),
+        series_id=series.series_id, first=keys.utc(series.first),
+        at=f"{series.at:%H:%M}", minutes=series.minutes, timezone=series.timezone, capacity=series.capacity,
         reminders=list(series.reminders) if series.reminders != DEFAULT_REMINDERS else None,
         repeat=recurrence.to_json(series.repeat), next_index=series.next_index,
         occurrences=_kept(series.occurrences), created_at=keys.utc(series.created_at))
@@ -134,12 +134,12 @@ def advance(series: Series, made: list[Event | None], next_index: int, due: date
 @tx.faults_as_busy
 def change(series: Series, changed: Series) -> Series:
     """What occurrences made from now on are made from; conditional on the series not having moved on meanwhile."""
+    stored = SeriesItem.get_attributes()
     actions: list[Action] = [
-               SeriesItem.name.set(changed.name), SeriesItem.at.set(f"{changed.at:%H:%M}"),
+               *(stored[name].set(getattr(changed, name)) if getattr(changed, name) is not None
+                 else stored[name].remove() for name in fields.TEXT),
+               SeriesItem.at.set(f"{changed.at:%H:%M}"),
                SeriesItem.minutes.set(changed.minutes) if changed.minutes is not None else SeriesItem.minutes.remove(),
-               SeriesItem.location.set(changed.location) if changed.location else SeriesItem.location.remove(),
-               (SeriesItem.description.set(changed.description) if changed.description
-                else SeriesItem.description.remove()),
                (SeriesItem.capacity.set(changed.capacity) if changed.capacity is not None
                 else SeriesItem.capacity.remove()),
                (SeriesItem.reminders.set(list(changed.reminders)) if changed.reminders != DEFAULT_REMINDERS

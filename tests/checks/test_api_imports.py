@@ -19,7 +19,8 @@ CORE_FOR_EDGES = {"core.services", "core.services.devices", "core.services.event
                   "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers",
                   # a series: its service, and its rule's vocabulary; an organizer moving someone up
                   "core.services.series", "core.recurrence", "core.services.waitlist",
-                  "core.lines"}  # why a party waits, as facts each edge words
+                  "core.lines",  # why a party waits, as facts each edge words
+                  "core.fields"}  # an event's fields, which the API's bodies, answers and document are built from
 
 
 def imported(path: Path) -> set[str]:

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 
 from api import web
-from core import config, validation
+from core import config, fields, validation
 from core.values import ASSUMED_LENGTH
 from tests.support import calendar_check
 from tests.support.api import call, gateway_event, invoke
@@ -237,8 +237,12 @@ def test_the_page_is_told_core_s_limits_and_keeps_no_copy_of_them(monkeypatch):
     told = re.search(r'<meta name="turnout-limits" content="([^"]*)">', call("GET", "/").text).group(1)
     limits = json.loads(html.unescape(told))
     assert limits["check_in_opens_minutes"] == 45  # the setting the API runs with, not a number of the page's
-    assert (limits["name"], limits["guests"], limits["handle"]) == (
-        validation.NAME_MAX, validation.GUESTS_MAX, validation.HANDLE_MAX)
+    assert (limits["guests"], limits["handle"]) == (validation.GUESTS_MAX, validation.HANDLE_MAX)
+    # The new-event form is core's declaration of an event's fields, in its order, with its limits.
+    form = {spec["name"]: spec for spec in limits["event_fields"]}
+    assert list(form) == [name for name, spec in fields.EVENT.items() if spec.label]
+    assert (form["name"]["max_length"], form["name"]["required"]) == (validation.NAME_MAX, True)
+    assert form["description"]["multiline"] and not form["signups_close_at"]["repeats"]
     handle = re.compile(limits["handle_pattern"])
     assert handle.fullmatch("melvin-moose") and not handle.fullmatch("Melvin") and not handle.fullmatch("a" * 41)
     # The page's scripts take each limit from there: no maxlength or guest count written into them.
