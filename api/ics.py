@@ -18,7 +18,7 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 # small (icalendar's default span, 1970 to 2038, would also stop short of events after 2037).
 _ZONE_MARGIN = timedelta(days=366)
 # How often a subscribed feed asks to be read again (RFC 7986 REFRESH-INTERVAL; Outlook reads X-PUBLISHED-TTL).
-# Apps choose for themselves in the end: README, "Calendar feeds".
+# Apps choose for themselves in the end: docs/CALENDAR.md, "How soon a change shows".
 REFRESH = timedelta(hours=1)
 
 

@@ -15,7 +15,8 @@ from core import config, fields, validation
 FOLDER = Path(__file__).resolve().parents[1] / "web"
 INDEX = "index.html"
 VERSION_MARK = "__VERSION__"  # index.html names its files /web/__VERSION__/...; the served page names the set
-# The served page says whether tokens are checked, so it need not fetch /openapi.json (~55 KB) to learn it.
+# The served page says whether tokens are checked, so it need not fetch the whole /openapi.json to learn it
+# (docs/SCALING.md, "Sizes behind two choices").
 MODE_MARK = "__MODE__"
 # ...and where it signs in: issuer, client, the provider's sign-in site, and the claims the API reads.
 AUTH_MARK = "__AUTH__"

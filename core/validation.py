@@ -199,10 +199,11 @@ def zone_of_offset(value: object) -> str:
     """The time zone of an event created without one: the fixed-offset IANA zone of the offset its start is written
     with (Etc/GMT-1 for +01:00: those names keep POSIX's inverted sign), and UTC for a time without an offset. An
     offset of minutes, which no IANA name fixes, asks for the zone."""
+    if not isinstance(value, str):
+        return "UTC"  # not text: instant() refuses it
     try:
-        # Deliberate: anything but a str raises TypeError, refused below like a malformed time.
-        written = datetime.fromisoformat(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        written = datetime.fromisoformat(value)
+    except ValueError:
         return "UTC"  # not a time at all: instant() says so
     offset = written.utcoffset()
     if not offset:

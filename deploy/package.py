@@ -52,9 +52,9 @@ LAMBDA_MARKERS = {
     "os_name": "posix",
     "extra": "",
 }
-# The Lambda Python runtime ships the AWS SDK. Vendoring it would add about 25 MB unzipped to every
-# function for APIs (DynamoDB items, IoT Publish) that every runtime SDK release has; pynamodb and
-# core/buttons.py use the runtime's copy.
+# The Lambda Python runtime ships the AWS SDK. Vendoring it would make every function several times larger
+# (docs/SCALING.md, "Sizes behind two choices") for APIs (DynamoDB items, IoT Publish) that every runtime SDK
+# release has; pynamodb and core/buttons.py use the runtime's copy.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
 # Top-level names no function may carry: test and dev tools, the local stack, the device's packages (awsiotsdk and
 # its native awscrt; gpiozero and its colorzero, for a Raspberry Pi), and the SDK the runtime already has.

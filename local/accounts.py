@@ -16,7 +16,8 @@ from core.validation import HANDLE
 from deploy.template import load_template
 
 ACCOUNTS_FILE = "accounts.json"
-# scrypt's interactive parameters (RFC 7914): about 16 MB and some tens of milliseconds per check.
+# scrypt's interactive parameters (RFC 7914): 16 MiB of memory a check (128 * r * n bytes), slow enough to make
+# guessing dear and quick enough for a sign-in (docs/SCALING.md, "What the local stack's settings stand on").
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 

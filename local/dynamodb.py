@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -330,8 +330,7 @@ class DynamoDBProcess:
                                          text=True, pass_fds=(fd,))
         self._socket.close()  # the process serves it now
         self._socket = None
-        # typeshed: Popen's stdout and stdin are None unless piped; this process is started with both piped.
-        said = self._process.stdout.readline().strip()  # type: ignore[union-attr]
+        said = self._pipes()[1].readline().strip()
         if said != "ready":
             self._process.wait(10)
             raise RuntimeError(said.removeprefix("error ") if said.startswith("error ")
@@ -351,8 +350,7 @@ class DynamoDBProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             code = self._process.wait()
-        # typeshed: Popen.stdout is None unless piped; it is piped (above).
-        self._process.stdout.close()  # type: ignore[union-attr]
+        self._pipes()[1].close()
         if code != 0:
             raise RuntimeError(f"the DynamoDB process exited with {code}; its last writes may not be on disk")
 
@@ -368,12 +366,17 @@ class DynamoDBProcess:
         """DynamoDBEndpoint.forget_iterator, in the process."""
         self._command(f"forget {iterator}")
 
+    def _pipes(self) -> tuple[IO[str], IO[str]]:
+        """The process's stdin and stdout: Popen gives None for a stream not piped, and start() pipes both."""
+        assert self._process is not None and self._process.stdin is not None and self._process.stdout is not None
+        return self._process.stdin, self._process.stdout
+
     def _command(self, line: str) -> None:
         with self._commands:
+            stdin = self._pipes()[0]
             try:
-                # typeshed: Popen.stdin is None unless piped; it is piped (above), and the process is running here.
-                self._process.stdin.write(line + "\n")  # type: ignore[union-attr]
-                self._process.stdin.flush()  # type: ignore[union-attr]
+                stdin.write(line + "\n")
+                stdin.flush()
             except (BrokenPipeError, ValueError):  # gone already (or stopping): nothing left to tell it
                 pass
 

@@ -14,9 +14,10 @@ from deploy.template import load_template
 
 ACCOUNT_ID = "123456789012"
 # How many invocations of one function run at once; further requests wait their turn. In AWS each runs
-# in its own process; here all share one interpreter and one serialized moto, where 64 handler threads
-# only fight over the GIL and the moto lock (measured: 200 signups by 64 clients took 72 s unbounded,
-# 24 s at 4). More than one, so the handlers' conditional writes still race as they do in AWS.
+# in its own process; here all share one interpreter and one serialized moto, where dozens of handler threads
+# only fight over the GIL and the moto lock, and a few at a time finish the same work sooner (docs/SCALING.md,
+# "What the local stack's settings stand on"). More than one, so the handlers' conditional writes still race as
+# they do in AWS.
 CONCURRENCY = 4
 CONCURRENCY = 4
 

@@ -15,6 +15,7 @@ from core.values import (
     Signup,
     SignupOutcome,
     SignupPage,
+    Source,
 )
 
 SIGNUPS_PAGE = 50
@@ -29,7 +30,7 @@ STATUS_RANGES = {
 }
 
 
-def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int | None = None, source: str = "api",
+def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int | None = None, source: Source = "api",
             waitlist: bool = True, request_id: str | None = None, now: datetime | None = None) -> SignupOutcome:
     """Idempotent: signing up again returns the existing signup with created=False, its party changed to
     `guests` when they are given and differ (None: as it is; a new signup brings none). request_id makes a

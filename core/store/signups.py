@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -11,7 +12,7 @@ from core import errors, keys, rules
 from core.store import events, line, requests
 from core.store import transactions as tx
 from core.table import EventItem, SeatBlockItem, SignupItem, TurnoutItem, page_start, terms
-from core.values import Cancellation, Cancelled, CheckIn, Event, EventRef, Signup, SignupOutcome
+from core.values import Cancellation, Cancelled, CheckIn, Event, EventRef, Signup, SignupOutcome, Source, Status
 
 
 class StaleCopy(Exception):
@@ -41,7 +42,7 @@ def sign_up(
     *,
     name: str | None,
     guests: int,
-    source: str,
+    source: Source,
     waitlist: bool,
     request_id: str | None,
     now: datetime,
@@ -74,6 +75,7 @@ def sign_up(
             full = passed is None
         if full and not waitlist:
             raise errors.EventFull(event_id)
+        status: Status
         if full:
             status, order, position = "waitlisted", keys.waitlist_order(moment, person), waiting + 1
             actions = [EventItem.waitlisted.add(1), EventItem.tickets.add(1)]
@@ -86,12 +88,12 @@ def sign_up(
             condition = _taking_signups(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == waiting)
         if expect is not None:
             # What a button's binding remembers of its event must still be true, or the press answers stale news.
-            # typeshed: a tzinfo may be None and has no .key; an event's start always carries a ZoneInfo.
+            zone = expect.starts_at.tzinfo
+            assert isinstance(zone, ZoneInfo), "an event's start is always told in its ZoneInfo"
             condition &= ((EventItem.name == expect.name) & (EventItem.starts_at == keys.utc(expect.starts_at))
-                          & (EventItem.timezone == expect.starts_at.tzinfo.key))  # type: ignore[union-attr]
-        # status and source are str here (a status picked above, a source checked); Signup types them Literal.
-        signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
-                        source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
+                          & (EventItem.timezone == zone.key))
+        signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,
+                        source=source, signed_up_at=now, checked_in_at=None)
         writes = [
             tx.put("signup", SignupItem.of(signup, order), SignupItem.pk.does_not_exist(), want_old=True),
             tx.update("event", _event_key(event_id), actions, condition, want_old=True),
@@ -125,7 +127,8 @@ def sign_up(
         if status == "waitlisted":
             signup = signup._replace(position=line.place_in_line(keys.event_partition(event_id), order))
             # The places free as last read: the line's condition held them too few for the party, or spoken for.
-            return SignupOutcome(signup, created=True, places_left=int(event.seats_left))  # type: ignore[union-attr]
+            assert event is not None  # only an event read as full puts a sign-up in line
+            return SignupOutcome(signup, created=True, places_left=int(event.seats_left))
         return SignupOutcome(signup, created=True)
 
     return tx.with_retries(attempt)
@@ -214,7 +217,7 @@ def _block_writes(event_id: str, blocks: list[SeatBlockItem], seats: dict[int, i
     return writes
 
 
-def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | None, guests: int, source: str,
+def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | None, guests: int, source: Source,
                        waitlist: bool, request_id: str | None, now: datetime, fingerprint: str | None,
                        note: dict[str, Any] | None, expect: EventRef | None, resize: bool) -> SignupOutcome:
     """sign_up on a hot event: the signup put and the person's own block's seats taken, in one transaction that
@@ -241,6 +244,7 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
         terms_hold = SeatBlockItem.open_until > moment
         if expect is not None:
             terms_hold &= SeatBlockItem.terms == terms(expect)
+        status: Status
         if plan is None:
             assert seen is not None  # a plan is refused only once the blocks were read
             if not waitlist:
@@ -259,9 +263,8 @@ def _sign_up_on_blocks(event_id: str, person: str, count: int, *, name: str | No
                                       terms_hold & (SeatBlockItem.seats_left >= taken)
                                       & (SeatBlockItem.waiting == waiting),
                                       want_old=True) for k, taken in plan] + line.unchanged(event_id, passed or [])
-        # status and source are str here (a status picked above, a source checked); Signup types them Literal.
-        signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,  # type: ignore[arg-type]
-                        source=source, signed_up_at=now, checked_in_at=None)  # type: ignore[arg-type]
+        signup = Signup(event_id=event_id, person=person, name=name, guests=guests, status=status, position=position,
+                        source=source, signed_up_at=now, checked_in_at=None)
         writes = [tx.put("signup", SignupItem.of(signup, order, held), SignupItem.pk.does_not_exist(), want_old=True),
                   *block_writes]
         outcome = lambda: {"kind": "sign_up", "created": True, "signup": requests.signup_json(signup)}  # noqa: E731
@@ -311,8 +314,8 @@ def _cancel_on_blocks(event_id: str, person: str, count: int, *, request_id: str
     def attempt() -> Cancellation:
         mine_item: SignupItem | None = seen.get("mine")
         # pynamodb: a UnicodeAttribute reads back as str; only a Status is ever written to a signup's status.
-        mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
-                else Cancelled(event_id, person, "going", 0))
+        mine = (Cancelled(event_id, person, cast(Status, mine_item.status), int(mine_item.guests))
+                if mine_item is not None else Cancelled(event_id, person, "going", 0))
         held = int(mine_item.block) if mine_item is not None and mine_item.block is not None else home
         freed = rules.seats(mine.guests)
         if mine_item is None:  # not read: a guess
@@ -516,8 +519,8 @@ def cancel_signup(event_id: str, person: str, *, request_id: str | None, now: da
             guess, mine_item = False, head  # first in line: the query read the signup already
         # Until its delete's condition says otherwise, a cancel assumes the usual signup: going, no guests.
         # pynamodb: a UnicodeAttribute reads back as str; only a Status is ever written to a signup's status.
-        mine = (Cancelled(event_id, person, mine_item.status, int(mine_item.guests)) if mine_item is not None  # type: ignore[arg-type]
-                else Cancelled(event_id, person, "going", 0))
+        mine = (Cancelled(event_id, person, cast(Status, mine_item.status), int(mine_item.guests))
+                if mine_item is not None else Cancelled(event_id, person, "going", 0))
         freed = rules.seats(mine.guests)
         seats_left = int(event.seats_left)
         if mine_item is None:  # not read: a guess

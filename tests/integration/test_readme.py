@@ -11,7 +11,7 @@ from tests.support.stack import REPO, LocalStack
 
 README = REPO / "README.md"
 # Walk-throughs one link away, run after the README's in the same shell (they use what it set), in this order.
-MORE = (REPO / "docs" / "SERIES.md", REPO / "docs" / "SIGNING-IN.md")
+MORE = (REPO / "docs" / "CALENDAR.md", REPO / "docs" / "SERIES.md", REPO / "docs" / "SIGNING-IN.md")
 # The walk-through: the sections from the curl story to the one before the architecture.
 FIRST_SECTION, AFTER_LAST = "## Try it with curl", "## How it fits together"
 # Where the README has the reader restart `make run` with other settings (an HTML comment, unseen on the page).
