@@ -8,7 +8,7 @@ Adding a field is a line here plus its typed slots, core.values.Event's attribut
 (tests/unit/test_fields.py names a missing one); a field of a new kind also needs that kind's rule."""
 
 from collections.abc import Collection, Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from core import validation
 from core.errors import InvalidInput
@@ -57,8 +57,9 @@ def unknown(given: Mapping[str, object], accepted: Collection[str]) -> None:
             raise InvalidInput(f"Unknown field {name!r}.", name)
 
 
-def texts(given: Mapping[str, object], names: Iterable[str] = TEXT) -> dict[str, str | None]:
-    """The text fields among `given`, each checked by its declaration (core.validation.text): trimmed, limited."""
+def texts(given: Mapping[str, object], names: Iterable[str] = TEXT) -> dict[str, Any]:
+    """The text fields among `given`, each checked by its declaration (core.validation.text): trimmed, limited; a
+    required one is text, an optional one left empty None (typed Any: which is which is the declaration's)."""
     return {name: validation.text(given[name], name, max_length=EVENT[name].max_length,
                                   required=not EVENT[name].nullable, multiline=EVENT[name].multiline)
             for name in names if name in given}

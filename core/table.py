@@ -6,7 +6,7 @@ in a partition of its own, so no query here meets them, and the button's functio
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import DiscriminatorAttribute, JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
@@ -15,7 +15,7 @@ from pynamodb.models import Model
 
 from core import fields, keys, rules, tracing
 from core.config import settings
-from core.values import DEFAULT_REMINDERS, Device, Event, EventRef, Signup
+from core.values import DEFAULT_REMINDERS, Device, Event, EventRef, Signup, Source, Status
 
 
 class ByStatusIndex(LocalSecondaryIndex):
@@ -182,9 +182,9 @@ class SignupItem(TurnoutItem, discriminator="signup"):
             name=self.name,
             guests=int(self.guests),
             # pynamodb: UnicodeAttributes read back as str; only a Status and a Source are ever written to these two.
-            status=self.status,  # type: ignore[arg-type]
+            status=cast(Status, self.status),
             position=position if self.status == "waitlisted" else None,
-            source=self.source,  # type: ignore[arg-type]
+            source=cast(Source, self.source),
             signed_up_at=keys.from_utc(self.signed_up_at),
             checked_in_at=keys.from_utc(self.checked_in_at) if self.checked_in_at else None,
         )
@@ -233,11 +233,12 @@ class DeviceItem(TurnoutItem, discriminator="device"):
     @classmethod
     def of(cls, device: Device) -> DeviceItem:
         starts = device.event_starts_at
+        zone = starts.tzinfo if starts else None
+        assert zone is None or isinstance(zone, ZoneInfo)  # an event's start always carries its ZoneInfo
         return cls(*keys.device(device.serial), serial=device.serial, person=device.person,
                    event_id=device.event_id, bound_at=keys.utc(device.bound_at), event_name=device.event_name,
                    event_starts_at=keys.utc(starts) if starts else None,
-                   # typeshed: a tzinfo may be None and has no .key; an event's start always carries a ZoneInfo.
-                   event_timezone=starts.tzinfo.key if starts else None,  # type: ignore[union-attr]
+                   event_timezone=zone.key if zone else None,
                    person_name=device.person_name, series_id=device.series_id)
 
     def value(self) -> Device:

@@ -19,7 +19,6 @@ ACCOUNT_ID = "123456789012"
 # "What the local stack's settings stand on"). More than one, so the handlers' conditional writes still race as
 # they do in AWS.
 CONCURRENCY = 4
-CONCURRENCY = 4
 
 
 class LambdaContext:

@@ -51,7 +51,7 @@ def create_event(*, now: datetime | None = None, **given: Any) -> Event:
     event_id = _new_event_id()
     event = Event(
         event_id=keys.with_seat_blocks(event_id, blocks) if blocks else event_id,
-        **texts,  # type: ignore[arg-type]  # name is required by its declaration (fields.texts)
+        **texts,
         starts_at=start,
         ends_at=end,
         timezone=tz,

@@ -44,7 +44,7 @@ def create_series(*, repeat: dict, now: datetime | None = None, **given: Any) ->
     rule = recurrence.parse(repeat, first.date())
     series = Series(
         series_id="".join(secrets.choice(keys.ID_ALPHABET) for _ in range(10)),
-        **texts,  # type: ignore[arg-type]  # name is required by its declaration (fields.texts)
+        **texts,
         first=first, at=time(first.hour, first.minute),
         minutes=_minutes_between(first, end) if end is not None else None, timezone=tz,
         capacity=valid.capacity(capacity),
