@@ -23,37 +23,23 @@ from api.routing import (
     Route,
     route,
 )
-from core import access, errors, fields, organizers, services, validation
+from core import access, errors, fields, organizers, services
 from core.access import Caller
 from core.fields import Field
 
 NEW_EVENT = Body(fields.EVENT)
 EVENT_CHANGES = Body({name: spec._replace(required=False) for name, spec in fields.EVENT.items() if spec.changeable},
                      at_least_one=True)
-SIGNUP = Body({
-    "name": Field("text", max_length=validation.PERSON_NAME_MAX),
-    "guests": Field("guests", nullable=False),
-    "waitlist": Field("flag", nullable=False),
-}, optional=True)
-PROFILE = Body({
-    "name": Field("text", max_length=validation.PERSON_NAME_MAX),
-    "email": Field("email"),
-    "phone": Field("phone"),
-    "reminders": Field("flag"),
-}, optional=True)
-BINDING = Body({
-    "person": Field("handle", required=True, nullable=False),
-    "event_id": Field("event_id"),
-    "series_id": Field("series_id"),
-})
+SIGNUP = Body(fields.SIGNUP, optional=True)
+PROFILE = Body(fields.PERSON, optional=True)
+BINDING = Body(fields.BUTTON)
 # A series is the event fields that repeat (its first occurrence's) and how it repeats.
-REPEATED = {name: spec for name, spec in fields.EVENT.items() if spec.repeats}
-NEW_SERIES = Body({**REPEATED, "repeat": Field("repeat", required=True, nullable=False)})
+NEW_SERIES = Body({**{name: spec for name, spec in fields.EVENT.items() if spec.repeats},
+                   "repeat": Field("repeat", required=True, nullable=False)})
 # "This and all later": the occurrences' wall-clock time and length stand for their start and end.
 SERIES_CHANGES = Body({
     "from_event_id": Field("event_id", nullable=False),
-    **{name: spec._replace(required=False) for name, spec in REPEATED.items()
-       if name not in ("starts_at", "ends_at", "timezone")},
+    **{name: fields.EVENT[name]._replace(required=False) for name in fields.SERIES_SHARED},
     "time": Field("clock_time", nullable=False),
     "minutes": Field("minutes"),
 }, at_least_one=True)

@@ -105,7 +105,8 @@ def field_limits() -> dict[str, object]:
     return {
         "event_fields": [{"name": name, **spec._asdict()} for name, spec in fields.EVENT.items() if spec.label],
         "handle_pattern": validation.HANDLE.pattern,  # the same regular expression in JavaScript's syntax
-        "person_name": validation.PERSON_NAME_MAX, "handle": validation.HANDLE_MAX, "serial": validation.SERIAL_MAX,
+        "person_name": fields.PERSON["name"].max_length, "handle": validation.HANDLE_MAX,
+        "serial": validation.SERIAL_MAX,
         "guests": validation.GUESTS_MAX, "check_in_opens_minutes": config.settings.check_in_opens_minutes,
     }
 

@@ -1,18 +1,19 @@
-"""Core: what an organizer gives an event, declared once. Each field's kind, limits, whether it is required, whether
+"""Core: what an organizer gives an event, declared once: each field's kind, limits, whether it is required, whether
 it may change once the event is made, whether a series gives it to every occurrence, and the words the page's form
-uses. The services check a field by its kind (core.validation.given); the stores copy the text fields as they are;
-the API builds its bodies, its answers and its OpenAPI document from this table, and serves it to the page, which
-builds its form from it.
+uses. The services check the text fields by their declaration (texts, below) and the other kinds by their rules in
+core.validation; the stores copy the text fields as they are; the API builds its bodies, its answers and its OpenAPI
+document from this table, and serves it to the page, which builds its form from it. Below it, what a person gives
+about a signup, about themself and when binding a button.
 
 Adding a field is a line here plus its typed slots, core.values.Event's attribute and core.table.EventItem's
-(tests/unit/test_fields.py names a missing one); a field of a new kind also needs that kind's rule."""
+(tests/unit/test_fields.py names a missing one; docs/ARCHITECTURE.md, "An event's fields")."""
 
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from core import validation
 from core.errors import InvalidInput
-from core.validation import DESCRIPTION_MAX, LOCATION_MAX, NAME_MAX
+from core.validation import DESCRIPTION_MAX, LOCATION_MAX, NAME_MAX, PERSON_NAME_MAX
 
 
 # A NamedTuple, not a dataclass, like core.values: built at import by every function's cold start.
@@ -45,9 +46,31 @@ EVENT: dict[str, Field] = {
     "reminders": Field("reminders"),
     "seat_blocks": Field("seat_blocks", changeable=False, repeats=False),
 }
+# What a person gives when signing up (PUT /events/{id}/signups/{person}; by voice and button, the same without a
+# body), about themself (PUT /people/{person}), and when binding a button (PUT /devices/{serial}).
+SIGNUP: dict[str, Field] = {
+    "name": Field("text", max_length=PERSON_NAME_MAX),
+    "guests": Field("guests", nullable=False),
+    "waitlist": Field("flag", nullable=False),
+}
+PERSON: dict[str, Field] = {
+    "name": Field("text", max_length=PERSON_NAME_MAX),
+    "email": Field("email"),
+    "phone": Field("phone"),
+    "reminders": Field("flag"),
+}
+BUTTON: dict[str, Field] = {
+    "person": Field("handle", required=True, nullable=False),
+    "event_id": Field("event_id"),
+    "series_id": Field("series_id"),
+}
 # Stored, copied and answered as given: nothing in core reads a text field but to tell it.
 TEXT: tuple[str, ...] = tuple(name for name, field in EVENT.items() if field.kind == "text")
 CHANGEABLE: frozenset[str] = frozenset(name for name, field in EVENT.items() if field.changeable)
+# What a series gives every occurrence as it is; its start, end and zone are its rule's (a change of "this and
+# later" gives a wall-clock time and a length instead).
+SERIES_SHARED: tuple[str, ...] = tuple(name for name, field in EVENT.items()
+                                       if field.repeats and name not in ("starts_at", "ends_at", "timezone"))
 
 
 def unknown(given: Mapping[str, object], accepted: Collection[str]) -> None:

@@ -19,11 +19,7 @@ from core.values import DEFAULT_REMINDERS, Event, Series
 # A run makes at most this many occurrences of one series in one transaction (a weekly one makes nine at first);
 # one that has more due is still due, and the next run goes on.
 MAKE_MAX = 20
-# The event fields a series gives every occurrence (core.fields.EVENT, repeats); a series' own start, end and zone
-# are its rule's, so a change of "this and later" gives a wall-clock time and a length instead.
-SHARED = tuple(name for name, field in fields.EVENT.items()
-               if field.repeats and name not in ("starts_at", "ends_at", "timezone"))
-CHANGES = frozenset({"from_event_id", "time", "minutes", *SHARED})
+CHANGES = frozenset({"from_event_id", "time", "minutes", *fields.SERIES_SHARED})
 
 
 def create_series(*, repeat: dict, now: datetime | None = None, **given: Any) -> tuple[Series, list[Event]]:
@@ -108,7 +104,7 @@ def change_series(series_id: str, changes: dict[str, Any], *,
             raise errors.NotInSeries(series.series_id, wanted)
         from_index = indexes[0]
     store.change(series, changed)
-    patch: dict[str, Any] = {name: changes[name] for name in SHARED if name in changes}
+    patch: dict[str, Any] = {name: changes[name] for name in fields.SERIES_SHARED if name in changes}
     refused: list[tuple[str, errors.TurnoutError]] = []
     for index, event in sorted(store.occurrence_events(series).items()):
         if index < from_index or event.starts_at <= moment:
