@@ -22,7 +22,8 @@ PEOPLE = [f"p{n}" for n in range(5)]
 THREADS = 8
 STEPS = 8  # operations per thread per round
 WRITES = ("sign_up", "sign_up", "resize", "resize", "cancel", "cancel", "organizer_cancel", "check_in",
-          "capacity", "move", "move_up")
+          "capacity", "move", "move_up", "remind", "remind", "remind")
+REMINDERS = [30, 10]  # minutes before the start: both fall due within the moments the reminder runs are made at
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Round:
     # What each sign-up answered: (person, signed_up_at) -> the status it was created with.
     created: dict[tuple[str, str], str] = field(default_factory=dict)
     unexpected: list[str] = field(default_factory=list)
+    reminded: list[datetime] = field(default_factory=list)  # each reminder a run left word of, by its due time
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -57,6 +59,14 @@ def _write(kind: str, chosen: Round, person: str, rng: random.Random, services, 
             # An organizer seats a waiting party by hand, raising the capacity by the places it lacks.
             from core.services import waitlist
             waitlist.move_up(chosen.event_id, person)
+        elif kind == "remind":
+            # A scheduled reminder run at one of a few moments within the event's reminder times, so runs at the
+            # same moment race each other (as a retried run and the next one do), and moves, sign-ups and cancels.
+            from core import reminders
+            moment = datetime.now(timezone.utc) + timedelta(minutes=rng.choice([35, 55]))
+            left = [due for event_id, due in reminders.send_due_reminders(now=moment) if event_id == chosen.event_id]
+            with chosen.lock:
+                chosen.reminded.extend(left)
         elif kind == "move":
             # Within the check-in window, so check-ins keep racing the rest.
             later = datetime.now(timezone.utc) + timedelta(minutes=rng.randint(40, 80))
@@ -88,7 +98,7 @@ def _race(chosen: Round, seed: int, services, errors) -> None:
 
 def broken_promises(chosen: Round, services, notice_wait: float) -> list[str]:
     """What the data breaks once the round is quiet: seats, counts, one signup each, the line's order, free seats
-    left to nobody while a party in line fits them, and each promotion told once."""
+    left to nobody while a party in line fits them, each promotion told once, and each reminder left and told once."""
     broken = list(chosen.unexpected)
     event = services.get_event(chosen.event_id)
     signups = services.list_signups(chosen.event_id, limit=100).signups
@@ -126,7 +136,11 @@ def broken_promises(chosen: Round, services, notice_wait: float) -> list[str]:
     while True:
         told = {person: _promotions_told(services, chosen.event_id, person, signup.signed_up_at)
                 for person, signup in promoted.items()}
-        if all(n >= 1 for n in told.values()) or time.monotonic() > deadline:
+        reminded = {notice.at for person in PEOPLE for notice in _reminders_told(services, chosen.event_id, person)}
+        # A reminder with nobody going before it is told to nobody: waited for only a few seconds.
+        if (all(n >= 1 for n in told.values()) and (set(chosen.reminded) <= reminded
+                                                      or time.monotonic() > deadline - notice_wait + 5)
+                or time.monotonic() > deadline):
             break
         time.sleep(0.1)
     for person, n in told.items():
@@ -136,7 +150,21 @@ def broken_promises(chosen: Round, services, notice_wait: float) -> list[str]:
         n = _promotions_told(services, chosen.event_id, signup.person, signup.signed_up_at)
         if n:
             broken.append(f"{signup.person} was never promoted and told {n} times")
+    # Reminders told once: each left by one run only, and each person told each one at most once.
+    for due, n in Counter(chosen.reminded).items():
+        if n > 1:
+            broken.append(f"the reminder due {due:%H:%M:%S} was left by {n} runs")
+    for person in PEOPLE:
+        for due, n in Counter(notice.at for notice in _reminders_told(services, chosen.event_id, person)).items():
+            if n > 1 or due not in chosen.reminded:
+                broken.append(f"{person} was told the reminder due {due:%H:%M:%S} {n} times; runs left "
+                              f"{[f'{left:%H:%M:%S}' for left in chosen.reminded]}")
     return broken
+
+
+def _reminders_told(services, event_id: str, person: str) -> list:
+    return [notice for notice in services.list_notices(person, limit=100)
+            if notice.what == "reminder" and notice.event_id == event_id]
 
 
 def _promotions_told(services, event_id: str, person: str, since: datetime) -> int:
@@ -155,7 +183,7 @@ def run(rounds: int, seed: int, notice_wait: float = 30.0, out=sys.stdout) -> in
         capacity = rng.randint(3, 6)
         starts = datetime.now(timezone.utc) + timedelta(hours=1)
         event = services.create_event(name=f"Interleaving {seed}-{n}", starts_at=starts.isoformat(),
-                                      capacity=capacity, seat_blocks=blocks)
+                                      capacity=capacity, seat_blocks=blocks, reminders=REMINDERS)
         chosen = Round(event.event_id, capacity, blocks)
         for person in PEOPLE:  # a full event with a line, so the first writes already move seats
             _write("resize", chosen, person, rng, services, errors)
@@ -170,8 +198,10 @@ def run(rounds: int, seed: int, notice_wait: float = 30.0, out=sys.stdout) -> in
             for line in broken:
                 print(f"  - {line}", file=out)
         else:
+            told = sum(len(_reminders_told(services, chosen.event_id, person)) for person in PEOPLE)
             print(f"round {n} ({kind}, capacity {capacity}): every promise held (raced {raced:.1f} s, "
-                  f"checked {time.monotonic() - began - raced:.1f} s)", file=out)
+                  f"checked {time.monotonic() - began - raced:.1f} s; {len(chosen.reminded)} reminders left, "
+                  f"{told} told)", file=out)
     print(f"{rounds - failures} of {rounds} rounds held every promise ({THREADS} threads x {STEPS} writes each)",
           file=out)
     return 1 if failures else 0
