@@ -1,7 +1,7 @@
 """The concurrent model test: random interleavings of every write that moves seats (sign-up with guests, a party
 resized up and down, a cancel by the person and by an organizer, check-in, a capacity change, a move, an organizer
-moving a party up, a reminder run, and the promotions any of them makes), many threads on one event, plain and seat-block alike,
-against the local stack's DynamoDB endpoint - the data's promises checked after every round
+moving a party up, and the promotions any of them makes) and of reminder runs, many threads on one event, plain and
+seat-block alike, against the local stack's DynamoDB endpoint - the data's promises checked after every round
 (tests/support/interleavings.py says which)."""
 from __future__ import annotations
 
