@@ -16,7 +16,8 @@ SERIAL_MAX = 64
 HANDLE = re.compile(rf"[a-z0-9](?:[a-z0-9-]{{0,{HANDLE_MAX - 2}}}[a-z0-9])?")
 SERIAL = re.compile(rf"[A-Za-z0-9_-]{{1,{SERIAL_MAX}}}")
 EVENT_ID = re.compile(r"[a-z0-9]{1,32}")
-ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
+# Text, not compiled: only an event's create or change reads a zone, and the re module compiles it then and keeps it.
+ZONE_NAME = r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}"
 
 NAME_MAX = 120
 LOCATION_MAX = 200
@@ -123,7 +124,7 @@ def timezone(value: object) -> str:
     is refused with the places it may mean; a near miss ('Oslo', 'Europe/Olso') is refused with the nearest name."""
     if not isinstance(value, str):
         raise InvalidInput(ZONE_MESSAGE, "timezone")
-    if ZONE_NAME.fullmatch(value) and value.upper() not in ABBREVIATIONS and _exists(value):
+    if re.fullmatch(ZONE_NAME, value) and value.upper() not in ABBREVIATIONS and _exists(value):
         return value
     written = " ".join(value.split())
     if written.upper() in ABBREVIATIONS:
@@ -323,10 +324,10 @@ def event_times(starts_at: datetime, ends_at: datetime | None) -> None:
 
 
 
-EMAIL = re.compile(
-    r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
-)
-PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
+# As text, like CLOCK_TIME: only a profile's change reads them.
+EMAIL = (r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+         r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+PHONE = r"\+[1-9][0-9]{6,14}"
 EMAIL_MAX = 254
 
 
@@ -334,7 +335,7 @@ def email(value: object) -> str | None:
     """An address SNS can send to: one @, a dotted domain; None clears it."""
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > EMAIL_MAX or not EMAIL.fullmatch(value.strip()):
+    if not isinstance(value, str) or len(value) > EMAIL_MAX or not re.fullmatch(EMAIL, value.strip()):
         raise InvalidInput("email is an address such as melvin@example.com.", "email")
     return value.strip()
 
@@ -343,7 +344,7 @@ def phone(value: object) -> str | None:
     """E.164, the only form SNS sends an SMS to: '+' then 7 to 15 digits; None clears it."""
     if value is None:
         return None
-    if not isinstance(value, str) or not PHONE.fullmatch(value.replace(" ", "")):
+    if not isinstance(value, str) or not re.fullmatch(PHONE, value.replace(" ", "")):
         raise InvalidInput("phone is an E.164 number such as +4712345678.", "phone")
     return value.replace(" ", "")
 

@@ -7,7 +7,7 @@ from core import clock, errors, keys, metrics, rules
 from core import cursor as cursors
 from core import validation as valid
 from core.config import settings
-from core.store import notices, people, signups
+from core.store import signups
 from core.values import (
     SOURCES,
     Cancellation,
@@ -47,6 +47,8 @@ def sign_up(event_id: str, person: str, *, name: str | None = None, guests: int 
     if name is None and source == "alexa":
         # A voice says no name: the signup carries the person's display name (one read of their profile). A retry
         # is still the same request when the profile changed meanwhile: the fingerprint holds what was asked.
+        from core.store import people  # here: a sign-up through the API builds no profile items at a cold start
+
         name = people.get_person(person).name
     outcome = signups.sign_up(
         event_id, person, name=name, guests=guests, source=source, waitlist=waitlist, resize=resize,
@@ -74,7 +76,11 @@ def cancel_signup_for(event_id: str, person: str, *, request_id: str | None = No
 def _cancel(event_id: str, person: str, *, request_id: str | None, now: datetime | None, tell: bool) -> Cancellation:
     event_id, person = valid.event_id(event_id), valid.handle(person)
     moment = clock.at(now)
-    word = notices.cancel_told(person, keys.utc(moment)) if tell else None
+    word = None
+    if tell:
+        from core.store import notices  # here: only an organizer's cancel leaves word, so only it builds notice items
+
+        word = notices.cancel_told(person, keys.utc(moment))
     cancellation = signups.cancel_signup(event_id, person, request_id=valid.request_id(request_id), now=moment,
                                          fingerprint=rules.request("cancel", event_id, person), also=word)
     metrics.done(metrics.CANCELS, cancellation)

@@ -64,8 +64,9 @@ def test_api_takes_from_core_only_services_access_and_their_vocabulary():
 
 def test_a_fresh_import_of_the_handler_loads_no_boto3_and_no_openapi_document():
     # boto3 would add its own import time to every cold start; the document is built only when asked for, and so
-    # are the web page's files and the calendar file with its library.
-    late = ('boto3', 'api.openapi', 'api.web', 'api.ics', 'icalendar')
+    # are the web page's files and the calendar file with its library, and the services' rooms with their items.
+    late = ('boto3', 'api.openapi', 'api.web', 'api.ics', 'icalendar', 'core.services.people', 'core.store.people',
+            'core.store.notices', 'core.store.pairing', 'core.store.feeds')
     probe = f"import sys, api.handler; print(sorted(m for m in {late!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
