@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import clock, errors, feeds, fields, keys
+from core import clock, errors, fields, keys
 from core import cursor as cursors
 from core import validation as valid
-from core.store import devices, events, notices, signups
+from core.store import events, signups
 from core.values import (
     DEFAULT_REMINDERS,
     Event,
@@ -144,6 +144,11 @@ def update_event(event_id: str, changes: dict, *, now: datetime | None = None) -
 def delete_event(event_id: str, *, now: datetime | None = None) -> None:
     """Removes the event and its signups, and leaves word for everyone who was signed up; a button bound to it means
     the next event from then on. Raises EventNotFound."""
+    # Imported on first use: only a change or a delete tells anyone, so a cold start that lists or reads events
+    # (the skill's every request) builds none of the feed, device or notice items (docs/SCALING.md).
+    from core import feeds
+    from core.store import devices, notices
+
     event, signed_up, buttons = events.delete_event(valid.event_id(event_id))
     for serial in buttons:
         devices.forget_event(serial, event.event_id)
@@ -158,4 +163,6 @@ def delete_event(event_id: str, *, now: datetime | None = None) -> None:
 def _tell_if_moved(before: Event, after: Event, now: datetime) -> None:
     """A new start or place is worth telling everyone signed up; a new name, description or capacity is not."""
     if (before.starts_at, before.location) != (after.starts_at, after.location):
+        from core.store import notices  # on first use, as in delete_event
+
         notices.put_change(after, "moved", keys.utc(now))
