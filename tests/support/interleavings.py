@@ -24,6 +24,7 @@ STEPS = 8  # operations per thread per round
 WRITES = ("sign_up", "sign_up", "resize", "resize", "cancel", "cancel", "organizer_cancel", "check_in",
           "capacity", "move", "move_up", "remind", "remind", "remind")
 REMINDERS = [30, 10]  # minutes before the start: both fall due within the moments the reminder runs are made at
+REMINDER_WAIT = 2.5  # seconds
 
 
 @dataclass
@@ -137,9 +138,10 @@ def broken_promises(chosen: Round, services, notice_wait: float) -> list[str]:
         told = {person: _promotions_told(services, chosen.event_id, person, signup.signed_up_at)
                 for person, signup in promoted.items()}
         reminded = {notice.at for person in PEOPLE for notice in _reminders_told(services, chosen.event_id, person)}
-        # A reminder with nobody going before it is told to nobody: waited for only a few seconds.
+        # A reminder with nobody going before it is told to nobody: waited for only as long as the stream gathers
+        # its records (template.yaml's MaximumBatchingWindowInSeconds, 2 s) and a little more.
         if (all(n >= 1 for n in told.values()) and (set(chosen.reminded) <= reminded
-                                                      or time.monotonic() > deadline - notice_wait + 5)
+                                                      or time.monotonic() > deadline - notice_wait + REMINDER_WAIT)
                 or time.monotonic() > deadline):
             break
         time.sleep(0.1)
