@@ -16,7 +16,7 @@ from tests.support.stack import REPO
 pytestmark = pytest.mark.integration
 
 # make test runs a few rounds; `make interleavings` (ROUNDS=200 by default) runs it long.
-ROUNDS = int(os.environ.get("TURNOUT_INTERLEAVING_ROUNDS") or 8)
+ROUNDS = int(os.environ.get("TURNOUT_INTERLEAVING_ROUNDS") or 6)
 
 
 def test_every_promise_holds_under_interleaved_writes(stack):

@@ -22,7 +22,7 @@ PEOPLE = [f"p{n}" for n in range(5)]
 THREADS = 8
 STEPS = 8  # operations per thread per round
 WRITES = ("sign_up", "sign_up", "resize", "resize", "cancel", "cancel", "organizer_cancel", "check_in",
-          "capacity", "move", "move_up", "remind", "remind", "remind")
+          "capacity", "move", "move_up", "remind", "remind")
 REMINDERS = [30, 10]  # minutes before the start: both fall due within the moments the reminder runs are made at
 REMINDER_WAIT = 2.5  # seconds
 
