@@ -53,16 +53,17 @@ run: $(RUN_STAMP)
 
 # Every tier, the lint and the moved clocks. The tiers (README, "Tests"): unit (pure and moto in-process), checks
 # (template, packaging, fresh interpreters, the stack's own servers), fuzz (hypothesis by the thousand) and
-# integration (the local stack over HTTP and MQTT), spread over the machine's cores a test file to a worker; then
-# the moved clocks beside the API fuzzing, which runs without xdist (under it schemathesis collected one operation).
+# integration (the local stack over HTTP and MQTT), spread over the machine's cores a test file to a worker, the
+# integration files first so that the unit tests fill their waits; beside them the API fuzzing, which runs without
+# xdist (under it schemathesis collected one operation); then the moved clocks.
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 test: $(DEV_STAMP) chromium
 	@$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile tests/unit tests/checks tests/fuzz tests/integration \
-	  --ignore tests/integration/test_fuzz_api.py
-	@$(MAKE) --no-print-directory time-bombs & bombs=$$!; \
-	  $(BIN)/python -m pytest -q -p no:xdist tests/integration/test_fuzz_api.py; status=$$?; \
-	  wait $$bombs || status=1; exit $$status
+	@$(BIN)/python -m pytest -q -p no:xdist tests/integration/test_fuzz_api.py > $(VENV)/fuzz-api.log 2>&1 & fuzz=$$!; \
+	  $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile tests/integration tests/unit tests/checks tests/fuzz \
+	    --ignore tests/integration/test_fuzz_api.py; status=$$?; \
+	  wait $$fuzz || { cat $(VENV)/fuzz-api.log; status=1; }; echo "API fuzzing: $$(tail -n 1 $(VENV)/fuzz-api.log)"; \
+	  $(MAKE) --no-print-directory time-bombs || status=1; exit $$status
 
 # ruff (ruff.toml) and mypy (pyproject.toml) over the code and the tests; the import contracts are
 # tests/checks/test_import_directions.py.
