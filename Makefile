@@ -105,7 +105,7 @@ package: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench $(ARGS)
 
-# The concurrent model test run long: ROUNDS rounds of racing writes on a stack of its own (make test runs 8).
+# The concurrent model test run long: ROUNDS rounds of racing writes on a stack of its own (make test runs 6).
 ROUNDS ?= 200
 interleavings: $(DEV_STAMP)
 	TURNOUT_INTERLEAVING_ROUNDS=$(ROUNDS) $(BIN)/python -m pytest tests/integration/test_interleavings.py -q -s
