@@ -91,7 +91,10 @@ def test_flows_log_no_personal_data_and_correlate_each_request(table, pinned_clo
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert {"SignUps", "WaitlistJoins", "Cancels", "Promotions", "Clicks", "Refusals", "Notices"} <= {
         key for document in emf for key in document}  # the metrics lines are among what is checked
-    written = _lines(ours) + [json.dumps(document) for document in emf]
+    # A metrics line's timestamp is no one's data, and under the pinned clock its milliseconds (1796040000007) hold
+    # a run of zeros as long as a pairing code: it is left out of what is searched.
+    written = _lines(ours) + [json.dumps({**document, "_aws": {**document["_aws"], "Timestamp": None}})
+                              for document in emf]
     for secret in (EMAIL, PHONE, "98765432", *TOKENS.values(), code, wrong, "ann.private@example.com"):
         leaked = [line for line in written if secret in line]
         assert leaked == [], f"{secret!r} was logged: {leaked[:3]}"
