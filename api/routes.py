@@ -34,7 +34,7 @@ SIGNUP = Body(fields.SIGNUP, optional=True)
 PROFILE = Body(fields.PERSON, optional=True)
 BINDING = Body(fields.BUTTON)
 # A series is the event fields that repeat (its first occurrence's) and how it repeats.
-NEW_SERIES = Body({**{name: spec for name, spec in fields.EVENT.items() if spec.repeats},
+NEW_SERIES = Body({**{name: fields.EVENT[name] for name in fields.REPEATS},
                    "repeat": Field("repeat", required=True, nullable=False)})
 # "This and all later": the occurrences' wall-clock time and length stand for their start and end.
 SERIES_CHANGES = Body({

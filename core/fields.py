@@ -8,7 +8,7 @@ about a signup, about themself and when binding a button.
 Adding a field is a line here plus its typed slots, core.values.Event's attribute and core.table.EventItem's
 (tests/unit/test_fields.py names a missing one; docs/ARCHITECTURE.md, "An event's fields")."""
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple
 
 from core import validation
@@ -67,10 +67,10 @@ BUTTON: dict[str, Field] = {
 # Stored, copied and answered as given: nothing in core reads a text field but to tell it.
 TEXT: tuple[str, ...] = tuple(name for name, field in EVENT.items() if field.kind == "text")
 CHANGEABLE: frozenset[str] = frozenset(name for name, field in EVENT.items() if field.changeable)
+REPEATS: tuple[str, ...] = tuple(name for name, field in EVENT.items() if field.repeats)  # what a new series takes
 # What a series gives every occurrence as it is; its start, end and zone are its rule's (a change of "this and
 # later" gives a wall-clock time and a length instead).
-SERIES_SHARED: tuple[str, ...] = tuple(name for name, field in EVENT.items()
-                                       if field.repeats and name not in ("starts_at", "ends_at", "timezone"))
+SERIES_SHARED: tuple[str, ...] = tuple(name for name in REPEATS if name not in ("starts_at", "ends_at", "timezone"))
 
 
 def unknown(given: Mapping[str, object], accepted: Collection[str]) -> None:
@@ -80,12 +80,14 @@ def unknown(given: Mapping[str, object], accepted: Collection[str]) -> None:
             raise InvalidInput(f"Unknown field {name!r}.", name)
 
 
-def texts(given: Mapping[str, object], names: Iterable[str] = TEXT) -> dict[str, Any]:
-    """The text fields among `given`, each checked by its declaration (core.validation.text): trimmed, limited; a
-    required one is text, an optional one left empty None (typed Any: which is which is the declaration's)."""
-    return {name: validation.text(given[name], name, max_length=EVENT[name].max_length,
+def texts(given: Mapping[str, object], *, new: bool = False) -> dict[str, Any]:
+    """The text fields of `given`, each checked by its declaration (core.validation.text): trimmed, limited; a
+    required one is text, an optional one left empty None (typed Any: which is which is the declaration's). new:
+    every text field of a new event or series, one not given being None (so a required one is refused); else only
+    those given, as a change gives them."""
+    return {name: validation.text(given.get(name), name, max_length=EVENT[name].max_length,
                                   required=not EVENT[name].nullable, multiline=EVENT[name].multiline)
-            for name in names if name in given}
+            for name in TEXT if new or name in given}
 
 
 def texts_of(value: object) -> dict:

@@ -35,7 +35,7 @@ def create_event(*, now: datetime | None = None, **given: Any) -> Event:
     timezone the event takes the one its starts_at is written in (a fixed offset, or UTC). reminders: minutes
     before the start (None: the defaults, [] none). Raises InvalidInput."""
     fields.unknown(given, fields.EVENT)
-    texts = fields.texts({name: None for name in fields.TEXT} | given)
+    texts = fields.texts(given, new=True)
     if given.get("starts_at") is None:
         raise errors.InvalidInput("starts_at is required.", "starts_at")
     zone = given.get("timezone")

@@ -26,8 +26,8 @@ def create_series(*, repeat: dict, now: datetime | None = None, **given: Any) ->
     """given: the event fields a series repeats (core.fields.EVENT). starts_at is the first occurrence (its wall-clock
     time is every occurrence's, in `timezone`); ends_at, if given, sets how long each lasts. The series and the
     occurrences due now are written in one transaction. Raises InvalidInput."""
-    fields.unknown(given, [name for name, field in fields.EVENT.items() if field.repeats])
-    texts = fields.texts({name: None for name in fields.TEXT} | given)
+    fields.unknown(given, fields.REPEATS)
+    texts = fields.texts(given, new=True)
     if given.get("starts_at") is None:
         raise errors.InvalidInput("starts_at is required.", "starts_at")
     starts_at, timezone, ends_at = given["starts_at"], given.get("timezone"), given.get("ends_at")
