@@ -3,36 +3,19 @@ from __future__ import annotations
 
 from core.table import EventItem, TurnoutItem
 from local.tables import table_properties
-
-
-def _schema(key_schema):
-    return {entry["KeyType"]: entry["AttributeName"] for entry in key_schema}
+from tests.support.template import indexes_of, key_schema, model_indexes
 
 
 def test_primary_key_matches_template():
     props = table_properties()
-    assert _schema(props["KeySchema"]) == {
+    assert key_schema(props["KeySchema"]) == {
         "HASH": TurnoutItem._hash_key_attribute().attr_name,
         "RANGE": TurnoutItem._range_key_attribute().attr_name,
     }
 
 
 def test_indexes_match_template():
-    props = table_properties()
-    template_indexes = {
-        index["IndexName"]: (_schema(index["KeySchema"]), index["Projection"]["ProjectionType"])
-        for index in props["LocalSecondaryIndexes"] + props["GlobalSecondaryIndexes"]
-    }
-    model_indexes = {}
-    for index in (TurnoutItem.by_status, TurnoutItem.by_start):
-        keys = {}
-        for attr in index.Meta.attributes.values():
-            if attr.is_hash_key:
-                keys["HASH"] = attr.attr_name
-            if attr.is_range_key:
-                keys["RANGE"] = attr.attr_name
-        model_indexes[index.Meta.index_name] = (keys, index.Meta.projection.projection_type)
-    assert model_indexes == template_indexes
+    assert indexes_of(table_properties()) == model_indexes()
 
 
 def _projected(index_props):

@@ -21,7 +21,16 @@ from moto.cloudformation.parsing import get_model_map
 
 from core.table import TurnoutItem
 from tests.support import moto_cloudwatch  # noqa: F401  (teaches moto's CloudFormation the template's alarms)
-from tests.support.template import ARTIFACT_BUCKET, SKILL_ID, of_type, source, transformed
+from tests.support.template import (
+    ARTIFACT_BUCKET,
+    SKILL_ID,
+    indexes_of,
+    key_schema,
+    model_indexes,
+    of_type,
+    source,
+    transformed,
+)
 
 REGION = "eu-west-1"
 STACK = "turnout-template-test"
@@ -211,20 +220,6 @@ def test_the_dashboard_is_created_and_shows_every_alarm(stack):
     assert sorted(widget["properties"]["alarms"]) == sorted(arns)
 
 
-def _keys(schema: list[dict]) -> dict[str, str]:
-    return {entry["KeyType"]: entry["AttributeName"] for entry in schema}
-
-
-def _model_index_keys(index) -> dict[str, str]:
-    keys = {}
-    for attribute in index.Meta.attributes.values():
-        if attribute.is_hash_key:
-            keys["HASH"] = attribute.attr_name
-        if attribute.is_range_key:
-            keys["RANGE"] = attribute.attr_name
-    return keys
-
-
 @pytest.fixture(scope="module")
 def table(stack):
     client = boto3.client("dynamodb", region_name=REGION)
@@ -232,22 +227,14 @@ def table(stack):
 
 
 def test_the_created_table_has_the_models_keys(table):
-    assert _keys(table["KeySchema"]) == {
+    assert key_schema(table["KeySchema"]) == {
         "HASH": TurnoutItem._hash_key_attribute().attr_name,
         "RANGE": TurnoutItem._range_key_attribute().attr_name,
     }
 
 
 def test_the_created_table_has_the_models_indexes(table):
-    created = {
-        index["IndexName"]: (_keys(index["KeySchema"]), index["Projection"]["ProjectionType"])
-        for index in table["LocalSecondaryIndexes"] + table["GlobalSecondaryIndexes"]
-    }
-    expected = {
-        index.Meta.index_name: (_model_index_keys(index), index.Meta.projection.projection_type)
-        for index in (TurnoutItem.by_status, TurnoutItem.by_start)
-    }
-    assert created == expected
+    assert indexes_of(table) == model_indexes()
     assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == [TurnoutItem.by_status.Meta.index_name]
 
 

@@ -88,3 +88,30 @@ def granted(template: dict[str, Any], function: str) -> set[tuple[str, str]]:
                 assert service == "dynamodb", action
                 pairs.add((name, target))
     return pairs
+
+
+def key_schema(schema: list[dict[str, str]]) -> dict[str, str]:
+    """A KeySchema (the template's, or DescribeTable's) as {"HASH": name, "RANGE": name}."""
+    return {entry["KeyType"]: entry["AttributeName"] for entry in schema}
+
+
+def indexes_of(table: dict[str, Any]) -> dict[str, tuple[dict[str, str], str]]:
+    """A table's indexes, as the template or DescribeTable lists them: name -> (keys, projection type)."""
+    return {index["IndexName"]: (key_schema(index["KeySchema"]), index["Projection"]["ProjectionType"])
+            for index in table["LocalSecondaryIndexes"] + table["GlobalSecondaryIndexes"]}
+
+
+def model_indexes() -> dict[str, tuple[dict[str, str], str]]:
+    """The same of the pynamodb models' indexes (core/table.py)."""
+    from core.table import TurnoutItem
+
+    found = {}
+    for index in (TurnoutItem.by_status, TurnoutItem.by_start):
+        keys = {}
+        for attribute in index.Meta.attributes.values():
+            if attribute.is_hash_key:
+                keys["HASH"] = attribute.attr_name
+            if attribute.is_range_key:
+                keys["RANGE"] = attribute.attr_name
+        found[index.Meta.index_name] = (keys, index.Meta.projection.projection_type)
+    return found
