@@ -12,6 +12,9 @@ written against (MOTO_VERSION; `install` refuses any other, so an upgrade is a d
 - **Queries by partition** (`query_partitions`): moto runs a Query by sorting every item of the table; here a
   Query reads one partition, kept sorted in moto's own order between writes, cut by bisection to the key
   condition, ExclusiveStartKey and Limit + 1, and hands that slice to moto's own Query.
+- **Condition expressions parsed once** (`_parse`): moto lexes and parses a ConditionExpression anew for each
+  request, and twice for a transaction's (about two fifths of the DynamoDB process under sign-ups); here the
+  syntax tree is kept per expression, names and value names, and only the values are put into it afresh.
 - **Forgetting stream records** (`forget_records`): moto keeps every write's images for ever.
 
 tests/checks/test_local_moto_shortcuts.py checks the answers against unpatched moto's.
@@ -30,6 +33,7 @@ import moto.dynamodb.models as moto_dynamodb
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult
 from moto.core.serialize import JSONSerializer, TimestampSerializer
+from moto.dynamodb.comparisons import ConditionExpressionParser, Func, Op
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import GlobalSecondaryIndex, Table
@@ -313,6 +317,7 @@ def install(*, shortcuts: bool = True) -> None:
     DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
     DynamoDBStreamsHandler.get_records = _get_records  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
+    ConditionExpressionParser.parse = _parse  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -321,6 +326,7 @@ def uninstall() -> None:
     DynamoResult.execute_result = _moto_execute_result  # type: ignore[method-assign]
     DynamoDBStreamsHandler.get_records = _moto_get_records  # type: ignore[method-assign]
     Table.query = _moto_query  # type: ignore[method-assign]
+    ConditionExpressionParser.parse = _moto_parse  # type: ignore[method-assign]
     forget()
 
 
@@ -384,6 +390,57 @@ def _put_back(table: Table, hash_key: DynamoType, range_key: DynamoType | None, 
         table.items.get(hash_key, {}).pop(range_key, None)
     else:
         table.items[hash_key][range_key] = item
+
+
+# --- condition expressions: parsed once ------------------------------------------------------------
+
+_moto_parse = ConditionExpressionParser.parse
+_Node = ConditionExpressionParser.Node
+_VALUE = ConditionExpressionParser.Kind.EXPRESSION_ATTRIBUTE_VALUE
+# (expression, names, value names) -> moto's syntax tree and the names and values it found. The table's writes use a
+# handful of expressions; a bound keeps a client that makes up new ones from growing the process.
+_trees: dict[tuple, tuple[Any, list[str], list[str]]] = {}
+_MOST_TREES = 512
+
+
+def _parse(self: ConditionExpressionParser) -> Op | Func:
+    """moto's ConditionExpressionParser.parse, the steps up to its syntax tree run once per expression: the tree
+    depends on the expression and its names, and on the values only by their names (moto checks operand kinds,
+    never a value's content), so the values are put into the kept tree for each request."""
+    if not self.condition_expression:
+        return _moto_parse(self)
+    names = self.expression_attribute_names or {}
+    values = self.expression_attribute_values or {}
+    key = (self.condition_expression, tuple(sorted(names.items())), tuple(sorted(values)))
+    kept = _trees.get(key)
+    if kept is None:
+        # The steps of moto's parse, as it runs them (moto/dynamodb/comparisons.py); errors are moto's own.
+        nodes = self._lex_condition_expression()
+        nodes = self._parse_paths(nodes)
+        nodes = self._apply_functions(nodes)
+        nodes = self._apply_comparator(nodes)
+        nodes = self._apply_in(nodes)
+        nodes = self._apply_between(nodes)
+        nodes = self._apply_parens_and_booleans(nodes)
+        node = nodes[0]
+        self._assert_no_redundant_parentheses(node)
+        kept = (node, self._find_literals(node), self._find_expr_attr_values(node))
+        if len(_trees) >= _MOST_TREES:
+            _trees.clear()
+        _trees[key] = kept
+    node, names_found, values_found = kept
+    self.expr_attr_names_found.extend(names_found)
+    self.expr_attr_values_found.extend(values_found)
+    return self._make_op_condition(_with_values(node, values))
+
+
+def _with_values(node: Any, values: dict[str, Any]) -> Any:
+    """The kept tree with this request's values in its value leaves (moto's nodes are namedtuples)."""
+    if node.kind == _VALUE:
+        return node._replace(value=values[node.text])
+    if not node.children:
+        return node
+    return node._replace(children=[_with_values(child, values) for child in node.children])
 
 
 # --- the stream ---------------------------------------------------------------------------------------
