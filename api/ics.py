@@ -10,7 +10,8 @@ from icalendar import Calendar, vDuration
 from icalendar import Event as CalendarEvent
 
 from core import clock
-from core.values import CalendarEntry, Event, Feed
+from core.member_values import CalendarEntry, Feed
+from core.values import Event
 
 PRODUCT_ID = "-//Turnout//Turnout event calendar 1.0//EN"
 CALENDAR_TYPE = "text/calendar; charset=utf-8"

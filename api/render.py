@@ -1,23 +1,16 @@
 """API edge, last step: domain values and errors become API Gateway HTTP API (payload 2.0) responses."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import orjson
 
 from api.request import InvalidJson, MethodNotAllowed, PayloadTooLarge, RequestRejected, RouteNotFound
 from core import errors, fields, lines
-from core.values import (
-    Cancellation,
-    Device,
-    Event,
-    Feed,
-    InLine,
-    Notice,
-    PairingCode,
-    Person,
-    Series,
-    Signup,
-    SignupOutcome,
-)
+from core.values import Cancellation, Device, Event, InLine, PairingCode, Signup, SignupOutcome
+
+if TYPE_CHECKING:  # rendered only by the routes that read them: a sign-up's cold start defines none of them
+    from core.member_values import Feed, Notice, Person, Series
 
 JSON_TYPE = "application/json; charset=utf-8"
 BUSY_RETRY_SECONDS = 1

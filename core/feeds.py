@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from core import clock, errors
 from core import validation as valid
+from core.member_values import CalendarEntry, Feed
 from core.store import feeds as store
-from core.values import CalendarEntry, Feed
 
 # A feed keeps events that started up to this long ago, so last week's stays in the calendar; then every one ahead.
 FEED_PAST = timedelta(days=30)

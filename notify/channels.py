@@ -9,7 +9,7 @@ import orjson
 
 from core import aws, buttons, topics
 from core.config import settings
-from core.values import Notice, Recipient
+from core.member_values import Notice, Recipient
 
 log = logging.getLogger(__name__)
 

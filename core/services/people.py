@@ -7,14 +7,9 @@ from typing import Any
 from core import clock, errors, keys
 from core import reminders as reminding
 from core import validation as valid
+from core.member_values import Change, Notice, Person, Recipient
 from core.moments import told
 from core.store import devices, notices, people
-from core.values import (
-    Change,
-    Notice,
-    Person,
-    Recipient,
-)
 
 NOTICES_PAGE = 20
 

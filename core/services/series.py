@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from core import clock, errors, fields, keys, recurrence
 from core import validation as valid
+from core.member_values import Series
 from core.services.events import delete_event, update_event
 from core.store import series as store
-from core.values import DEFAULT_REMINDERS, Event, Series
+from core.values import DEFAULT_REMINDERS, Event
 
 # A run makes at most this many occurrences of one series in one transaction (a weekly one makes nine at first);
 # one that has more due is still due, and the next run goes on.

@@ -10,9 +10,10 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from core import errors, keys
+from core.member_values import CalendarEntry, Feed
 from core.store import transactions as tx
 from core.table import EventItem, SignupItem, TurnoutItem
-from core.values import CalendarEntry, Event, Feed
+from core.values import Event
 
 
 class FeedItem(TurnoutItem, discriminator="feed"):

@@ -10,9 +10,10 @@ from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 
 from core import keys, logs
+from core.member_values import Change, Notice
 from core.store import transactions as tx
 from core.table import EventItem, SignupItem, TurnoutItem
-from core.values import Change, Event, Notice
+from core.values import Event
 
 
 class NoticeItem(TurnoutItem, discriminator="notice"):

@@ -5,9 +5,9 @@ from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from core import keys
+from core.member_values import Person, Recipient
 from core.store import transactions as tx
 from core.table import DeviceItem, TurnoutItem
-from core.values import Person, Recipient
 
 
 class PersonItem(TurnoutItem, discriminator="person"):

@@ -11,9 +11,10 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
 from core import errors, fields, keys, recurrence
+from core.member_values import Series
 from core.store import transactions as tx
 from core.table import EventItem, TurnoutItem
-from core.values import DEFAULT_REMINDERS, Event, Series
+from core.values import DEFAULT_REMINDERS, Event
 
 # The latest occurrences a series keeps the ids of: enough for every one not yet over (a weekly series makes about
 # nine within recurrence.HORIZON), so a button bound to it and a change of "this and later" find them by key.

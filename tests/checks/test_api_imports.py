@@ -15,8 +15,9 @@ STORAGE = {"pynamodb", "boto3", "botocore"}
 # core.metrics carry the correlation id and the business metrics the edges write; core.organizers is a service too:
 # who organizes, kept by the identity provider rather than the table.
 CORE_FOR_EDGES = {"core.services", "core.services.devices", "core.services.events", "core.services.people",
-                  "core.services.signups", "core.feeds", "core.access", "core.config", "core.values", "core.errors",
-                  "core.validation", "core.clock", "core.startup", "core.logs", "core.metrics", "core.organizers",
+                  "core.services.signups", "core.feeds", "core.access", "core.config", "core.values",
+                  "core.member_values", "core.errors", "core.validation", "core.clock", "core.startup", "core.logs",
+                  "core.metrics", "core.organizers",
                   # a series: its service, and its rule's vocabulary; an organizer moving someone up
                   "core.services.series", "core.recurrence", "core.services.waitlist",
                   "core.lines",  # why a party waits, as facts each edge words

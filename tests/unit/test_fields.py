@@ -8,9 +8,10 @@ import pytest
 
 from api import openapi, render, routes
 from core import errors, fields, services
+from core.member_values import Series
 from core.store.series import SeriesItem
 from core.table import LISTED, EventItem
-from core.values import Event, Series
+from core.values import Event
 
 NOW = datetime(2030, 12, 1, 12, 0, tzinfo=timezone.utc)
 SERIES_SLOTS = [name for name in fields.TEXT if fields.EVENT[name].repeats]
@@ -29,7 +30,7 @@ def test_each_text_field_is_stored_and_listed(name):
 
 @pytest.mark.parametrize("name", SERIES_SLOTS)
 def test_each_repeated_text_field_has_its_slot_in_a_series(name):
-    assert name in Series._fields, f"core.values.Series needs an attribute {name!r}"
+    assert name in Series._fields, f"core.member_values.Series needs an attribute {name!r}"
     assert name in SeriesItem.get_attributes(), f"core.store.series.SeriesItem needs `{name} = UnicodeAttribute(...)`"
 
 

@@ -13,9 +13,10 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iotdata.models import iotdata_backends
 
 from core import buttons, keys, services
+from core.member_values import Notice
 from core.store import events
 from core.table import EventItem
-from core.values import Event, Notice
+from core.values import Event
 from notify import channels
 from notify.handler import lambda_handler
 from tests.support.stream import stream_batches
