@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from deploy.template import load_template
 from tests.bench import environment, hot_event, load, spread
 from tests.bench import listing as listing_bench
 
@@ -106,7 +107,9 @@ def _probe_env() -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "TURNOUT_"))}
     env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_SESSION_TOKEN="bench",
                AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", AWS_LAMBDA_FUNCTION_NAME="bench",
-               TURNOUT_TABLE="turnout", TURNOUT_SKILL_ID=SKILL_ID, TURNOUT_RESULT_PUBLISHER="iot-data")
+               TURNOUT_TABLE="turnout", TURNOUT_SKILL_ID=SKILL_ID, TURNOUT_RESULT_PUBLISHER="iot-data",
+               # As template.yaml sets it for every function.
+               PYTHONTZPATH=load_template()["Globals"]["Function"]["Environment"]["Variables"]["PYTHONTZPATH"])
     return env
 
 

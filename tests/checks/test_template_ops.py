@@ -174,3 +174,11 @@ def test_the_dashboard_shows_every_alarm():
 def test_the_functions_write_metrics_where_the_dashboard_reads_them():
     namespace = source()["Globals"]["Function"]["Environment"]["Variables"]["TURNOUT_METRICS_NAMESPACE"]
     assert source()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][1]["Namespace"] == namespace
+
+
+def test_the_functions_look_for_zones_where_python_would():
+    # Written out only so that zoneinfo need not read sysconfig for it at a cold start: it must be Python's default.
+    import sysconfig
+
+    written = source()["Globals"]["Function"]["Environment"]["Variables"]["PYTHONTZPATH"]
+    assert written == sysconfig.get_config_var("TZPATH")
