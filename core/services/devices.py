@@ -27,9 +27,7 @@ def bind_device(serial: str, person: str, event_id: str | None = None, *, series
     device = Device(serial=serial, person=person, event_id=event_id, bound_at=clock.at(now),
                     event_name=event.name if event else None, event_starts_at=event.starts_at if event else None,
                     person_name=people.get_person(person).name, series_id=series_id)
-    bound = devices.put_device(device, takeover=takeover)
-    if event_id is not None:
-        devices.remember_button_of_event(event_id, serial)  # so deleting the event re-points the button
+    bound = devices.put_device(device, takeover=takeover)  # with the event's note of it, which a delete reads
     # One more write, on binding only (rare): notices find the person's buttons without a scan of every binding.
     people.remember_button(person, serial)
     return bound

@@ -6,7 +6,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from core import errors, keys
 from core.store import transactions as tx
-from core.table import DeviceItem, TurnoutItem
+from core.table import DeviceItem, EventItem, TurnoutItem
 from core.values import Device, Event
 
 
@@ -20,15 +20,42 @@ class ButtonOfEventItem(TurnoutItem, discriminator="button_of_event"):
 @tx.faults_as_busy
 def put_device(device: Device, *, takeover: bool) -> Device:
     """Without takeover, only a free button or one already bound to the same person is (re)bound, in one write.
-    A binding to an event keeps the event's name, start and time zone for the button's answers."""
+    A binding to an event keeps the event's name, start and time zone for the button's answers, and is one
+    transaction with the event's note of the button, on condition that the event is still there: deleting the event
+    either comes first and refuses the binding (EventNotFound), or comes after and finds the note and re-points the
+    button. Two separate writes let a delete between them leave a button bound to an event that is gone."""
     condition = None if takeover else DeviceItem.pk.does_not_exist() | (DeviceItem.person == device.person)
-    try:
-        DeviceItem.of(device).save(condition=condition)
-    except PutError as exc:
-        if tx.refused_by_condition(exc):
-            raise errors.Forbidden("That button is bound to someone else.", serial=device.serial) from None
-        raise
-    return device
+    if device.event_id is None:
+        try:
+            DeviceItem.of(device).save(condition=condition)
+        except PutError as exc:
+            if tx.refused_by_condition(exc):
+                raise _taken(device.serial) from None
+            raise
+        return device
+    event_id = device.event_id
+    writes = [
+        tx.put("binding", DeviceItem.of(device), condition),
+        tx.put("note", ButtonOfEventItem(*keys.button_of_event(event_id, device.serial), serial=device.serial)),
+        tx.check("event", EventItem, *keys.event(event_id), EventItem.pk.exists()),
+    ]
+
+    def attempt() -> Device:
+        try:
+            tx.commit(writes)
+        except tx.Refused as refused:
+            if refused.failed("event"):
+                raise errors.EventNotFound(event_id) from None
+            if refused.failed("binding"):
+                raise _taken(device.serial) from None
+            raise
+        return device
+
+    return tx.with_retries(attempt)
+
+
+def _taken(serial: str) -> errors.Forbidden:
+    return errors.Forbidden("That button is bound to someone else.", serial=serial)
 
 
 @tx.faults_as_busy
@@ -74,11 +101,6 @@ def delete_device(serial: str) -> None:
         if tx.refused_by_condition(exc):
             raise errors.DeviceNotFound(serial) from None
         raise
-
-
-@tx.faults_as_busy
-def remember_button_of_event(event_id: str, serial: str) -> None:
-    ButtonOfEventItem(*keys.button_of_event(event_id, serial), serial=serial).save()
 
 
 @tx.faults_as_busy

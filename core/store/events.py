@@ -214,7 +214,8 @@ def delete_event(event_id: str) -> tuple[Event, list[str], list[str]]:
     partitions = [pk] + ([keys.seats_partition(event_id)] if keys.seat_blocks(event_id) else [])
     with TurnoutItem.batch_write() as batch:
         for partition in partitions:
-            for item in TurnoutItem.query(partition, attributes_to_get=["pk", "sk"]):
+            # Strongly consistent: a button bound just before the delete must be found here to be re-pointed.
+            for item in TurnoutItem.query(partition, attributes_to_get=["pk", "sk"], consistent_read=True):
                 if partition == pk and item.sk.startswith(SIGNUP_SK):
                     signed_up.append(item.sk[len(SIGNUP_SK):])
                 elif partition == pk and item.sk.startswith(BUTTON_SK):

@@ -180,6 +180,29 @@ def test_a_button_bound_to_a_deleted_event_means_the_next_event_and_its_press_si
     assert services.get_signup(later.event_id, "ann").status == "going"
 
 
+def test_an_event_deleted_while_a_button_is_bound_to_it_refuses_the_binding_and_leaves_nothing_behind(table, monkeypatch):
+    # The delete lands between the binding's read of the event and its write. Before, the binding was written after
+    # the delete had looked for the event's buttons: the button kept pointing at an event that was gone.
+    from core.store import events as event_store
+    from core.table import TurnoutItem
+
+    gone = make("Ski trip", days=1)
+    read = event_store.get_event
+
+    def read_then_deleted(event_id):
+        found = read(event_id)
+        services.delete_event(event_id, now=NOW)
+        return found
+
+    monkeypatch.setattr(event_store, "get_event", read_then_deleted)
+    with pytest.raises(errors.EventNotFound):
+        services.bind_device("BTN-RACE", "ann", gone.event_id)
+    monkeypatch.undo()
+    with pytest.raises(errors.DeviceNotFound):
+        services.get_device("BTN-RACE")
+    assert list(TurnoutItem.query(keys.event(gone.event_id)[0], consistent_read=True)) == []
+
+
 def test_a_button_bound_elsewhere_since_keeps_its_event_when_the_old_one_is_deleted(table):
     first, second = make("Ski trip", days=1), make("Breakfast", days=2)
     services.bind_device("BTN-1", "ann", first.event_id)
