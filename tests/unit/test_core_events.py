@@ -180,7 +180,7 @@ def test_a_button_bound_to_a_deleted_event_means_the_next_event_and_its_press_si
     assert services.get_signup(later.event_id, "ann").status == "going"
 
 
-def test_an_event_deleted_while_a_button_is_bound_to_it_refuses_the_binding_and_leaves_nothing_behind(table, monkeypatch):
+def test_an_event_deleted_while_a_button_is_bound_to_it_refuses_the_binding_and_leaves_nothing(table, monkeypatch):
     # The delete lands between the binding's read of the event and its write. Before, the binding was written after
     # the delete had looked for the event's buttons: the button kept pointing at an event that was gone.
     from core.store import events as event_store
