@@ -30,7 +30,9 @@ from tests.support.template import (
 # services each edge calls); every function also queries the indexes. tests/checks/test_template_permissions.py
 # records what each handler really calls on moto and compares.
 TABLE_ACTIONS = {
-    "ApiFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "BatchGetItem", "Query"},
+    # ConditionCheckItem: a button's binding checks, in its transaction, that its event is still there.
+    "ApiFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "BatchWriteItem",
+                    "BatchGetItem", "Query"},
     # Query: the person's unread notices, read out before an answer (issue 17).
     "SkillFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "ButtonFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
