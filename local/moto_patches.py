@@ -395,7 +395,6 @@ def _put_back(table: Table, hash_key: DynamoType, range_key: DynamoType | None, 
 # --- condition expressions: parsed once ------------------------------------------------------------
 
 _moto_parse = ConditionExpressionParser.parse
-_Node = ConditionExpressionParser.Node
 _VALUE = ConditionExpressionParser.Kind.EXPRESSION_ATTRIBUTE_VALUE
 # (expression, names, value names) -> moto's syntax tree and the names and values it found. The table's writes use a
 # handful of expressions; a bound keeps a client that makes up new ones from growing the process.
