@@ -6,7 +6,8 @@ in a partition of its own, so no query here meets them, and the button's functio
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import DiscriminatorAttribute, JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
@@ -15,9 +16,6 @@ from pynamodb.models import Model
 from core import fields, keys, rules, tracing
 from core.config import settings
 from core.values import DEFAULT_REMINDERS, Device, Event, EventRef, Signup, Source, Status
-
-if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
 
 
 class ByStatusIndex(LocalSecondaryIndex):
@@ -121,7 +119,7 @@ class EventItem(TurnoutItem, discriminator="event"):
     def value(self, *, counted: bool = True, blocks: list[SeatBlockItem] | None = None) -> Event:
         """The event, its times in its own zone; counted=False for an item read from by_start (no counts). A hot
         event is counted from its `blocks`, and is not counted without them."""
-        tz = _zone(self.timezone)
+        tz = ZoneInfo(self.timezone)
         capacity = int(self.capacity) if self.capacity is not None else None
         hot = self.seat_blocks is not None
         if hot and blocks:
@@ -234,8 +232,6 @@ class DeviceItem(TurnoutItem, discriminator="device"):
 
     @classmethod
     def of(cls, device: Device) -> DeviceItem:
-        from zoneinfo import ZoneInfo  # loaded already wherever a start came with its zone
-
         starts = device.event_starts_at
         zone = starts.tzinfo if starts else None
         assert zone is None or isinstance(zone, ZoneInfo)  # an event's start always carries its ZoneInfo
@@ -253,7 +249,7 @@ class DeviceItem(TurnoutItem, discriminator="device"):
             event_id=self.event_id,
             bound_at=keys.from_utc(self.bound_at),
             event_name=self.event_name,
-            event_starts_at=_local(starts, _zone(tz)) if starts and tz else None,
+            event_starts_at=_local(starts, ZoneInfo(tz)) if starts and tz else None,
             person_name=self.person_name,
             series_id=self.series_id,
         )
@@ -277,14 +273,6 @@ class RequestItem(TurnoutItem, discriminator="request"):
 
 
 
-
-
-def _zone(name: str) -> ZoneInfo:
-    # zoneinfo on first use: importing it reads sysconfig, about 8M instructions of a cold start (make bench) that
-    # a sign-up, which reads no zone, need not pay.
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
 
 
 def _local(utc_text: str, tz: ZoneInfo) -> datetime:

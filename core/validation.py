@@ -6,6 +6,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal, overload
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.errors import InvalidInput
 from core.moments import MONTH_NAMES
@@ -159,10 +160,6 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 
 
 def _exists(name: str) -> bool:
-    # zoneinfo on first use, here and below: importing it reads sysconfig, about 8M instructions of a cold start
-    # (make bench) that a sign-up, which reads no zone, need not pay.
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -179,8 +176,6 @@ def _folded(name: str) -> str:
 def _zones_by_folded_name() -> dict[str, str]:
     """Every zone tzdata knows, by its name with case and spacing folded away. Read on a refusal's path only: it
     walks the whole zone folder, which a cold start must not pay."""
-    from zoneinfo import available_timezones
-
     return {_folded(name): name for name in available_timezones() if name.upper() not in ABBREVIATIONS}
 
 
@@ -236,12 +231,9 @@ def instant(value: object, field: str, tz: str) -> datetime:
         impossible = _impossible_part(value)
         raise InvalidInput(f"{field} {value!r} is not a real time: {impossible}." if impossible else example,
                            field) from None
-    from zoneinfo import ZoneInfo  # on first use, as in _exists
-
-    zone = ZoneInfo(tz)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(zone)
+        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+    return parsed.astimezone(ZoneInfo(tz))
 
 
 DATE_ONLY = r"\d{4}-\d{2}-\d{2}|\d{8}"  # as text, like CLOCK_TIME

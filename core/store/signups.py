@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -87,8 +88,6 @@ def sign_up(
             condition = _taking_signups(moment) & (EventItem.seats_left >= seats) & (EventItem.waitlisted == waiting)
         if expect is not None:
             # What a button's binding remembers of its event must still be true, or the press answers stale news.
-            from zoneinfo import ZoneInfo  # loaded already: the start came with its zone (a sign-up reads none)
-
             zone = expect.starts_at.tzinfo
             assert isinstance(zone, ZoneInfo), "an event's start is always told in its ZoneInfo"
             condition &= ((EventItem.name == expect.name) & (EventItem.starts_at == keys.utc(expect.starts_at))
