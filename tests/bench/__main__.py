@@ -102,14 +102,17 @@ least handler: tests/bench/least.py, the same client calls in the same order giv
 """
 
 
+# As template.yaml sets it for every function; read once, not for each of the hundreds of probes.
+_TZPATH = load_template()["Globals"]["Function"]["Environment"]["Variables"]["PYTHONTZPATH"]
+
+
 def _probe_env() -> dict[str, str]:
     """What the Lambda runtime would set, and nothing from this shell that could reach AWS."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "TURNOUT_"))}
     env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_SESSION_TOKEN="bench",
                AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", AWS_LAMBDA_FUNCTION_NAME="bench",
                TURNOUT_TABLE="turnout", TURNOUT_SKILL_ID=SKILL_ID, TURNOUT_RESULT_PUBLISHER="iot-data",
-               # As template.yaml sets it for every function.
-               PYTHONTZPATH=load_template()["Globals"]["Function"]["Environment"]["Variables"]["PYTHONTZPATH"])
+               PYTHONTZPATH=_TZPATH)
     return env
 
 
